@@ -145,6 +145,10 @@ class EntityAddr:
                     host = str(ipaddress.IPv4Address(bytes(sa[4:8])))
                 elif family == AF_INET6 and sa_len >= 24:
                     host = str(ipaddress.IPv6Address(bytes(sa[8:24])))
+                elif family == 0:
+                    # AF_UNSPEC: an unset address that still carries a zeroed sockaddr
+                    # (Ceph's default entity_addr_t; MonMap corpus "empty_addr_one").
+                    pass
                 elif family not in (AF_INET, AF_INET6):
                     raise dec.error(f"unknown address family {family}")
                 else:

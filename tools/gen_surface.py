@@ -1,0 +1,492 @@
+#!/usr/bin/python3
+"""Introspect the system python-rados / python-rbd and record their public surface.
+
+Theory of operation: Ceph's bindings are Cython extension modules compiled with
+``embedsignature=True``, so every function's docstring starts with its Python-level
+signature (``Ioctx.write(self, unicode key: str, bytes data: bytes, offset: int = 0)``).
+Methods wrapped by python-rbd's ``requires_not_closed`` decorator lose that docstring at
+runtime, but the original NUL-terminated docstring literal is still in the shared
+object's read-only data, so we also scan the ``.so`` for strings that start with
+``Class.method(``. Everything else (constants, exception bases, ``str()`` formats,
+attributes) is read by plain introspection.
+
+Outputs (all committed; rerun this tool to refresh them):
+
+* ``tests/compat/reference_surface.json`` -- what tests/compat/test_surface.py compares to;
+* ``rbdpy/rados/constants.py`` and ``rbdpy/librbd/constants.py`` -- readable constant modules;
+* with ``--scaffold DIR``: first-draft facade shells (``DIR/rados_shell.py``,
+  ``DIR/rbd_shell.py``) that were hand-edited into ``rbdpy/rados/__init__.py`` and
+  ``rbdpy/rbd.py``; never written over the real facades.
+
+Must run with the interpreter that can import the reference modules::
+
+    /usr/bin/python3 tools/gen_surface.py [--scaffold /tmp/shells]
+
+Mirrors: src/pybind/rados/rados.pyx, src/pybind/rbd/rbd.pyx (Ceph 16.2, as installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import pprint
+import re
+import sys
+import textwrap
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Dunder methods that are part of the user-visible behaviour of a class.
+_PUBLIC_DUNDERS = {
+    "__init__", "__enter__", "__exit__", "__iter__", "__next__", "__str__", "__repr__",
+    "__len__", "__getitem__", "__contains__",
+}
+
+_SIG_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z_0-9]*)\.([A-Za-z_][A-Za-z_0-9]*)\(")
+_CLASS_SIG_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z_0-9]*)\(")
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split ``text`` on ``sep`` where it is not nested in brackets or quotes."""
+    parts: list[str] = []
+    depth = 0
+    quote = ""
+    cur: list[str] = []
+    for ch in text:
+        if quote:
+            cur.append(ch)
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _matching_paren(text: str, start: int) -> int:
+    depth = 0
+    quote = ""
+    for i in range(start, len(text)):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise ValueError(f"unbalanced signature: {text!r}")
+
+
+def parse_signature(line: str) -> dict[str, Any]:
+    """Parse an embedsignature line into parameter records.
+
+    Cython puts C type prefixes before names (``unicode key: str``, ``Image image``);
+    the parameter name is the last word before the annotation/default.
+    """
+    open_at = line.index("(")
+    close_at = _matching_paren(line, open_at)
+    inner = line[open_at + 1 : close_at]
+    rest = line[close_at + 1 :].strip()
+    returns = rest[2:].strip() if rest.startswith("->") else None
+    params: list[dict[str, Any]] = []
+    kw_only = False
+    for raw in _split_top(inner, ","):
+        raw = raw.strip()
+        if not raw:
+            continue
+        if raw == "*":
+            kw_only = True
+            continue
+        if raw == "/":
+            for p in params:
+                p["kind"] = "POSITIONAL_ONLY"
+            continue
+        default = None
+        pieces = _split_top(raw, "=")
+        if len(pieces) > 1:
+            raw, default = pieces[0].strip(), "=".join(pieces[1:]).strip()
+        annotation = None
+        pieces = _split_top(raw, ":")
+        if len(pieces) > 1:
+            raw, annotation = pieces[0].strip(), ":".join(pieces[1:]).strip()
+        name = raw.split()[-1]
+        kind = "KEYWORD_ONLY" if kw_only else "POSITIONAL_OR_KEYWORD"
+        if name.startswith("**"):
+            name, kind = name[2:], "VAR_KEYWORD"
+        elif name.startswith("*"):
+            name, kind = name[1:], "VAR_POSITIONAL"
+            kw_only = True
+        params.append({"name": name, "kind": kind, "default": default, "annotation": annotation})
+    return {"params": params, "returns": returns, "text": line.strip()}
+
+
+def _so_docstrings(module: Any) -> dict[str, str]:
+    """Map ``Class.method`` -> full docstring found in the extension's read-only data."""
+    with open(module.__file__, "rb") as f:
+        data = f.read()
+    found: dict[str, str] = {}
+    for chunk in data.split(b"\0"):
+        if b"(" not in chunk[:200]:
+            continue
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        m = _SIG_RE.match(text)
+        if m:
+            key = f"{m.group(1)}.{m.group(2)}"
+            # Keep the longest candidate: short ones are bare signatures.
+            if len(text) > len(found.get(key, "")):
+                found[key] = text
+    return found
+
+
+def _split_doc(doc: str | None, expect: str) -> tuple[str | None, str]:
+    """Split a Cython docstring into (signature line, body)."""
+    if not doc:
+        return None, ""
+    first, _, body = doc.lstrip().partition("\n")
+    if first.startswith(expect + "(") or first.startswith(expect.split(".")[-1] + "("):
+        return first.strip(), textwrap.dedent(body).strip("\n")
+    return None, textwrap.dedent(doc).strip("\n")
+
+
+def _plain_sig(obj: Any) -> dict[str, Any] | None:
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+    params = [
+        {
+            "name": p.name,
+            "kind": p.kind.name,
+            "default": None if p.default is p.empty else repr(p.default),
+            "annotation": None,
+        }
+        for p in sig.parameters.values()
+    ]
+    return {"params": params, "returns": None, "text": f"{obj.__name__}{sig}"}
+
+
+def _method_record(modname: str, cls: type, owner: type, name: str, value: Any,
+                   so_docs: dict[str, str]) -> dict[str, Any]:
+    key = f"{owner.__name__}.{name}"
+    kind = "method"
+    if isinstance(value, staticmethod):
+        kind = "staticmethod"
+    elif isinstance(value, classmethod):
+        kind = "classmethod"
+    sig_line, body = _split_doc(getattr(value, "__doc__", None), key)
+    if sig_line is None and key in so_docs:
+        sig_line, body = _split_doc(so_docs[key], key)
+    if sig_line is not None:
+        sig = parse_signature(sig_line)
+    elif name in ("__iter__", "__next__", "__str__", "__repr__", "__len__", "__enter__"):
+        sig = {"params": [{"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None,
+                           "annotation": None}], "returns": None, "text": f"{key}(self)"}
+        body = ""
+    else:
+        sig = _plain_sig(value) or {
+            "params": [{"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None,
+                        "annotation": None}],
+            "returns": None, "text": "(self, ...)"}
+    if body.startswith("Initialize self.") or body.startswith("Implement "):
+        body = ""
+    return {"kind": kind, "owner": owner.__name__, "doc": body, **sig}
+
+
+def _init_record(cls: type, so_docs: dict[str, str]) -> dict[str, Any]:
+    """Find the real constructor signature of an extension class."""
+    name = cls.__name__
+    setup = cls.__dict__.get("__setup") or cls.__dict__.get(f"_{name}__setup")
+    init_doc = ""
+    init = cls.__dict__.get("__init__")
+    if init is not None:
+        _, init_doc = _split_doc(init.__doc__, f"{name}.__init__")
+        if init_doc.startswith("Initialize self."):
+            init_doc = ""
+    if setup is not None:
+        line, body = _split_doc(setup.__doc__, f"{name}.__setup")
+        assert line is not None
+        sig = parse_signature(line)
+        return {"kind": "method", "owner": name, "doc": body or init_doc, **sig}
+    first = (cls.__doc__ or "").lstrip().split("\n", 1)[0]
+    m = _CLASS_SIG_RE.match(first)
+    if m and m.group(1) == name and "*args" not in first:
+        sig = parse_signature(first)
+        sig["params"].insert(0, {"name": "self", "kind": "POSITIONAL_OR_KEYWORD",
+                                 "default": None, "annotation": None})
+        return {"kind": "method", "owner": name, "doc": init_doc, **sig}
+    if init is not None:
+        line, body = _split_doc(init.__doc__, f"{name}.__init__")
+        if line is None and f"{name}.__init__" in so_docs:
+            line, body = _split_doc(so_docs[f"{name}.__init__"], f"{name}.__init__")
+        if line is not None:
+            return {"kind": "method", "owner": name, "doc": body, **parse_signature(line)}
+    return {"kind": "method", "owner": name, "doc": "", "text": f"{name}(self)",
+            "returns": None,
+            "params": [{"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None,
+                        "annotation": None}]}
+
+
+def _exception_record(exc: type) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "bases": [b.__name__ for b in exc.__bases__],
+        "mro": [b.__name__ for b in exc.__mro__],
+        "doc": exc.__doc__,
+        "samples": [],
+    }
+    init = exc.__dict__.get("__init__")
+    line, _ = _split_doc(getattr(init, "__doc__", None), f"{exc.__name__}.__init__")
+    if line is None:
+        line, _ = _split_doc(getattr(exc.__init__, "__doc__", None), "Error.__init__")
+    rec["init"] = parse_signature(line) if line else None
+    arg_sets: list[tuple[Any, ...]] = [("msg",), ("msg", 5), ("msg", None), ("", 0)]
+    if exc.__name__ == "ExtendMismatch":
+        arg_sets = [("msg", 4101, 6), ("msg", None, 0)]
+    for args in arg_sets:
+        try:
+            e = exc(*args)
+        except TypeError:
+            continue
+        rec["samples"].append({
+            "args_in": list(args),
+            "str": str(e),
+            "args": list(e.args),
+            "errno": getattr(e, "errno", "<absent>"),
+            "offset": getattr(e, "offset", "<absent>"),
+        })
+    return rec
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (int, str, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return repr(value)
+
+
+def introspect(module: Any) -> dict[str, Any]:
+    modname = module.__name__
+    so_docs = _so_docstrings(module)
+    out: dict[str, Any] = {
+        "file": module.__file__, "doc": module.__doc__,
+        "constants": {}, "functions": {}, "exceptions": {}, "classes": {},
+    }
+    for name in sorted(dir(module)):
+        if name.startswith("_"):
+            continue
+        value = getattr(module, name)
+        if inspect.isclass(value):
+            if value.__module__ != modname:
+                continue  # stdlib/typing re-imports (chain, datetime, ...) are not API
+            if issubclass(value, BaseException):
+                out["exceptions"][name] = _exception_record(value)
+            else:
+                out["classes"][name] = _class_record(modname, value, so_docs)
+        elif isinstance(value, (bool, int, float, str, bytes, list, tuple)):
+            out["constants"][name] = {"type": type(value).__name__, "value": _jsonable(value)}
+        elif callable(value) and getattr(value, "__module__", None) == modname:
+            line, body = _split_doc(value.__doc__, name)
+            sig = parse_signature(line) if line else _plain_sig(value)
+            out["functions"][name] = {"doc": body, **(sig or {})}
+    return out
+
+
+def _class_record(modname: str, cls: type, so_docs: dict[str, str]) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "bases": [b.__name__ for b in cls.__bases__],
+        "doc": None, "methods": {}, "attributes": [], "class_constants": {},
+    }
+    first, _, body = (cls.__doc__ or "").lstrip().partition("\n")
+    if _CLASS_SIG_RE.match(first) and first.startswith(cls.__name__ + "("):
+        rec["doc"] = textwrap.dedent(body).strip("\n")
+    else:
+        rec["doc"] = textwrap.dedent(cls.__doc__ or "").strip("\n") or None
+    for owner in cls.__mro__:
+        if owner is object or owner.__module__ != modname:
+            continue
+        for name, value in owner.__dict__.items():
+            public = not name.startswith("_") or name in _PUBLIC_DUNDERS
+            if not public or name in rec["methods"] or name in rec["attributes"]:
+                continue
+            if name == "__init__":
+                rec["methods"][name] = _init_record(owner, so_docs)
+            elif type(value).__name__ in ("getset_descriptor", "member_descriptor", "property"):
+                rec["attributes"].append(name)
+            elif isinstance(value, (int, str, float, bytes)):
+                rec["class_constants"][name] = value
+            elif callable(value) or isinstance(value, (staticmethod, classmethod)):
+                rec["methods"][name] = _method_record(modname, cls, owner, name, value, so_docs)
+    if "__init__" not in rec["methods"]:
+        # Cython cdef classes may take their constructor from __cinit__ only.
+        first = (cls.__doc__ or "").lstrip().split("\n", 1)[0]
+        if first.startswith(cls.__name__ + "(") and "*args" not in first:
+            rec["methods"]["__init__"] = _init_record(cls, so_docs)
+    rec["attributes"].sort()
+    return rec
+
+
+# ---------------------------------------------------------------- constants modules
+
+
+def _const_module(modname: str, facade: str, surface: dict[str, Any], header: str) -> str:
+    lines = [
+        f'"""{header}',
+        "",
+        f"Generated by tools/gen_surface.py from the system ``{modname}`` module (Ceph",
+        "16.2, Pacific) by introspection; tests/compat/test_surface.py re-checks every value.",
+        "Do not edit by hand: rerun ``/usr/bin/python3 tools/gen_surface.py``.",
+        "",
+        f"Mirrors: src/pybind/{modname}/{modname}.pyx (module-level constants).",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+    ]
+    names = []
+    for name, rec in sorted(surface["constants"].items()):
+        value = rec["value"]
+        names.append(name)
+        if rec["type"] == "int":
+            shown = f"{value}" if value < 0 or value < 4096 else f"{value:#x}"
+            lines.append(f"{name}: int = {shown}")
+        elif rec["type"] == "list":
+            lines.append(f"{name}: list[str] = {pprint.pformat(value)}")
+        else:
+            lines.append(f"{name}: {rec['type']} = {value!r}")
+    lines.append("")
+    lines.append("__all__ = [")
+    for name in names:
+        lines.append(f'    "{name}",')
+    lines.append("]")
+    lines.append("")
+    del facade
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scaffold", metavar="DIR", help="also write first-draft facade shells")
+    ap.add_argument("--check", action="store_true",
+                    help="print the surface JSON to stdout, write nothing")
+    opts = ap.parse_args()
+
+    import rados
+    import rbd
+
+    surface = {
+        "generated_by": "tools/gen_surface.py",
+        "python": sys.version.split()[0],
+        "librados_version": str(rados.Rados().version()),
+        "librbd_version": list(rbd.RBD().version()),
+        "modules": {"rados": introspect(rados), "rbd": introspect(rbd)},
+    }
+    if opts.check:
+        json.dump(surface, sys.stdout, indent=1, sort_keys=True)
+        return
+    path = os.path.join(ROOT, "tests", "compat", "reference_surface.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(surface, f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(ROOT, "rbdpy", "rados", "constants.py"), "w") as f:
+        f.write(_const_module("rados", "rbdpy.rados", surface["modules"]["rados"],
+                              "python-rados public constants (LIBRADOS_*, MONITOR_LEVELS, ...)."))
+    with open(os.path.join(ROOT, "rbdpy", "librbd", "constants.py"), "w") as f:
+        f.write(_const_module("rbd", "rbdpy.rbd", surface["modules"]["rbd"],
+                              "python-rbd public constants (RBD_*, MIRROR_*, ECANCELED)."))
+    if opts.scaffold:
+        os.makedirs(opts.scaffold, exist_ok=True)
+        for modname in ("rados", "rbd"):
+            out = os.path.join(opts.scaffold, f"{modname}_shell.py")
+            with open(out, "w") as f:
+                f.write(_scaffold(modname, surface["modules"][modname]))
+    print("wrote", path)
+
+
+# ---------------------------------------------------------------- scaffold
+
+
+def _param_text(p: dict[str, Any]) -> str:
+    name = p["name"]
+    if p["kind"] == "VAR_POSITIONAL":
+        return "*" + name
+    if p["kind"] == "VAR_KEYWORD":
+        return "**" + name
+    text = name
+    if p["annotation"]:
+        text += ": " + p["annotation"].replace("unicode", "str")
+    if p["default"] is not None:
+        text += (" = " if p["annotation"] else "=") + p["default"]
+    return text
+
+
+def _sig_text(params: list[dict[str, Any]]) -> str:
+    out = []
+    kw_marked = False
+    for p in params:
+        if p["kind"] == "KEYWORD_ONLY" and not kw_marked:
+            out.append("*")
+            kw_marked = True
+        if p["kind"] == "VAR_POSITIONAL":
+            kw_marked = True
+        out.append(_param_text(p))
+    return ", ".join(out)
+
+
+def _doc_block(doc: str, indent: str) -> list[str]:
+    if not doc:
+        return []
+    doc = doc.replace("\\", "\\\\").replace('"""', "'''")
+    body = textwrap.indent(doc, indent).rstrip()
+    return [f'{indent}"""{body.lstrip()}', f'{indent}"""']
+
+
+def _scaffold(modname: str, surface: dict[str, Any]) -> str:
+    lines = [f"# first-draft shell of {modname}; hand-edit before use", ""]
+    for cname, crec in surface["classes"].items():
+        bases = ", ".join(crec["bases"]) if crec["bases"] != ["object"] else ""
+        lines.append(f"class {cname}({bases}):" if bases else f"class {cname}:")
+        lines.extend(_doc_block(crec["doc"] or "", "    "))
+        for attr in crec["attributes"]:
+            lines.append(f"    {attr}: Any")
+        for k, v in crec["class_constants"].items():
+            lines.append(f"    {k} = {v!r}")
+        lines.append("")
+        for mname, m in crec["methods"].items():
+            if m["owner"] != cname:
+                continue
+            ret = f" -> {m['returns']}" if m["returns"] else ""
+            if m["kind"] != "method":
+                lines.append(f"    @{m['kind']}")
+            lines.append(f"    def {mname}({_sig_text(m['params'])}){ret}:")
+            lines.extend(_doc_block(m["doc"], "        "))
+            lines.append(f'        raise _nie("{cname}.{mname}")')
+            lines.append("")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
