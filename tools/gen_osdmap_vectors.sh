@@ -18,7 +18,10 @@
 #   live_e<N>.bin          full map of the first captured epoch N and of the last one
 #   live_inc_e<N>.bin      every incremental after the first captured epoch (from the mon
 #                          store: ceph-kvstore-tool ... get osdmap <N>)
+#   live_mid.bin           full map right after the upmap/temp/affinity commands
 #   live_final.bin         the last full map; plus the same oracle outputs as above
+#   live_down.bin          then osd.2 killed and marked down (EC holes)
+#   live_osd_map.jsonl     `ceph osd map POOL OBJ [NS] -f json` at the final epoch
 #
 # Usage: tools/gen_osdmap_vectors.sh [--offline]
 set -euo pipefail
@@ -29,19 +32,24 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/gen-osdmap-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-oracles() {  # $1 = map file (in $OUT), $2 = pool for object tests
-    local m=$1 pool=${2:-1}
-    osdmaptool "$OUT/$m" --test-map-pgs-dump 2>/dev/null > "$OUT/$m.pgs.txt"
+oracles() {  # $1 = map file (in $OUT), $2 = pool for object tests, $3 = "big" (fewer outputs)
+    local m=$1 pool=${2:-1} big=${3:-}
+    if [ -z "$big" ]; then
+        osdmaptool "$OUT/$m" --test-map-pgs-dump 2>/dev/null > "$OUT/$m.pgs.txt"
+        osdmaptool "$OUT/$m" --mark-up-in --mark-out 3 --test-map-pgs-dump --pool "$pool" \
+            2>/dev/null > "$OUT/$m.pgs_out3.txt" || true
+    fi
     osdmaptool "$OUT/$m" --mark-up-in --test-map-pgs-dump 2>/dev/null > "$OUT/$m.pgs_upin.txt"
-    osdmaptool "$OUT/$m" --mark-up-in --mark-out 3 --test-map-pgs-dump --pool "$pool" \
-        2>/dev/null > "$OUT/$m.pgs_out3.txt" || true
     osdmaptool "$OUT/$m" --dump json 2>/dev/null > "$OUT/$m.json"
     : > "$OUT/$m.objects.txt"
-    for o in foo bar rbd_data.1011f0810a9a.0000000000000000 rbd_header.abc "" x; do
-        [ -z "$o" ] && continue
+    : > "$OUT/$m.objects_upin.txt"
+    for o in foo bar rbd_data.1011f0810a9a.0000000000000000 rbd_header.abc x; do
         printf '%s\t' "$o" >> "$OUT/$m.objects.txt"
         osdmaptool "$OUT/$m" --test-map-object "$o" --pool "$pool" 2>/dev/null \
             >> "$OUT/$m.objects.txt"
+        printf '%s\t' "$o" >> "$OUT/$m.objects_upin.txt"
+        osdmaptool "$OUT/$m" --mark-up-in --test-map-object "$o" --pool "$pool" 2>/dev/null \
+            | grep -v '^marking' >> "$OUT/$m.objects_upin.txt"
     done
 }
 
@@ -53,17 +61,17 @@ osdmaptool om12 --import-crush c12.bin >/dev/null 2>&1
 cp om12 "$OUT/om12.bin"
 oracles om12.bin
 
-osdmaptool --createsimple 1024 --pg-bits 1 --pgp-bits 1 om1024 --with-default-pool >/dev/null 2>&1
+osdmaptool --createsimple 1024 --pg-bits 0 --pgp-bits 0 om1024 --with-default-pool >/dev/null 2>&1
 crushtool --build --num_osds 1024 host straw2 16 rack straw2 8 root straw2 0 -o c1024.bin
 osdmaptool om1024 --import-crush c1024.bin >/dev/null 2>&1
 cp om1024 "$OUT/om1024.bin"
-oracles om1024.bin
+oracles om1024.bin 1 big
 
 # An unbalanced crush weight, then let osdmaptool's balancer write pg_upmap_items.
+# (--mark-up-in with --save persists the up/in state too.)
 cp om12 om12u
 osdmaptool om12u --mark-up-in --adjust-crush-weight 0:3 --save >/dev/null 2>&1
-osdmaptool om12u --mark-up-in --upmap upmap.txt --upmap-max 40 --upmap-deviation 1 \
-    --upmap-save >/dev/null 2>&1 || true
+osdmaptool om12u --upmap upmap.txt --upmap-max 40 --upmap-deviation 1 --save >/dev/null 2>&1
 cp om12u "$OUT/om12_upmap.bin"
 oracles om12_upmap.bin
 
@@ -84,15 +92,18 @@ $C osd pool create ecp 8 8 erasure ecprof
 sleep 3
 FIRST=$($C osd getmap -o "$WORK/first" 2>&1 | sed -n 's/.*got osdmap epoch \([0-9]*\).*/\1/p')
 cp "$WORK/first" "$OUT/live_e$FIRST.bin"
-$C osd pg-upmap-items 1.1 0 2 || true
-$C osd pg-upmap 1.2 2 0 || true
-$C osd pg-upmap 2.3 2 1 0 || true
-$C osd pg-upmap-items 2.4 0 1 1 0 || true
+# Choose upmap targets from the current mapping so the mon keeps them (it drops no-ops).
+up_of() { $C pg map "$1" -f json | "$PY" -c 'import json,sys; print(*json.load(sys.stdin)["up"])'; }
+read -r a b <<<"$(up_of 1.1)"; c=$((3 - a - b))
+$C osd pg-upmap-items 1.1 "$a" "$c"
+read -r a b <<<"$(up_of 1.2)"; $C osd pg-upmap 1.2 "$b" "$a"
+read -r a b c <<<"$(up_of 2.3)"; $C osd pg-upmap 2.3 "$c" "$a" "$b"
+read -r a b c <<<"$(up_of 2.4)"; $C osd pg-upmap-items 2.4 "$a" "$b" "$b" "$a"
+read -r a b <<<"$(up_of 1.3)"; $C osd pg-temp 1.3 "$b" "$a"
+read -r a b <<<"$(up_of 1.4)"; $C osd primary-temp 1.4 "$b"
 $C osd primary-affinity osd.0 0.5
 $C osd primary-affinity osd.1 0
-$C osd pg-temp 1.3 2 1 || true
-$C osd primary-temp 1.4 1 || true
-$C osd primary-temp 1.5 2 || true
+$C osd getmap -o "$OUT/live_mid.bin"
 $C osd reweight 1 0.8
 $C osd crush reweight osd.2 0.5
 $C osd set noout
@@ -107,15 +118,30 @@ $C osd pg-upmap 1.6 2 1 || true   # target out: ignored at mapping time
 $C osd in 2
 $C osd unset noout
 $C osd rm-pg-upmap 2.3 || true
-$C osd out 0
+$C osd down 1
 sleep 3
+# Object -> pg -> osds as the mon computes it, with and without namespaces and locators.
+: > "$OUT/live_osd_map.jsonl"
+for o in foo bar rbd_data.1011f0810a9a.0000000000000000; do
+    for pool in rp2 ecp; do
+        $C osd map "$pool" "$o" -f json >> "$OUT/live_osd_map.jsonl"; echo >> "$OUT/live_osd_map.jsonl"
+        $C osd map "$pool" "$o" ns1 -f json >> "$OUT/live_osd_map.jsonl"; echo >> "$OUT/live_osd_map.jsonl"
+    done
+done
 LAST=$($C osd getmap -o "$OUT/live_final.bin" 2>&1 | sed -n 's/.*got osdmap epoch \([0-9]*\).*/\1/p')
+# A dead OSD: EC pgs get NONE holes, replicated pgs shrink.
+"$PY" -c "from rbdpy.devcluster import DevCluster; DevCluster('$CL').kill('osd.2')"
+$C osd down 2
+sleep 1
+DOWN=$($C osd getmap -o "$OUT/live_down.bin" 2>&1 | sed -n 's/.*got osdmap epoch \([0-9]*\).*/\1/p')
 stop_cluster
 rm -f "$OUT"/live_inc_e*.bin
-for e in $(seq $((FIRST + 1)) "$LAST"); do
+for e in $(seq $((FIRST + 1)) "$DOWN"); do
     ceph-kvstore-tool rocksdb "$CL/mon.a/store.db" get osdmap "$e" out "$OUT/live_inc_e$e.bin" \
         >/dev/null
 done
 oracles live_final.bin 1
+oracles live_mid.bin 1
+oracles live_down.bin 1
 oracles "live_e$FIRST.bin" 1
-echo "first=$FIRST last=$LAST" > "$OUT/live_epochs.txt"
+echo "first=$FIRST mid=$(osdmaptool "$OUT/live_mid.bin" --dump json 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["epoch"])') last=$LAST down=$DOWN" > "$OUT/live_epochs.txt"

@@ -196,8 +196,12 @@ def _method_record(modname: str, cls: type, owner: type, name: str, value: Any,
     elif isinstance(value, classmethod):
         kind = "classmethod"
     sig_line, body = _split_doc(getattr(value, "__doc__", None), key)
+    # A decorator (rbd's requires_not_closed, rados' set_object_*) hides the docstring at
+    # runtime; the original is still in the extension's data.
+    wrapped = False
     if sig_line is None and key in so_docs:
         sig_line, body = _split_doc(so_docs[key], key)
+        wrapped = sig_line is not None
     if sig_line is not None:
         sig = parse_signature(sig_line)
     elif name in ("__iter__", "__next__", "__str__", "__repr__", "__len__", "__enter__"):
@@ -211,7 +215,7 @@ def _method_record(modname: str, cls: type, owner: type, name: str, value: Any,
             "returns": None, "text": "(self, ...)"}
     if body.startswith("Initialize self.") or body.startswith("Implement "):
         body = ""
-    return {"kind": kind, "owner": owner.__name__, "doc": body, **sig}
+    return {"kind": kind, "owner": owner.__name__, "doc": body, "wrapped": wrapped, **sig}
 
 
 def _init_record(cls: type, so_docs: dict[str, str]) -> dict[str, Any]:
@@ -463,6 +467,59 @@ def _doc_block(doc: str, indent: str) -> list[str]:
     return [f'{indent}"""{body.lstrip()}', f'{indent}"""']
 
 
+# (class prefix or "*", method-name fragment, capability) — first match wins; used only for
+# the NotImplementedError messages of the first-draft shells.
+_CAPABILITIES = [
+    ("mirror", "RBD mirroring"),
+    ("group", "RBD groups"),
+    ("trash", "the RBD trash"),
+    ("migration", "live image migration"),
+    ("namespace", "RADOS namespaces management"),
+    ("encryption", "image encryption"),
+    ("pool_metadata", "pool metadata"),
+    ("poolmetadata", "pool metadata"),
+    ("metadata", "image metadata"),
+    ("config", "config overrides"),
+    ("lock", "object/image locks"),
+    ("watch", "watch/notify"),
+    ("notify", "watch/notify"),
+    ("omap", "omap operations"),
+    ("xattr", "xattr operations"),
+    ("snap", "snapshots"),
+    ("aio_", "asynchronous I/O"),
+    ("completion.", "asynchronous completions"),
+    ("command", "mon/osd/mgr/pg commands"),
+    ("application", "pool application metadata"),
+    ("pool", "pool management"),
+    ("monitor", "the cluster log"),
+    ("service_daemon", "service daemon registration"),
+    ("child", "clone children listing"),
+    ("descendants", "clone children listing"),
+    ("parent", "clone parents"),
+    ("clone", "clones"),
+    ("flatten", "clones"),
+    ("copy", "image copy"),
+    ("_op", "compound operations"),
+    ("writeop.", "compound write operations"),
+    ("readop.", "compound read operations"),
+    ("objectiterator.", "object listing"),
+    ("imageiterator.", "image listing"),
+    ("rados.", "the cluster connection"),
+    ("ioctx.", "object I/O"),
+    ("object.", "object I/O"),
+    ("rbd.", "image management"),
+    ("image.", "images"),
+]
+
+
+def _capability(cname: str, mname: str) -> str:
+    key = f"{cname}.{mname}".lower()
+    for frag, cap in _CAPABILITIES:
+        if frag in key:
+            return cap
+    return "this call"
+
+
 def _scaffold(modname: str, surface: dict[str, Any]) -> str:
     lines = [f"# first-draft shell of {modname}; hand-edit before use", ""]
     for cname, crec in surface["classes"].items():
@@ -480,9 +537,12 @@ def _scaffold(modname: str, surface: dict[str, Any]) -> str:
             ret = f" -> {m['returns']}" if m["returns"] else ""
             if m["kind"] != "method":
                 lines.append(f"    @{m['kind']}")
+            if m.get("wrapped") and modname == "rbd":
+                lines.append("    @requires_not_closed")
             lines.append(f"    def {mname}({_sig_text(m['params'])}){ret}:")
             lines.extend(_doc_block(m["doc"], "        "))
-            lines.append(f'        raise _nie("{cname}.{mname}")')
+            cap = _capability(cname, mname)
+            lines.append(f'        raise _nie("{cname}.{mname}", "{cap}")')
             lines.append("")
         lines.append("")
     return "\n".join(lines)

@@ -74,8 +74,8 @@ def crush_hash32(a: int, hash_type: int = CRUSH_HASH_RJENKINS1) -> int:
         return 0
     a &= _M
     h = _SEED ^ a
-    b, x, h = _mix(a, _X, h)
-    _y, a, h = _mix(_Y, a, h)
+    _b, _x, h = _mix(a, _X, h)
+    _y, _a, h = _mix(_Y, a, h)
     return h
 
 

@@ -1,0 +1,406 @@
+"""The sync portal: one trio event loop per cluster handle, driven from blocking code.
+
+Theory of operation. librados gives each cluster handle its own threads (messenger,
+timers, finisher); rbdpy gives each ``rados.Rados`` handle one :class:`Portal`:
+
+* ``start()`` launches a daemon thread running ``trio.run``. Its main task opens the
+  handle's nursery, publishes the trio token and sleeps until ``close()``.
+* ``run(afn, ...)`` submits ``afn`` to the nursery (via ``TrioToken.run_sync_soon``) inside
+  its own ``CancelScope`` and blocks the calling thread on a ``threading.Event``; the
+  outcome is re-raised in the caller. A ``KeyboardInterrupt`` (or any exception raised
+  into the blocked wait) cancels that call's scope, waits for the task to unwind, and
+  propagates — so Ctrl-C never leaves an orphan operation running (psycopg's concern).
+* Calling ``run()``/``close()`` from inside a trio run would block that event loop (or
+  deadlock, if it is the portal's own), so it raises ``RuntimeError`` pointing to
+  :mod:`rbdpy.aio`.
+* ``spawn(afn, args, on_done)`` is the ``aio_*``/``Completion`` path: it returns a
+  :class:`Pending` immediately; when ``afn`` finishes, ``on_done(pending)`` runs on the
+  portal's single **finisher thread**, never on the trio thread, so a callback may call
+  the blocking API again (librados' Finisher plays the same role).
+* ``start_background(afn)`` runs long-lived tasks (keepalive, map subscriptions, watch
+  pings) in the nursery. A background task that raises is a bug that kills the handle:
+  the nursery is cancelled and later calls raise :class:`PortalClosedError` chained to it.
+* ``close()`` cancels the nursery, joins the trio thread, drains the finisher and joins
+  it. It is idempotent; callers still waiting get :class:`PortalClosedError`.
+
+Mirrors: librados' per-RadosClient threads and Finisher (src/librados/RadosClient.cc,
+src/common/Finisher.h); trio.from_thread's token-based re-entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, ParamSpec, TypeVar
+
+import trio
+
+__all__ = ["CallCancelled", "Pending", "Portal", "PortalClosedError"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+_FROM_TRIO_MESSAGE = (
+    "rbdpy's synchronous API (rbdpy.rados / rbdpy.rbd) was called from inside a trio task; "
+    "blocking here would stall the event loop. Use the async API in rbdpy.aio from trio "
+    "code (or call the sync API through trio.to_thread.run_sync)."
+)
+
+
+class PortalClosedError(RuntimeError):
+    """The portal was closed (or crashed) before or while the call ran."""
+
+
+class CallCancelled(RuntimeError):
+    """The call was cancelled through :meth:`Pending.cancel` before it finished."""
+
+
+def _in_trio() -> bool:
+    try:
+        trio.lowlevel.current_trio_token()
+    except RuntimeError:
+        return False
+    return True
+
+
+class Pending(Generic[T]):
+    """One submitted call: its outcome, and whether its completion callback has run.
+
+    Created by :meth:`Portal.spawn` (and internally by :meth:`Portal.run`). Outcome fields
+    are written once, on the trio thread, before ``_done`` is set; readers wait on it.
+    """
+
+    def __init__(self, portal: Portal, afn: Callable[..., Awaitable[T]],
+                 args: tuple[Any, ...], kwargs: dict[str, Any],
+                 on_done: Callable[[Pending[T]], object] | None) -> None:
+        self._portal = portal
+        self._afn = afn
+        self._args = args
+        self._kwargs = kwargs
+        self._on_done = on_done
+        self._done = threading.Event()
+        self._cb_done = threading.Event()
+        self._value: T | None = None
+        self._exc: BaseException | None = None
+        self._scope: trio.CancelScope | None = None
+        self._cancel_requested = False
+
+    # -- caller side (any thread) --
+
+    def done(self) -> bool:
+        """True once the async function has finished (successfully or not)."""
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the call finished; returns :meth:`done` (False on timeout)."""
+        return self._done.wait(timeout)
+
+    def callback_done(self) -> bool:
+        """True once ``on_done`` has returned (immediately after :meth:`done` if none)."""
+        return self._cb_done.is_set()
+
+    def wait_callback(self, timeout: float | None = None) -> bool:
+        """Block until the completion callback has returned."""
+        return self._cb_done.wait(timeout)
+
+    def exception(self) -> BaseException | None:
+        """The exception the call raised, or None; blocks until done."""
+        self._done.wait()
+        return self._exc
+
+    def result(self) -> T:
+        """The call's return value, or raise its exception; blocks until done."""
+        self._done.wait()
+        if self._exc is not None:
+            raise self._exc
+        return self._value  # type: ignore[return-value]
+
+    def cancel(self) -> None:
+        """Ask the trio thread to cancel the call; no-op once it has finished."""
+        if self._done.is_set():
+            return
+        try:
+            self._portal._call_soon(self._cancel_in_trio)
+        except PortalClosedError:
+            pass  # loop gone: the call has been (or is being) failed by close()
+
+    # -- trio side --
+
+    def _cancel_in_trio(self) -> None:
+        self._cancel_requested = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def _finish(self, value: T | None, exc: BaseException | None) -> None:
+        if self._done.is_set():
+            return
+        self._value, self._exc = value, exc
+        self._done.set()
+        if self._on_done is None:
+            self._cb_done.set()
+        else:
+            self._portal._finisher_queue.put(self)
+
+    def _run_callback(self) -> None:
+        assert self._on_done is not None
+        try:
+            self._on_done(self)
+        except Exception:
+            # python-rados prints and swallows exceptions from completion callbacks; a
+            # raising callback must not kill the finisher that serves every other one.
+            logger.exception("rbdpy: completion callback %r raised", self._on_done)
+        finally:
+            self._cb_done.set()
+
+
+class Portal:
+    """A trio event loop on a daemon thread, serving blocking callers (one per handle)."""
+
+    def __init__(self, name: str = "rbdpy") -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._state = "new"  # new -> running -> closed
+        self._started = threading.Event()
+        self._start_error: BaseException | None = None
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._nursery: trio.Nursery | None = None
+        self._pending: set[Pending[Any]] = set()
+        self._crash: BaseException | None = None
+        self._loop_exited = False
+        self._trio_thread: threading.Thread | None = None
+        self._finisher: threading.Thread | None = None
+        self._finisher_queue: queue.SimpleQueue[Pending[Any] | None] = queue.SimpleQueue()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`, or once the loop has died (background crash)."""
+        return self._state == "closed" or self._loop_exited
+
+    def start(self) -> None:
+        """Start the trio thread and the finisher thread; returns once the loop is up."""
+        with self._lock:
+            if self._state != "new":
+                raise RuntimeError(f"portal {self.name!r} was already started")
+            self._state = "running"
+            self._finisher = threading.Thread(
+                target=self._finisher_main, name=f"{self.name}-finisher", daemon=True)
+            self._trio_thread = threading.Thread(
+                target=self._trio_main, name=f"{self.name}-trio", daemon=True)
+            self._finisher.start()
+            self._trio_thread.start()
+        self._started.wait()
+        if self._start_error is not None:
+            self.close()
+            raise RuntimeError(f"portal {self.name!r} failed to start") from self._start_error
+        logger.debug("portal %s started", self.name)
+
+    def close(self) -> None:
+        """Cancel everything in the nursery, join both threads. Idempotent."""
+        if _in_trio():
+            raise RuntimeError(_FROM_TRIO_MESSAGE)
+        with self._lock:
+            if self._state == "closed":
+                return
+            was_running = self._state == "running"
+            self._state = "closed"
+        if not was_running:
+            return
+        token = self._token
+        if token is not None:
+            try:
+                token.run_sync_soon(self._cancel_nursery)
+            except trio.RunFinishedError:
+                pass  # already exiting (crash path)
+        assert self._trio_thread is not None and self._finisher is not None
+        self._trio_thread.join()
+        # Every call has finished by now and queued its callback; the sentinel goes last
+        # so the finisher drains them before it exits.
+        self._finisher_queue.put(None)
+        if threading.current_thread() is not self._finisher:
+            self._finisher.join()
+        logger.debug("portal %s closed", self.name)
+
+    def __enter__(self) -> Portal:
+        if self._state == "new":
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ calls
+
+    def run(self, afn: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``await afn(*args, **kwargs)`` on the portal's loop; block for its outcome.
+
+        :raises RuntimeError: when called from inside a trio run (use :mod:`rbdpy.aio`)
+        :raises PortalClosedError: when the portal is closed, or closes during the call
+        """
+        if _in_trio():
+            raise RuntimeError(_FROM_TRIO_MESSAGE)
+        pending: Pending[T] = Pending(self, afn, args, kwargs, None)
+        self._submit(pending)
+        try:
+            pending._done.wait()
+        except BaseException:
+            # KeyboardInterrupt (or another asynchronous exception) hit the blocked wait:
+            # cancel the operation and let it unwind before propagating, so nothing keeps
+            # running behind the caller's back. A second Ctrl-C here escapes immediately.
+            logger.debug("portal %s: interrupt, cancelling %r", self.name, afn)
+            pending.cancel()
+            pending._done.wait()
+            raise
+        return pending.result()
+
+    def spawn(self, afn: Callable[..., Awaitable[T]], args: tuple[Any, ...] = (),
+              on_done: Callable[[Pending[T]], object] | None = None) -> Pending[T]:
+        """Start ``afn(*args)`` without waiting; ``on_done(pending)`` runs on the finisher.
+
+        Never blocks, so it may also be called from trio code.
+
+        :raises PortalClosedError: at once if the portal is not running (no callback runs)
+        """
+        pending: Pending[T] = Pending(self, afn, tuple(args), {}, on_done)
+        self._submit(pending)
+        return pending
+
+    def start_background(self, afn: Callable[..., Awaitable[object]], *args: Any,
+                         name: str | None = None) -> None:
+        """Run a long-lived task in the handle's nursery until :meth:`close`.
+
+        If it raises (anything but cancellation), the portal crashes: the nursery is
+        cancelled and every later call raises :class:`PortalClosedError` from that error.
+        """
+        def spawn_in_trio() -> None:
+            if self._nursery is None or self._crash is not None:
+                return
+            self._nursery.start_soon(self._background_task, afn, args, name=name or afn)
+
+        self._call_soon(spawn_in_trio)
+
+    # ------------------------------------------------------------------ internals
+
+    def _call_soon(self, fn: Callable[[], None]) -> None:
+        """Schedule ``fn`` on the trio thread, or raise PortalClosedError."""
+        token = self._token
+        if self._state != "running" or token is None or self._loop_exited:
+            raise self._closed_error()
+        try:
+            token.run_sync_soon(fn)
+        except trio.RunFinishedError:
+            raise self._closed_error() from None
+
+    def _closed_error(self) -> PortalClosedError:
+        if self._state == "new":
+            err = PortalClosedError(f"portal {self.name!r} is not started")
+        elif self._crash is not None:
+            err = PortalClosedError(f"portal {self.name!r} crashed: {self._crash!r}")
+            err.__cause__ = self._crash
+        else:
+            err = PortalClosedError(f"portal {self.name!r} is closed")
+        return err
+
+    def _submit(self, pending: Pending[Any]) -> None:
+        # Registered before scheduling so that, whatever happens to the loop, the trio
+        # thread's exit path can fail it instead of leaving its waiter blocked forever.
+        with self._lock:
+            self._pending.add(pending)
+
+        def spawn_in_trio() -> None:
+            nursery = self._nursery
+            if nursery is None or self._crash is not None or self._state != "running":
+                pending._finish(None, self._closed_error())
+                self._pending.discard(pending)
+                return
+            try:
+                nursery.start_soon(self._call_task, pending, name=pending._afn)
+            except RuntimeError as exc:  # nursery closed to new arrivals
+                pending._finish(None, self._closed_error())
+                self._pending.discard(pending)
+                logger.debug("portal %s: late submission refused: %r", self.name, exc)
+
+        try:
+            self._call_soon(spawn_in_trio)
+        except PortalClosedError:
+            with self._lock:
+                self._pending.discard(pending)
+            raise
+
+    async def _call_task(self, pending: Pending[Any]) -> None:
+        try:
+            with trio.CancelScope() as scope:
+                pending._scope = scope
+                if pending._cancel_requested:
+                    scope.cancel()
+                value = await pending._afn(*pending._args, **pending._kwargs)
+                pending._finish(value, None)
+                return
+            # Only reached when our own scope swallowed the Cancelled: Pending.cancel().
+            pending._finish(None, CallCancelled(f"{pending._afn!r} was cancelled"))
+        except trio.Cancelled:
+            # The nursery itself is being cancelled: close() or a background crash.
+            pending._finish(None, self._closed_error())
+            raise
+        except BaseException as exc:
+            # Any other outcome belongs to the caller, not to the handle's nursery.
+            pending._finish(None, exc)
+        finally:
+            with self._lock:
+                self._pending.discard(pending)
+
+    async def _background_task(self, afn: Callable[..., Awaitable[object]],
+                               args: tuple[Any, ...]) -> None:
+        try:
+            await afn(*args)
+        except trio.Cancelled:
+            raise
+        except BaseException as exc:
+            logger.error("portal %s: background task %r crashed: %r", self.name, afn, exc)
+            self._crash = exc
+            self._cancel_nursery()
+
+    def _cancel_nursery(self) -> None:
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
+
+    async def _main(self) -> None:
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                self._token = trio.lowlevel.current_trio_token()
+                self._started.set()
+                await trio.sleep_forever()
+        finally:
+            # Set on the trio thread, so every later spawn_in_trio sees it.
+            self._nursery = None
+
+    def _trio_main(self) -> None:
+        try:
+            trio.run(self._main)
+        except BaseException as exc:  # the trio thread must never die with a traceback
+            if not self._started.is_set():
+                self._start_error = exc
+            else:
+                logger.error("portal %s: event loop ended with %r", self.name, exc)
+        finally:
+            self._loop_exited = True
+            # Anything submitted but never started (race with close or crash) fails here.
+            with self._lock:
+                leftovers = list(self._pending)
+                self._pending.clear()
+            for pending in leftovers:
+                pending._finish(None, self._closed_error())
+            self._started.set()
+
+    def _finisher_main(self) -> None:
+        while True:
+            pending = self._finisher_queue.get()
+            if pending is None:
+                return
+            pending._run_callback()

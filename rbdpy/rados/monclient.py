@@ -1,0 +1,334 @@
+"""The trio MonClient: one authenticated session with some monitor, kept alive.
+
+Theory of operation: ``run()`` is a loop that *hunts* — tries the known monitors in random
+order until one completes msgr2 authentication — then serves the session until it breaks,
+then hunts again. While a session is up it (re)sends every subscription and every pending
+request (mon commands, version queries, pool ops, statfs), so callers never see a mon
+failover except as latency. Replies are matched to waiters by tid. Auth tickets are renewed
+by re-authenticating on a fresh session before 3/4 of their validity has passed (the
+simplest robust way under msgr2: the mon runs the full cephx exchange again, with global_id
+reclaim from the old ticket).
+
+A wrong key or unknown entity is fatal for the first session (``AuthError`` reaches
+``wait_ready`` at once — no retry loop); an unreachable mon only moves the hunt on.
+
+Mirrors: kernel net/ceph/mon_client.c (hunting, subscriptions, generic requests); ceph
+src/mon/MonClient.{h,cc} (_reopen_session, handle_auth, start_mon_command).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import trio
+
+from rbdpy.rados.proto.auth.cephx import CephxClient
+from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
+from rbdpy.rados.proto.errors import AuthError, CephError
+from rbdpy.rados.proto.messages.base import Message, MsgType, decode_message
+from rbdpy.rados.proto.messages.mon import (
+    MMonCommand,
+    MMonCommandAck,
+    MMonGetVersion,
+    MMonGetVersionReply,
+    MMonMap,
+    MMonSubscribe,
+    MOSDMap,
+    MPoolOp,
+    MPoolOpReply,
+    MStatfs,
+    MStatfsReply,
+)
+from rbdpy.rados.proto.monmap import MonMap, decode_monmap
+from rbdpy.rados.proto.msgr2.events import MessageReceived
+from rbdpy.rados.proto.types import EntityAddr, EntityType
+from rbdpy.rados.transport import Connection
+
+log = logging.getLogger(__name__)
+
+#: How long one hunt attempt may take before the next monitor is tried
+#: (librados mon_client_hunt_interval is 3 s; a loopback handshake takes milliseconds).
+HUNT_INTERVAL = 3.0
+#: Keepalive period and the silence after which a session is declared dead.
+KEEPALIVE_INTERVAL = 10.0
+SESSION_TIMEOUT = 30.0
+
+
+@dataclass
+class _Request:
+    """A request waiting for its reply; resent on every new session until answered."""
+
+    tid: int
+    msg: Message
+    reply_type: int
+    done: trio.Event = field(default_factory=trio.Event)
+    reply: Message | None = None
+    error: CephError | None = None
+
+
+class MonClient:
+    """A MonClient for one cluster handle.
+
+    :param mon_addrs: the initial monitors (from mon_host / the monmap), msgr2 addresses.
+    :param auth: the cephx client state (tickets); None means auth "none".
+    :param entity_name: our name (for auth none).
+    :param con_modes: msgr2 modes offered to mons, in preference order.
+    :param on_osdmap: called with every MOSDMap received (by the cluster handle).
+    """
+
+    def __init__(self, mon_addrs: list[EntityAddr], *, auth: CephxClient | None,
+                 auth_none: Callable[[], AuthHandler] | None = None,
+                 con_modes: list[ConMode],
+                 on_osdmap: Callable[[MOSDMap], None] | None = None,
+                 global_seq: Callable[[], int] | None = None) -> None:
+        if not mon_addrs:
+            raise CephError(errno.EINVAL, "no monitors known (mon_host is empty)")
+        self.mon_addrs = list(mon_addrs)
+        self.auth = auth
+        self._auth_none = auth_none
+        self.con_modes = con_modes
+        self.on_osdmap = on_osdmap
+        self._global_seq = global_seq or itertools.count(1).__next__
+        self.monmap: MonMap | None = None
+        self.fsid: bytes = b"\0" * 16
+        self.global_id = 0
+        self.conn: Connection | None = None
+        self._tids = itertools.count(1)
+        self._pending: dict[int, _Request] = {}
+        self._subs: dict[str, tuple[int, int]] = {}
+        self._session_ready = trio.Event()
+        self._first_error: CephError | None = None
+        self._first_done = trio.Event()
+        self._have_monmap = trio.Event()
+        self._shutdown = False
+
+    # -- public --------------------------------------------------------------------------
+
+    async def wait_ready(self) -> None:
+        """Wait for the first session; raises the fatal error if authentication failed."""
+        await self._first_done.wait()
+        if self._first_error is not None:
+            raise self._first_error
+        # Like librados, a session is usable once the monmap (and so the fsid) is known.
+        await self._have_monmap.wait()
+
+    def sub_want(self, what: str, start: int, flags: int = 0) -> None:
+        """Subscribe (or move a subscription) and tell the current mon at once."""
+        if self._subs.get(what) == (start, flags):
+            return
+        self._subs[what] = (start, flags)
+        if self.conn is not None and not self.conn.closed:
+            self._send_soon(self._subscribe_msg({what: (start, flags)}))
+
+    async def command(self, cmd: list[str], inbuf: bytes = b"",
+                      ) -> tuple[int, bytes, str]:
+        """Run a mon command; returns (r, outbuf, outs) like librados (r <= 0)."""
+        msg = MMonCommand(fsid=self.fsid, cmd=cmd, inbl=inbuf)
+        reply = await self._request(msg, MsgType.MON_COMMAND_ACK)
+        assert isinstance(reply, MMonCommandAck)
+        return reply.r, bytes(reply.outbl), reply.rs
+
+    async def get_version(self, what: str) -> tuple[int, int]:
+        """(newest, oldest) epoch of a map ("osdmap", "monmap")."""
+        msg = MMonGetVersion(what=what)
+        reply = await self._request(msg, MsgType.MON_GET_VERSION_REPLY, tid_in_body=True)
+        assert isinstance(reply, MMonGetVersionReply)
+        return reply.version, reply.oldest_version
+
+    async def pool_op(self, msg: MPoolOp) -> MPoolOpReply:
+        msg.fsid = self.fsid
+        reply = await self._request(msg, MsgType.POOLOP_REPLY)
+        assert isinstance(reply, MPoolOpReply)
+        return reply
+
+    async def statfs(self, pool: int | None = None) -> MStatfsReply:
+        msg = MStatfs(fsid=self.fsid, data_pool=pool)
+        reply = await self._request(msg, MsgType.STATFS_REPLY)
+        assert isinstance(reply, MStatfsReply)
+        return reply
+
+    def shutdown(self) -> None:
+        self._shutdown = True
+        for req in self._pending.values():
+            req.error = CephError(errno.ESHUTDOWN, "monclient shut down")
+            req.done.set()
+
+    # -- requests ------------------------------------------------------------------------
+
+    async def _request(self, msg: Message, reply_type: int, *, tid_in_body: bool = False
+                       ) -> Message:
+        if self._shutdown:
+            raise CephError(errno.ESHUTDOWN, "monclient shut down")
+        tid = next(self._tids)
+        msg.tid = tid
+        if tid_in_body:
+            msg.handle = tid  # type: ignore[attr-defined]
+        req = _Request(tid, msg, reply_type)
+        self._pending[tid] = req
+        try:
+            if self.conn is not None and not self.conn.closed:
+                await self._send(self.conn, msg)
+            await req.done.wait()
+        finally:
+            self._pending.pop(tid, None)
+        if req.error is not None:
+            raise req.error
+        assert req.reply is not None
+        return req.reply
+
+    async def _send(self, conn: Connection, msg: Message) -> None:
+        from rbdpy.rados.proto.messages.base import encode_message
+
+        mtype, version, compat, front, middle, data = encode_message(msg)
+        try:
+            await conn.send_message(mtype, front, middle, data, tid=msg.tid,
+                                    version=version, compat_version=compat)
+        except CephError as e:
+            # The session is breaking; the request is resent on the next one.
+            log.debug("mon send of %s failed: %s", msg.type_name, e)
+
+    def _send_soon(self, msg: Message) -> None:
+        conn = self.conn
+        if conn is not None and self._nursery is not None:
+            self._nursery.start_soon(self._send, conn, msg)
+
+    def _subscribe_msg(self, subs: dict[str, tuple[int, int]]) -> MMonSubscribe:
+        m = MMonSubscribe()
+        for what, (start, flags) in subs.items():
+            m.sub_want(what, start, flags)
+        return m
+
+    # -- the session loop ----------------------------------------------------------------
+
+    _nursery: trio.Nursery | None = None
+
+    async def run(self) -> None:
+        """Hunt, serve, repeat, until cancelled or shut down."""
+        backoff = 0.05
+        while not self._shutdown:
+            try:
+                conn = await self._hunt()
+            except AuthError as e:
+                if not self._first_done.is_set():
+                    self._first_error = e
+                    self._first_done.set()
+                    return
+                log.warning("mon authentication failed: %s; retrying", e)
+                await trio.sleep(1.0)
+                continue
+            if conn is None:
+                await trio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            backoff = 0.05
+            await self._serve(conn)
+
+    async def _hunt(self) -> Connection | None:
+        """Try every known mon once, in random order; the first to authenticate wins."""
+        addrs = self._current_mon_addrs()
+        random.shuffle(addrs)
+        fatal: AuthError | None = None
+        for addr in addrs:
+            if self.auth is not None:
+                handler: AuthHandler = self.auth.mon_handler(time.time())
+            else:
+                assert self._auth_none is not None
+                handler = self._auth_none()
+            conn = Connection(addr, handler, con_modes=self.con_modes, name=f"mon {addr}",
+                              global_seq=self._global_seq(), peer_type=EntityType.MON)
+            try:
+                with trio.fail_after(HUNT_INTERVAL):
+                    ready = await conn.open()
+            except AuthError as e:
+                # A rejected key is the same at every mon: stop hunting.
+                log.debug("mon %s refused authentication: %s", addr, e)
+                fatal = e
+                break
+            except (OSError, CephError, trio.TooSlowError) as e:
+                log.debug("mon %s unreachable: %s", addr, e)
+                continue
+            self.global_id = ready.global_id
+            log.debug("mon session to %s established (global_id %d)", addr, ready.global_id)
+            return conn
+        if fatal is not None:
+            raise fatal
+        return None
+
+    def _current_mon_addrs(self) -> list[EntityAddr]:
+        if self.monmap is not None:
+            addrs = [a for a in (av.msgr2() for av in self.monmap.addrvecs()) if a]
+            if addrs:
+                return addrs
+        return list(self.mon_addrs)
+
+    async def _serve(self, conn: Connection) -> None:
+        self.conn = conn
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                # A new session knows nothing: subscribe again and resend what waits.
+                subs = dict(self._subs)
+                subs.setdefault("monmap", (self.monmap.epoch + 1 if self.monmap else 0, 0))
+                await self._send(conn, self._subscribe_msg(subs))
+                for req in list(self._pending.values()):
+                    await self._send(conn, req.msg)
+                self._session_ready.set()
+                if not self._first_done.is_set():
+                    self._first_done.set()
+                nursery.start_soon(self._keepalive, conn, nursery.cancel_scope)
+                await conn.run(self._dispatch)
+                nursery.cancel_scope.cancel()
+        finally:
+            self._nursery = None
+            self.conn = None
+            self._session_ready = trio.Event()
+            await conn.aclose()
+            if conn.error is not None:
+                log.info("mon session to %s lost: %s; hunting", conn.addr, conn.error)
+
+    async def _keepalive(self, conn: Connection, scope: trio.CancelScope) -> None:
+        while not conn.closed:
+            await trio.sleep(KEEPALIVE_INTERVAL)
+            now = time.monotonic()
+            if now - conn.last_rx > SESSION_TIMEOUT:
+                log.info("mon %s silent for %.0f s; reconnecting", conn.addr,
+                         now - conn.last_rx)
+                await conn.aclose()
+                return
+            if self.auth is not None and self.auth.need_renew(time.time()):
+                # Re-authenticate on a fresh session to renew every ticket (see module doc).
+                log.debug("cephx tickets due for renewal; reopening the mon session")
+                await conn.aclose()
+                return
+            await conn.keepalive()
+
+    def _dispatch(self, conn: Connection, ev: MessageReceived) -> None:
+        msg = decode_message(ev.type, ev.version, ev.compat_version, ev.front, ev.middle,
+                             ev.data, tid=ev.tid)
+        log.debug("mon -> %s tid %d", msg.type_name, ev.tid)
+        if isinstance(msg, MMonMap):
+            self.monmap = decode_monmap(msg.monmapbl)
+            self.fsid = self.monmap.fsid
+            self._subs["monmap"] = (self.monmap.epoch + 1, 0)
+            self._have_monmap.set()
+        elif isinstance(msg, MOSDMap):
+            if self.on_osdmap is not None:
+                self.on_osdmap(msg)
+        elif isinstance(msg, MMonGetVersionReply):
+            self._complete(msg.handle, msg)
+        elif isinstance(msg, (MMonCommandAck, MPoolOpReply, MStatfsReply)):
+            self._complete(ev.tid, msg)
+
+    def _complete(self, tid: int, msg: Message) -> None:
+        req = self._pending.get(tid)
+        if req is None:
+            log.debug("reply for unknown tid %d (%s) dropped", tid, msg.type_name)
+            return
+        req.reply = msg
+        req.done.set()

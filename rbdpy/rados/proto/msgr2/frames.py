@@ -1,0 +1,402 @@
+"""msgr2.1 frames: tags, the preamble, crc-mode layout, and an incremental frame decoder.
+
+Theory of operation: after the banner, everything on a msgr2 connection is a *frame*: a
+32-byte preamble (tag, up to four segment lengths, a crc over itself) followed by up to four
+segments. Control frames carry one segment; MESSAGE frames carry four (header2, front,
+middle, data). How segments are protected depends on the connection mode:
+
+* crc mode (this module): ``preamble | seg0 | le32 crc(seg0)`` and, only when there is more
+  than one segment, ``seg1 | seg2 | seg3 | epilogue`` where the 13-byte epilogue holds a
+  late_status byte and the crcs of segments 1..3. An empty segment 0 has no crc.
+* secure mode (``secure.py``): the same logical frame, AES-GCM encrypted in up to three blocks.
+
+:func:`assemble_crc` returns a *list* of buffers: the preamble and segment 0 are packed into
+one small ``bytes``; segments 1..3 are the caller's own buffers, untouched (zero copy, like the
+kernel's kvecs). :class:`FrameDecoder` accepts bytes in chunks of any size. It only consumes a
+frame's bytes once all of them are present ("commit or leave it"), so a partial frame costs
+nothing but buffering. The one exception is secure mode, where the 96-byte head block must be
+decrypted to learn the frame length; its plaintext is then kept as pending state, because the
+GCM nonce it used cannot be given back. Every length is checked against ``max_frame_size``
+as soon as the preamble is read, before any buffer for the frame is allocated.
+
+The per-mode layout sits behind :class:`FrameMode` (``CrcMode`` here, ``SecureRx`` in
+``secure.py``) so the decoder itself is one loop for both modes.
+
+Mirrors: ceph src/msg/async/frames_v2.{h,cc} (preamble_block_t, epilogue_crc_rev1_block_t,
+FrameAssembler::asm_crc_rev1, disasm_first_crc_rev1, disasm_remaining_crc_rev1,
+calc_num_segments); kernel net/ceph/messenger_v2.c (encode_preamble, decode_preamble,
+prepare_message_plain, verify_epilogue_crcs); ceph doc/dev/msgr2.rst.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Protocol
+
+from rbdpy.rados.proto.crc32c import ceph_crc32c
+from rbdpy.rados.proto.errors import IntegrityError, LocalProtocolError, RemoteProtocolError
+
+Buffer = bytes | bytearray | memoryview
+
+log = logging.getLogger(__name__)
+
+
+class Tag(IntEnum):
+    """Frame tags (ceph src/msg/async/frames_v2.h ``enum class Tag``; kernel FRAME_TAG_*)."""
+
+    HELLO = 1
+    AUTH_REQUEST = 2
+    AUTH_BAD_METHOD = 3
+    AUTH_REPLY_MORE = 4
+    AUTH_REQUEST_MORE = 5
+    AUTH_DONE = 6
+    AUTH_SIGNATURE = 7
+    CLIENT_IDENT = 8
+    SERVER_IDENT = 9
+    IDENT_MISSING_FEATURES = 10
+    SESSION_RECONNECT = 11
+    SESSION_RESET = 12
+    SESSION_RETRY = 13
+    SESSION_RETRY_GLOBAL = 14
+    SESSION_RECONNECT_OK = 15
+    WAIT = 16
+    MESSAGE = 17
+    KEEPALIVE2 = 18
+    KEEPALIVE2_ACK = 19
+    ACK = 20
+
+
+# Sizes (kernel include/linux/ceph/messenger.h CEPH_PREAMBLE_*, CEPH_EPILOGUE_*, CEPH_GCM_*).
+PREAMBLE_LEN = 32
+PREAMBLE_INLINE_LEN = 48  # secure mode: this much of segment 0 rides in the head block
+CRC_LEN = 4
+EPILOGUE_CRC_LEN = 13
+GCM_TAG_LEN = 16
+GCM_BLOCK_LEN = 16
+EPILOGUE_SECURE_LEN = 16  # late_status + 15 zero bytes, one GCM block
+MAX_NUM_SEGMENTS = 4
+
+# Alignment hints the kernel sends: 8 for control/front/middle, a page for data. Receivers
+# treat them as hints only (frames_v2.h segment_t::alignment).
+SEGMENT_ALIGNS: tuple[int, int, int, int] = (8, 8, 8, 4096)
+
+# epilogue late_status (kernel FRAME_LATE_STATUS_*): the low nibble says whether the sender
+# finished the frame or revoked it half-way (then the receiver drops it).
+LATE_STATUS_ABORTED = 0x1
+LATE_STATUS_COMPLETE = 0xE
+LATE_STATUS_ABORTED_MASK = 0xF
+
+# Ceph's segment seeds (FIELD_GUIDE §0.1): preamble crc seed 0, segment crcs seed -1.
+_SEGMENT_CRC_SEED = 0xFFFF_FFFF
+
+# A generous default: the kernel caps front/middle at 16 MiB and data at 64 MiB
+# (CEPH_MSG_MAX_*_LEN); librados writes up to osd_max_write_size (90 MiB).
+DEFAULT_MAX_FRAME_SIZE = 128 * 1024 * 1024
+
+# preamble_block_t (frames_v2.h), 32 bytes, packed little-endian:
+#   u8 tag; u8 num_segments; {le32 length; le16 alignment} segments[4];
+#   u8 flags; u8 reserved; le32 crc  (raw crc32c, seed 0, over the first 28 bytes)
+_PREAMBLE = struct.Struct("<BBIHIHIHIHBBI")
+_PREAMBLE_CRC_OFF = PREAMBLE_LEN - CRC_LEN
+# epilogue_crc_rev1_block_t: u8 late_status; le32 crc_values[3]
+_EPILOGUE_CRC = struct.Struct("<BIII")
+_U32 = struct.Struct("<I")
+
+_EMPTY = memoryview(b"")
+
+
+def pad16(n: int) -> int:
+    """``n`` rounded up to the GCM block size (kernel ``padded_len``)."""
+    return (n + GCM_BLOCK_LEN - 1) & ~(GCM_BLOCK_LEN - 1)
+
+
+def num_segments(lens: Sequence[int]) -> int:
+    """Segments counted in the preamble: trailing empty ones are dropped, at least one remains.
+
+    Ceph ``calc_num_segments``; kernel ``calc_segment_count``.
+    """
+    for i in range(len(lens) - 1, -1, -1):
+        if lens[i]:
+            return i + 1
+    return 1
+
+
+@dataclass(frozen=True, slots=True)
+class Preamble:
+    """A decoded ``preamble_block_t``; ``lens`` has exactly ``num_segments`` entries."""
+
+    tag: int
+    lens: tuple[int, ...]
+    aligns: tuple[int, ...]
+    flags: int = 0
+
+    @property
+    def num_segments(self) -> int:
+        return len(self.lens)
+
+
+def encode_preamble(tag: int, lens: Sequence[int], aligns: Sequence[int] = SEGMENT_ALIGNS,
+                    flags: int = 0) -> bytes:
+    """Pack a preamble for segments ``lens`` (already trimmed with :func:`num_segments`)."""
+    n = len(lens)
+    if not 1 <= n <= MAX_NUM_SEGMENTS:
+        raise LocalProtocolError(f"frame with {n} segments")
+    fields: list[int] = [tag, n]
+    for i in range(MAX_NUM_SEGMENTS):
+        if i < n:
+            fields += (lens[i], aligns[i])
+        else:
+            fields += (0, 0)
+    fields += (flags, 0, 0)
+    buf = bytearray(_PREAMBLE.pack(*fields))
+    _U32.pack_into(buf, _PREAMBLE_CRC_OFF, ceph_crc32c(0, memoryview(buf)[:_PREAMBLE_CRC_OFF]))
+    return bytes(buf)
+
+
+def decode_preamble(buf: Buffer, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> Preamble:
+    """Check and unpack a 32-byte preamble.
+
+    :raises IntegrityError: the preamble crc does not match.
+    :raises RemoteProtocolError: bad segment count, empty last segment, flags set
+        (compression was never negotiated) or a frame larger than ``max_frame_size``.
+    """
+    view = memoryview(buf)
+    if len(view) != PREAMBLE_LEN:
+        raise LocalProtocolError(f"preamble must be {PREAMBLE_LEN} bytes, got {len(view)}")
+    (tag, n, l0, a0, l1, a1, l2, a2, l3, a3, flags, _reserved, crc) = _PREAMBLE.unpack(view)
+    calc = ceph_crc32c(0, view[:_PREAMBLE_CRC_OFF])
+    if calc != crc:
+        raise IntegrityError(f"bad preamble crc, calculated {calc}, expected {crc}")
+    if not 1 <= n <= MAX_NUM_SEGMENTS:
+        raise RemoteProtocolError(f"bad segment count {n}")
+    lens = (l0, l1, l2, l3)[:n]
+    aligns = (a0, a1, a2, a3)[:n]
+    # A lone empty segment is legal (WAIT); otherwise the last counted one carries bytes.
+    if n > 1 and lens[-1] == 0:
+        raise RemoteProtocolError(f"last segment empty, segment count {n}")
+    if flags:
+        # Quincy+ sets a compression flag here; we never offer COMPRESSION in the banner.
+        raise RemoteProtocolError(f"preamble flags {flags:#x} set, compression not negotiated")
+    total = sum(lens)
+    if total > max_frame_size:
+        raise RemoteProtocolError(
+            f"frame of {total} bytes ({'+'.join(map(str, lens))}) exceeds limit {max_frame_size}"
+        )
+    return Preamble(tag, lens, aligns, flags)
+
+
+def assemble_crc(tag: int, segments: Sequence[Buffer],
+                 aligns: Sequence[int] = SEGMENT_ALIGNS) -> list[Buffer]:
+    """Lay out one crc-mode (msgr2.1-crc) frame as a list of buffers to write in order.
+
+    Segments 1..3 are returned as the caller's own objects (zero copy); the crcs are computed
+    over them in place. Used-but-empty segments get crc 0xFFFFFFFF (crc of nothing with seed
+    -1), unused trailing segments 0, as the kernel's ``prepare_message_plain`` does.
+    """
+    lens = [len(s) for s in segments]
+    n = num_segments(lens)
+    head = bytearray(encode_preamble(tag, lens[:n], aligns))
+    seg0 = segments[0]
+    if lens[0]:
+        head += seg0
+        head += _U32.pack(ceph_crc32c(_SEGMENT_CRC_SEED, seg0))
+    out: list[Buffer] = [bytes(head)]
+    if n == 1:
+        return out  # rev1: no epilogue for single-segment frames
+    crcs = [0, 0, 0]
+    for i in range(1, n):
+        seg = segments[i]
+        crcs[i - 1] = ceph_crc32c(_SEGMENT_CRC_SEED, seg)
+        if lens[i]:
+            out.append(seg)
+    out.append(_EPILOGUE_CRC.pack(LATE_STATUS_COMPLETE, *crcs))
+    return out
+
+
+def check_late_status(late_status: int) -> bool:
+    """True if the frame is complete, False if the sender aborted it (drop it).
+
+    :raises RemoteProtocolError: neither value (ceph ``check_epilogue_late_status``).
+    """
+    status = late_status & LATE_STATUS_ABORTED_MASK
+    if status == LATE_STATUS_COMPLETE:
+        return True
+    if status == LATE_STATUS_ABORTED:
+        return False
+    raise RemoteProtocolError(f"bad late_status {late_status:#x}")
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One received frame. ``segments`` always has four entries (unused ones are empty)."""
+
+    tag: int
+    segments: tuple[memoryview, memoryview, memoryview, memoryview]
+    num_segments: int = 1
+
+    @property
+    def payload(self) -> memoryview:
+        """Segment 0: the whole payload of a control frame."""
+        return self.segments[0]
+
+
+class FrameMode(Protocol):
+    """How one connection mode lays a frame out on the wire (receive side).
+
+    ``head_len`` bytes are read first; ``open_head`` turns them into the 32-byte preamble plus
+    any segment-0 bytes that rode along; ``rest_len`` says how many more bytes the frame
+    occupies; ``open_rest`` checks and returns the segments and the late_status.
+    """
+
+    head_len: int
+
+    def open_head(self, head: bytes) -> tuple[memoryview, memoryview]: ...
+
+    def rest_len(self, pre: Preamble) -> int: ...
+
+    def open_rest(self, pre: Preamble, inline: memoryview,
+                  rest: bytes) -> tuple[list[memoryview], int]: ...
+
+
+class CrcMode:
+    """The msgr2.1-crc receive layout (ceph ``disasm_first_crc_rev1``/``disasm_remaining_*``)."""
+
+    head_len = PREAMBLE_LEN
+
+    def open_head(self, head: bytes) -> tuple[memoryview, memoryview]:
+        return memoryview(head), _EMPTY
+
+    def rest_len(self, pre: Preamble) -> int:
+        n = pre.lens[0] + (CRC_LEN if pre.lens[0] else 0)
+        if pre.num_segments > 1:
+            n += sum(pre.lens[1:]) + EPILOGUE_CRC_LEN
+        return n
+
+    def open_rest(self, pre: Preamble, inline: memoryview,
+                  rest: bytes) -> tuple[list[memoryview], int]:
+        view = memoryview(rest)
+        l0 = pre.lens[0]
+        segs = [view[:l0]]
+        off = 0
+        if l0:
+            (expected,) = _U32.unpack_from(view, l0)
+            calc = ceph_crc32c(_SEGMENT_CRC_SEED, segs[0])
+            if calc != expected:
+                raise IntegrityError(
+                    f"bad segment 0 crc, calculated {calc}, expected {expected}")
+            off = l0 + CRC_LEN
+        if pre.num_segments == 1:
+            return segs, LATE_STATUS_COMPLETE
+        for ln in pre.lens[1:]:
+            segs.append(view[off:off + ln])
+            off += ln
+        late_status, *crcs = _EPILOGUE_CRC.unpack_from(view, off)
+        for i in range(1, pre.num_segments):
+            calc = ceph_crc32c(_SEGMENT_CRC_SEED, segs[i])
+            if calc != crcs[i - 1]:
+                raise IntegrityError(
+                    f"bad segment {i} crc, calculated {calc}, expected {crcs[i - 1]}")
+        return segs, late_status
+
+
+CRC_MODE = CrcMode()
+
+
+class FrameDecoder:
+    """Incremental frame reader: ``feed`` bytes, then call ``next_frame`` until it says None.
+
+    It yields frames one at a time on purpose: the protocol may switch the mode (crc →
+    secure, right after AUTH_DONE) between two frames that arrived in the same chunk.
+
+    :param max_frame_size: the largest sum of segment lengths accepted.
+    """
+
+    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
+        self._buf = bytearray()
+        self._pos = 0
+        self._mode: FrameMode = CRC_MODE
+        self._pending: Preamble | None = None
+        self._inline: memoryview = _EMPTY
+        self.max_frame_size = max_frame_size
+        #: when not None, every byte consumed is appended here (pre-auth signature input)
+        self.capture: bytearray | None = None
+
+    # -- input ---------------------------------------------------------------------------
+
+    def feed(self, data: Buffer) -> None:
+        """Append received bytes (any chunking)."""
+        if self._pos:
+            # Drop consumed bytes before growing; no views into _buf are ever held.
+            del self._buf[: self._pos]
+            self._pos = 0
+        self._buf += data
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet consumed."""
+        return len(self._buf) - self._pos
+
+    @property
+    def mid_frame(self) -> bool:
+        """True while a secure-mode head has been opened but the rest is still missing."""
+        return self._pending is not None
+
+    def set_mode(self, mode: FrameMode) -> None:
+        """Switch layout (crc → secure) between frames."""
+        if self._pending is not None:
+            raise LocalProtocolError("mode switch in the middle of a frame")
+        self._mode = mode
+
+    def _take(self, n: int) -> bytes:
+        start = self._pos
+        with memoryview(self._buf) as mv:
+            out = mv[start:start + n].tobytes()
+        self._pos = start + n
+        if self.capture is not None:
+            self.capture += out
+        return out
+
+    def read_exact(self, n: int) -> bytes | None:
+        """Consume exactly ``n`` raw bytes (the banner), or None if not all here yet."""
+        if self._pending is not None:
+            raise LocalProtocolError("raw read in the middle of a frame")
+        if self.buffered < n:
+            return None
+        return self._take(n)
+
+    # -- frames --------------------------------------------------------------------------
+
+    def next_frame(self) -> Frame | None:
+        """The next complete frame, or None until more bytes arrive.
+
+        Aborted frames (late_status ABORTED) are dropped silently, as Ceph does.
+
+        :raises IntegrityError: a crc or GCM tag does not verify.
+        :raises RemoteProtocolError: the preamble or epilogue is malformed.
+        """
+        mode = self._mode
+        while True:
+            pre = self._pending
+            if pre is None:
+                if self.buffered < mode.head_len:
+                    return None
+                preamble, inline = mode.open_head(self._take(mode.head_len))
+                pre = decode_preamble(preamble, self.max_frame_size)
+                self._pending, self._inline = pre, inline
+            need = mode.rest_len(pre)
+            if self.buffered < need:
+                return None
+            rest = self._take(need)
+            inline = self._inline
+            self._pending, self._inline = None, _EMPTY
+            segs, late_status = mode.open_rest(pre, inline, rest)
+            if not check_late_status(late_status):
+                log.debug("dropping aborted frame tag %d lens %s", pre.tag, pre.lens)
+                continue
+            while len(segs) < MAX_NUM_SEGMENTS:
+                segs.append(_EMPTY)
+            return Frame(pre.tag, (segs[0], segs[1], segs[2], segs[3]), pre.num_segments)

@@ -1,0 +1,361 @@
+"""rbdpy._sync.Portal: the per-handle trio thread behind the sync facade."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import trio
+
+from rbdpy._sync import CallCancelled, Pending, Portal, PortalClosedError
+
+
+def _portal_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("test-portal")}
+
+
+@pytest.fixture
+def portal() -> Iterator[Portal]:
+    p = Portal("test-portal")
+    p.start()
+    try:
+        yield p
+    finally:
+        p.close()
+    assert not _portal_threads(), "portal threads leaked"
+
+
+async def _add(a: int, b: int, *, scale: int = 1) -> int:
+    await trio.lowlevel.checkpoint()
+    return (a + b) * scale
+
+
+async def _thread_name() -> str:
+    return threading.current_thread().name
+
+
+class Boom(Exception):
+    pass
+
+
+async def _boom() -> None:
+    await trio.lowlevel.checkpoint()
+    raise Boom("kaput")
+
+
+# --------------------------------------------------------------------- run
+
+
+def test_run_returns_value_and_passes_kwargs(portal: Portal) -> None:
+    assert portal.run(_add, 2, 3) == 5
+    assert portal.run(_add, 2, 3, scale=10) == 50
+
+
+def test_run_executes_on_the_trio_thread(portal: Portal) -> None:
+    assert portal.run(_thread_name) == "test-portal-trio"
+
+
+def test_run_reraises_the_same_exception(portal: Portal) -> None:
+    with pytest.raises(Boom, match="kaput"):
+        portal.run(_boom)
+    # The handle survives a failed call.
+    assert portal.run(_add, 1, 1) == 2
+
+
+def test_run_from_many_threads(portal: Portal) -> None:
+    results: dict[int, int] = {}
+
+    async def slow_square(i: int) -> int:
+        await trio.sleep(0.01)
+        return i * i
+
+    def worker(i: int) -> None:
+        results[i] = portal.run(slow_square, i)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {i: i * i for i in range(16)}
+
+
+def test_run_before_start_and_after_close() -> None:
+    p = Portal("test-portal-x")
+    with pytest.raises(PortalClosedError, match="not started"):
+        p.run(_add, 1, 2)
+    p.start()
+    assert p.run(_add, 1, 2) == 3
+    p.close()
+    assert p.closed
+    with pytest.raises(PortalClosedError, match="closed"):
+        p.run(_add, 1, 2)
+    with pytest.raises(PortalClosedError):
+        p.spawn(_add, (1, 2))
+    assert not _portal_threads()
+
+
+def test_start_twice_is_an_error(portal: Portal) -> None:
+    with pytest.raises(RuntimeError, match="already started"):
+        portal.start()
+
+
+def test_close_is_idempotent_and_joins_threads() -> None:
+    before = set(threading.enumerate())
+    p = Portal("test-portal-idem")
+    p.start()
+    assert len(set(threading.enumerate()) - before) == 2  # trio thread + finisher
+    p.close()
+    p.close()
+    assert set(threading.enumerate()) - before == set()
+
+
+def test_close_without_start() -> None:
+    p = Portal("test-portal-never")
+    p.close()
+    assert p.closed
+
+
+def test_context_manager() -> None:
+    with Portal("test-portal-ctx") as p:
+        assert p.run(_add, 1, 2) == 3
+    assert p.closed
+    assert not _portal_threads()
+
+
+def test_many_portals_do_not_leak_threads() -> None:
+    before = threading.active_count()
+    for i in range(20):
+        with Portal(f"test-portal-{i}") as p:
+            p.run(_add, i, i)
+    assert threading.active_count() == before
+
+
+def test_close_fails_calls_in_flight() -> None:
+    p = Portal("test-portal-inflight")
+    p.start()
+    entered = threading.Event()
+    errors: list[BaseException] = []
+
+    async def hang() -> None:
+        entered.set()
+        await trio.sleep_forever()
+
+    def caller() -> None:
+        try:
+            p.run(hang)
+        except BaseException as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=caller)
+    t.start()
+    assert entered.wait(5)
+    p.close()
+    t.join(5)
+    assert not t.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], PortalClosedError)
+
+
+def test_keyboard_interrupt_cancels_the_running_call(portal: Portal) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals are delivered to the main thread only")
+    entered = threading.Event()
+    unwound = threading.Event()
+
+    async def hang() -> None:
+        entered.set()
+        try:
+            await trio.sleep_forever()
+        finally:
+            unwound.set()
+
+    main_ident = threading.main_thread().ident
+    assert main_ident is not None
+
+    def interrupt() -> None:
+        if entered.wait(5):
+            time.sleep(0.05)  # let the caller block in its wait
+            signal.pthread_kill(main_ident, signal.SIGINT)
+
+    killer = threading.Thread(target=interrupt)
+    killer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            portal.run(hang)
+    finally:
+        killer.join()
+    # run() waited for the cancelled task to unwind before propagating.
+    assert unwound.is_set()
+    assert portal.run(_add, 1, 1) == 2
+
+
+async def test_run_from_trio_points_to_aio() -> None:
+    p = Portal("test-portal-fromtrio")
+    await trio.to_thread.run_sync(p.start)
+    try:
+        with pytest.raises(RuntimeError, match=r"rbdpy\.aio"):
+            p.run(_add, 1, 2)
+        with pytest.raises(RuntimeError, match=r"rbdpy\.aio"):
+            p.close()
+        # The supported escape hatch: a worker thread may block.
+        assert await trio.to_thread.run_sync(p.run, _add, 1, 2) == 3
+    finally:
+        await trio.to_thread.run_sync(p.close)
+
+
+def test_run_from_inside_the_portal_loop_is_refused(portal: Portal) -> None:
+    async def reenter() -> None:
+        portal.run(_add, 1, 2)
+
+    with pytest.raises(RuntimeError, match=r"rbdpy\.aio"):
+        portal.run(reenter)
+
+
+# --------------------------------------------------------------------- spawn / finisher
+
+
+def test_spawn_callbacks_run_on_one_finisher_thread(portal: Portal) -> None:
+    seen: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def on_done(p: Pending[int]) -> None:
+        with lock:
+            seen.append((threading.current_thread().name, p.result()))
+
+    pendings = [portal.spawn(_add, (i, 0), on_done) for i in range(10)]
+    for p in pendings:
+        assert p.wait_callback(5)
+        assert p.done() and p.callback_done()
+    assert sorted(v for _, v in seen) == list(range(10))
+    assert {name for name, _ in seen} == {"test-portal-finisher"}
+
+
+def test_spawn_result_and_exception(portal: Portal) -> None:
+    ok = portal.spawn(_add, (20, 22))
+    bad = portal.spawn(_boom)
+    assert ok.result() == 42
+    assert ok.exception() is None
+    assert isinstance(bad.exception(), Boom)
+    with pytest.raises(Boom):
+        bad.result()
+    # Without on_done, the callback phase is complete as soon as the call is.
+    assert ok.callback_done()
+
+
+def test_callback_may_call_the_blocking_api(portal: Portal) -> None:
+    got: list[int] = []
+
+    def on_done(p: Pending[int]) -> None:
+        got.append(portal.run(_add, p.result(), 1))
+
+    pending = portal.spawn(_add, (1, 1), on_done)
+    assert pending.wait_callback(5)
+    assert got == [3]
+
+
+def test_raising_callback_is_logged_and_finisher_survives(
+    portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    def bad_cb(p: Pending[Any]) -> None:
+        raise ValueError("callback bug")
+
+    with caplog.at_level(logging.ERROR, logger="rbdpy._sync"):
+        first = portal.spawn(_add, (1, 2), bad_cb)
+        assert first.wait_callback(5)
+    assert "callback bug" in caplog.text
+    second_seen = threading.Event()
+    portal.spawn(_add, (1, 2), lambda p: second_seen.set())
+    assert second_seen.wait(5)
+
+
+def test_spawn_cancel(portal: Portal) -> None:
+    started = threading.Event()
+
+    async def hang() -> None:
+        started.set()
+        await trio.sleep_forever()
+
+    pending = portal.spawn(hang)
+    assert started.wait(5)
+    pending.cancel()
+    assert pending.wait(5)
+    assert isinstance(pending.exception(), CallCancelled)
+    pending.cancel()  # no-op once finished
+
+
+def test_close_drains_pending_callbacks() -> None:
+    p = Portal("test-portal-drain")
+    p.start()
+    delivered: list[BaseException | None] = []
+
+    async def hang() -> None:
+        await trio.sleep_forever()
+
+    p.spawn(hang, (), lambda pend: delivered.append(pend.exception()))
+    time.sleep(0.05)
+    p.close()
+    assert len(delivered) == 1 and isinstance(delivered[0], PortalClosedError)
+
+
+def test_close_from_a_callback() -> None:
+    p = Portal("test-portal-cbclose")
+    p.start()
+    closed = threading.Event()
+
+    def on_done(pend: Pending[int]) -> None:
+        p.close()
+        closed.set()
+
+    p.spawn(_add, (1, 1), on_done)
+    assert closed.wait(5)
+    assert p.closed
+    # The finisher exits on its own after the callback returns.
+    deadline = time.monotonic() + 5
+    while _portal_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _portal_threads()
+
+
+# --------------------------------------------------------------------- background tasks
+
+
+def test_background_task_runs_until_close() -> None:
+    p = Portal("test-portal-bg")
+    p.start()
+    ticks = threading.Semaphore(0)
+    cancelled = threading.Event()
+
+    async def ticker() -> None:
+        try:
+            while True:
+                ticks.release()
+                await trio.sleep(0.001)
+        finally:
+            cancelled.set()
+
+    p.start_background(ticker)
+    assert ticks.acquire(timeout=5) and ticks.acquire(timeout=5)
+    assert p.run(_add, 1, 1) == 2  # calls still served alongside
+    p.close()
+    assert cancelled.is_set()
+    assert not _portal_threads()
+
+
+def test_background_crash_closes_the_portal() -> None:
+    p = Portal("test-portal-crash")
+    p.start()
+    p.start_background(_boom)
+    deadline = time.monotonic() + 5
+    while not p.closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert p.closed
+    with pytest.raises(PortalClosedError, match="crashed") as info:
+        p.run(_add, 1, 1)
+    assert isinstance(info.value.__cause__, Boom)
+    p.close()
+    assert not _portal_threads()
