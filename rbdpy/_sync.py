@@ -74,9 +74,14 @@ class Pending(Generic[T]):
     are written once, on the trio thread, before ``_done`` is set; readers wait on it.
     """
 
-    def __init__(self, portal: Portal, afn: Callable[..., Awaitable[T]],
-                 args: tuple[Any, ...], kwargs: dict[str, Any],
-                 on_done: Callable[[Pending[T]], object] | None) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        afn: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        on_done: Callable[[Pending[T]], object] | None,
+    ) -> None:
         self._portal = portal
         self._afn = afn
         self._args = args
@@ -189,9 +194,11 @@ class Portal:
                 raise RuntimeError(f"portal {self.name!r} was already started")
             self._state = "running"
             self._finisher = threading.Thread(
-                target=self._finisher_main, name=f"{self.name}-finisher", daemon=True)
+                target=self._finisher_main, name=f"{self.name}-finisher", daemon=True
+            )
             self._trio_thread = threading.Thread(
-                target=self._trio_main, name=f"{self.name}-trio", daemon=True)
+                target=self._trio_main, name=f"{self.name}-trio", daemon=True
+            )
             self._finisher.start()
             self._trio_thread.start()
         self._started.wait()
@@ -258,8 +265,12 @@ class Portal:
             raise
         return pending.result()
 
-    def spawn(self, afn: Callable[..., Awaitable[T]], args: tuple[Any, ...] = (),
-              on_done: Callable[[Pending[T]], object] | None = None) -> Pending[T]:
+    def spawn(
+        self,
+        afn: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...] = (),
+        on_done: Callable[[Pending[T]], object] | None = None,
+    ) -> Pending[T]:
         """Start ``afn(*args)`` without waiting; ``on_done(pending)`` runs on the finisher.
 
         Never blocks, so it may also be called from trio code.
@@ -270,13 +281,15 @@ class Portal:
         self._submit(pending)
         return pending
 
-    def start_background(self, afn: Callable[..., Awaitable[object]], *args: Any,
-                         name: str | None = None) -> None:
+    def start_background(
+        self, afn: Callable[..., Awaitable[object]], *args: Any, name: str | None = None
+    ) -> None:
         """Run a long-lived task in the handle's nursery until :meth:`close`.
 
         If it raises (anything but cancellation), the portal crashes: the nursery is
         cancelled and every later call raises :class:`PortalClosedError` from that error.
         """
+
         def spawn_in_trio() -> None:
             if self._nursery is None or self._crash is not None:
                 return
@@ -354,8 +367,9 @@ class Portal:
             with self._lock:
                 self._pending.discard(pending)
 
-    async def _background_task(self, afn: Callable[..., Awaitable[object]],
-                               args: tuple[Any, ...]) -> None:
+    async def _background_task(
+        self, afn: Callable[..., Awaitable[object]], args: tuple[Any, ...]
+    ) -> None:
         try:
             await afn(*args)
         except trio.Cancelled:

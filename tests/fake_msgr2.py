@@ -25,6 +25,7 @@ from rbdpy.rados.proto.msgr2.secure import SecureTx, session_ciphers
 from rbdpy.rados.proto.types import AddrType, EntityAddr, EntityAddrvec, EntityType
 
 SERVER_ADDR = EntityAddr(AddrType.MSGR2, 0, "127.0.0.1", 3300)
+CLIENT_SEEN_AS = EntityAddr(AddrType.MSGR2, 0, "127.0.0.1", 51234)
 SESSION_KEY = bytes(range(16))
 CONNECTION_SECRET = bytes(range(100, 164))  # 64 bytes like cephx's
 _HDR2 = struct.Struct("<QQHHHIHQBHH")
@@ -78,7 +79,7 @@ class FakeServer:
     global_id: int = 4242
     peer_type: int = EntityType.MON
     addr: EntityAddr = SERVER_ADDR
-    addr_for_client: EntityAddr = EntityAddr(AddrType.MSGR2, 0, "127.0.0.1", 51234)
+    addr_for_client: EntityAddr = CLIENT_SEEN_AS
     session_key: bytes = SESSION_KEY
     connection_secret: bytes = CONNECTION_SECRET
     banner_supported: int = 1

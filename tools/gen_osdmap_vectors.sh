@@ -4,7 +4,8 @@
 # Offline part (osdmaptool/crushtool only):
 #   om12.bin      --createsimple 12 --with-default-pool + a 3-host straw2 crush (crushtool --build)
 #   om1024.bin    --createsimple 1024 --pg-bits 1 --with-default-pool + 8 racks x 8 hosts x 16 osds
-#   om12_upmap.bin  om12 with crush weight of osd.0 tripled and `--upmap --upmap-save` items
+#   om12_upmap.bin  om12 with crush weight of osd.0 tripled and `--upmap ... --save` items
+#   om12_w0.bin   om12 with osd.5's crush weight 0 (--mark-up-in restores it to 1)
 # and for each map the oracle outputs:
 #   <map>.pgs.txt          osdmaptool MAP --test-map-pgs-dump
 #   <map>.pgs_upin.txt     osdmaptool MAP --mark-up-in --test-map-pgs-dump
@@ -74,6 +75,12 @@ osdmaptool om12u --mark-up-in --adjust-crush-weight 0:3 --save >/dev/null 2>&1
 osdmaptool om12u --upmap upmap.txt --upmap-max 40 --upmap-deviation 1 --save >/dev/null 2>&1
 cp om12u "$OUT/om12_upmap.bin"
 oracles om12_upmap.bin
+
+# A zero CRUSH weight: osdmaptool --mark-up-in raises it to 1.0 (adjust_item_weightf).
+cp om12 om12w0
+osdmaptool om12w0 --adjust-crush-weight 5:0 --save >/dev/null 2>&1
+cp om12w0 "$OUT/om12_w0.bin"
+oracles om12_w0.bin
 
 [ "${1:-}" = "--offline" ] && exit 0
 

@@ -16,6 +16,7 @@ This is a verification aid, not product code: it blocks, has crude timeouts, and
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import socket
 import sys
@@ -61,6 +62,37 @@ class NoneAuth:
 
 
 RECORD: dict[str, bytearray] = {"rx": bytearray(), "tx": bytearray()}
+
+
+class Recorder:
+    """Wraps an AuthHandler to remember the AuthResult (for --record of secure sessions)."""
+
+    def __init__(self, inner: AuthHandler) -> None:
+        self.inner = inner
+        self.method = inner.method
+        self.result: AuthResult | None = None
+
+    def build_request(self) -> bytes:
+        return self.inner.build_request()
+
+    def handle_reply_more(self, payload: bytes) -> bytes:
+        return self.inner.handle_reply_more(payload)
+
+    def handle_done(self, global_id: int, con_mode: ConMode, payload: bytes) -> AuthResult:
+        self.result = self.inner.handle_done(global_id, con_mode, payload)
+        return self.result
+
+
+def keyring_key(path: Path, name: str) -> str:
+    """The ``key = ...`` of section ``[name]`` in a keyring file."""
+    section = None
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == name and line.startswith("key"):
+            return line.split("=", 1)[1].strip()
+    raise SystemExit(f"no key for {name} in {path}")
 
 
 def pump(sock: socket.socket, proto: Protocol, until: type[Event],
@@ -112,12 +144,15 @@ def main() -> int:
     modes = [ConMode.SECURE] if args.mode == "secure" else [ConMode.CRC]
     handler: AuthHandler
     if args.cephx:
-        from rbdpy.rados.proto.auth import cephx  # type: ignore[attr-defined]
+        from rbdpy.rados.proto.auth.cephx import CephxClient, MonAuthHandler
 
-        handler = cephx.probe_handler(args.cephx[0], args.cephx[1])  # adapt when it exists
+        name, keyring = args.cephx
+        key = keyring_key(Path(keyring), name)
+        handler = MonAuthHandler(CephxClient(name, key), time.time(), tuple(modes))
     else:
         handler = NoneAuth(EntityName(EntityType.CLIENT, "admin"))
-    proto = Protocol(handler, target_addr=target, peer_type=EntityType.MON,
+    recorder = Recorder(handler)
+    proto = Protocol(recorder, target_addr=target, peer_type=EntityType.MON,
                      con_modes=modes, gid=-1, my_nonce=args.nonce,
                      client_cookie=args.cookie)
     sock = socket.create_connection((host, int(port)), timeout=5)
@@ -147,6 +182,12 @@ def main() -> int:
         for k, v in RECORD.items():
             Path(f"{args.record}.{k}").write_bytes(bytes(v))
             print(f"recorded {len(v)} bytes to {args.record}.{k}")
+        if recorder.result is not None and recorder.result.session_key:
+            # Throwaway cluster, one-off session: the keys let tests replay the session.
+            keys = {"global_id": recorder.result.global_id,
+                    "session_key": recorder.result.session_key.hex(),
+                    "connection_secret": recorder.result.connection_secret.hex()}
+            Path(f"{args.record}.keys.json").write_text(json.dumps(keys, indent=1) + "\n")
     print(f"in_seq={proto.in_seq} out_seq={proto.out_seq} peer_acked={proto.peer_acked_seq}")
     sock.close()
     return 0

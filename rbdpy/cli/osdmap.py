@@ -17,6 +17,7 @@ Mirrors: ceph src/tools/osdmaptool.cc (--test-map-pgs-dump, --test-map-object).
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import math
@@ -25,6 +26,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rbdpy.rados.proto.crush import CrushMap
 from rbdpy.rados.proto.osdmap import (
     CEPH_OSD_EXISTS,
     CEPH_OSD_IN,
@@ -71,13 +73,35 @@ def load(path: str | Path) -> OSDMap:
 
 
 def mark_up_in(osdmap: OSDMap) -> OSDMap:
-    """osdmaptool --mark-up-in: every OSD up and in (not persisted)."""
+    """osdmaptool --mark-up-in: every OSD up and in (not persisted).
+
+    Like osdmaptool, an OSD whose CRUSH weight is 0 gets CRUSH weight 1.0
+    (``adjust_item_weightf``); that part is implemented for straw2 buckets only.
+    """
     m = dataclasses.replace(osdmap, osd_state=list(osdmap.osd_state),
                             osd_weight=list(osdmap.osd_weight))
+    zero = [i for i in range(m.max_osd) if _crush_item_weight(m, i) == 0]
+    if zero and m.crush is not None:
+        m.crush = copy.deepcopy(m.crush)
+        for i in zero:
+            _adjust_item_weight(m.crush, i, 0x10000)
     for i in range(m.max_osd):
         m.osd_state[i] |= CEPH_OSD_UP | CEPH_OSD_EXISTS  # set_weight(IN) sets EXISTS
         m.osd_weight[i] = CEPH_OSD_IN
     return m
+
+
+def _adjust_item_weight(crush: CrushMap, item: int, weight: int) -> None:
+    """``CrushWrapper::adjust_item_weight``: set ``item``'s weight in every straw2 bucket
+    holding it and carry the difference up to the buckets holding those."""
+    for b in crush.buckets:
+        if b is None or b.alg != 5 or item not in b.items:  # 5 = straw2
+            continue
+        i = b.items.index(item)
+        diff = weight - b.item_weights[i]
+        b.item_weights[i] = weight
+        b.weight += diff
+        _adjust_item_weight(crush, b.id, b.weight)
 
 
 def mark_out(osdmap: OSDMap, osd: int) -> OSDMap:

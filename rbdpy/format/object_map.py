@@ -280,9 +280,10 @@ class BitVector:
             self.resize(object_count)
         elif object_count > old:
             self.resize(object_count)
-            if default_state != OBJECT_NONEXISTENT:
-                for index in range(old, object_count):
-                    self[index] = default_state
+            # Always written, even NONEXISTENT: bits left in the old last byte by an
+            # earlier shrink must not resurface.
+            for index in range(old, object_count):
+                self[index] = default_state
 
     def object_map_update(self, start: int, end: int, new_state: int,
                           current_state: int | None = None) -> bool:

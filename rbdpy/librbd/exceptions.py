@@ -213,10 +213,28 @@ class OperationCanceled(OSError):
 
 
 for _cls in (
-    Error, OSError, PermissionError, ImageNotFound, ObjectNotFound, ImageExists,
-    ObjectExists, IOError, NoSpace, IncompleteWriteError, InvalidArgument, LogicError,
-    ReadOnlyImage, ImageBusy, ImageHasSnapshots, FunctionNotSupported, ArgumentOutOfRange,
-    ConnectionShutdown, Timeout, DiskQuotaExceeded, OperationNotSupported, OperationCanceled,
+    Error,
+    OSError,
+    PermissionError,
+    ImageNotFound,
+    ObjectNotFound,
+    ImageExists,
+    ObjectExists,
+    IOError,
+    NoSpace,
+    IncompleteWriteError,
+    InvalidArgument,
+    LogicError,
+    ReadOnlyImage,
+    ImageBusy,
+    ImageHasSnapshots,
+    FunctionNotSupported,
+    ArgumentOutOfRange,
+    ConnectionShutdown,
+    Timeout,
+    DiskQuotaExceeded,
+    OperationNotSupported,
+    OperationCanceled,
 ):
     # Pickle and repr name the public module, as trio and psycopg do for their classes.
     _cls.__module__ = _PUBLIC_MODULE
@@ -239,17 +257,26 @@ _COMMON: dict[int, type[OSError]] = {
     ECANCELED: OperationCanceled,
 }
 
-errno_to_exception: Mapping[int, type[OSError]] = MappingProxyType({
-    **_COMMON, _errno.ENOENT: ImageNotFound, _errno.EEXIST: ImageExists,
-})
-group_errno_to_exception: Mapping[int, type[OSError]] = MappingProxyType({
-    **_COMMON, _errno.ENOENT: ObjectNotFound, _errno.EEXIST: ObjectExists,
-})
+errno_to_exception: Mapping[int, type[OSError]] = MappingProxyType(
+    {
+        **_COMMON,
+        _errno.ENOENT: ImageNotFound,
+        _errno.EEXIST: ImageExists,
+    }
+)
+group_errno_to_exception: Mapping[int, type[OSError]] = MappingProxyType(
+    {
+        **_COMMON,
+        _errno.ENOENT: ObjectNotFound,
+        _errno.EEXIST: ObjectExists,
+    }
+)
 del _COMMON
 
 
-def make_ex(ret: int, msg: str,
-            exception_map: Mapping[int, type[OSError]] = errno_to_exception) -> OSError:
+def make_ex(
+    ret: int, msg: str, exception_map: Mapping[int, type[OSError]] = errno_to_exception
+) -> OSError:
     """Translate a librbd-style return code (sign ignored) into an exception instance.
 
     :param ret: the return code (``-errno`` or ``errno``)

@@ -215,32 +215,52 @@ class InterruptedOrTimeoutError(OSError):
 
 
 for _cls in (
-    Error, OSError, InvalidArgumentError, ExtendMismatch, PermissionError,
-    PermissionDeniedError, ObjectNotFound, NoData, ObjectExists, ObjectBusy, IOError,
-    NoSpace, NotConnected, RadosStateError, IoctxStateError, ObjectStateError, LogicError,
-    TimedOut, InProgress, IsConnected, ConnectionShutdown, InterruptedOrTimeoutError,
+    Error,
+    OSError,
+    InvalidArgumentError,
+    ExtendMismatch,
+    PermissionError,
+    PermissionDeniedError,
+    ObjectNotFound,
+    NoData,
+    ObjectExists,
+    ObjectBusy,
+    IOError,
+    NoSpace,
+    NotConnected,
+    RadosStateError,
+    IoctxStateError,
+    ObjectStateError,
+    LogicError,
+    TimedOut,
+    InProgress,
+    IsConnected,
+    ConnectionShutdown,
+    InterruptedOrTimeoutError,
 ):
     # Pickle and repr name the public module, as trio and psycopg do for their classes.
     _cls.__module__ = _PUBLIC_MODULE
 del _cls
 
-errno_to_exception: Mapping[int, type[Error]] = MappingProxyType({
-    _errno.EPERM: PermissionError,
-    _errno.ENOENT: ObjectNotFound,
-    _errno.EIO: IOError,
-    _errno.ENOSPC: NoSpace,
-    _errno.EEXIST: ObjectExists,
-    _errno.EBUSY: ObjectBusy,
-    _errno.ENODATA: NoData,
-    _errno.EINTR: InterruptedOrTimeoutError,
-    _errno.ETIMEDOUT: TimedOut,
-    _errno.EACCES: PermissionDeniedError,
-    _errno.EINPROGRESS: InProgress,
-    _errno.EISCONN: IsConnected,
-    _errno.EINVAL: InvalidArgumentError,
-    _errno.ENOTCONN: NotConnected,
-    _errno.ESHUTDOWN: ConnectionShutdown,
-})
+errno_to_exception: Mapping[int, type[Error]] = MappingProxyType(
+    {
+        _errno.EPERM: PermissionError,
+        _errno.ENOENT: ObjectNotFound,
+        _errno.EIO: IOError,
+        _errno.ENOSPC: NoSpace,
+        _errno.EEXIST: ObjectExists,
+        _errno.EBUSY: ObjectBusy,
+        _errno.ENODATA: NoData,
+        _errno.EINTR: InterruptedOrTimeoutError,
+        _errno.ETIMEDOUT: TimedOut,
+        _errno.EACCES: PermissionDeniedError,
+        _errno.EINPROGRESS: InProgress,
+        _errno.EISCONN: IsConnected,
+        _errno.EINVAL: InvalidArgumentError,
+        _errno.ENOTCONN: NotConnected,
+        _errno.ESHUTDOWN: ConnectionShutdown,
+    }
+)
 #: ARCHITECTURE §2 spelling of the same table.
 ERRNO_TO_EXCEPTION = errno_to_exception
 

@@ -51,7 +51,7 @@ def pattern(size: int) -> bytes:
 
 
 def run(conf: str, *args: str) -> str:
-    proc = subprocess.run(list(args[:1]) + ["-c", conf, *args[1:]], capture_output=True,
+    proc = subprocess.run([args[0], "-c", conf, *args[1:]], capture_output=True,
                           text=True, timeout=300, check=False)
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed: {proc.stderr.strip()}")

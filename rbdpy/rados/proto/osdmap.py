@@ -563,7 +563,7 @@ class OSDMap:
     @classmethod
     def from_bytes(cls, data: Buffer, *, verify_crc: bool = True) -> OSDMap:
         """Decode a whole buffer holding exactly one full map."""
-        dec = Decoder(data, "OSDMap")
+        dec = Decoder(data)
         m = cls.decode(dec, verify_crc=verify_crc)
         if not dec.at_end():
             raise dec.error(f"{dec.remaining} trailing bytes")
@@ -968,7 +968,7 @@ class Incremental:
 
     @classmethod
     def from_bytes(cls, data: Buffer, *, verify_crc: bool = True) -> Incremental:
-        dec = Decoder(data, "OSDMap::Incremental")
+        dec = Decoder(data)
         inc = cls.decode(dec, verify_crc=verify_crc)
         if not dec.at_end():
             raise dec.error(f"{dec.remaining} trailing bytes")

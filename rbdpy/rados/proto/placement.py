@@ -43,7 +43,6 @@ from rbdpy.rados.proto.osdmap import (
     CEPH_OSD_MAX_PRIMARY_AFFINITY,
     OSDMap,
     PgPool,
-    ceph_stable_mod,
 )
 from rbdpy.rados.proto.types import PgId
 

@@ -130,7 +130,9 @@ def test_object_names() -> None:
     assert c.object_map_name("10312bf847f0", 4) == \
         "rbd_object_map.10312bf847f0.0000000000000004"
     assert c.data_object_prefix("103140288f35") == "rbd_data.103140288f35"
-    assert c.data_object_prefix("103140288f35", 2) == "rbd_data.2.103140288f35"
+    # `rbd create --data-pool dp rbd/dpimg` on Ceph 16.2.15 (pool "rbd" has id 1):
+    # block_name_prefix rbd_data.1.13eb30eeb94d -- the METADATA pool's id
+    assert c.data_object_prefix("13eb30eeb94d", 1) == "rbd_data.1.13eb30eeb94d"
     assert c.data_object_name("rbd_data.1011f0810a9a", 0) == \
         "rbd_data.1011f0810a9a.0000000000000000"
     assert c.data_object_name("rbd_data.1011f0810a9a", 0x1234) == \

@@ -215,6 +215,15 @@ def test_object_map_resize() -> None:
     with pytest.raises(CephError) as exc:
         bv.object_map_resize(2, OBJECT_NONEXISTENT)
     assert exc.value.errno == errno.ESTALE
+    # a plain resize keeps stale bits in the last byte (as Ceph); cls resize clears them
+    bv = BitVector(4)
+    bv[3] = OBJECT_EXISTS
+    bv.resize(3)
+    bv.resize(4)
+    assert bv[3] == OBJECT_EXISTS
+    bv.resize(3)
+    bv.object_map_resize(4, OBJECT_NONEXISTENT)
+    assert bv[3] == OBJECT_NONEXISTENT
     with pytest.raises(CephError) as exc:
         bv.object_map_resize(256_000_001, OBJECT_NONEXISTENT)
     assert exc.value.errno == errno.EINVAL

@@ -140,7 +140,7 @@ class Message:
 
     TYPE: ClassVar[int] = 0
     HEAD_VERSION: ClassVar[int] = 1  # Message(t, version=1, compat_version=0) defaults
-    COMPAT_VERSION: ClassVar[int] = 0
+    COMPAT_VERSION: ClassVar[int] = 0  # 0: sent as HEAD_VERSION (Message::encode)
 
     tid: int = 0
     header_version: int = 0
@@ -222,11 +222,23 @@ def decode_message(msg_type: int, version: int, compat_version: int, front: Buff
 
 def encode_message(msg: Message, features: int = 0) -> tuple[int, int, int, Buffer, Buffer,
                                                                Buffer]:
-    """(type, version, compat_version, front, middle, data) for the msgr2 layer."""
+    """(type, version, compat_version, front, middle, data) for the msgr2 layer.
+
+    ``compat_version`` is already the wire value (see :func:`wire_compat_version`).
+    """
     front, middle, data = msg.encode(features)
     if isinstance(msg, UnknownMessage):
         return msg.msg_type, msg.version, msg.compat_version, front, middle, data
-    return msg.TYPE, msg.HEAD_VERSION, msg.COMPAT_VERSION, front, middle, data
+    return msg.TYPE, msg.HEAD_VERSION, wire_compat_version(msg), front, middle, data
+
+
+def wire_compat_version(msg: Message) -> int:
+    """The compat_version that goes on the wire.
+
+    Message::encode treats 0 as "not specified, assume incompatible" and sends the header
+    version instead; a live 16.2.15 client sends MMonCommand v1 with compat 1 this way.
+    """
+    return msg.COMPAT_VERSION or msg.HEAD_VERSION
 
 
 def front_decoder(cls: type[Message], front: memoryview) -> Decoder:

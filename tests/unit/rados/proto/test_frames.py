@@ -9,6 +9,7 @@ preamble/segment/epilogue crcs against Ceph's; re-assembling it checks our encod
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -34,14 +35,15 @@ from tests.helpers import feed_three_ways
 VECTORS = Path(__file__).resolve().parents[3] / "vectors" / "msgr2"
 MON_RX = VECTORS / "pacific16215_mon_authnone_crc.rx"
 BANNER_LEN = 26
+Summary = tuple[int, tuple[bytes, ...]]
 
 
-def frames_parser(max_frame_size: int = 1 << 20):
+def frames_parser(max_frame_size: int = 1 << 20) -> Callable[[bytes], list[Summary]]:
     dec = FrameDecoder(max_frame_size)
 
-    def feed(chunk: bytes) -> list[tuple[int, tuple[bytes, ...]]]:
+    def feed(chunk: bytes) -> list[Summary]:
         dec.feed(chunk)
-        out = []
+        out: list[Summary] = []
         while (f := dec.next_frame()) is not None:
             out.append(summary(f))
         return out
@@ -49,18 +51,18 @@ def frames_parser(max_frame_size: int = 1 << 20):
     return feed
 
 
-def summary(f: Frame) -> tuple[int, tuple[bytes, ...]]:
+def summary(f: Frame) -> Summary:
     return f.tag, tuple(bytes(s) for s in f.segments[: f.num_segments])
 
 
-def wire(pieces: list) -> bytes:
+def wire(pieces: Sequence[bytes | bytearray | memoryview]) -> bytes:
     return b"".join(bytes(p) for p in pieces)
 
 
 def mon_frames() -> list[Frame]:
     dec = FrameDecoder()
     dec.feed(MON_RX.read_bytes()[BANNER_LEN:])
-    out = []
+    out: list[Frame] = []
     while (f := dec.next_frame()) is not None:
         out.append(f)
     assert dec.buffered == 0

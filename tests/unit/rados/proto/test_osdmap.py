@@ -353,7 +353,7 @@ def test_apply_rejects_wrong_epoch_and_fsid() -> None:
         m.apply_incremental(Incremental(fsid=m.fsid, epoch=7))
     with pytest.raises(DecodeError, match="fsid"):
         m.apply_incremental(Incremental(fsid=b"\x09" * 16, epoch=6))
-    with pytest.raises(DecodeError, match="osd.9"):
+    with pytest.raises(DecodeError, match=r"osd\.9"):
         m.apply_incremental(Incremental(fsid=m.fsid, epoch=6, new_weight={9: 0}))
 
 
@@ -428,10 +428,22 @@ def test_bad_crc_and_trailing_bytes() -> None:
 def test_error_names_field_and_offset() -> None:
     if not FIXTURE.exists():
         pytest.skip("fixture missing")
-    data = FIXTURE.read_bytes()
-    # Cut inside the first pool: the error names pools / pg_pool_t.
-    with pytest.raises(DecodeError, match=r"OSDMap\.client\.pools\.pg_pool_t.*offset \d+"):
-        OSDMap.from_bytes(data[:80])
+    data = bytearray(FIXTURE.read_bytes())
+    # A truncated map fails at the outer envelope's length check.
+    with pytest.raises(DecodeError, match=r"OSDMap: need \d+ bytes at offset 6"):
+        OSDMap.from_bytes(bytes(data[:80]))
+    # Inner damage with intact envelopes names the field path and the offset.
+    pools_at = 6 + 6 + 16 + 4 + 8 + 8
+    assert struct.unpack_from("<I", data, pools_at)[0] == 1
+    bad = bytearray(data)
+    struct.pack_into("<I", bad, pools_at, 0xFFFF)
+    with pytest.raises(DecodeError, match=r"OSDMap\.client\.pools: count 65535 .* offset 52"):
+        OSDMap.from_bytes(bytes(bad), verify_crc=False)
+    bad = bytearray(data)
+    # the first pool's envelope length (after its le64 key and u8 v, u8 compat)
+    struct.pack_into("<I", bad, pools_at + 4 + 8 + 2, 0xFFFFFF)
+    with pytest.raises(DecodeError, match=r"OSDMap\.client\.pools\.pg_pool_t: need"):
+        OSDMap.from_bytes(bytes(bad), verify_crc=False)
 
 
 def test_pre_pacific_encodings_are_rejected() -> None:

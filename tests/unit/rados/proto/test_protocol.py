@@ -11,12 +11,15 @@ Two kinds of evidence:
 
 from __future__ import annotations
 
+import json
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from rbdpy.rados.proto.auth.handler import AuthMethod, ConMode
+from rbdpy.rados.proto.auth.handler import AuthMethod, AuthResult, ConMode
+from rbdpy.rados.proto.denc import Decoder
 from rbdpy.rados.proto.errors import (
     AuthError,
     IntegrityError,
@@ -52,9 +55,7 @@ class NoneAuth:
     def handle_reply_more(self, payload: bytes) -> bytes:
         raise AssertionError("no REPLY_MORE with auth none")
 
-    def handle_done(self, global_id: int, con_mode: ConMode, payload: bytes):
-        from rbdpy.rados.proto.auth.handler import AuthResult
-
+    def handle_done(self, global_id: int, con_mode: ConMode, payload: bytes) -> AuthResult:
         return AuthResult(global_id, con_mode, b"", b"")
 
 
@@ -66,9 +67,56 @@ def recorded_client() -> Protocol:
         client_cookie=1311768467463790320, global_seq=1)
 
 
-def replay(chunks: list[bytes]) -> tuple[list[object], bytes]:
+SEC_RX = (VECTORS / "pacific16215_mon_cephx_secure.rx").read_bytes()
+SEC_TX = (VECTORS / "pacific16215_mon_cephx_secure.tx").read_bytes()
+SEC_KEYS = json.loads((VECTORS / "pacific16215_mon_cephx_secure.keys.json").read_text())
+
+
+class ReplayCephx:
+    """Plays back the cephx side of the recorded secure session: the payloads our client
+    really sent, and the session key / connection secret cephx derived from the mon's reply.
+    (cephx itself is tested in test_cephx.py; here it only has to be deterministic.)"""
+
+    method = AuthMethod.CEPHX
+
+    def __init__(self) -> None:
+        dec = FrameDecoder()
+        dec.feed(SEC_TX)
+        assert dec.read_exact(26) is not None
+        frames = [dec.next_frame() for _ in range(3)]
+        assert [f.tag for f in frames if f] == [Tag.HELLO, Tag.AUTH_REQUEST,
+                                                 Tag.AUTH_REQUEST_MORE]
+        req = Decoder(frames[1].payload)  # type: ignore[union-attr]
+        req.u32()
+        req.list_(Decoder.u32)
+        self.request = req.blob()
+        self.more = Decoder(frames[2].payload).blob()  # type: ignore[union-attr]
+        self.challenges: list[bytes] = []
+
+    def build_request(self) -> bytes:
+        return self.request
+
+    def handle_reply_more(self, payload: bytes) -> bytes:
+        self.challenges.append(bytes(payload))
+        return self.more
+
+    def handle_done(self, global_id: int, con_mode: ConMode, payload: bytes) -> AuthResult:
+        assert global_id == SEC_KEYS["global_id"] and con_mode is ConMode.SECURE
+        return AuthResult(global_id, con_mode, bytes.fromhex(SEC_KEYS["session_key"]),
+                          bytes.fromhex(SEC_KEYS["connection_secret"]))
+
+
+def recorded_secure_client() -> Protocol:
+    return Protocol(
+        ReplayCephx(), target_addr=EntityAddr(AddrType.MSGR2, 0, "127.0.0.1", 3378),
+        peer_type=EntityType.MON, con_modes=[ConMode.SECURE], gid=-1, my_nonce=305419896,
+        client_cookie=1311768467463790320, global_seq=1)
+
+
+def replay(chunks: list[bytes], factory: Callable[[], Protocol] = recorded_client
+           ) -> tuple[list[object], bytes]:
     """Feed the mon's bytes in ``chunks``; act like the probe did; return (events, our tx)."""
-    proto = recorded_client()
+    proto = factory()
     proto.initiate()
     tx = bytearray(b"".join(bytes(b) for b in proto.data_to_send()))
     events: list[object] = []
@@ -84,12 +132,13 @@ def replay(chunks: list[bytes]) -> tuple[list[object], bytes]:
     return events, bytes(tx)
 
 
-def ready_offset() -> int:
+def ready_offset(rx: bytes = MON_RX,
+                 factory: Callable[[], Protocol] = recorded_client) -> int:
     """How many of the mon's bytes end with SERVER_IDENT (where the probe sent its message)."""
-    proto = recorded_client()
+    proto = factory()
     proto.initiate()
-    for i in range(len(MON_RX)):
-        if any(isinstance(e, Ready) for e in proto.receive_data(MON_RX[i:i + 1])):
+    for i in range(len(rx)):
+        if any(isinstance(e, Ready) for e in proto.receive_data(rx[i:i + 1])):
             return i + 1
     raise AssertionError("never ready")
 
@@ -117,6 +166,41 @@ def test_replay_real_mon_session(chunking: str) -> None:
     assert KeepaliveAck((1_700_000_000, 123_456_789)) in events
     # Every byte we produce is what the real mon accepted.
     assert tx == MON_TX
+
+
+@pytest.mark.parametrize("chunking", ["two_pieces", "byte_by_byte"])
+def test_replay_real_mon_secure_session(chunking: str) -> None:
+    # cephx + secure mode against the real mon: signatures (HMAC with the session key over
+    # the exact pre-auth transcripts), the crc→secure switch right after AUTH_DONE, and the
+    # GCM nonce sequence must all match Ceph for every one of our bytes to come out equal.
+    if chunking == "byte_by_byte":
+        chunks = [SEC_RX[i:i + 1] for i in range(len(SEC_RX))]
+    else:
+        cut = ready_offset(SEC_RX, recorded_secure_client)
+        chunks = [SEC_RX[:cut], SEC_RX[cut:]]
+    events, tx = replay(chunks, recorded_secure_client)
+    ready = next(e for e in events if isinstance(e, Ready))
+    assert ready.con_mode is ConMode.SECURE and ready.global_id == SEC_KEYS["global_id"]
+    msgs = [e for e in events if isinstance(e, MessageReceived)]
+    assert [(m.seq, m.type, len(m.front)) for m in msgs] == [(1, 4, 170)]
+    assert KeepaliveAck((1_700_000_000, 123_456_789)) in events
+    assert tx == SEC_TX
+
+
+def test_replay_secure_session_bad_signature_key() -> None:
+    keys = dict(SEC_KEYS)
+    proto = recorded_secure_client()
+    auth = proto._auth
+    assert isinstance(auth, ReplayCephx)
+
+    def wrong_key(global_id: int, con_mode: ConMode, payload: bytes) -> AuthResult:
+        return AuthResult(global_id, con_mode, bytes(16),
+                          bytes.fromhex(keys["connection_secret"]))
+
+    auth.handle_done = wrong_key  # type: ignore[method-assign]
+    proto.initiate()
+    with pytest.raises(IntegrityError, match="bad auth signature"):
+        proto.receive_data(SEC_RX)
 
 
 def test_replay_whole_stream_reaches_ready_and_message() -> None:

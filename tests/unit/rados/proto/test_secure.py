@@ -7,13 +7,19 @@ secure bytes are available without cephx (see the task report).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import struct
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from rbdpy.rados.proto.errors import AuthError, IntegrityError, LocalProtocolError
 from rbdpy.rados.proto.msgr2.frames import (
+    Frame,
     FrameDecoder,
     Tag,
     encode_preamble,
@@ -28,6 +34,7 @@ from rbdpy.rados.proto.msgr2.secure import (
 from tests.helpers import feed_three_ways
 
 SECRET = bytes(range(64))
+Summary = tuple[int, tuple[bytes, ...]]
 KEY = SECRET[:16]
 
 
@@ -36,18 +43,18 @@ def nonce(part: bytes, plus: int) -> bytes:
     return struct.pack("<IQ", fixed, (counter + plus) % (1 << 64))
 
 
-def wire(pieces: list) -> bytes:
+def wire(pieces: Sequence[bytes | bytearray | memoryview]) -> bytes:
     return b"".join(bytes(p) for p in pieces)
 
 
-def secure_parser(secret: bytes = SECRET):
+def secure_parser(secret: bytes = SECRET) -> Callable[[bytes], list[Summary]]:
     rx, _ = session_ciphers(secret)  # the client receives ...
     dec = FrameDecoder()
     dec.set_mode(rx)
 
-    def feed(chunk: bytes) -> list[tuple[int, tuple[bytes, ...]]]:
+    def feed(chunk: bytes) -> list[Summary]:
         dec.feed(chunk)
-        out = []
+        out: list[Summary] = []
         while (f := dec.next_frame()) is not None:
             out.append((f.tag, tuple(bytes(s) for s in f.segments[: f.num_segments])))
         return out
@@ -232,3 +239,76 @@ def test_mode_switch_refused_mid_frame() -> None:
     assert dec.next_frame() is None and dec.mid_frame
     with pytest.raises(LocalProtocolError):
         dec.set_mode(session_ciphers(SECRET)[0])
+
+
+# -- a real secure session with a Pacific mon -------------------------------------------------
+# tools/msgr2_probe.py --mode secure --cephx ... --record: every byte both ways plus the
+# session key and connection secret cephx produced (throwaway cluster, one-off session).
+
+VECTORS = Path(__file__).resolve().parents[3] / "vectors" / "msgr2"
+SEC_RX = (VECTORS / "pacific16215_mon_cephx_secure.rx").read_bytes()
+SEC_TX = (VECTORS / "pacific16215_mon_cephx_secure.tx").read_bytes()
+SEC_KEYS = json.loads((VECTORS / "pacific16215_mon_cephx_secure.keys.json").read_text())
+
+
+def split_plain_then_secure(stream: bytes, plain_frames: int, secret: bytes, *,
+                            server: bool) -> tuple[list[Frame], list[Frame], bytes]:
+    """Decode ``plain_frames`` crc frames after the banner, then the rest in secure mode."""
+    dec = FrameDecoder()
+    dec.capture = bytearray()
+    dec.feed(stream)
+    assert dec.read_exact(26) is not None
+    plain = [f for _ in range(plain_frames) if (f := dec.next_frame()) is not None]
+    assert len(plain) == plain_frames
+    transcript = bytes(dec.capture)
+    dec.capture = None
+    rx = session_ciphers(secret, server=server)[0]
+    dec.set_mode(rx)
+    secure: list[Frame] = []
+    while (f := dec.next_frame()) is not None:
+        secure.append(f)
+    assert dec.buffered == 0
+    return plain, secure, transcript
+
+
+def test_real_mon_secure_frames_decode() -> None:
+    secret = bytes.fromhex(SEC_KEYS["connection_secret"])
+    key = bytes.fromhex(SEC_KEYS["session_key"])
+    plain, secure, _ = split_plain_then_secure(SEC_RX, 3, secret, server=False)
+    assert [f.tag for f in plain] == [Tag.HELLO, Tag.AUTH_REPLY_MORE, Tag.AUTH_DONE]
+    assert [f.tag for f in secure] == [Tag.AUTH_SIGNATURE, Tag.SERVER_IDENT, Tag.MESSAGE,
+                                       Tag.KEEPALIVE2_ACK]
+    sig, ident, msg, ka = secure
+    # The mon's signature covers every byte we sent before AUTH_DONE (our banner, HELLO,
+    # AUTH_REQUEST, AUTH_REQUEST_MORE), as FIELD_GUIDE §2.5 says.
+    _, _, our_transcript = split_plain_then_secure(SEC_TX, 3, secret, server=True)
+    assert bytes(sig.payload) == hmac.new(key, our_transcript, hashlib.sha256).digest()
+    assert len(ident.payload) == 88
+    assert msg.num_segments == 2 and len(msg.segments[1]) == 170
+    assert bytes(ka.payload) == struct.pack("<II", 1_700_000_000, 123_456_789)
+
+
+def test_real_mon_secure_stream_three_ways() -> None:
+    secret = bytes.fromhex(SEC_KEYS["connection_secret"])
+    plain_dec = FrameDecoder()
+    plain_dec.feed(SEC_RX)
+    assert plain_dec.read_exact(26) is not None
+    for _ in range(3):
+        assert plain_dec.next_frame() is not None
+    tail = SEC_RX[len(SEC_RX) - plain_dec.buffered:]
+    _, frames, _ = split_plain_then_secure(SEC_RX, 3, secret, server=False)
+    expected = [(f.tag, tuple(bytes(s) for s in f.segments[: f.num_segments]))
+                for f in frames]
+    feed_three_ways(lambda: secure_parser(secret), tail, expected)
+
+
+def test_our_secure_frames_match_what_the_mon_accepted() -> None:
+    # Re-encrypt the plaintext of our recorded secure frames with a fresh SecureTx: the bytes
+    # must be exactly those the real mon decrypted and accepted.
+    secret = bytes.fromhex(SEC_KEYS["connection_secret"])
+    _, ours, _ = split_plain_then_secure(SEC_TX, 3, secret, server=True)
+    assert [f.tag for f in ours] == [Tag.AUTH_SIGNATURE, Tag.CLIENT_IDENT, Tag.MESSAGE,
+                                     Tag.KEEPALIVE2, Tag.ACK]
+    tx = session_ciphers(secret)[1]
+    rebuilt = b"".join(wire(tx.assemble(f.tag, f.segments)) for f in ours)
+    assert SEC_TX.endswith(rebuilt)

@@ -1,0 +1,423 @@
+"""AsyncRados: the cluster handle of the public async API (and of the sync facade).
+
+Theory of operation: an ``AsyncRados`` goes through python-rados' states —
+"configuring" → "connecting" → "connected" → "shutdown". While configuring it only holds a
+:class:`~rbdpy.rados.proto.conf.Config`. ``connect()`` finds the key, builds the cephx
+client and the MonClient, and starts one *runner* task that owns every background task of
+the handle (the MonClient session loop, later the Objecter's OSD sessions) inside one
+nursery; ``shutdown()`` cancels it. The runner is spawned as a trio system task, so a handle
+may be connected from any task and outlive it, as librados handles do; ``async with``
+shuts it down on exit.
+
+Errors: internals raise :class:`CephError`; every public method here translates at its
+edge with :func:`rbdpy.rados.exceptions.make_ex` (the one translation point), using the
+message texts of python-rados.
+
+Mirrors: ceph src/librados/RadosClient.cc (connect, pool ops, mon_command, wait_for_osdmap),
+src/pybind/rados/rados.pyx (states, messages).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+import trio
+
+from rbdpy.rados import exceptions as rx
+from rbdpy.rados.config import find_key, new_config, parse_env, read_conf_file
+from rbdpy.rados.monclient import MonClient
+from rbdpy.rados.proto.auth.cephx import CephxClient, NoneAuthHandler
+from rbdpy.rados.proto.auth.handler import ConMode
+from rbdpy.rados.proto.conf import Config
+from rbdpy.rados.proto.errors import CephError
+from rbdpy.rados.proto.messages.mon import MOSDMap, MPoolOp, PoolOp
+from rbdpy.rados.proto.osdmap import Incremental, OSDMap
+from rbdpy.rados.proto.types import EntityName
+
+log = logging.getLogger(__name__)
+
+# Process-wide counters, as librados keeps them per process (global_seq must grow across
+# every connection this process makes; $cctid numbers client contexts).
+_global_seq = itertools.count(1)
+_cctid = itertools.count(1)
+
+
+def parse_con_modes(text: str) -> list[ConMode]:
+    """``ms_client_mode``-style text ("crc secure", "secure", "crc,secure") → modes."""
+    out: list[ConMode] = []
+    for word in text.replace(",", " ").replace(";", " ").split():
+        mode = {"crc": ConMode.CRC, "secure": ConMode.SECURE}.get(word.lower())
+        if mode is None:
+            raise CephError(errno.EINVAL, f"unknown connection mode {word!r}")
+        if mode not in out:
+            out.append(mode)
+    if not out:
+        raise CephError(errno.EINVAL, "no connection mode configured")
+    return out
+
+
+@contextmanager
+def translate(msg: str) -> Iterator[None]:
+    """Turn internal errors into python-rados exceptions (the public edge)."""
+    try:
+        yield
+    except CephError as e:
+        # python-rados' message is exactly the call's text; the detail goes to the log.
+        log.debug("%s: %s", msg, e)
+        raise rx.make_ex(e.errno, msg or e.message) from None
+    except trio.TooSlowError:
+        raise rx.make_ex(errno.ETIMEDOUT, msg or "timed out") from None
+
+
+class AsyncRados:
+    """A cluster handle; the async twin of ``rados.Rados`` (same names and parameters)."""
+
+    def __init__(self, rados_id: str | None = None, name: str | None = None,
+                 clustername: str | None = None, conf_defaults: Mapping[str, str] | None = None,
+                 conffile: str | None | object = None, conf: Mapping[str, str] | None = None,
+                 flags: int = 0, context: object = None) -> None:
+        if rados_id is not None and name is not None:
+            raise rx.InvalidArgumentError("Rados(): can't supply both rados_id and name")
+        if rados_id is not None:
+            entity = f"client.{rados_id}"
+        elif name is not None:
+            entity = name
+        else:
+            entity = "client.admin"
+        try:
+            EntityName.parse(entity)
+        except ValueError as e:
+            raise rx.InvalidArgumentError(f"error calling rados_create2: {e}") from None
+        self.config: Config = new_config(entity, cluster=clustername or "")
+        self.config.cctid = next(_cctid)
+        self.state = "configuring"
+        self.monc: MonClient | None = None
+        self.cephx: CephxClient | None = None
+        self.osdmap: OSDMap | None = None
+        self._osdmap_changed = trio.Event()
+        self._runner_scope: trio.CancelScope | None = None
+        self._runner_done: trio.Event | None = None
+        self._osdmap_listeners: list[Callable[[OSDMap], None]] = []
+        with translate("error calling conf_parse_env"):
+            parse_env(self.config)
+        for k, v in (conf_defaults or {}).items():
+            self.conf_set(k, v)
+        if conffile is not None and conffile is not False:
+            self.conf_read_file(conffile if isinstance(conffile, str) else None)
+        for k, v in (conf or {}).items():
+            self.conf_set(k, v)
+
+    # -- configuration (local, synchronous) ----------------------------------------------
+
+    def require_state(self, *args: str) -> None:
+        if self.state not in args:
+            raise rx.RadosStateError(
+                f"You cannot perform that operation on a Rados object in state "
+                f"{self.state}.")
+
+    def conf_read_file(self, path: str | None = None) -> None:
+        self.require_state("configuring", "connected")
+        with translate("error calling conf_read_file"):
+            read_conf_file(self.config, path)
+
+    def conf_parse_argv(self, args: Sequence[str]) -> list[str]:
+        self.require_state("configuring", "connected")
+        with translate("error calling conf_parse_argv_remainder"):
+            return self.config.parse_argv(list(args))
+
+    def conf_parse_env(self, var: str = "CEPH_ARGS") -> None:
+        self.require_state("configuring", "connected")
+        with translate("error calling conf_parse_env"):
+            parse_env(self.config, var)
+
+    def conf_get(self, option: str) -> str | None:
+        self.require_state("configuring", "connected")
+        try:
+            return self.config.get(option)
+        except CephError as e:
+            if e.errno == errno.ENOENT:
+                return None
+            raise rx.make_ex(e.errno, "error calling conf_get") from None
+
+    def conf_set(self, option: str, val: str) -> None:
+        self.require_state("configuring", "connected")
+        with translate("error calling conf_set"):
+            self.config.set(option, str(val))
+
+    # -- connection ----------------------------------------------------------------------
+
+    async def connect(self, timeout: float = 0) -> None:
+        """Authenticate with a monitor and fetch the first OSD map.
+
+        :param timeout: seconds; 0 means ``client_mount_timeout`` (as librados).
+        :raises PermissionDeniedError: wrong key or unknown entity (at once).
+        :raises TimedOut: no monitor answered in time.
+        """
+        self.require_state("configuring")
+        self.state = "connecting"
+        try:
+            with translate("error connecting to the cluster"):
+                await self._connect(timeout)
+        except BaseException:
+            await self._stop_runner()
+            self.state = "configuring"
+            raise
+        self.state = "connected"
+
+    async def _connect(self, timeout: float) -> None:
+        cfg = self.config
+        if timeout <= 0:
+            timeout = float(cfg.get("client_mount_timeout"))
+        mon_addrs = []
+        for av in cfg.mon_addrs():
+            a = av.msgr2()
+            if a is not None:
+                mon_addrs.append(a)
+        if not mon_addrs:
+            raise CephError(errno.EINVAL, "no msgr2 monitor address in mon_host")
+        auth_required = cfg.get("auth_client_required")
+        if "cephx" in auth_required:
+            try:
+                key = find_key(cfg)
+            except CephError as e:
+                if e.errno == errno.ENOENT and "none" in auth_required:
+                    key = ""
+                else:
+                    raise CephError(errno.ENOENT, f"no keyring found for {cfg.name}") from e
+            self.cephx = CephxClient(cfg.name, key) if key else None
+        if self.cephx is None and "none" not in auth_required:
+            raise CephError(errno.EACCES, f"no usable auth method in {auth_required!r}")
+        name = cfg.name
+        self.monc = MonClient(
+            mon_addrs, auth=self.cephx,
+            auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
+            con_modes=parse_con_modes(cfg.get("ms_mon_client_mode")),
+            on_osdmap=self._handle_osdmap, global_seq=lambda: next(_global_seq))
+        self._runner_done = trio.Event()
+        started = trio.Event()
+        trio.lowlevel.spawn_system_task(self._runner, started, name=f"rados {name}")
+        await started.wait()
+        with trio.fail_after(timeout):
+            await self.monc.wait_ready()
+            self.monc.sub_want("osdmap", 0)
+            await self._wait_osdmap(lambda m: True)
+
+    async def _runner(self, started: trio.Event) -> None:
+        """Own every background task of the handle; never raises (it is a system task)."""
+        assert self.monc is not None and self._runner_done is not None
+        try:
+            with trio.CancelScope() as scope:
+                self._runner_scope = scope
+                started.set()
+                async with trio.open_nursery() as nursery:
+                    self._nursery = nursery
+                    nursery.start_soon(self.monc.run)
+        except Exception:
+            log.exception("rados handle background task failed")
+        finally:
+            self._runner_done.set()
+
+    async def _stop_runner(self) -> None:
+        if self.monc is not None:
+            self.monc.shutdown()
+        if self._runner_scope is not None:
+            self._runner_scope.cancel()
+        if self._runner_done is not None:
+            await self._runner_done.wait()
+
+    async def shutdown(self) -> None:
+        """Close every connection; the handle cannot be used afterwards."""
+        if self.state == "shutdown":
+            return
+        await self._stop_runner()
+        self.state = "shutdown"
+
+    async def __aenter__(self) -> AsyncRados:
+        if self.state == "configuring":
+            await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.shutdown()
+
+    # -- OSD maps ------------------------------------------------------------------------
+
+    def _handle_osdmap(self, msg: MOSDMap) -> None:
+        """Apply an MOSDMap: incrementals in order when they follow our epoch, else the
+        newest full map (kernel handle_one_map / ceph Objecter::handle_osd_map)."""
+        cur = self.osdmap
+        changed = False
+        epochs = sorted(set(msg.incremental_maps) | set(msg.maps))
+        for e in epochs:
+            if cur is not None and e <= cur.epoch:
+                continue
+            if cur is not None and e == cur.epoch + 1 and e in msg.incremental_maps:
+                inc = Incremental.from_bytes(msg.incremental_maps[e])
+                cur = cur.apply_incremental(inc)
+                changed = True
+            elif e in msg.maps:
+                cur = OSDMap.from_bytes(msg.maps[e])
+                changed = True
+            else:
+                log.debug("osdmap gap before epoch %d (have %s); asking for a full map", e,
+                          cur.epoch if cur else None)
+                break
+        if changed and cur is not None:
+            self.osdmap = cur
+            log.debug("osdmap now at epoch %d", cur.epoch)
+            if self.monc is not None:
+                self.monc.sub_want("osdmap", cur.epoch + 1)
+            for fn in self._osdmap_listeners:
+                fn(cur)
+            self._osdmap_changed.set()
+            self._osdmap_changed = trio.Event()
+        elif cur is None or (msg.newest_map and cur.epoch < msg.newest_map):
+            if self.monc is not None:
+                # Re-subscribe from scratch so the mon sends a full map.
+                self.monc.sub_want("osdmap", 0)
+
+    async def _wait_osdmap(self, cond: Callable[[OSDMap], bool]) -> OSDMap:
+        while self.osdmap is None or not cond(self.osdmap):
+            await self._osdmap_changed.wait()
+        return self.osdmap
+
+    async def wait_for_latest_osd_map(self) -> None:
+        """Wait until this handle has the newest OSD map the monitors know."""
+        self.require_state("connected")
+        with translate("error waiting for latest OSDMap"):
+            assert self.monc is not None
+            newest, _ = await self.monc.get_version("osdmap")
+            await self._wait_osdmap(lambda m: m.epoch >= newest)
+
+    def _map(self) -> OSDMap:
+        self.require_state("connected")
+        assert self.osdmap is not None
+        return self.osdmap
+
+    # -- identity ------------------------------------------------------------------------
+
+    def get_fsid(self) -> str:
+        self.require_state("connected")
+        assert self.monc is not None
+        f = self.monc.fsid.hex()
+        return f"{f[:8]}-{f[8:12]}-{f[12:16]}-{f[16:20]}-{f[20:]}"
+
+    def get_instance_id(self) -> int:
+        self.require_state("connected")
+        assert self.monc is not None
+        return self.monc.global_id
+
+    def get_addrs(self) -> str:
+        self.require_state("connected")
+        assert self.monc is not None
+        conn = self.monc.conn
+        if conn is None or conn.ready is None:
+            return "[]"
+        a = conn.ready.my_addr
+        return f"[v2:{a.host}:0/{a.nonce}]" if a.host else "[]"
+
+    # -- mon commands --------------------------------------------------------------------
+
+    async def mon_command(self, cmd: str, inbuf: bytes, timeout: int = 0,
+                          target: str | int | None = None) -> tuple[int, bytes, str]:
+        """Send a command to the monitors; returns (ret, outbuf, outs) as python-rados."""
+        self.require_state("connected")
+        if target is not None:
+            raise NotImplementedError("Rados.mon_command(target=...): commands addressed to "
+                                      "one monitor are not implemented in rbdpy yet")
+        assert self.monc is not None
+        try:
+            with trio.fail_after(timeout) if timeout > 0 else nullcontext():
+                return await self.monc.command([cmd], bytes(inbuf))
+        except trio.TooSlowError:
+            return -errno.ETIMEDOUT, b"", "timed out"
+
+    async def _mon_json(self, cmd: dict[str, Any]) -> Any:
+        assert self.monc is not None
+        r, out, outs = await self.monc.command([json.dumps(cmd)])
+        if r < 0:
+            raise CephError(-r, outs)
+        return json.loads(out) if out else None
+
+    async def blocklist_add(self, client_address: str, expire_seconds: int = 0) -> None:
+        self.require_state("connected")
+        cmd: dict[str, Any] = {"prefix": "osd blocklist", "blocklistop": "add",
+                               "addr": client_address}
+        if expire_seconds:
+            cmd["expire"] = float(expire_seconds)
+        with translate("error blocklisting client '%s'" % client_address):
+            await self._mon_json(cmd)
+
+    # -- pools ---------------------------------------------------------------------------
+
+    def list_pools(self) -> list[str]:
+        m = self._map()
+        return [m.pool_name[pid] for pid in sorted(m.pools) if pid in m.pool_name]
+
+    def pool_exists(self, pool_name: str) -> bool:
+        return self._pool_id(pool_name) is not None
+
+    def _pool_id(self, pool_name: str) -> int | None:
+        for pid, name in self._map().pool_name.items():
+            if name == pool_name:
+                return pid
+        return None
+
+    def pool_lookup(self, pool_name: str) -> int | None:
+        return self._pool_id(pool_name)
+
+    def pool_reverse_lookup(self, pool_id: int) -> str | None:
+        return self._map().pool_name.get(pool_id)
+
+    def get_pool_base_tier(self, pool_id: int) -> int:
+        m = self._map()
+        pool = m.pools.get(pool_id)
+        if pool is None:
+            raise rx.make_ex(errno.ENOENT, "get_pool_base_tier(%d)" % pool_id)
+        return pool.tier_of if pool.tier_of >= 0 else pool_id
+
+    async def _pool_op(self, op: int, pool: int = 0, name: str = "", snapid: int = 0,
+                       crush_rule: int = 0) -> int:
+        """Send an MPoolOp and wait until our map has the epoch it was applied in."""
+        assert self.monc is not None
+        reply = await self.monc.pool_op(MPoolOp(pool=pool, op=op, name=name, snapid=snapid,
+                                                crush_rule=crush_rule))
+        if reply.replyCode < 0:
+            raise CephError(-reply.replyCode, f"pool op {op:#x} failed")
+        await self._wait_osdmap(lambda m: m.epoch >= reply.epoch)
+        return reply.snapid if op == PoolOp.CREATE_UNMANAGED_SNAP else 0
+
+    async def create_pool(self, pool_name: str, crush_rule: int | None = None,
+                          auid: int | None = None) -> None:
+        self.require_state("connected")
+        with translate("error creating pool '%s'" % pool_name):
+            # The mon answers success for an existing name; librados' Objecter checks first.
+            if self._pool_id(pool_name) is not None:
+                raise CephError(errno.EEXIST, "pool already exists")
+            await self._pool_op(PoolOp.CREATE, name=pool_name,
+                                crush_rule=-1 if crush_rule is None else crush_rule)
+
+    async def delete_pool(self, pool_name: str) -> None:
+        self.require_state("connected")
+        with translate("error deleting pool '%s'" % pool_name):
+            pid = self._pool_id(pool_name)
+            if pid is None:
+                raise CephError(errno.ENOENT, "pool does not exist")
+            # The name must not be the pool's: the mon's preprocess_pool_op answers a
+            # DELETE naming an existing pool with success and does nothing; librados sends
+            # the literal name "delete" (Objecter::_do_delete_pool).
+            await self._pool_op(PoolOp.DELETE, pool=pid, name="delete")
+
+    async def get_cluster_stats(self) -> dict[str, int]:
+        self.require_state("connected")
+        assert self.monc is not None
+        with translate("Rados.get_cluster_stats"):
+            r = await self.monc.statfs()
+        return {"kb": r.kb, "kb_used": r.kb_used, "kb_avail": r.kb_avail,
+                "num_objects": r.num_objects}
