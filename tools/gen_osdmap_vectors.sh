@@ -80,7 +80,7 @@ oracles om12_upmap.bin
 cp om12 om12w0
 osdmaptool om12w0 --adjust-crush-weight 5:0 --save >/dev/null 2>&1
 cp om12w0 "$OUT/om12_w0.bin"
-oracles om12_w0.bin
+oracles om12_w0.bin 1 big
 
 [ "${1:-}" = "--offline" ] && exit 0
 

@@ -31,7 +31,6 @@ import argparse
 import inspect
 import json
 import os
-import pprint
 import re
 import sys
 import textwrap
@@ -41,8 +40,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Dunder methods that are part of the user-visible behaviour of a class.
 _PUBLIC_DUNDERS = {
-    "__init__", "__enter__", "__exit__", "__iter__", "__next__", "__str__", "__repr__",
-    "__len__", "__getitem__", "__contains__",
+    "__init__",
+    "__enter__",
+    "__exit__",
+    "__iter__",
+    "__next__",
+    "__str__",
+    "__repr__",
+    "__len__",
+    "__getitem__",
+    "__contains__",
 }
 
 _SIG_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z_0-9]*)\.([A-Za-z_][A-Za-z_0-9]*)\(")
@@ -187,8 +194,9 @@ def _plain_sig(obj: Any) -> dict[str, Any] | None:
     return {"params": params, "returns": None, "text": f"{obj.__name__}{sig}"}
 
 
-def _method_record(modname: str, cls: type, owner: type, name: str, value: Any,
-                   so_docs: dict[str, str]) -> dict[str, Any]:
+def _method_record(
+    modname: str, cls: type, owner: type, name: str, value: Any, so_docs: dict[str, str]
+) -> dict[str, Any]:
     key = f"{owner.__name__}.{name}"
     kind = "method"
     if isinstance(value, staticmethod):
@@ -205,14 +213,32 @@ def _method_record(modname: str, cls: type, owner: type, name: str, value: Any,
     if sig_line is not None:
         sig = parse_signature(sig_line)
     elif name in ("__iter__", "__next__", "__str__", "__repr__", "__len__", "__enter__"):
-        sig = {"params": [{"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None,
-                           "annotation": None}], "returns": None, "text": f"{key}(self)"}
+        sig = {
+            "params": [
+                {
+                    "name": "self",
+                    "kind": "POSITIONAL_OR_KEYWORD",
+                    "default": None,
+                    "annotation": None,
+                }
+            ],
+            "returns": None,
+            "text": f"{key}(self)",
+        }
         body = ""
     else:
         sig = _plain_sig(value) or {
-            "params": [{"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None,
-                        "annotation": None}],
-            "returns": None, "text": "(self, ...)"}
+            "params": [
+                {
+                    "name": "self",
+                    "kind": "POSITIONAL_OR_KEYWORD",
+                    "default": None,
+                    "annotation": None,
+                }
+            ],
+            "returns": None,
+            "text": "(self, ...)",
+        }
     if body.startswith("Initialize self.") or body.startswith("Implement "):
         body = ""
     return {"kind": kind, "owner": owner.__name__, "doc": body, "wrapped": wrapped, **sig}
@@ -237,8 +263,10 @@ def _init_record(cls: type, so_docs: dict[str, str]) -> dict[str, Any]:
     m = _CLASS_SIG_RE.match(first)
     if m and m.group(1) == name and "*args" not in first:
         sig = parse_signature(first)
-        sig["params"].insert(0, {"name": "self", "kind": "POSITIONAL_OR_KEYWORD",
-                                 "default": None, "annotation": None})
+        sig["params"].insert(
+            0,
+            {"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None, "annotation": None},
+        )
         return {"kind": "method", "owner": name, "doc": init_doc, **sig}
     if init is not None:
         line, body = _split_doc(init.__doc__, f"{name}.__init__")
@@ -246,10 +274,16 @@ def _init_record(cls: type, so_docs: dict[str, str]) -> dict[str, Any]:
             line, body = _split_doc(so_docs[f"{name}.__init__"], f"{name}.__init__")
         if line is not None:
             return {"kind": "method", "owner": name, "doc": body, **parse_signature(line)}
-    return {"kind": "method", "owner": name, "doc": "", "text": f"{name}(self)",
-            "returns": None,
-            "params": [{"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None,
-                        "annotation": None}]}
+    return {
+        "kind": "method",
+        "owner": name,
+        "doc": "",
+        "text": f"{name}(self)",
+        "returns": None,
+        "params": [
+            {"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None, "annotation": None}
+        ],
+    }
 
 
 def _exception_record(exc: type) -> dict[str, Any]:
@@ -272,13 +306,15 @@ def _exception_record(exc: type) -> dict[str, Any]:
             e = exc(*args)
         except TypeError:
             continue
-        rec["samples"].append({
-            "args_in": list(args),
-            "str": str(e),
-            "args": list(e.args),
-            "errno": getattr(e, "errno", "<absent>"),
-            "offset": getattr(e, "offset", "<absent>"),
-        })
+        rec["samples"].append(
+            {
+                "args_in": list(args),
+                "str": str(e),
+                "args": list(e.args),
+                "errno": getattr(e, "errno", "<absent>"),
+                "offset": getattr(e, "offset", "<absent>"),
+            }
+        )
     return rec
 
 
@@ -294,8 +330,12 @@ def introspect(module: Any) -> dict[str, Any]:
     modname = module.__name__
     so_docs = _so_docstrings(module)
     out: dict[str, Any] = {
-        "file": module.__file__, "doc": module.__doc__,
-        "constants": {}, "functions": {}, "exceptions": {}, "classes": {},
+        "file": module.__file__,
+        "doc": module.__doc__,
+        "constants": {},
+        "functions": {},
+        "exceptions": {},
+        "classes": {},
     }
     for name in sorted(dir(module)):
         if name.startswith("_"):
@@ -320,7 +360,10 @@ def introspect(module: Any) -> dict[str, Any]:
 def _class_record(modname: str, cls: type, so_docs: dict[str, str]) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "bases": [b.__name__ for b in cls.__bases__],
-        "doc": None, "methods": {}, "attributes": [], "class_constants": {},
+        "doc": None,
+        "methods": {},
+        "attributes": [],
+        "class_constants": {},
     }
     first, _, body = (cls.__doc__ or "").lstrip().partition("\n")
     if _CLASS_SIG_RE.match(first) and first.startswith(cls.__name__ + "("):
@@ -354,6 +397,14 @@ def _class_record(modname: str, cls: type, so_docs: dict[str, str]) -> dict[str,
 # ---------------------------------------------------------------- constants modules
 
 
+def _py_str(value: str) -> str:
+    """A double-quoted Python literal (the quoting ruff format prefers)."""
+    text = repr(value)
+    if text.startswith('"'):
+        return text  # repr already chose double quotes
+    return '"' + text[1:-1].replace("\\'", "'").replace('"', '\\"') + '"'
+
+
 def _const_module(modname: str, facade: str, surface: dict[str, Any], header: str) -> str:
     lines = [
         f'"""{header}',
@@ -373,12 +424,13 @@ def _const_module(modname: str, facade: str, surface: dict[str, Any], header: st
         value = rec["value"]
         names.append(name)
         if rec["type"] == "int":
-            shown = f"{value}" if value < 0 or value < 4096 else f"{value:#x}"
+            # Big masks in hex, as in the C headers; upper-case digits, as ruff format does.
+            shown = f"{value}" if value < 4096 else f"0x{value:X}"
             lines.append(f"{name}: int = {shown}")
         elif rec["type"] == "list":
-            lines.append(f"{name}: list[str] = {pprint.pformat(value)}")
+            lines.append(f"{name}: list[str] = {json.dumps(value)}")
         else:
-            lines.append(f"{name}: {rec['type']} = {value!r}")
+            lines.append(f"{name}: {rec['type']} = {_py_str(value)}")
     lines.append("")
     lines.append("__all__ = [")
     for name in names:
@@ -392,8 +444,9 @@ def _const_module(modname: str, facade: str, surface: dict[str, Any], header: st
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scaffold", metavar="DIR", help="also write first-draft facade shells")
-    ap.add_argument("--check", action="store_true",
-                    help="print the surface JSON to stdout, write nothing")
+    ap.add_argument(
+        "--check", action="store_true", help="print the surface JSON to stdout, write nothing"
+    )
     opts = ap.parse_args()
 
     import rados
@@ -415,11 +468,23 @@ def main() -> None:
         json.dump(surface, f, indent=1, sort_keys=True)
         f.write("\n")
     with open(os.path.join(ROOT, "rbdpy", "rados", "constants.py"), "w") as f:
-        f.write(_const_module("rados", "rbdpy.rados", surface["modules"]["rados"],
-                              "python-rados public constants (LIBRADOS_*, MONITOR_LEVELS, ...)."))
+        f.write(
+            _const_module(
+                "rados",
+                "rbdpy.rados",
+                surface["modules"]["rados"],
+                "python-rados public constants (LIBRADOS_*, MONITOR_LEVELS, ...).",
+            )
+        )
     with open(os.path.join(ROOT, "rbdpy", "librbd", "constants.py"), "w") as f:
-        f.write(_const_module("rbd", "rbdpy.rbd", surface["modules"]["rbd"],
-                              "python-rbd public constants (RBD_*, MIRROR_*, ECANCELED)."))
+        f.write(
+            _const_module(
+                "rbd",
+                "rbdpy.rbd",
+                surface["modules"]["rbd"],
+                "python-rbd public constants (RBD_*, MIRROR_*, ECANCELED).",
+            )
+        )
     if opts.scaffold:
         os.makedirs(opts.scaffold, exist_ok=True)
         for modname in ("rados", "rbd"):

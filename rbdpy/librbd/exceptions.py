@@ -22,6 +22,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+# rbd.pyx defines its own ECANCELED (125, the Linux value) because Python's errno module
+# lacked it on some platforms; it is a public module-level name of python-rbd.
+from rbdpy.librbd.constants import ECANCELED
+
 __all__ = [
     "ECANCELED",
     "ArgumentOutOfRange",
@@ -53,9 +57,6 @@ __all__ = [
 
 _PUBLIC_MODULE = "rbdpy.rbd"
 
-# rbd.pyx defines its own ECANCELED (125, the Linux value) because Python's errno module
-# lacked it on some platforms; it is a public module-level name of python-rbd.
-ECANCELED = 125
 
 
 def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:

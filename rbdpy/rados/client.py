@@ -78,9 +78,12 @@ def translate(msg: str) -> Iterator[None]:
 class AsyncRados:
     """A cluster handle; the async twin of ``rados.Rados`` (same names and parameters)."""
 
+    NO_CONF_FILE = -1
+    DEFAULT_CONF_FILES = -2
+
     def __init__(self, rados_id: str | None = None, name: str | None = None,
                  clustername: str | None = None, conf_defaults: Mapping[str, str] | None = None,
-                 conffile: str | None | object = None, conf: Mapping[str, str] | None = None,
+                 conffile: str | int | None = -1, conf: Mapping[str, str] | None = None,
                  flags: int = 0, context: object = None) -> None:
         if rados_id is not None and name is not None:
             raise rx.InvalidArgumentError("Rados(): can't supply both rados_id and name")
@@ -108,8 +111,12 @@ class AsyncRados:
             parse_env(self.config)
         for k, v in (conf_defaults or {}).items():
             self.conf_set(k, v)
-        if conffile is not None and conffile is not False:
-            self.conf_read_file(conffile if isinstance(conffile, str) else None)
+        # python-rados: NO_CONF_FILE (-1, the default) reads nothing; DEFAULT_CONF_FILES
+        # (-2) or "" searches the default path; a string names the file(s).
+        if conffile in (self.DEFAULT_CONF_FILES, ""):
+            self.conf_read_file(None)
+        elif isinstance(conffile, str):
+            self.conf_read_file(conffile)
         for k, v in (conf or {}).items():
             self.conf_set(k, v)
 

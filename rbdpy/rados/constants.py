@@ -10,8 +10,8 @@ Mirrors: src/pybind/rados/rados.pyx (module-level constants).
 from __future__ import annotations
 
 ADMIN_AUID: int = 0
-ANONYMOUS_AUID: int = 0xffffffffffffffff
-LIBRADOS_ALL_NSPACES: str = '\x01'
+ANONYMOUS_AUID: int = 0xFFFFFFFFFFFFFFFF
+LIBRADOS_ALL_NSPACES: str = "\x01"
 LIBRADOS_CMPXATTR_OP_EQ: int = 1
 LIBRADOS_CMPXATTR_OP_GT: int = 3
 LIBRADOS_CMPXATTR_OP_GTE: int = 4
@@ -34,9 +34,9 @@ LIBRADOS_OP_FLAG_FADVISE_RANDOM: int = 4
 LIBRADOS_OP_FLAG_FADVISE_SEQUENTIAL: int = 8
 LIBRADOS_OP_FLAG_FADVISE_WILLNEED: int = 16
 LIBRADOS_OP_FLAG_FAILOK: int = 2
-LIBRADOS_SNAP_HEAD: int = 0xfffffffffffffffe
+LIBRADOS_SNAP_HEAD: int = 0xFFFFFFFFFFFFFFFE
 MAX_ERRNO: int = 4095
-MONITOR_LEVELS: list[str] = ['debug', 'info', 'warn', 'warning', 'err', 'error', 'sec']
+MONITOR_LEVELS: list[str] = ["debug", "info", "warn", "warning", "err", "error", "sec"]
 
 __all__ = [
     "ADMIN_AUID",

@@ -512,3 +512,25 @@ def test_decode_maps_body() -> None:
     enc = Encoder()
     enc.map_({5: b"abc", 6: b""}, Encoder.u32, Encoder.blob)
     assert decode_maps(Decoder(enc.getvalue())) == {5: b"abc", 6: b""}
+
+
+def test_corrupted_incrementals_never_raise_other_exceptions() -> None:
+    ep = _epochs()
+    import random
+
+    rng = random.Random(99)
+    base = OSDMap.from_bytes(_vector(f"live_e{ep['first']}.bin").read_bytes())
+    for e in (ep["first"] + 1, ep["first"] + 2):
+        data = _vector(f"live_inc_e{e}.bin").read_bytes()
+        for _ in range(300):
+            buf = bytearray(data)
+            for _ in range(rng.randint(1, 3)):
+                buf[rng.randrange(len(buf))] = rng.randrange(256)
+            try:
+                inc = Incremental.from_bytes(bytes(buf), verify_crc=False)
+                if inc.epoch == base.epoch + 1 and inc.fsid == base.fsid \
+                        and inc.new_max_osd < 4096:
+                    base.apply_incremental(inc)
+            except DecodeError:
+                pass
+        base = base.apply_incremental(Incremental.from_bytes(data))

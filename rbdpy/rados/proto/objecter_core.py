@@ -1,0 +1,162 @@
+"""The Objecter's bookkeeping, without I/O: where an op goes, and whether a new map moves it.
+
+Theory of operation: every op carries an :class:`OpTarget` — the object's *base* locator
+(pool, name, key, namespace) and what the last map said about it (raw and folded pg, acting
+set and primary, the pool's pg_num and sizes, the epoch). :func:`calc_target` recomputes the
+target against a map and answers one of three things: the op stays where it is
+(``NO_ACTION``), it must be (re)sent to ``target.osd`` (``NEED_RESEND``), or its pool is gone
+(``POOL_DNE`` → the op fails with ENOENT). An op is resent whenever the PG's *interval*
+changes (acting/up set or primary, size, min_size, pg_num), when the pool asks for it
+(``last_force_op_resend``), or when the pool's cache overlay redirects it — the same rules
+Ceph's OSDs use to discard ops from an older interval, so resending on them never loses an op.
+Writes and reads also wait (``paused``) while the map pauses them or the cluster is full.
+
+Mirrors: ceph src/osdc/Objecter.cc (_calc_target, op_target_t, target_should_be_paused,
+_scan_requests), src/osd/osd_types.cc (PastIntervals::is_new_interval); kernel
+net/ceph/osd_client.c (calc_target, target_should_be_paused, scan_requests).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rbdpy.rados.proto.osdmap import OSDMap
+from rbdpy.rados.proto.placement import object_locator_to_pg, pg_to_up_acting_osds, raw_pg_to_pg
+from rbdpy.rados.proto.types import PgId
+
+log = logging.getLogger(__name__)
+
+# CEPH_OSD_FLAG_* that matter to targeting (ceph src/include/rados.h).
+CEPH_OSD_FLAG_READ = 0x0010
+CEPH_OSD_FLAG_WRITE = 0x0020
+CEPH_OSD_FLAG_IGNORE_OVERLAY = 0x20000
+CEPH_OSD_FLAG_FULL_TRY = 0x800000
+CEPH_OSD_FLAG_FULL_FORCE = 0x1000000
+
+# CEPH_OSDMAP_* map flags (ceph src/include/rados.h).
+CEPH_OSDMAP_NEARFULL = 1 << 0
+CEPH_OSDMAP_FULL = 1 << 1
+CEPH_OSDMAP_PAUSERD = 1 << 2
+CEPH_OSDMAP_PAUSEWR = 1 << 3
+
+POOL_FLAG_FULL = 1 << 1
+
+
+class CalcResult(Enum):
+    NO_ACTION = "no action"
+    NEED_RESEND = "need resend"
+    POOL_DNE = "pool does not exist"
+
+
+@dataclass
+class OpTarget:
+    """Where one op is aimed (Objecter::op_target_t).
+
+    The base fields are what the user asked for; the rest is derived from a map.
+    """
+
+    base_pool: int
+    base_oid: bytes
+    key: bytes = b""
+    nspace: bytes = b""
+    flags: int = 0
+    # derived
+    epoch: int = 0
+    pool: int = -1  # target pool after cache-tier overlay
+    raw_pgid: PgId | None = None  # raw hash seed: MOSDOp's "hash"
+    pgid: PgId | None = None  # folded pg: MOSDOp's spgid
+    osd: int = -1  # acting primary, -1 = nowhere to send yet
+    acting: list[int] = field(default_factory=list)
+    up: list[int] = field(default_factory=list)
+    up_primary: int = -1
+    size: int = 0
+    min_size: int = 0
+    pg_num: int = 0
+    pgp_num: int = 0
+    paused: bool = False
+    last_force_resend: int = 0
+
+    @property
+    def hash(self) -> int:
+        return self.raw_pgid.seed if self.raw_pgid is not None else 0
+
+
+def target_should_be_paused(osdmap: OSDMap, t: OpTarget) -> bool:
+    """Whether the map holds this op back (PAUSERD/PAUSEWR, or a full cluster/pool)."""
+    flags = osdmap.flags
+    if t.flags & CEPH_OSD_FLAG_READ and flags & CEPH_OSDMAP_PAUSERD:
+        return True
+    if t.flags & CEPH_OSD_FLAG_WRITE:
+        if flags & CEPH_OSDMAP_PAUSEWR:
+            return True
+        if not t.flags & (CEPH_OSD_FLAG_FULL_TRY | CEPH_OSD_FLAG_FULL_FORCE):
+            pool = osdmap.pools.get(t.pool if t.pool >= 0 else t.base_pool)
+            if flags & CEPH_OSDMAP_FULL or (pool is not None and pool.flags & POOL_FLAG_FULL):
+                return True
+    return False
+
+
+def calc_target(osdmap: OSDMap, t: OpTarget, *, any_change: bool = False) -> CalcResult:
+    """Recompute ``t`` against ``osdmap`` (updates it in place).
+
+    :param any_change: resend even if only non-interval details moved (used after the
+        session to the old primary was lost).
+    """
+    base = osdmap.pools.get(t.base_pool)
+    if base is None:
+        t.osd = -1
+        return CalcResult.POOL_DNE
+    pool_id = t.base_pool
+    # Cache tiering: the overlay redirects ops unless told not to (Objecter::_calc_target).
+    if not t.flags & CEPH_OSD_FLAG_IGNORE_OVERLAY:
+        if t.flags & CEPH_OSD_FLAG_READ and base.read_tier >= 0:
+            pool_id = base.read_tier
+        elif t.flags & CEPH_OSD_FLAG_WRITE and base.write_tier >= 0:
+            pool_id = base.write_tier
+    pool = osdmap.pools.get(pool_id)
+    if pool is None:
+        t.osd = -1
+        return CalcResult.POOL_DNE
+
+    force = t.epoch != 0 and pool.last_force_op_resend > t.last_force_resend
+    raw = object_locator_to_pg(osdmap, pool_id, t.base_oid, t.key, t.nspace)
+    pgid = raw_pg_to_pg(pool, raw)
+    m = pg_to_up_acting_osds(osdmap, pgid)
+    primary = m.acting_primary if m.acting_primary >= 0 else -1
+
+    changed = (
+        force
+        or any_change
+        or pool_id != t.pool
+        or pgid != t.pgid
+        or primary != t.osd
+        or m.acting != t.acting
+        or m.up != t.up
+        or m.up_primary != t.up_primary
+        or pool.size != t.size
+        or pool.min_size != t.min_size
+        or pool.pg_num != t.pg_num
+        or pool.pgp_num != t.pgp_num
+    )
+    was_paused = t.paused
+    t.paused = target_should_be_paused(osdmap, t)
+    unpaused = was_paused and not t.paused
+
+    t.epoch = osdmap.epoch
+    t.pool = pool_id
+    t.raw_pgid = raw
+    t.pgid = pgid
+    t.osd = primary
+    t.acting = list(m.acting)
+    t.up = list(m.up)
+    t.up_primary = m.up_primary
+    t.size = pool.size
+    t.min_size = pool.min_size
+    t.pg_num = pool.pg_num
+    t.pgp_num = pool.pgp_num
+    t.last_force_resend = pool.last_force_op_resend
+    if changed or unpaused:
+        return CalcResult.NEED_RESEND
+    return CalcResult.NO_ACTION
