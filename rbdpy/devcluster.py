@@ -420,7 +420,7 @@ class DevCluster:
                                    str(self.keyring_path)], cwd=self.dir,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                  for m in mons]
-        for p, m in zip(procs, mons):
+        for p, m in zip(procs, mons, strict=False):
             out = p.communicate(timeout=max(1.0, deadline - time.monotonic()))[0]
             if p.returncode:
                 raise DevClusterError(f"ceph-mon --mkfs for {m.name} failed: {out!r}")
@@ -449,7 +449,7 @@ class DevCluster:
                                    str(self.dir / d.name / "keyring")], cwd=self.dir,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                  for d in osds]
-        for p, d in zip(procs, osds):
+        for p, d in zip(procs, osds, strict=False):
             out = p.communicate(timeout=max(1.0, deadline - time.monotonic()))[0]
             if p.returncode:
                 raise DevClusterError(f"ceph-osd --mkfs for {d.name} failed: {out[-2000:]!r}")

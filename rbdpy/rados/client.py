@@ -358,7 +358,7 @@ class AsyncRados:
                                "addr": client_address}
         if expire_seconds:
             cmd["expire"] = float(expire_seconds)
-        with translate("error blocklisting client '%s'" % client_address):
+        with translate(f"error blocklisting client '{client_address}'"):
             await self._mon_json(cmd)
 
     # -- pools ---------------------------------------------------------------------------
@@ -386,7 +386,7 @@ class AsyncRados:
         m = self._map()
         pool = m.pools.get(pool_id)
         if pool is None:
-            raise rx.make_ex(errno.ENOENT, "get_pool_base_tier(%d)" % pool_id)
+            raise rx.make_ex(errno.ENOENT, f"get_pool_base_tier({pool_id})")
         return pool.tier_of if pool.tier_of >= 0 else pool_id
 
     async def _pool_op(self, op: int, pool: int = 0, name: str = "", snapid: int = 0,
@@ -403,7 +403,7 @@ class AsyncRados:
     async def create_pool(self, pool_name: str, crush_rule: int | None = None,
                           auid: int | None = None) -> None:
         self.require_state("connected")
-        with translate("error creating pool '%s'" % pool_name):
+        with translate(f"error creating pool '{pool_name}'"):
             # The mon answers success for an existing name; librados' Objecter checks first.
             if self._pool_id(pool_name) is not None:
                 raise CephError(errno.EEXIST, "pool already exists")
@@ -412,7 +412,7 @@ class AsyncRados:
 
     async def delete_pool(self, pool_name: str) -> None:
         self.require_state("connected")
-        with translate("error deleting pool '%s'" % pool_name):
+        with translate(f"error deleting pool '{pool_name}'"):
             pid = self._pool_id(pool_name)
             if pid is None:
                 raise CephError(errno.ENOENT, "pool does not exist")

@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from rbdpy.rados.proto.osdmap import OSDMap
-from rbdpy.rados.proto.placement import object_locator_to_pg, pg_to_up_acting_osds, raw_pg_to_pg
+from rbdpy.rados.proto.placement import (
+    PgMapping,
+    object_locator_to_pg,
+    pg_to_up_acting_osds,
+    raw_pg_to_pg,
+)
 from rbdpy.rados.proto.types import PgId
 
 log = logging.getLogger(__name__)
@@ -83,6 +88,33 @@ class OpTarget:
         return self.raw_pgid.seed if self.raw_pgid is not None else 0
 
 
+class MappingCache:
+    """PG → (up, acting) for ONE map epoch.
+
+    CRUSH costs about a millisecond per PG in pure Python, and an OSDMap object never
+    changes once decoded (incrementals make a new one), so every op after the first to a PG
+    reuses the answer until the next map.
+    """
+
+    __slots__ = ("_map", "_pgs")
+
+    def __init__(self) -> None:
+        self._map: OSDMap | None = None
+        self._pgs: dict[PgId, PgMapping] = {}
+
+    def get(self, osdmap: OSDMap, pgid: PgId) -> PgMapping:
+        if osdmap is not self._map:
+            self._map = osdmap
+            self._pgs = {}
+        m = self._pgs.get(pgid)
+        if m is None:
+            m = self._pgs[pgid] = pg_to_up_acting_osds(osdmap, pgid)
+        return m
+
+
+_DEFAULT_CACHE = MappingCache()
+
+
 def target_should_be_paused(osdmap: OSDMap, t: OpTarget) -> bool:
     """Whether the map holds this op back (PAUSERD/PAUSEWR, or a full cluster/pool)."""
     flags = osdmap.flags
@@ -98,7 +130,8 @@ def target_should_be_paused(osdmap: OSDMap, t: OpTarget) -> bool:
     return False
 
 
-def calc_target(osdmap: OSDMap, t: OpTarget, *, any_change: bool = False) -> CalcResult:
+def calc_target(osdmap: OSDMap, t: OpTarget, *, any_change: bool = False,
+                cache: MappingCache = _DEFAULT_CACHE) -> CalcResult:
     """Recompute ``t`` against ``osdmap`` (updates it in place).
 
     :param any_change: resend even if only non-interval details moved (used after the
@@ -123,7 +156,7 @@ def calc_target(osdmap: OSDMap, t: OpTarget, *, any_change: bool = False) -> Cal
     force = t.epoch != 0 and pool.last_force_op_resend > t.last_force_resend
     raw = object_locator_to_pg(osdmap, pool_id, t.base_oid, t.key, t.nspace)
     pgid = raw_pg_to_pg(pool, raw)
-    m = pg_to_up_acting_osds(osdmap, pgid)
+    m = cache.get(osdmap, pgid)
     primary = m.acting_primary if m.acting_primary >= 0 else -1
 
     changed = (

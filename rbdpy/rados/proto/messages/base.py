@@ -124,6 +124,10 @@ class PaxosServiceHeader:
     def encode(self, enc: Encoder) -> None:
         enc.pack(_PAXOS_HEADER, self.version, self.session_mon, self.session_mon_tid)
 
+    def encode_bytes(self) -> bytes:
+        """The 18 header bytes on their own."""
+        return _PAXOS_HEADER.pack(self.version, self.session_mon, self.session_mon_tid)
+
 
 # -- messages --------------------------------------------------------------------------------
 

@@ -595,12 +595,19 @@ class MStatfsReply(Message):
 # -- osdmap ------------------------------------------------------------------------------------
 
 
+def _skip_gap_removed_snaps(dec: Decoder) -> None:
+    """Skip ``map<int64_t, snap_interval_set_t>`` (removed in Octopus; sent empty)."""
+    for _ in range(dec.count(12)):
+        dec.skip(8)  # pool id
+        dec.skip(16 * dec.count(16))  # interval_set<snapid_t>: (start, len) pairs
+
+
 @register
 @dataclass
 class MOSDMap(Message):
     """MOSDMap (41), HEAD_VERSION 4, COMPAT_VERSION 3: fsid | map<epoch, bufferlist>
     incremental_maps | map<epoch, bufferlist> maps | le32 oldest_map | le32 newest_map
-    (v2) | map gap_removed_snaps (v4; removed in Octopus, always empty, skipped).
+    (v2) | map gap_removed_snaps (v4; removed in Octopus, always empty, read and dropped).
 
     The map bodies stay raw views into the front; ``oldest_map`` is what newer releases call
     ``cluster_osdmap_trim_lower_bound``.
@@ -649,7 +656,9 @@ class MOSDMap(Message):
             full: dict[int, Buffer] = dict(dec.map_(_u32, _blob_view, 8))
         oldest = dec.u32()
         newest = dec.u32()
-        # v4's gap_removed_snaps is left unread: the client has no use for it.
+        if version >= 4:
+            with dec.named("gap_removed_snaps"):
+                _skip_gap_removed_snaps(dec)
         log.debug("osd_map(%s..%s src has %d..%d)", min(inc | full, default=0),
                   max(inc | full, default=0), oldest, newest)
         return cls(fsid, inc, full, oldest, newest)

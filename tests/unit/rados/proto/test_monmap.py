@@ -85,7 +85,7 @@ def monmaptool_print(path: Path) -> list[str]:
     return [ln for ln in out.splitlines() if not ln.split(" ", 1)[0].endswith("monmaptool:")]
 
 
-# -- corpus ---------------------------------------------------------------------------------
+# -- corpus ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", corpus_monmaps(), ids=lambda p: f"{p.parts[-4]}/{p.name}")
@@ -129,7 +129,7 @@ def test_corpus_multi_mon_details() -> None:
     assert m.get_rank("nope") == -1
 
 
-# -- local 16.2.15 cluster --------------------------------------------------------------------
+# -- local 16.2.15 cluster ---------------------------------------------------------------------
 
 
 def fixture_bytes() -> bytes:
@@ -180,7 +180,7 @@ def test_live_mmonmap_monmap(tmp_path: Path) -> None:
     assert encode_monmap(m) == bytes(msg.monmapbl)
 
 
-# -- forward compatibility and errors --------------------------------------------------------
+# -- forward compatibility and errors ----------------------------------------------------------
 
 
 def _sample() -> MonMap:

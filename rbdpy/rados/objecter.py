@@ -1,0 +1,337 @@
+"""The trio Objecter: object operations to the right OSD, resent until they complete.
+
+Theory of operation: an :class:`Op` is one MOSDOp worth of sub-operations on one object. The
+pure :func:`~rbdpy.rados.proto.objecter_core.calc_target` says which OSD is the acting
+primary; the op joins that OSD's :class:`OsdSession` and is written to its connection (or
+waits in the session until the connection is up, or among the *homeless* ops while no OSD
+can take it). Every new OSD map rescans all ops: an op whose target moved is taken from its
+session and sent again to the new one (same tid, so the OSD's reqid dedup makes a resend
+harmless), an op whose pool vanished fails with ENOENT, paused ops wait. A session whose
+connection breaks is reopened after a short backoff while the map still says the OSD is
+up, and all its ops are resent — client sessions are lossy, so this is how nothing is lost.
+
+Mirrors: ceph src/osdc/Objecter.{h,cc} (op_submit, _calc_target, _scan_requests,
+handle_osd_op_reply, ms_handle_reset); kernel net/ceph/osd_client.c (ceph_osdc_start_request,
+kick_requests, handle_reply, osd_fault).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+
+from rbdpy.rados.proto.auth.cephx import CephxClient
+from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
+from rbdpy.rados.proto.errors import CephError
+from rbdpy.rados.proto.messages.base import decode_message, encode_message
+from rbdpy.rados.proto.messages.osd import MOSDBackoff, MOSDOp, MOSDOpReply, MWatchNotify
+from rbdpy.rados.proto.msgr2.events import MessageReceived
+from rbdpy.rados.proto.objecter_core import CalcResult, OpTarget, calc_target
+from rbdpy.rados.proto.osdmap import OSDMap
+from rbdpy.rados.proto.types import EntityType, SnapContext
+from rbdpy.rados.transport import Connection
+
+log = logging.getLogger(__name__)
+
+_RECONNECT_BACKOFF = (0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+@dataclass(eq=False)
+class Op:
+    """One in-flight MOSDOp (Objecter::Op)."""
+
+    target: OpTarget
+    ops: list[Any]  # proto.ops sub-ops
+    flags: int
+    snapc: SnapContext = field(default_factory=SnapContext)
+    snapid: int = 0xFFFF_FFFF_FFFF_FFFE  # CEPH_NOSNAP
+    mtime: tuple[int, int] = (0, 0)
+    tid: int = 0
+    attempts: int = 0
+    session: OsdSession | None = None
+    done: trio.Event = field(default_factory=trio.Event)
+    reply: MOSDOpReply | None = None
+    error: CephError | None = None
+
+    def finish(self, reply: MOSDOpReply | None = None, error: CephError | None = None) -> None:
+        if self.done.is_set():
+            return
+        self.reply = reply
+        self.error = error
+        self.done.set()
+
+
+@dataclass(eq=False)
+class OsdSession:
+    """Ops aimed at one OSD and the connection that carries them (Objecter::OSDSession)."""
+
+    osd: int
+    addr: Any
+    ops: dict[int, Op] = field(default_factory=dict)
+    conn: Connection | None = None
+    closed: bool = False
+    wakeup: trio.Event = field(default_factory=trio.Event)
+
+
+class Objecter:
+    """Submits object ops for one cluster handle.
+
+    :param get_osdmap: the handle's current map.
+    :param cephx: ticket source for OSD authorizers (None = auth none).
+    :param auth_none: factory of auth-none handlers when cephx is off.
+    :param global_id: our client id (reqid entity and CLIENT_IDENT gid).
+    :param con_modes: msgr2 modes offered to OSDs.
+    """
+
+    def __init__(self, *, get_osdmap: Callable[[], OSDMap | None],
+                 cephx: CephxClient | None, auth_none: Callable[[], AuthHandler] | None,
+                 global_id: Callable[[], int], con_modes: list[ConMode],
+                 global_seq: Callable[[], int], op_timeout: float = 0.0,
+                 on_watch_notify: Callable[[MWatchNotify], None] | None = None) -> None:
+        self._get_osdmap = get_osdmap
+        self._cephx = cephx
+        self._auth_none = auth_none
+        self._global_id = global_id
+        self._con_modes = con_modes
+        self._global_seq = global_seq
+        self.op_timeout = op_timeout
+        self.on_watch_notify = on_watch_notify
+        self._tids = itertools.count(1)
+        self.sessions: dict[int, OsdSession] = {}
+        self.homeless: dict[int, Op] = {}
+        self._nursery: trio.Nursery | None = None
+        self._map_changed = trio.Event()
+        self.client_inc = 0
+
+    async def run(self) -> None:
+        """Host session tasks; runs until cancelled."""
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            await trio.sleep_forever()
+
+    # -- submission ----------------------------------------------------------------------
+
+    async def submit(self, op: Op) -> MOSDOpReply:
+        """Send ``op`` and wait for its reply (any result code; callers interpret it).
+
+        :raises CephError: ENOENT when the pool does not exist; ETIMEDOUT after
+            ``rados_osd_op_timeout``; ESHUTDOWN when the handle closes.
+        """
+        op.tid = next(self._tids)
+        osdmap = self._get_osdmap()
+        if osdmap is None:
+            raise CephError(errno.ENOTCONN, "no osdmap")
+        if calc_target(osdmap, op.target) is CalcResult.POOL_DNE:
+            raise CephError(errno.ENOENT, f"pool {op.target.base_pool} does not exist")
+        self._assign(op)
+        try:
+            if self.op_timeout > 0:
+                with trio.fail_after(self.op_timeout):
+                    await op.done.wait()
+            else:
+                await op.done.wait()
+        except trio.TooSlowError:
+            self._forget(op)
+            raise CephError(errno.ETIMEDOUT, "osd op timed out") from None
+        except BaseException:
+            self._forget(op)
+            raise
+        if op.error is not None:
+            raise op.error
+        assert op.reply is not None
+        return op.reply
+
+    def _forget(self, op: Op) -> None:
+        if op.session is not None:
+            op.session.ops.pop(op.tid, None)
+            op.session = None
+        self.homeless.pop(op.tid, None)
+
+    def _assign(self, op: Op) -> None:
+        """Put ``op`` where its target says and send it if the session is up."""
+        self._forget(op)
+        t = op.target
+        osdmap = self._get_osdmap()
+        if t.osd < 0 or t.paused or osdmap is None or not osdmap.is_up(t.osd):
+            log.debug("op tid %d homeless (osd %d, paused %s)", op.tid, t.osd, t.paused)
+            self.homeless[op.tid] = op
+            return
+        s = self._session(t.osd, osdmap)
+        op.session = s
+        s.ops[op.tid] = op
+        if s.conn is not None and not s.conn.closed and s.conn.ready is not None:
+            self._spawn(self._send, s, op)
+
+    def _session(self, osd: int, osdmap: OSDMap) -> OsdSession:
+        s = self.sessions.get(osd)
+        if s is not None and not s.closed:
+            return s
+        addr = osdmap.get_addrs(osd).msgr2()
+        s = OsdSession(osd, addr)
+        self.sessions[osd] = s
+        self._spawn(self._session_task, s)
+        return s
+
+    def _spawn(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._nursery is None:
+            raise CephError(errno.ENOTCONN, "objecter not running")
+        self._nursery.start_soon(fn, *args)
+
+    async def _send(self, s: OsdSession, op: Op) -> None:
+        conn = s.conn
+        if conn is None or conn.closed or op.session is not s or op.done.is_set():
+            return
+        t = op.target
+        assert t.pgid is not None
+        op.attempts += 1
+        msg = MOSDOp(
+            client_inc=self.client_inc, osdmap_epoch=t.epoch, flags=op.flags, mtime=op.mtime,
+            reqid_name=self._global_id(), reqid_tid=op.tid, pgid=t.pgid, hash=t.hash,
+            pool=t.pool, key=t.key, nspace=t.nspace, oid=t.base_oid, ops=op.ops,
+            snapid=op.snapid, snap_seq=op.snapc.seq, snaps=list(op.snapc.snaps),
+            retry_attempt=op.attempts - 1, features=conn.proto.peer_features)
+        msg.tid = op.tid
+        mtype, version, compat, front, middle, data = encode_message(msg)
+        log.debug("osd.%d <- tid %d %s attempt %d", s.osd, op.tid, t.base_oid, op.attempts)
+        try:
+            await conn.send_message(mtype, front, middle, data, tid=op.tid, version=version,
+                                    compat_version=compat)
+        except CephError as e:
+            log.debug("send to osd.%d failed: %s (resent on reconnect)", s.osd, e)
+
+    # -- sessions ------------------------------------------------------------------------
+
+    async def _session_task(self, s: OsdSession) -> None:
+        failures = 0
+        while not s.closed:
+            osdmap = self._get_osdmap()
+            if osdmap is None or not osdmap.is_up(s.osd):
+                break
+            addr = osdmap.get_addrs(s.osd).msgr2()
+            if addr is None:
+                break
+            s.addr = addr
+            handler: AuthHandler
+            if self._cephx is not None:
+                handler = self._cephx.authorizer_handler(EntityType.OSD)
+            else:
+                assert self._auth_none is not None
+                handler = self._auth_none()
+            conn = Connection(addr, handler, con_modes=self._con_modes, name=f"osd.{s.osd}",
+                              global_seq=self._global_seq(), peer_type=EntityType.OSD,
+                              gid=self._global_id())
+            try:
+                with trio.fail_after(10):
+                    await conn.open()
+            except (OSError, CephError, trio.TooSlowError) as e:
+                log.debug("connect to osd.%d at %s failed: %s", s.osd, addr, e)
+                failures += 1
+                await self._wait_backoff(failures)
+                continue
+            failures = 0
+            s.conn = conn
+            for op in sorted(s.ops.values(), key=lambda o: o.tid):
+                await self._send(s, op)
+            await conn.run(self._dispatch)
+            s.conn = None
+            log.debug("osd.%d session ended: %s", s.osd, conn.error)
+            await self._wait_backoff(1)
+        s.closed = True
+        if self.sessions.get(s.osd) is s:
+            del self.sessions[s.osd]
+        # Whatever is left goes wherever the current map says.
+        for op in list(s.ops.values()):
+            op.session = None
+            self._retarget(op, any_change=True)
+        s.ops.clear()
+
+    async def _wait_backoff(self, failures: int) -> None:
+        """Sleep a little, but wake early when a new map arrives."""
+        delay = _RECONNECT_BACKOFF[min(failures, len(_RECONNECT_BACKOFF)) - 1]
+        with trio.move_on_after(delay):
+            await self._map_changed.wait()
+
+    def _dispatch(self, conn: Connection, ev: MessageReceived) -> None:
+        msg = decode_message(ev.type, ev.version, ev.compat_version, ev.front, ev.middle,
+                             ev.data, tid=ev.tid)
+        if isinstance(msg, MOSDOpReply):
+            self._handle_reply(conn, msg)
+        elif isinstance(msg, MWatchNotify):
+            if self.on_watch_notify is not None:
+                self.on_watch_notify(msg)
+        elif isinstance(msg, MOSDBackoff):
+            log.debug("%s: backoff %s (not handled; op resend covers it)", conn.name, msg)
+        else:
+            log.debug("%s: ignoring %s", conn.name, msg.type_name)
+
+    def _handle_reply(self, conn: Connection, reply: MOSDOpReply) -> None:
+        s = None
+        for sess in self.sessions.values():
+            if sess.conn is conn:
+                s = sess
+                break
+        op = s.ops.get(reply.tid) if s is not None else None
+        if op is None:
+            log.debug("%s: reply for unknown tid %d", conn.name, reply.tid)
+            return
+        log.debug("%s -> tid %d result %d", conn.name, reply.tid, reply.result)
+        assert s is not None
+        s.ops.pop(op.tid, None)
+        op.session = None
+        op.finish(reply)
+
+    # -- map changes ---------------------------------------------------------------------
+
+    def handle_osdmap(self, osdmap: OSDMap) -> None:
+        """Rescan every op against a new map (Objecter::handle_osd_map)."""
+        ev, self._map_changed = self._map_changed, trio.Event()
+        ev.set()
+        for osd, s in list(self.sessions.items()):
+            addr = osdmap.get_addrs(osd).msgr2() if osdmap.exists(osd) else None
+            if not osdmap.is_up(osd) or addr != s.addr:
+                # The OSD went down or restarted elsewhere: drop the session; its task
+                # retargets the ops when it notices.
+                s.closed = True
+                del self.sessions[osd]
+                if s.conn is not None:
+                    self._spawn(s.conn.aclose)
+                for op in list(s.ops.values()):
+                    op.session = None
+                    self._retarget(op, any_change=True)
+                s.ops.clear()
+        for op in [o for s in list(self.sessions.values()) for o in list(s.ops.values())]:
+            self._retarget(op)
+        for op in list(self.homeless.values()):
+            self._retarget(op, any_change=True)
+
+    def _retarget(self, op: Op, any_change: bool = False) -> None:
+        osdmap = self._get_osdmap()
+        if osdmap is None or op.done.is_set():
+            return
+        r = calc_target(osdmap, op.target, any_change=any_change)
+        if r is CalcResult.POOL_DNE:
+            self._forget(op)
+            op.finish(error=CephError(errno.ENOENT, "pool deleted"))
+        elif r is CalcResult.NEED_RESEND:
+            self._assign(op)
+
+    def shutdown(self) -> None:
+        for s in self.sessions.values():
+            s.closed = True
+            for op in s.ops.values():
+                op.finish(error=CephError(errno.ESHUTDOWN, "rados handle shut down"))
+        for op in self.homeless.values():
+            op.finish(error=CephError(errno.ESHUTDOWN, "rados handle shut down"))
+
+
+def now_utime() -> tuple[int, int]:
+    t = time.time()
+    sec = int(t)
+    return sec, int((t - sec) * 1e9)
