@@ -9,6 +9,7 @@ order of MOSDOps in the capture can be matched to the steps.
 usage: /usr/bin/python3 tools/osd_capture_workload.py CONF POOL
 """
 
+import subprocess
 import sys
 import threading
 import time
@@ -151,6 +152,9 @@ def cb(notify_id, notifier_id, watch_id, data):
 
 
 w = io.watch("obj1", cb)
+step("list_watchers")
+subprocess.run(["rados", "-c", conf, "-p", pool, "--ms_client_mode", "crc", "listwatchers",
+                "obj1"], check=True)
 step("notify")
 print(io.notify("obj1", "ping-payload", 5000))
 got.wait(5)
@@ -161,6 +165,9 @@ step("selfmanaged_snap")
 snap = io.create_self_managed_snap()
 io.set_self_managed_snap_write([snap])
 io.write_full("obj4", b"after snap")
+step("list_snaps")
+subprocess.run(["rados", "-c", conf, "-p", pool, "--ms_client_mode", "crc", "listsnaps",
+                "obj4"], check=True)
 step("rollback")
 io.rollback_self_managed_snap("obj4", snap)
 io.set_self_managed_snap_write([])
