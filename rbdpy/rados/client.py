@@ -19,7 +19,9 @@ src/pybind/rados/rados.pyx (states, messages).
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import ipaddress
 import itertools
 import json
 import logging
@@ -38,7 +40,7 @@ from rbdpy.rados.proto.conf import Config
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.messages.mon import MOSDMap, MPoolOp, PoolOp
 from rbdpy.rados.proto.osdmap import Incremental, OSDMap
-from rbdpy.rados.proto.types import EntityName
+from rbdpy.rados.proto.types import EntityAddr, EntityName
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,28 @@ def translate(msg: str) -> Iterator[None]:
         raise rx.make_ex(e.errno, msg or e.message) from None
     except trio.TooSlowError:
         raise rx.make_ex(errno.ETIMEDOUT, msg or "timed out") from None
+
+
+async def _resolve(addr: EntityAddr) -> list[EntityAddr]:
+    """mon_host may name hosts; msgr2 needs IP addresses (every A/AAAA record is a mon)."""
+    try:
+        ipaddress.ip_address(addr.host)
+        return [addr]
+    except ValueError:
+        pass
+    try:
+        infos = await trio.socket.getaddrinfo(addr.host, addr.port,
+                                              type=trio.socket.SOCK_STREAM)
+    except OSError as e:
+        log.debug("cannot resolve mon host %s: %s", addr.host, e)
+        return []
+    out = []
+    for info in infos:
+        ip = str(info[4][0])
+        a = dataclasses.replace(addr, host=ip)
+        if a not in out:
+            out.append(a)
+    return out
 
 
 class AsyncRados:
@@ -185,7 +209,7 @@ class AsyncRados:
         for av in cfg.mon_addrs():
             a = av.msgr2()
             if a is not None:
-                mon_addrs.append(a)
+                mon_addrs.extend(await _resolve(a))
         if not mon_addrs:
             raise CephError(errno.EINVAL, "no msgr2 monitor address in mon_host")
         auth_required = cfg.get("auth_client_required")

@@ -17,6 +17,8 @@ is that machinery without any I/O: text goes in, values come out.
   librados' ``conf_get`` would, after expanding metavariables (``$cluster``, ``$type``,
   ``$id``, ``$num``, ``$name``, ``$host``, ``$pid``, ``$cctid``, ``$home``, and ``$<option>``
   for any option, recursively) and raises ENOENT for an option that has no value anywhere.
+  Unlike librados, a key this module does not list is not rejected: set in a conf file, in
+  argv or by ``set`` it is kept as a string, so Ceph options rbdpy does not know still work.
 * :func:`parse_argv` handles ``--conf/-c``, ``--cluster``, ``--id/-i/--user``,
   ``--name/-n``, ``--keyring/-k``, ``--keyfile/-K``, ``--mon-host/-m`` and any
   ``--some-option value``/``--some_option=value`` (dashes folded to underscores), bool flags
@@ -878,25 +880,25 @@ class Config:
     def expand(self, value: str, _stack: tuple[str, ...] = ()) -> str:
         """Expand metavariables and ``$<option>`` references in ``value``.
 
-        A reference loop leaves the outermost value unexpanded, as Ceph does.
+        A reference loop leaves the value unexpanded, as Ceph does.
         """
+        try:
+            return self._expand(value, _stack)
+        except _ExpansionLoop as e:
+            log.debug("variable expansion loop at $%s in %r", e, value)
+            return value
 
+    def _expand(self, value: str, stack: tuple[str, ...]) -> str:
         def lookup(var: str) -> str | None:
             meta = self._meta(var)
             if meta is not None:
                 return meta
-            if var in _stack:
+            if var in stack:
                 raise _ExpansionLoop(var)
             raw = self._raw(var)
-            return None if raw is None else self.expand(raw, (*_stack, var))
+            return None if raw is None else self._expand(raw, (*stack, var))
 
-        if _stack:
-            return expand_meta(value, lookup)
-        try:
-            return expand_meta(value, lookup)
-        except _ExpansionLoop as e:
-            log.debug("variable expansion loop at $%s in %r", e, value)
-            return value
+        return expand_meta(value, lookup)
 
     def get(self, key: str) -> str:
         """The value as ``rados_conf_get`` returns it (metavariables expanded).

@@ -206,7 +206,7 @@ def test_expand_meta() -> None:
     assert expand_meta("$a-${b}/$c/$$/$", vals.get) == "1-two/$c/$$/$"
 
 
-# -- mon_host -------------------------------------------------------------------------------------
+# -- mon_host ----------------------------------------------------------------------------------
 
 
 def v2(host: str, port: int, nonce: int = 0) -> EntityAddr:
@@ -268,8 +268,11 @@ def _fmt(av: EntityAddrvec) -> str:
 @pytest.mark.parametrize("text,expected", MON_HOSTS)
 def test_mon_host_matches_monmaptool(tmp_path: Path, text: str,
                                      expected: list[EntityAddrvec]) -> None:
+    # Through the conf file, as the tool reads it (there ';' starts a comment).
     conf = f"[global]\nfsid = 11111111-2222-3333-4444-555555555555\nmon host = {text}\n"
-    assert sorted(_fmt(av) for av in parse_mon_host(text)) == \
+    cfg = Config("client.admin")
+    cfg.apply_conf_file(parse_conf(conf))
+    assert sorted(_fmt(av) for av in cfg.mon_addrs()) == \
         sorted(_monmaptool_generate(tmp_path, conf))
 
 
@@ -339,7 +342,7 @@ def test_mon_addrs_none_configured() -> None:
     assert ei.value.errno == 2
 
 
-# -- keyrings ---------------------------------------------------------------------------------------
+# -- keyrings ----------------------------------------------------------------------------------
 
 
 @pytest.mark.skipif(AUTHTOOL is None, reason="ceph-authtool not installed")
@@ -369,7 +372,7 @@ def test_keyring_plain() -> None:
     assert keys["client.admin"].key == "AQBx+2dlAAAAABAAm1f0o7rAYuM8C8aXrP9n7g=="
 
 
-# -- argv ---------------------------------------------------------------------------------------------
+# -- argv --------------------------------------------------------------------------------------
 
 
 def test_parse_argv_forms() -> None:
@@ -410,7 +413,7 @@ def test_split_env_args() -> None:
                                                                "/a b/k"]
 
 
-# -- paths ---------------------------------------------------------------------------------------------
+# -- paths -------------------------------------------------------------------------------------
 
 
 def test_conf_search_path() -> None:
