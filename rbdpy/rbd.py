@@ -1266,7 +1266,7 @@ class Image:
         :returns: str - the data read
         :raises: :class:`InvalidArgument`, :class:`IOError`
         """
-        raise _nie("Image.read", "images")
+        raise _nie("Image.read", "image I/O")
 
     @requires_not_closed
     def diff_iterate(
@@ -1330,14 +1330,14 @@ class Image:
         :raises: :class:`IncompleteWriteError`, :class:`LogicError`,
                  :class:`InvalidArgument`, :class:`IOError`
         """
-        raise _nie("Image.write", "images")
+        raise _nie("Image.write", "image I/O")
 
     @requires_not_closed
     def discard(self, offset, length):
         """Trim the range from the image. It will be logically filled
         with zeroes.
         """
-        raise _nie("Image.discard", "images")
+        raise _nie("Image.discard", "image I/O")
 
     @requires_not_closed
     def write_zeroes(self, offset, length, zero_flags=0):
@@ -1345,17 +1345,17 @@ class Image:
         discard/unmap as much space as possible but any unaligned
         extent segments will still be zeroed.
         """
-        raise _nie("Image.write_zeroes", "images")
+        raise _nie("Image.write_zeroes", "image I/O")
 
     @requires_not_closed
     def flush(self):
         """Block until all writes are fully flushed if caching is enabled."""
-        raise _nie("Image.flush", "images")
+        raise _nie("Image.flush", "image I/O")
 
     @requires_not_closed
     def invalidate_cache(self):
         """Drop any cached data for the image."""
-        raise _nie("Image.invalidate_cache", "images")
+        raise _nie("Image.invalidate_cache", "image I/O")
 
     @requires_not_closed
     def stripe_unit(self):
@@ -1393,7 +1393,7 @@ class Image:
     @requires_not_closed
     def sparsify(self, sparse_size):
         """Reclaim space for zeroed image extents"""
-        raise _nie("Image.sparsify", "images")
+        raise _nie("Image.sparsify", "image I/O")
 
     @requires_not_closed
     def rebuild_object_map(self):

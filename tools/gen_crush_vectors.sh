@@ -194,19 +194,19 @@ for alg in uniform list tree straw straw2; do
 	m="alg_$alg.bin"
 	case_ "$m" 0 3 0 9999 -
 	case_ "$m" 1 4 0 9999 -
-	case_ "$m" 0 5 0 499 -
-	case_ "$m" 1 6 0 199 -
-	case_ "$m" 2 3 0 999 -
-	case_ "$m" 3 5 0 999 -
-	case_ "$m" 4 4 0 999 -
-	case_ "$m" 5 6 0 499 -
-	case_ "$m" 0 3 0 999 "$W_ALG"
-	case_ "$m" 1 4 0 499 "$W_ALG"
+	case_ "$m" 0 5 0 299 -
+	case_ "$m" 1 6 0 99 -
+	case_ "$m" 2 3 0 499 -
+	case_ "$m" 3 5 0 499 -
+	case_ "$m" 4 4 0 499 -
+	case_ "$m" 5 6 0 299 -
+	case_ "$m" 0 3 0 499 "$W_ALG"
+	case_ "$m" 1 4 0 299 "$W_ALG"
 done
 W_MIX="1=0.5,5=0,9=0.3,12=0.75,17=0.1,21=0"
 for m in mixed.bin mixed_legacy.bin mixed_bobtail.bin mixed_firefly.bin; do
 	for rule in 0 1 2 3 4 5 6 7 8 9; do
-		case_ "$m" "$rule" 4 0 299 -
+		case_ "$m" "$rule" 4 0 199 -
 	done
 	case_ "$m" 0 3 0 299 "$W_MIX"
 	case_ "$m" 1 6 0 99 "$W_MIX"

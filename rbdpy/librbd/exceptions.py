@@ -58,7 +58,6 @@ __all__ = [
 _PUBLIC_MODULE = "rbdpy.rbd"
 
 
-
 def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
     """Unpickle without re-running ``__init__`` (which would prefix the message twice)."""
     obj = cls.__new__(cls)

@@ -1592,25 +1592,26 @@ class Rados:
         self._entity_name = name
         self._clustername = clustername or ""
         self._flags = flags
-        # WIRE: minimal option store until rbdpy/rados/config.py is connected; conf_get of
-        # an option nobody set returns None here, where librados returns its default.
-        self._conf: dict[str, str] = {}
-        self._portal: Portal | None = None
-        self._async: Any = None
-        self.state = "configuring"
-        # Same precedence as python-rados: conf_defaults, then the file(s), then conf.
+        if conffile not in (self.NO_CONF_FILE, self.DEFAULT_CONF_FILES, None):
+            cstr(conffile, "conffile")
         for key, value in (conf_defaults or {}).items():
-            self.conf_set(key, value)
-        if conffile in (self.DEFAULT_CONF_FILES, ""):
-            self.conf_read_file(None)
-        elif conffile not in (self.NO_CONF_FILE, None):
-            self.conf_read_file(conffile)  # type: ignore[arg-type]  # cstr() rejects non-str
-        for key, value in (conf or {}).items():
-            self.conf_set(key, value)
+            cstr(key, "key")
+            cstr(value, "value")
+        self._portal: Portal | None = None
+        # The async handle does the configuring (same precedence as python-rados:
+        # CEPH_ARGS, conf_defaults, then the file(s), then conf).
+        from rbdpy.rados.client import AsyncRados
+
+        self._async = AsyncRados(rados_id=rados_id, name=name, clustername=clustername,
+                                 conf_defaults=conf_defaults,
+                                 conffile=None if conffile is None else conffile,
+                                 conf=conf, flags=flags)
+        self.state = "configuring"
 
     def get_addrs(self):
         """Get associated client addresses with this RADOS session."""
-        raise _nie("Rados.get_addrs", "the cluster connection")
+        self.require_state("connected")
+        return self._async.get_addrs()
 
     def require_state(self, *args):
         """Checks if the Rados object is in a special state
@@ -1628,7 +1629,12 @@ class Rados:
         Rados.connect()ed object is no longer used.
         """
         if self.state != "shutdown":
-            # WIRE: self._portal.run(self._async.shutdown); self._portal.close()
+            if self._portal is not None:
+                try:
+                    self._portal.run(self._async.shutdown)
+                finally:
+                    self._portal.close()
+                    self._portal = None
             self.state = "shutdown"
 
     def __enter__(self):
@@ -1654,8 +1660,7 @@ class Rados:
         """
         self.require_state("configuring", "connected")
         cstr(path, "path", opt=True)
-        # WIRE: parse with rbdpy/rados/config.py (path None = the default search list).
-        raise _nie("Rados.conf_read_file", "reading ceph.conf")
+        self._async.conf_read_file(path)
 
     def conf_parse_argv(self, args: Sequence[str]):
         """Parse known arguments from args, and remove; returned
@@ -1664,8 +1669,9 @@ class Rados:
         self.require_state("configuring", "connected")
         if not args:
             return None
-        # WIRE: rbdpy/rados/config.py parses --option value / --option=value forms.
-        raise _nie("Rados.conf_parse_argv", "command-line option parsing")
+        cstr_list(args, "args")
+        self.parsed_args = self._async.conf_parse_argv(args)
+        return self.parsed_args
 
     def conf_parse_env(self, var: str | None = "CEPH_ARGS"):
         """Parse known arguments from an environment variable, normally
@@ -1674,8 +1680,7 @@ class Rados:
         self.require_state("configuring", "connected")
         if not var or not os.environ.get(var):
             return  # nothing to parse: librados does nothing either
-        # WIRE: same parser as conf_parse_argv, on shlex.split(os.environ[var]).
-        raise _nie("Rados.conf_parse_env", "CEPH_ARGS parsing")
+        self._async.conf_parse_env(var)
 
     def conf_get(self, option: str) -> str | None:
         """Get the value of a configuration option
@@ -1687,7 +1692,7 @@ class Rados:
         """
         self.require_state("configuring", "connected")
         cstr(option, "option")
-        return self._conf.get(_conf_key(option))
+        return self._async.conf_get(option)
 
     def conf_set(self, option: str, val: str):
         """Set the value of a configuration option
@@ -1700,8 +1705,7 @@ class Rados:
         self.require_state("configuring", "connected")
         cstr(option, "option")
         cstr(val, "val")
-        # WIRE: validate names/values against config.py's option table (ENOENT/EINVAL).
-        self._conf[_conf_key(option)] = val
+        self._async.conf_set(option, val)
 
     def ping_monitor(self, mon_id: str):
         """Ping a monitor to assess liveness
@@ -1717,11 +1721,23 @@ class Rados:
 
     def connect(self, timeout: int = 0):
         """Connect to the cluster.  Use shutdown() to release resources."""
-        raise _nie("Rados.connect", "the cluster connection")
+        self.require_state("configuring")
+        from rbdpy._sync import Portal
+
+        self._portal = Portal(f"rbdpy {self._async.config.name}")
+        self._portal.start()
+        try:
+            self._portal.run(self._async.connect, timeout)
+        except BaseException:
+            self._portal.close()
+            self._portal = None
+            raise
+        self.state = "connected"
 
     def get_instance_id(self) -> int:
         """Get a global id for current instance"""
-        raise _nie("Rados.get_instance_id", "the cluster connection")
+        self.require_state("connected")
+        return self._async.get_instance_id()
 
     def get_cluster_stats(self) -> dict[str, int]:
         """Read usage info about the cluster
@@ -1740,7 +1756,8 @@ class Rados:
 
             - ``num_objects`` (int) - number of objects
         """
-        raise _nie("Rados.get_cluster_stats", "the cluster connection")
+        self.require_state("connected")
+        return self._portal.run(self._async.get_cluster_stats)
 
     def pool_exists(self, pool_name: str) -> bool:
         """Checks if a given pool exists.
@@ -1750,7 +1767,9 @@ class Rados:
         :raises: :class:`TypeError`, :class:`Error`
         :returns: bool - whether the pool exists, false otherwise.
         """
-        raise _nie("Rados.pool_exists", "pool management")
+        self.require_state("connected")
+        cstr(pool_name, "pool_name")
+        return self._portal.run(self._async.pool_exists, pool_name)
 
     def pool_lookup(self, pool_name: str) -> int:
         """Returns a pool's ID based on its name.
@@ -1760,7 +1779,9 @@ class Rados:
         :raises: :class:`TypeError`, :class:`Error`
         :returns: int - pool ID, or None if it doesn't exist
         """
-        raise _nie("Rados.pool_lookup", "pool management")
+        self.require_state("connected")
+        cstr(pool_name, "pool_name")
+        return self._portal.run(self._async.pool_lookup, pool_name)
 
     def pool_reverse_lookup(self, pool_id: int):
         """Returns a pool's name based on its ID.
@@ -1770,7 +1791,8 @@ class Rados:
         :raises: :class:`TypeError`, :class:`Error`
         :returns: string - pool name, or None if it doesn't exist
         """
-        raise _nie("Rados.pool_reverse_lookup", "pool management")
+        self.require_state("connected")
+        return self._portal.run(self._async.pool_reverse_lookup, pool_id)
 
     def create_pool(self, pool_name: str, crush_rule: int | None = None, auid: int | None = None):
         """Create a pool:
@@ -1785,14 +1807,17 @@ class Rados:
 
         :raises: :class:`TypeError`, :class:`Error`
         """
-        raise _nie("Rados.create_pool", "pool management")
+        self.require_state("connected")
+        cstr(pool_name, "pool_name")
+        self._portal.run(self._async.create_pool, pool_name, crush_rule, auid)
 
     def get_pool_base_tier(self, pool_id: int) -> int:
         """Get base pool
 
         :returns: base pool, or pool_id if tiering is not configured for the pool
         """
-        raise _nie("Rados.get_pool_base_tier", "pool management")
+        self.require_state("connected")
+        return self._portal.run(self._async.get_pool_base_tier, pool_id)
 
     def delete_pool(self, pool_name: str):
         """Delete a pool and all data inside it.
@@ -1804,7 +1829,9 @@ class Rados:
 
         :raises: :class:`TypeError`, :class:`Error`
         """
-        raise _nie("Rados.delete_pool", "pool management")
+        self.require_state("connected")
+        cstr(pool_name, "pool_name")
+        self._portal.run(self._async.delete_pool, pool_name)
 
     def get_inconsistent_pgs(self, pool_id: int) -> list[str]:
         """List inconsistent placement groups in the given pool
@@ -1819,7 +1846,8 @@ class Rados:
 
         :returns: list - of pool names.
         """
-        raise _nie("Rados.list_pools", "pool management")
+        self.require_state("connected")
+        return self._portal.run(self._async.list_pools)
 
     def get_fsid(self) -> str:
         """Get the fsid of the cluster as a hexadecimal string.
@@ -1827,7 +1855,8 @@ class Rados:
         :raises: :class:`Error`
         :returns: str - cluster fsid
         """
-        raise _nie("Rados.get_fsid", "the cluster connection")
+        self.require_state("connected")
+        return self._async.get_fsid()
 
     def open_ioctx(self, ioctx_name: str) -> Ioctx:
         """Create an io context
@@ -1876,7 +1905,9 @@ class Rados:
         >>> cmd = json.dumps({"prefix": "osd safe-to-destroy", "ids": ["2"], "format": "json"})
         >>> c.mon_command(cmd, b'')
         """
-        raise _nie("Rados.mon_command", "mon/osd/mgr/pg commands")
+        self.require_state("connected")
+        cstr(cmd, "cmd")
+        return self._portal.run(self._async.mon_command, cmd, inbuf, timeout, target)
 
     def osd_command(
         self, osdid: int, cmd: str, inbuf: bytes, timeout: int = 0
@@ -1903,7 +1934,8 @@ class Rados:
         raise _nie("Rados.pg_command", "mon/osd/mgr/pg commands")
 
     def wait_for_latest_osdmap(self) -> int:
-        raise _nie("Rados.wait_for_latest_osdmap", "the cluster connection")
+        self.require_state("connected")
+        return self._portal.run(self._async.wait_for_latest_osdmap)
 
     def blocklist_add(self, client_address: str, expire_seconds: int = 0):
         """Blocklist a client from the OSDs
@@ -1913,7 +1945,8 @@ class Rados:
 
         :raises: :class:`Error`
         """
-        raise _nie("Rados.blocklist_add", "object/image locks")
+        self.require_state("connected")
+        return self._portal.run(self._async.wait_for_latest_osdmap)
 
     def monitor_log(
         self,
@@ -1938,7 +1971,8 @@ class Rados:
         :param dict metadata: static metadata about the register daemon
                (e.g., the version of Ceph, the kernel version.)
         """
-        raise _nie("Rados.service_daemon_register", "service daemon registration")
+        self.require_state("connected")
+        self._portal.run(self._async.blocklist_add, client_address, expire_seconds)
 
     def service_daemon_update(self, status: dict[str, str]):
         raise _nie("Rados.service_daemon_update", "service daemon registration")

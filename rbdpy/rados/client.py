@@ -318,13 +318,14 @@ class AsyncRados:
             await self._osdmap_changed.wait()
         return self.osdmap
 
-    async def wait_for_latest_osd_map(self) -> None:
+    async def wait_for_latest_osdmap(self) -> int:
         """Wait until this handle has the newest OSD map the monitors know."""
         self.require_state("connected")
         with translate("error waiting for latest OSDMap"):
             assert self.monc is not None
             newest, _ = await self.monc.get_version("osdmap")
             await self._wait_osdmap(lambda m: m.epoch >= newest)
+        return 0
 
     def _map(self) -> OSDMap:
         self.require_state("connected")
@@ -387,11 +388,11 @@ class AsyncRados:
 
     # -- pools ---------------------------------------------------------------------------
 
-    def list_pools(self) -> list[str]:
+    async def list_pools(self) -> list[str]:
         m = self._map()
         return [m.pool_name[pid] for pid in sorted(m.pools) if pid in m.pool_name]
 
-    def pool_exists(self, pool_name: str) -> bool:
+    async def pool_exists(self, pool_name: str) -> bool:
         return self._pool_id(pool_name) is not None
 
     def _pool_id(self, pool_name: str) -> int | None:
@@ -400,13 +401,14 @@ class AsyncRados:
                 return pid
         return None
 
-    def pool_lookup(self, pool_name: str) -> int | None:
+    async def pool_lookup(self, pool_name: str) -> int | None:
+        self.require_state("connected")
         return self._pool_id(pool_name)
 
-    def pool_reverse_lookup(self, pool_id: int) -> str | None:
+    async def pool_reverse_lookup(self, pool_id: int) -> str | None:
         return self._map().pool_name.get(pool_id)
 
-    def get_pool_base_tier(self, pool_id: int) -> int:
+    async def get_pool_base_tier(self, pool_id: int) -> int:
         m = self._map()
         pool = m.pools.get(pool_id)
         if pool is None:

@@ -57,7 +57,7 @@ async def test_connect_and_osd_dump_matches_cli(cluster: SessionCluster, mode: s
         assert theirs["epoch"] >= ours["epoch"]
         assert r.get_instance_id() > 0
         assert r.osdmap is not None and r.osdmap.epoch <= theirs["epoch"]
-        assert set(r.list_pools()) == {p["pool_name"] for p in theirs["pools"]}
+        assert set(await r.list_pools()) == {p["pool_name"] for p in theirs["pools"]}
     finally:
         await r.shutdown()
     assert r.state == "shutdown"
@@ -67,17 +67,17 @@ async def test_connect_and_osd_dump_matches_cli(cluster: SessionCluster, mode: s
 async def test_create_and_delete_pool(cluster: SessionCluster, mode: str) -> None:
     name = f"conn-{mode}-{os.getpid()}"
     async with handle(cluster.conf, mode) as r:
-        assert not r.pool_exists(name)
+        assert not await r.pool_exists(name)
         await r.create_pool(name)
-        assert r.pool_exists(name)
-        pid = r.pool_lookup(name)
-        assert pid is not None and r.pool_reverse_lookup(pid) == name
+        assert await r.pool_exists(name)
+        pid = await r.pool_lookup(name)
+        assert pid is not None and await r.pool_reverse_lookup(pid) == name
         pools = ceph_json(cluster.conf, "osd", "pool", "ls")
         assert isinstance(pools, list) and name in pools
         with pytest.raises(rx.ObjectExists):
             await r.create_pool(name)
         await r.delete_pool(name)
-        assert not r.pool_exists(name)
+        assert not await r.pool_exists(name)
         pools = ceph_json(cluster.conf, "osd", "pool", "ls")
         assert isinstance(pools, list) and name not in pools
         with pytest.raises(rx.ObjectNotFound):
@@ -89,7 +89,7 @@ async def test_cluster_stats_and_latest_map(cluster: SessionCluster) -> None:
         stats = await r.get_cluster_stats()
         assert set(stats) == {"kb", "kb_used", "kb_avail", "num_objects"}
         assert stats["kb"] > 0
-        await r.wait_for_latest_osd_map()
+        await r.wait_for_latest_osdmap()
         theirs = ceph_json(cluster.conf, "osd", "dump")
         assert isinstance(theirs, dict)
         assert r.osdmap is not None and r.osdmap.epoch >= theirs["epoch"] - 1

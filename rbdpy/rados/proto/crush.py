@@ -363,8 +363,8 @@ class CrushMap:
     # Squid MSR tunables; None when the map predates them (then they are not encoded)
     msr_descents: int | None = None
     msr_collision_tries: int | None = None
-    # which optional sections were present (so encode reproduces the input)
-    _sections: int = 0
+    # how many optional tail sections the map carried (8 = all; encode reproduces it)
+    _sections: int = 8
     _btype: list[int] = field(default_factory=list)
     _resolved_args: dict[int, list[tuple[list[list[int]] | None, list[int] | None] | None]] = (
         field(default_factory=dict))
@@ -386,12 +386,17 @@ class CrushMap:
     def decode_from(cls, dec: Decoder) -> CrushMap:
         """``CrushWrapper::decode`` over the rest of ``dec`` (up to ``dec.end``).
 
-        Accepts every map Pacific through Tentacle write: the optional tail sections are
-        read while bytes remain, and anything after the MSR tunables is ignored. Skipped:
-        nothing a client needs; ``update_choose_args`` clean-up is applied (args for
-        missing or non-straw2 buckets dropped, mis-sized weight sets resized).
+        Ceph type ``CrushWrapper``: no versioned envelope, a magic word instead
+        (0x00010000). Accepts every map Pacific through Tentacle write (corpus-tested):
+        after the three name maps, the tunables, device classes, choose_args and the
+        Squid MSR tunables are each read only while bytes remain (argonaut-era maps stop
+        early), and anything after the MSR tunables is ignored. Skipped: nothing.
+        ``update_choose_args`` clean-up is applied as Ceph does after decoding (args for
+        missing or non-straw2 buckets dropped, mis-sized weight sets resized), then
+        ``max_devices`` is recomputed as ``crush_finalize`` does.
         """
         m = cls()
+        m._sections = 0
         magic = dec.u32()
         if magic != CRUSH_MAGIC:
             raise dec.error(f"bad magic {magic:#x}")
@@ -453,6 +458,11 @@ class CrushMap:
             dec.pos = dec.end
         m._update_choose_args()
         m._finalize()
+        log.debug("crush: decoded map: %d buckets, %d rules, %d devices, tunables "
+                  "%d/%d/%d/%d/%d/%d, %d choose_args sets", m.max_buckets, m.max_rules,
+                  m.max_devices, m.choose_local_tries, m.choose_local_fallback_tries,
+                  m.choose_total_tries, m.chooseleaf_descend_once, m.chooseleaf_vary_r,
+                  m.chooseleaf_stable, len(m.choose_args))
         return m
 
     @staticmethod
@@ -530,7 +540,8 @@ class CrushMap:
         """``CrushWrapper::encode`` with every feature a Pacific+ peer has.
 
         Optional tail sections are written as far as the decoded map had them (all of them
-        for maps built here), so decode -> encode reproduces Ceph's bytes.
+        for maps constructed in Python), so decode -> encode reproduces Ceph's bytes.
+        ``features`` is accepted for the wire-type signature; it does not select anything.
         """
         enc.u32(CRUSH_MAGIC)
         enc.pack(_HEAD3, self.max_buckets, self.max_rules, self.encoded_max_devices)

@@ -276,7 +276,7 @@ class OSDOp:
     def encode(self, enc: Encoder, payload_len: int | None = None) -> None:
         """``ceph_osd_op``; ``payload_len`` defaults to the input length (a request)."""
         n = self.indata_len if payload_len is None else payload_len
-        enc.pack(_OSD_OP, self.op, self.flags, self.union, n)
+        enc.raw(_OSD_OP.pack(self.op, self.flags, self.union, n))
 
     @classmethod
     def decode(cls, dec: Decoder) -> OSDOp:
@@ -289,22 +289,22 @@ class OSDOp:
     @property
     def extent(self) -> tuple[int, int, int, int]:
         """(offset, length, truncate_size, truncate_seq)."""
-        return _U_EXTENT.unpack_from(self.union)  # type: ignore[return-value]
+        return _U_EXTENT.unpack_from(self.union)
 
     @property
     def xattr(self) -> tuple[int, int, int, int]:
         """(name_len, value_len, cmp_op, cmp_mode)."""
-        return _U_XATTR.unpack_from(self.union)  # type: ignore[return-value]
+        return _U_XATTR.unpack_from(self.union)
 
     @property
     def cls(self) -> tuple[int, int, int, int]:
         """(class_len, method_len, argc, indata_len)."""
-        return _U_CLS.unpack_from(self.union)  # type: ignore[return-value]
+        return _U_CLS.unpack_from(self.union)
 
     @property
     def watch(self) -> tuple[int, int, int, int, int]:
         """(cookie, ver, op, gen, timeout)."""
-        return _U_WATCH.unpack_from(self.union)  # type: ignore[return-value]
+        return _U_WATCH.unpack_from(self.union)
 
     @property
     def u64_0(self) -> int:
@@ -402,7 +402,7 @@ class OsdReqId:
 
 @dataclass(frozen=True, slots=True)
 class ObjectLocator:
-    """``object_locator_t``: envelope(6,3) le64 pool | le32 preferred | string key |
+    """``object_locator_t``: envelope(6,3 or 6,6) le64 pool | le32 preferred | string key |
     string nspace | le64 hash.
 
     Accepts struct_v 5+ (v5 lacks ``hash``, -1 then; the kernel still sends v5); compat up
@@ -417,7 +417,10 @@ class ObjectLocator:
     hash: int = -1
 
     def encode(self, enc: Encoder) -> None:
-        with enc.struct(6, 3):
+        # An explicit hash raises compat to 6: older decoders would ignore it and place
+        # the op by name (object_locator_t::encode, ENCODE_FINISH_NEW_COMPAT; seen in
+        # librados' pgnls requests).
+        with enc.struct(6, 6 if self.hash != -1 else 3):
             enc.s64(self.pool)
             enc.s32(-1)  # preferred
             enc.string(self.key)
@@ -567,7 +570,7 @@ class WatchItem:
     name: EntityNameT
     cookie: int
     timeout_seconds: int
-    addr: EntityAddr = EntityAddr()
+    addr: EntityAddr = field(default_factory=EntityAddr)
 
     def encode(self, enc: Encoder) -> None:
         with enc.struct(2, 1):
@@ -986,8 +989,10 @@ def omap_get_keys2(start_after: str = "", max_return: int = 512) -> OSDOp:
 
     Reply: ``(keys, more)``; ``more`` says the OSD stopped at a limit.
     """
-    return OSDOp(OsdOp.OMAPGETKEYS, indata=(_encode(lambda e: (e.string(start_after),
-                                                              e.u64(max_return))),),
+    enc = Encoder()
+    enc.string(start_after)
+    enc.u64(max_return)
+    return OSDOp(OsdOp.OMAPGETKEYS, indata=(enc.getvalue(),),
                  decoder=_reply(_decode_keys_more, "omap_get_keys"))
 
 
@@ -997,9 +1002,11 @@ def omap_get_vals2(start_after: str = "", filter_prefix: str = "",
 
     Reply: ``(dict key → value, more)``.
     """
-    return OSDOp(OsdOp.OMAPGETVALS,
-                 indata=(_encode(lambda e: (e.string(start_after), e.u64(max_return),
-                                            e.string(filter_prefix))),),
+    enc = Encoder()
+    enc.string(start_after)
+    enc.u64(max_return)
+    enc.string(filter_prefix)
+    return OSDOp(OsdOp.OMAPGETVALS, indata=(enc.getvalue(),),
                  decoder=_reply(_decode_vals_more, "omap_get_vals"))
 
 
@@ -1039,8 +1046,10 @@ def omap_rm_keys(keys: Iterable[str]) -> OSDOp:
 
 def omap_rm_key_range(key_begin: str, key_end: str) -> OSDOp:
     """OMAPRMKEYRANGE: remove keys in [key_begin, key_end); input two strings."""
-    return OSDOp(OsdOp.OMAPRMKEYRANGE,
-                 indata=(_encode(lambda e: (e.string(key_begin), e.string(key_end))),))
+    enc = Encoder()
+    enc.string(key_begin)
+    enc.string(key_end)
+    return OSDOp(OsdOp.OMAPRMKEYRANGE, indata=(enc.getvalue(),))
 
 
 def omap_cmp(assertions: Mapping[str, tuple[Buffer, int]]) -> OSDOp:
@@ -1093,8 +1102,9 @@ def notify_ack(notify_id: int, cookie: int, reply: Buffer = b"") -> OSDOp:
     A watcher answers each MWatchNotify NOTIFY with this op on the watched object.
     """
     head = struct.pack("<QQI", notify_id, cookie, len(reply))
-    return OSDOp(OsdOp.NOTIFY_ACK, union=_union(_U_NOTIFY, cookie),
-                 indata=(head, reply) if len(reply) else (head,))
+    # The union stays zero: everything travels in the input (Objecter notify_ack; the
+    # captured librados request has an all-zero union).
+    return OSDOp(OsdOp.NOTIFY_ACK, indata=(head, reply) if len(reply) else (head,))
 
 
 def list_watchers() -> OSDOp:
@@ -1110,9 +1120,12 @@ def pgnls(max_entries: int, cursor: HObject | None = None, start_epoch: int = 0)
     """PGNLS: list up to ``max_entries`` objects of one pg after ``cursor``.
 
     Input: the ``hobject_t`` cursor (a default hobject_t to start). The MOSDOp goes to the
-    pg with an empty oid, a locator whose ``hash`` is the pg seed and whose ``nspace`` is
-    the namespace (:data:`LIBRADOS_ALL_NSPACES` for all), and flag PGOP.
-    Reply: :class:`PgNlsResponse`.
+    pg with an empty oid, ``hash`` = the pg seed, a locator whose ``hash`` is the pg seed
+    and whose ``nspace`` is the namespace (:data:`LIBRADOS_ALL_NSPACES` for all), and
+    message flags READ|IGNORE_OVERLAY (what librados 16.2 sends; no PGOP flag). The op's
+    union carries ``count`` and ``start_epoch`` (the epoch the listing began at).
+    Reply: :class:`PgNlsResponse`; the MOSDOpReply result is 1 once the pg is exhausted
+    (``handle.max`` is then set).
     """
     c = cursor if cursor is not None else HObject()
     return OSDOp(OsdOp.PGNLS, union=_union(_U_PGLS, max_entries, start_epoch),
@@ -1165,4 +1178,48 @@ __all__ = [
     "StatResult",
     "WatchItem",
     "WatchOp",
+    "append",
+    "assert_exists",
+    "assert_version",
+    "call",
+    "cmpext",
+    "cmpext_mismatch",
+    "cmpxattr",
+    "create",
+    "decode_notify_result",
+    "delete",
+    "encode_ops_data",
+    "getxattr",
+    "getxattrs",
+    "list_snaps",
+    "list_watchers",
+    "notify",
+    "notify_ack",
+    "omap_clear",
+    "omap_cmp",
+    "omap_get_header",
+    "omap_get_keys2",
+    "omap_get_vals2",
+    "omap_get_vals_by_keys",
+    "omap_rm_key_range",
+    "omap_rm_keys",
+    "omap_set_header",
+    "omap_set_vals",
+    "op_name",
+    "ops_flags",
+    "pgnls",
+    "read",
+    "rmxattr",
+    "rollback",
+    "set_alloc_hint",
+    "setxattr",
+    "sparse_read",
+    "split_ops_data",
+    "stat",
+    "truncate",
+    "watch",
+    "write",
+    "writefull",
+    "writesame",
+    "zero",
 ]

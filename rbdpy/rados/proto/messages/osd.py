@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from rbdpy.rados.proto.denc import CEPH_NOSNAP, Buffer, Decoder, Encoder
 from rbdpy.rados.proto.messages.base import Message, MsgType, front_decoder, register
 from rbdpy.rados.proto.ops import (
-    OSDOp,
     EVersion,
     HObject,
     ObjectLocator,
+    OSDOp,
     OsdReqId,
     SpgId,
     encode_ops_data,
@@ -179,7 +179,7 @@ class RequestRedirect:
 
     CEPH_TYPE = "request_redirect_t"
 
-    redirect_locator: ObjectLocator = ObjectLocator()
+    redirect_locator: ObjectLocator = field(default_factory=ObjectLocator)
     redirect_object: str = ""
 
     def encode(self, enc: Encoder) -> None:
@@ -219,13 +219,13 @@ class MOSDOpReply(Message):
     pgid: PgId = field(default_factory=lambda: PgId(0, 0))
     flags: int = 0
     result: int = 0
-    bad_replay_version: EVersion = EVersion()
+    bad_replay_version: EVersion = field(default_factory=EVersion)
     osdmap_epoch: int = 0
     ops: list[OSDOp] = field(default_factory=list)
     retry_attempt: int = 0
     rvals: list[int] = field(default_factory=list)
     outdata: list[memoryview] = field(default_factory=list)
-    replay_version: EVersion = EVersion()
+    replay_version: EVersion = field(default_factory=EVersion)
     user_version: int = 0
     redirect: RequestRedirect | None = None
     trace: tuple[int, int, int] = _ZERO_TRACE
@@ -304,8 +304,8 @@ class MOSDBackoff(Message):
     map_epoch: int = 0
     op: int = 0
     id: int = 0
-    begin: HObject = HObject()
-    end: HObject = HObject()
+    begin: HObject = field(default_factory=HObject)
+    end: HObject = field(default_factory=HObject)
 
     def encode(self, features: int = 0) -> tuple[Buffer, Buffer, Buffer]:
         enc = Encoder()
