@@ -109,7 +109,7 @@ def main() -> None:
             for fr in frames(streams.get(fl, b"")):
                 if fr.tag != Tag.MESSAGE:
                     continue
-                (seq, tid, mtype, prio, version, _pad, data_off, ack_seq, flags, compat,
+                (seq, tid, mtype, prio, version, _pad, data_off, _ack_seq, flags, compat,
                  _res) = _MSG_HEADER2.unpack(fr.segments[0])
                 records.append({
                     "conn": ci, "dir": direction, "seq": seq, "tid": tid, "type": mtype,

@@ -19,7 +19,7 @@ from rbdpy.rados.proto.messages.base import decode_message
 from rbdpy.rados.proto.messages.osd import MOSDOp, MOSDOpReply, MWatchNotify
 from rbdpy.rados.proto.ops import OsdOp, WatchOp
 
-O = OsdOp
+O = OsdOp  # noqa: E741 (keeps the selection table narrow)
 
 # name -> (connection, oid, op codes, occurrence among matching requests, what it shows)
 SELECT: list[tuple[str, int, str, tuple[int, ...], int, str]] = [
@@ -101,15 +101,15 @@ def main() -> None:
             want = WatchOp.WATCH if name == "watch" else WatchOp.UNWATCH
             reqs = [(r, m) for r, m in reqs if m.ops[0].watch[2] == want]
             nth = 0
-        req, reqmsg = reqs[nth]
+        req = reqs[nth][0]
         rep = find(lambda r, m, req=req: r["conn"] == req["conn"] and r["dir"] == "s2c"
                    and isinstance(m, MOSDOpReply) and r["tid"] == req["tid"])
         vec: dict[str, Any] = {"name": name, "what": what, "request": seg(req),
                                "reply": seg(rep[0][0])}
         if name == "notify":
             nid = int.from_bytes(rep[0][1].outdata[0][:8], "little")
-            wn = find(lambda r, m: r["conn"] == req["conn"] and isinstance(m, MWatchNotify)
-                      and m.notify_id == nid)
+            wn = find(lambda r, m, req=req, nid=nid: r["conn"] == req["conn"]
+                      and isinstance(m, MWatchNotify) and m.notify_id == nid)
             vec["watch_notify"] = [seg(r) for r, _ in wn]
         out.append(vec)
     json.dump(out, sys.stdout, indent=1)

@@ -32,7 +32,7 @@ def step_connect(conf: str, pool: str) -> None:
         t0 = time.monotonic()
         with rados.Rados(conffile=conf, conf={"ms_mon_client_mode": mode}) as r:
             took = time.monotonic() - t0
-            ret, out, _ = r.mon_command(json.dumps({"prefix": "osd dump", "format": "json"}),
+            _ret, out, _ = r.mon_command(json.dumps({"prefix": "osd dump", "format": "json"}),
                                         b"")
             ours = json.loads(out)
             print(f"   {mode:6} connected in {took * 1000:.0f} ms as client.{r.get_instance_id()};"
@@ -57,14 +57,14 @@ def step_pools(conf: str, pool: str) -> None:
 
 def step_placement(conf: str, pool: str) -> None:
     """Object → PG → OSDs computed by rbdpy's OSDMap + CRUSH, against `ceph osd map`."""
+    import trio
+
     from rbdpy.rados.client import AsyncRados
     from rbdpy.rados.proto.placement import (
         object_locator_to_pg,
         pg_to_up_acting_osds,
         raw_pg_to_pg,
     )
-
-    import trio
 
     async def fetch_map() -> object:
         async with AsyncRados(conffile=conf) as r:

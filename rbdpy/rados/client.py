@@ -27,13 +27,14 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from rbdpy.rados import exceptions as rx
 from rbdpy.rados.config import find_key, new_config, parse_env, read_conf_file
 from rbdpy.rados.monclient import MonClient
+from rbdpy.rados.objecter import Objecter
 from rbdpy.rados.proto.auth.cephx import CephxClient, NoneAuthHandler
 from rbdpy.rados.proto.auth.handler import ConMode
 from rbdpy.rados.proto.conf import Config
@@ -41,6 +42,9 @@ from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.messages.mon import MOSDMap, MPoolOp, PoolOp
 from rbdpy.rados.proto.osdmap import Incremental, OSDMap
 from rbdpy.rados.proto.types import EntityAddr, EntityName
+
+if TYPE_CHECKING:
+    from rbdpy.rados.ioctx import AsyncIoctx
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +131,7 @@ class AsyncRados:
         self.monc: MonClient | None = None
         self.cephx: CephxClient | None = None
         self.osdmap: OSDMap | None = None
+        self.objecter: Objecter | None = None
         self._osdmap_changed = trio.Event()
         self._runner_scope: trio.CancelScope | None = None
         self._runner_done: trio.Event | None = None
@@ -230,6 +235,13 @@ class AsyncRados:
             auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
             con_modes=parse_con_modes(cfg.get("ms_mon_client_mode")),
             on_osdmap=self._handle_osdmap, global_seq=lambda: next(_global_seq))
+        self.objecter = Objecter(
+            get_osdmap=lambda: self.osdmap, cephx=self.cephx,
+            auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
+            global_id=lambda: self.monc.global_id if self.monc else 0,
+            con_modes=parse_con_modes(cfg.get("ms_client_mode")),
+            global_seq=lambda: next(_global_seq),
+            op_timeout=float(cfg.get("rados_osd_op_timeout")))
         self._runner_done = trio.Event()
         started = trio.Event()
         trio.lowlevel.spawn_system_task(self._runner, started, name=f"rados {name}")
@@ -249,6 +261,8 @@ class AsyncRados:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
                     nursery.start_soon(self.monc.run)
+                    if self.objecter is not None:
+                        nursery.start_soon(self.objecter.run)
         except Exception:
             log.exception("rados handle background task failed")
         finally:
@@ -257,6 +271,8 @@ class AsyncRados:
     async def _stop_runner(self) -> None:
         if self.monc is not None:
             self.monc.shutdown()
+        if self.objecter is not None:
+            self.objecter.shutdown()
         if self._runner_scope is not None:
             self._runner_scope.cancel()
         if self._runner_done is not None:
@@ -304,6 +320,8 @@ class AsyncRados:
             log.debug("osdmap now at epoch %d", cur.epoch)
             if self.monc is not None:
                 self.monc.sub_want("osdmap", cur.epoch + 1)
+            if self.objecter is not None:
+                self.objecter.handle_osdmap(cur)
             for fn in self._osdmap_listeners:
                 fn(cur)
             self._osdmap_changed.set()
@@ -446,6 +464,31 @@ class AsyncRados:
             # DELETE naming an existing pool with success and does nothing; librados sends
             # the literal name "delete" (Objecter::_do_delete_pool).
             await self._pool_op(PoolOp.DELETE, pool=pid, name="delete")
+
+    def _objecter(self) -> Objecter:
+        if self.state != "connected" or self.objecter is None:
+            raise CephError(errno.ENOTCONN, "cluster handle is not connected")
+        return self.objecter
+
+    async def open_ioctx(self, ioctx_name: str) -> AsyncIoctx:
+        """An I/O context for the pool named ``ioctx_name``."""
+        self.require_state("connected")
+        pid = self._pool_id(ioctx_name)
+        if pid is None:
+            raise rx.make_ex(errno.ENOENT, f"error opening pool '{ioctx_name}'")
+        from rbdpy.rados.ioctx import AsyncIoctx
+
+        return AsyncIoctx(self, pid, ioctx_name)
+
+    async def open_ioctx2(self, pool_id: int) -> AsyncIoctx:
+        """An I/O context for the pool with id ``pool_id``."""
+        self.require_state("connected")
+        name = self._map().pool_name.get(pool_id)
+        if name is None:
+            raise rx.make_ex(errno.ENOENT, f"error opening pool id '{pool_id}'")
+        from rbdpy.rados.ioctx import AsyncIoctx
+
+        return AsyncIoctx(self, pool_id, name)
 
     async def get_cluster_stats(self) -> dict[str, int]:
         self.require_state("connected")

@@ -30,10 +30,12 @@ import trio
 from rbdpy.rados.proto.auth.cephx import CephxClient
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
 from rbdpy.rados.proto.errors import CephError
+from rbdpy.rados.proto.features import CEPH_FEATURES_SUPPORTED_DEFAULT
 from rbdpy.rados.proto.messages.base import decode_message, encode_message
 from rbdpy.rados.proto.messages.osd import MOSDBackoff, MOSDOp, MOSDOpReply, MWatchNotify
 from rbdpy.rados.proto.msgr2.events import MessageReceived
 from rbdpy.rados.proto.objecter_core import CalcResult, OpTarget, calc_target
+from rbdpy.rados.proto.ops import ObjectLocator, SpgId
 from rbdpy.rados.proto.osdmap import OSDMap
 from rbdpy.rados.proto.types import EntityType, SnapContext
 from rbdpy.rados.transport import Connection
@@ -192,11 +194,11 @@ class Objecter:
         assert t.pgid is not None
         op.attempts += 1
         msg = MOSDOp(
-            client_inc=self.client_inc, osdmap_epoch=t.epoch, flags=op.flags, mtime=op.mtime,
-            reqid_name=self._global_id(), reqid_tid=op.tid, pgid=t.pgid, hash=t.hash,
-            pool=t.pool, key=t.key, nspace=t.nspace, oid=t.base_oid, ops=op.ops,
-            snapid=op.snapid, snap_seq=op.snapc.seq, snaps=list(op.snapc.snaps),
-            retry_attempt=op.attempts - 1, features=conn.proto.peer_features)
+            pgid=SpgId(t.pgid), hash=t.hash, osdmap_epoch=t.epoch, flags=op.flags,
+            client_inc=self.client_inc, mtime=op.mtime,
+            oloc=ObjectLocator(t.pool, _s(t.key), _s(t.nspace)), oid=t.base_oid,
+            ops=op.ops, snapid=op.snapid, snap_seq=op.snapc.seq, snaps=list(op.snapc.snaps),
+            retry_attempt=op.attempts - 1, features=CEPH_FEATURES_SUPPORTED_DEFAULT)
         msg.tid = op.tid
         mtype, version, compat, front, middle, data = encode_message(msg)
         log.debug("osd.%d <- tid %d %s attempt %d", s.osd, op.tid, t.base_oid, op.attempts)
@@ -329,6 +331,10 @@ class Objecter:
                 op.finish(error=CephError(errno.ESHUTDOWN, "rados handle shut down"))
         for op in self.homeless.values():
             op.finish(error=CephError(errno.ESHUTDOWN, "rados handle shut down"))
+
+
+def _s(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
 
 
 def now_utime() -> tuple[int, int]:

@@ -331,6 +331,10 @@ class CrushMap:
     ``max_devices`` is what Ceph computes after decoding (``crush_finalize`` plus
     ``CrushWrapper::finalize``): one past the largest device id found in a bucket or in
     ``name_map``; ``encoded_max_devices`` keeps the value read from the wire.
+
+    Treat a decoded map as immutable: the mapper's per-bucket precomputation and its memo
+    of tuple-weighted results are built at decode time (a new epoch's CRUSH map is a new
+    object, as in the OSDMap).
     """
 
     CEPH_TYPE = "CrushWrapper"

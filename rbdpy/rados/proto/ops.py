@@ -965,6 +965,14 @@ def cmpxattr(name: str, cmp_op: int, value: Buffer | int) -> OSDOp:
 
 
 # -- omap ------------------------------------------------------------------------------------------
+#
+# librados sends omap inputs through ObjectOperation::add_data, which also writes the input
+# length into extent.length (offset 0); the captured requests show it, so we do the same.
+
+
+def _data_op(op: OsdOp, data: Buffer, decoder: ReplyDecoder = _no_output) -> OSDOp:
+    return _extent_op(op, 0, len(data), (data,) if len(data) else (), decoder=decoder)
+
 
 
 def _decode_keys_more(dec: Decoder) -> tuple[list[str], bool]:
@@ -992,8 +1000,8 @@ def omap_get_keys2(start_after: str = "", max_return: int = 512) -> OSDOp:
     enc = Encoder()
     enc.string(start_after)
     enc.u64(max_return)
-    return OSDOp(OsdOp.OMAPGETKEYS, indata=(enc.getvalue(),),
-                 decoder=_reply(_decode_keys_more, "omap_get_keys"))
+    return _data_op(OsdOp.OMAPGETKEYS, enc.getvalue(),
+                    _reply(_decode_keys_more, "omap_get_keys"))
 
 
 def omap_get_vals2(start_after: str = "", filter_prefix: str = "",
@@ -1006,15 +1014,15 @@ def omap_get_vals2(start_after: str = "", filter_prefix: str = "",
     enc.string(start_after)
     enc.u64(max_return)
     enc.string(filter_prefix)
-    return OSDOp(OsdOp.OMAPGETVALS, indata=(enc.getvalue(),),
-                 decoder=_reply(_decode_vals_more, "omap_get_vals"))
+    return _data_op(OsdOp.OMAPGETVALS, enc.getvalue(),
+                    _reply(_decode_vals_more, "omap_get_vals"))
 
 
 def omap_get_vals_by_keys(keys: Iterable[str]) -> OSDOp:
     """OMAPGETVALSBYKEYS: input ``set<string>``; reply the subset that exists."""
     ks = sorted(set(keys))
-    return OSDOp(OsdOp.OMAPGETVALSBYKEYS, indata=(_encode(lambda e: e.list_(ks, _enc_str)),),
-                 decoder=_reply(_decode_vals, "omap_get_vals_by_keys"))
+    return _data_op(OsdOp.OMAPGETVALSBYKEYS, _encode(lambda e: e.list_(ks, _enc_str)),
+                    _reply(_decode_vals, "omap_get_vals_by_keys"))
 
 
 def omap_get_header() -> OSDOp:
@@ -1024,13 +1032,13 @@ def omap_get_header() -> OSDOp:
 
 def omap_set_vals(vals: Mapping[str, Buffer]) -> OSDOp:
     """OMAPSETVALS: input ``map<string, bufferlist>`` (sorted, as std::map)."""
-    return OSDOp(OsdOp.OMAPSETVALS,
-                 indata=(_encode(lambda e: e.map_(dict(vals), _enc_str, _enc_blob)),))
+    return _data_op(OsdOp.OMAPSETVALS,
+                    _encode(lambda e: e.map_(dict(vals), _enc_str, _enc_blob)))
 
 
 def omap_set_header(header: Buffer) -> OSDOp:
     """OMAPSETHEADER: input the raw header bytes."""
-    return OSDOp(OsdOp.OMAPSETHEADER, indata=(header,) if len(header) else ())
+    return _data_op(OsdOp.OMAPSETHEADER, header)
 
 
 def omap_clear() -> OSDOp:
@@ -1041,7 +1049,7 @@ def omap_clear() -> OSDOp:
 def omap_rm_keys(keys: Iterable[str]) -> OSDOp:
     """OMAPRMKEYS: input ``set<string>``."""
     ks = sorted(set(keys))
-    return OSDOp(OsdOp.OMAPRMKEYS, indata=(_encode(lambda e: e.list_(ks, _enc_str)),))
+    return _data_op(OsdOp.OMAPRMKEYS, _encode(lambda e: e.list_(ks, _enc_str)))
 
 
 def omap_rm_key_range(key_begin: str, key_end: str) -> OSDOp:
@@ -1049,7 +1057,7 @@ def omap_rm_key_range(key_begin: str, key_end: str) -> OSDOp:
     enc = Encoder()
     enc.string(key_begin)
     enc.string(key_end)
-    return OSDOp(OsdOp.OMAPRMKEYRANGE, indata=(enc.getvalue(),))
+    return _data_op(OsdOp.OMAPRMKEYRANGE, enc.getvalue())
 
 
 def omap_cmp(assertions: Mapping[str, tuple[Buffer, int]]) -> OSDOp:
@@ -1059,8 +1067,8 @@ def omap_cmp(assertions: Mapping[str, tuple[Buffer, int]]) -> OSDOp:
         e.blob(v[0])
         e.s32(v[1])
 
-    return OSDOp(OsdOp.OMAP_CMP,
-                 indata=(_encode(lambda e: e.map_(dict(assertions), _enc_str, enc_pair)),))
+    return _data_op(OsdOp.OMAP_CMP,
+                    _encode(lambda e: e.map_(dict(assertions), _enc_str, enc_pair)))
 
 
 # -- watch / notify --------------------------------------------------------------------------------
