@@ -1946,7 +1946,8 @@ class Rados:
         :raises: :class:`Error`
         """
         self.require_state("connected")
-        return self._portal.run(self._async.wait_for_latest_osdmap)
+        cstr(client_address, "client_address")
+        self._portal.run(self._async.blocklist_add, client_address, expire_seconds)
 
     def monitor_log(
         self,
@@ -1971,8 +1972,7 @@ class Rados:
         :param dict metadata: static metadata about the register daemon
                (e.g., the version of Ceph, the kernel version.)
         """
-        self.require_state("connected")
-        self._portal.run(self._async.blocklist_add, client_address, expire_seconds)
+        raise _nie("Rados.service_daemon_register", "service daemon registration")
 
     def service_daemon_update(self, status: dict[str, str]):
         raise _nie("Rados.service_daemon_update", "service daemon registration")
