@@ -31,7 +31,7 @@ from rbdpy.rados.proto.features import CEPH_FEATURES_SUPPORTED_DEFAULT
 from rbdpy.rados.proto.messages.base import decode_message
 from rbdpy.rados.proto.messages.osd import MOSDOp, MOSDOpReply
 from rbdpy.rados.proto.msgr2.events import MessageReceived
-from rbdpy.rados.proto.ops import ObjectLocator, OSDOp, OsdFlag, SpgId
+from rbdpy.rados.proto.ops import ObjectLocator, OsdFlag, OSDOp, SpgId
 from rbdpy.rados.proto.types import EntityType, PgId
 from rbdpy.rados.transport import Connection
 
@@ -45,9 +45,15 @@ def check(what: str, ok: bool, detail: Any = "") -> None:
         _failures += 1
 
 
-def rados_cli(conf: str, pool: str, *args: str) -> bytes:
-    return subprocess.run(["rados", "-c", conf, "-p", pool, *args], check=True,
-                          capture_output=True).stdout
+async def run(*argv: str) -> subprocess.CompletedProcess[bytes]:
+    return await trio.run_process(list(argv), check=False, capture_stdout=True,
+                                  capture_stderr=True)
+
+
+async def rados_cli(conf: str, pool: str, *args: str) -> bytes:
+    p = await run("rados", "-c", conf, "-p", pool, *args)
+    p.check_returncode()
+    return p.stdout
 
 
 class OsdSession:
@@ -102,7 +108,7 @@ class OsdSession:
 async def probe(conf: str, pool_name: str, mode: str) -> None:
     async with AsyncRados(conffile=conf) as r:
         assert r.osdmap is not None and r.cephx is not None
-        pool_id = r.pool_lookup(pool_name)
+        pool_id = await r.pool_lookup(pool_name)
         assert pool_id is not None, pool_name
         oid = "rbdpy_probe_obj"
         m = r.osdmap
@@ -131,7 +137,7 @@ async def run_checks(s: OsdSession, conf: str, pool: str, oid: str) -> None:
     payload = memoryview(bytearray(b"rbdpy says hello " * 100))
     rep = await s.submit(oid, [ops.writefull(payload)], write=True)
     check("writefull", rep.result == 0, f"user_version {rep.user_version}")
-    cli = rados_cli(conf, pool, "get", oid, "-")
+    cli = await rados_cli(conf, pool, "get", oid, "-")
     check("rados get == our payload", cli == bytes(payload), len(cli))
 
     rep = await s.submit(oid, [ops.read(5, 10)], write=False)
@@ -141,7 +147,7 @@ async def run_checks(s: OsdSession, conf: str, pool: str, oid: str) -> None:
     stat_op = ops.stat()
     rep = await s.submit(oid, [stat_op], write=False)
     st = stat_op.decode_reply(rep.rvals[0], rep.outdata[0])
-    cli_stat = rados_cli(conf, pool, "stat", oid).decode()
+    cli_stat = (await rados_cli(conf, pool, "stat", oid)).decode()
     check("stat size", st.size == len(payload) and f"size {st.size}" in cli_stat,
           cli_stat.strip())
 
@@ -149,9 +155,9 @@ async def run_checks(s: OsdSession, conf: str, pool: str, oid: str) -> None:
                                ops.omap_set_vals({"alpha": b"1", "beta": b"22"}),
                                ops.omap_set_header(b"HEADER")], write=True)
     check("setxattr + omap_set_vals + omap_set_header (one compound op)", rep.result == 0)
-    cli = rados_cli(conf, pool, "getxattr", oid, "user.probe")
+    cli = await rados_cli(conf, pool, "getxattr", oid, "user.probe")
     check("rados getxattr", cli == b"xattr-value", cli)
-    cli = rados_cli(conf, pool, "getomapheader", oid, "/dev/stdout")
+    cli = await rados_cli(conf, pool, "getomapheader", oid, "/dev/stdout")
     check("rados getomapheader", b"HEADER" in cli, cli[:40])
 
     gx, gxs, vals, keys, hdr = (ops.getxattr("user.probe"), ops.getxattrs(),
@@ -165,7 +171,7 @@ async def run_checks(s: OsdSession, conf: str, pool: str, oid: str) -> None:
     check("omap_get_vals2", res[2] == ({"alpha": b"1", "beta": b"22"}, False), res[2])
     check("omap_get_keys2 (max 1 after alpha)", res[3][0] == ["beta"], res[3])
     check("omap_get_header", bytes(res[4]) == b"HEADER")
-    cli_keys = rados_cli(conf, pool, "listomapkeys", oid).decode().split()
+    cli_keys = (await rados_cli(conf, pool, "listomapkeys", oid)).decode().split()
     check("rados listomapkeys", cli_keys == ["alpha", "beta"], cli_keys)
 
     rep = await s.submit(oid, [ops.cmpext(0, b"rbdpy"), ops.cmpext(0, b"rbdPy")],
@@ -184,8 +190,8 @@ async def run_checks(s: OsdSession, conf: str, pool: str, oid: str) -> None:
     rep = await s.submit("rbd_directory", [dl], write=False)
     if rep.result == 0:
         out = Decoder(rep.outdata[0], "dir_list").map_(Decoder.string, Decoder.string)
-        cli = json.loads(subprocess.run(["rbd", "-c", conf, "ls", "-l", "--format", "json",
-                                         pool], check=True, capture_output=True).stdout)
+        cli = json.loads((await run("rbd", "-c", conf, "ls", "-l", "--format", "json",
+                                    pool)).stdout)
         check("call rbd.dir_list == rbd ls", sorted(out) == sorted(i["image"] for i in cli),
               out)
     else:
@@ -202,8 +208,7 @@ async def run_checks(s: OsdSession, conf: str, pool: str, oid: str) -> None:
 
     rep = await s.submit(oid, [ops.delete()], write=True)
     check("delete", rep.result == 0)
-    gone = subprocess.run(["rados", "-c", conf, "-p", pool, "stat", oid],
-                          capture_output=True)
+    gone = await run("rados", "-c", conf, "-p", pool, "stat", oid)
     check("rados stat after delete fails", gone.returncode != 0, gone.stderr.decode().strip())
 
 

@@ -442,7 +442,7 @@ class AsyncRados:
         if reply.replyCode < 0:
             raise CephError(-reply.replyCode, f"pool op {op:#x} failed")
         await self._wait_osdmap(lambda m: m.epoch >= reply.epoch)
-        return reply.snapid if op == PoolOp.CREATE_UNMANAGED_SNAP else 0
+        return reply.snapid() if op == PoolOp.CREATE_UNMANAGED_SNAP else 0
 
     async def create_pool(self, pool_name: str, crush_rule: int | None = None,
                           auid: int | None = None) -> None:
