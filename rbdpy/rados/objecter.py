@@ -110,6 +110,9 @@ class Objecter:
         self.homeless: dict[int, Op] = {}
         self._nursery: trio.Nursery | None = None
         self._map_changed = trio.Event()
+        # Set (and replaced) whenever an OSD connection is opened or dropped: watches
+        # re-check their registration then (Objecter::_linger_ops_resend on a reset).
+        self._sessions_changed = trio.Event()
         self.client_inc = 0
 
     async def run(self) -> None:
@@ -196,7 +199,9 @@ class Objecter:
         msg = MOSDOp(
             pgid=SpgId(t.pgid), hash=t.hash, osdmap_epoch=t.epoch, flags=op.flags,
             client_inc=self.client_inc, mtime=op.mtime,
-            oloc=ObjectLocator(t.pool, _s(t.key), _s(t.nspace)), oid=t.base_oid,
+            oloc=ObjectLocator(t.pool, _s(t.key), _s(t.nspace),
+                               -1 if t.precalc_seed is None else t.precalc_seed),
+            oid=t.base_oid,
             ops=op.ops, snapid=op.snapid, snap_seq=op.snapc.seq, snaps=list(op.snapc.snaps),
             retry_attempt=op.attempts - 1, features=CEPH_FEATURES_SUPPORTED_DEFAULT)
         msg.tid = op.tid
@@ -239,11 +244,13 @@ class Objecter:
                 continue
             failures = 0
             s.conn = conn
+            self._signal_sessions_changed()
             for op in sorted(s.ops.values(), key=lambda o: o.tid):
                 await self._send(s, op)
             await conn.run(self._dispatch)
             s.conn = None
             log.debug("osd.%d session ended: %s", s.osd, conn.error)
+            self._signal_sessions_changed()
             await self._wait_backoff(1)
         s.closed = True
         if self.sessions.get(s.osd) is s:
@@ -253,6 +260,14 @@ class Objecter:
             op.session = None
             self._retarget(op, any_change=True)
         s.ops.clear()
+
+    def _signal_sessions_changed(self) -> None:
+        ev, self._sessions_changed = self._sessions_changed, trio.Event()
+        ev.set()
+
+    async def wait_sessions_changed(self) -> None:
+        """Return the next time an OSD connection opens or closes."""
+        await self._sessions_changed.wait()
 
     async def _wait_backoff(self, failures: int) -> None:
         """Sleep a little, but wake early when a new map arrives."""

@@ -40,7 +40,10 @@ Buffer = bytes | bytearray | memoryview
 
 #: Frames smaller than this are coalesced into one send; larger ones go out as they are.
 _COALESCE = 64 * 1024
-_RECV_SIZE = 256 * 1024
+# Receive sizes adapt: small while traffic is small (a recv allocates its full size
+# up front), growing while large messages stream in.
+_RECV_MIN = 64 * 1024
+_RECV_MAX = 4 * 1024 * 1024
 
 MessageHandler = Callable[["Connection", MessageReceived], Awaitable[None] | None]
 
@@ -94,7 +97,7 @@ class Connection:
             self.proto.initiate()
             await self._flush()
             while self.ready is None:
-                data = await self._stream.receive_some(_RECV_SIZE)
+                data = await self._stream.receive_some(_RECV_MIN)
                 events = self.proto.receive_data(data)
                 await self._flush()
                 for ev in events:
@@ -121,15 +124,20 @@ class Connection:
         ``self.error`` (None when closed by us).
         """
         assert self._stream is not None
+        want = _RECV_MIN
         try:
             while not self.closed:
                 try:
-                    data = await self._stream.receive_some(_RECV_SIZE)
+                    data = await self._stream.receive_some(want)
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as e:
                     if not self.closed:
                         self.error = ConnectionClosed(f"{self.name}: {e}", e)
                     return
                 self.last_rx = time.monotonic()
+                if len(data) == want:
+                    want = min(want * 2, _RECV_MAX)
+                elif len(data) < want // 4:
+                    want = max(want // 2, _RECV_MIN)
                 events = self.proto.receive_data(data)
                 for ev in events:
                     if isinstance(ev, MessageReceived):

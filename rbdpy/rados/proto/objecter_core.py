@@ -67,6 +67,9 @@ class OpTarget:
     key: bytes = b""
     nspace: bytes = b""
     flags: int = 0
+    # A pg op (PGNLS) names its pg directly, not through an object name: the raw pg seed
+    # (Objecter op_target_t::precalc_pgid / base_pgid).
+    precalc_seed: int | None = None
     # derived
     epoch: int = 0
     pool: int = -1  # target pool after cache-tier overlay
@@ -154,7 +157,10 @@ def calc_target(osdmap: OSDMap, t: OpTarget, *, any_change: bool = False,
         return CalcResult.POOL_DNE
 
     force = t.epoch != 0 and pool.last_force_op_resend > t.last_force_resend
-    raw = object_locator_to_pg(osdmap, pool_id, t.base_oid, t.key, t.nspace)
+    if t.precalc_seed is not None:
+        raw = PgId(pool_id, t.precalc_seed)
+    else:
+        raw = object_locator_to_pg(osdmap, pool_id, t.base_oid, t.key, t.nspace)
     pgid = raw_pg_to_pg(pool, raw)
     m = cache.get(osdmap, pgid)
     primary = m.acting_primary if m.acting_primary >= 0 else -1

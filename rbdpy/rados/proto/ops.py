@@ -1146,7 +1146,8 @@ def pgnls(max_entries: int, cursor: HObject | None = None, start_epoch: int = 0)
 
 def ops_flags(ops: Iterable[OSDOp]) -> int:
     """READ/WRITE message flags implied by the ops (Objecter: read ops get READ, write
-    ops WRITE; a CALL needs the caller to say which, via ``call_flags``)."""
+    ops WRITE). A CALL adds nothing: the caller knows whether the class method reads or
+    writes (librados ``exec`` as a read op sends READ, in a write op WRITE)."""
     f = 0
     for o in ops:
         if o.op == OsdOp.CALL:

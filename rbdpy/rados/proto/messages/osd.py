@@ -129,6 +129,10 @@ class MOSDOp(Message):
 
     def encode_pieces(self, features: int = 0) -> tuple[bytes, bytes, list[Buffer]]:
         """(front, middle, data pieces): the ops' inputs are the caller's buffers."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("osd_op tid %d %s %s [%s] e%d flags %#x attempt %d", self.tid,
+                      self.pgid.pgid, self.oid, ",".join(o.name for o in self.ops),
+                      self.osdmap_epoch, self.flags, self.retry_attempt)
         return self.encode_front(), b"", encode_ops_data(self.ops)
 
     def encode(self, features: int = 0) -> tuple[Buffer, Buffer, Buffer]:
@@ -273,6 +277,9 @@ class MOSDOpReply(Message):
         user_version = dec.u64()
         redirect = RequestRedirect.decode(dec) if dec.bool_() else None
         trace = dec.unpack(_TRACE) if version >= 8 else _ZERO_TRACE
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("osd_op_reply %s %s = %d rvals %s e%d uv%d attempt %d", oid, pgid,
+                      result, rvals, epoch, user_version, retry_attempt)
         return cls(oid, pgid, flags, result, EVersion(bad_v, bad_e), epoch, ops,
                    retry_attempt, rvals, outdata, EVersion(rv, re_), user_version, redirect,
                    (trace[0], trace[1], trace[2]))

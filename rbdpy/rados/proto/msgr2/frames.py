@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import struct
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -254,12 +255,12 @@ class FrameMode(Protocol):
 
     head_len: int
 
-    def open_head(self, head: bytes) -> tuple[memoryview, memoryview]: ...
+    def open_head(self, head: memoryview) -> tuple[memoryview, memoryview]: ...
 
     def rest_len(self, pre: Preamble) -> int: ...
 
     def open_rest(self, pre: Preamble, inline: memoryview,
-                  rest: bytes) -> tuple[list[memoryview], int]: ...
+                  rest: memoryview) -> tuple[list[memoryview], int]: ...
 
 
 class CrcMode:
@@ -267,7 +268,7 @@ class CrcMode:
 
     head_len = PREAMBLE_LEN
 
-    def open_head(self, head: bytes) -> tuple[memoryview, memoryview]:
+    def open_head(self, head: memoryview) -> tuple[memoryview, memoryview]:
         return memoryview(head), _EMPTY
 
     def rest_len(self, pre: Preamble) -> int:
@@ -277,7 +278,7 @@ class CrcMode:
         return n
 
     def open_rest(self, pre: Preamble, inline: memoryview,
-                  rest: bytes) -> tuple[list[memoryview], int]:
+                  rest: memoryview) -> tuple[list[memoryview], int]:
         view = memoryview(rest)
         l0 = pre.lens[0]
         segs = [view[:l0]]
@@ -316,8 +317,12 @@ class FrameDecoder:
     """
 
     def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
-        self._buf = bytearray()
-        self._pos = 0
+        # Received chunks, oldest first, and how many bytes they hold. A frame that lies in
+        # one chunk is handed out as a view of it; one that spans chunks is gathered into
+        # one new buffer — at most one copy per frame, and no re-growing of a big buffer
+        # while a 4 MiB message trickles in.
+        self._chunks: deque[memoryview] = deque()
+        self._avail = 0
         self._mode: FrameMode = CRC_MODE
         self._pending: Preamble | None = None
         self._inline: memoryview = _EMPTY
@@ -328,17 +333,19 @@ class FrameDecoder:
     # -- input ---------------------------------------------------------------------------
 
     def feed(self, data: Buffer) -> None:
-        """Append received bytes (any chunking)."""
-        if self._pos:
-            # Drop consumed bytes before growing; no views into _buf are ever held.
-            del self._buf[: self._pos]
-            self._pos = 0
-        self._buf += data
+        """Append received bytes (any chunking). ``bytes`` are kept without a copy."""
+        if not data:
+            return
+        view = memoryview(data if isinstance(data, bytes) else bytes(data))
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+        self._chunks.append(view)
+        self._avail += len(view)
 
     @property
     def buffered(self) -> int:
         """Bytes received but not yet consumed."""
-        return len(self._buf) - self._pos
+        return self._avail
 
     @property
     def mid_frame(self) -> bool:
@@ -351,11 +358,31 @@ class FrameDecoder:
             raise LocalProtocolError("mode switch in the middle of a frame")
         self._mode = mode
 
-    def _take(self, n: int) -> bytes:
-        start = self._pos
-        with memoryview(self._buf) as mv:
-            out = mv[start:start + n].tobytes()
-        self._pos = start + n
+    def _take(self, n: int) -> memoryview:
+        if n == 0:
+            return _EMPTY
+        chunks = self._chunks
+        first = chunks[0]
+        if len(first) >= n:
+            out = first[:n]
+            if len(first) == n:
+                chunks.popleft()
+            else:
+                chunks[0] = first[n:]
+        else:
+            buf = bytearray(n)
+            pos = 0
+            while pos < n:
+                c = chunks[0]
+                k = min(len(c), n - pos)
+                buf[pos:pos + k] = c[:k]
+                pos += k
+                if k == len(c):
+                    chunks.popleft()
+                else:
+                    chunks[0] = c[k:]
+            out = memoryview(buf)
+        self._avail -= n
         if self.capture is not None:
             self.capture += out
         return out
@@ -366,7 +393,7 @@ class FrameDecoder:
             raise LocalProtocolError("raw read in the middle of a frame")
         if self.buffered < n:
             return None
-        return self._take(n)
+        return bytes(self._take(n))
 
     # -- frames --------------------------------------------------------------------------
 

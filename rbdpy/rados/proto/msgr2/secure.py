@@ -176,7 +176,7 @@ class SecureRx(_GcmStream):
 
     # -- FrameMode -----------------------------------------------------------------------
 
-    def open_head(self, head: bytes) -> tuple[memoryview, memoryview]:
+    def open_head(self, head: memoryview) -> tuple[memoryview, memoryview]:
         plain = memoryview(self.open(head))
         return plain[:PREAMBLE_LEN], plain[PREAMBLE_LEN:]
 
@@ -189,7 +189,7 @@ class SecureRx(_GcmStream):
         return n
 
     def open_rest(self, pre: Preamble, inline: memoryview,
-                  rest: bytes) -> tuple[list[memoryview], int]:
+                  rest: memoryview) -> tuple[list[memoryview], int]:
         view = memoryview(rest)
         l0 = pre.lens[0]
         off = 0

@@ -1,0 +1,145 @@
+"""rbdpy vs Ceph's own client library, side by side in one run, on one devcluster.
+
+    .venv/bin/python bench/run.py [--conf CEPH_CONF] [--seconds 5] [--reps 3] [--quick]
+
+Without --conf a fresh devcluster (3 memstore OSDs) is started in /tmp/rbdpy-bench and
+stopped afterwards. Each case runs rbdpy and the reference alternately (reference =
+python3-rados on /usr/bin/python3, i.e. librados), REPS times each, in separate processes;
+the table shows medians, min–max of the throughput, p50/p99 latency, client CPU per op, and
+the rbdpy/reference ratio. Results also go to bench/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VENV_PY = sys.executable
+REF_PY = "/usr/bin/python3"
+
+# (name, kind, object size, queue depth, msgr mode)
+RADOS_CASES = [
+    ("rados 4M write QD1", "write", 4 << 20, 1, "crc"),
+    ("rados 4M write QD16", "write", 4 << 20, 16, "crc"),
+    ("rados 4M read QD1", "read", 4 << 20, 1, "crc"),
+    ("rados 4M read QD16", "read", 4 << 20, 16, "crc"),
+    ("rados 4M write QD16 secure", "write", 4 << 20, 16, "secure"),
+    ("rados 4M read QD16 secure", "read", 4 << 20, 16, "secure"),
+    ("rados 4K write QD1", "write", 4096, 1, "crc"),
+    ("rados 4K write QD16", "write", 4096, 16, "crc"),
+    ("rados 4K read QD1", "read", 4096, 1, "crc"),
+    ("rados 4K read QD16", "read", 4096, 16, "crc"),
+]
+
+
+def run_one(impl: str, conf: str, pool: str, kind: str, size: int, qd: int, seconds: float,
+            mode: str) -> dict[str, float]:
+    py = VENV_PY if impl == "rbdpy" else REF_PY
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    cp = subprocess.run([py, str(HERE / "workload.py"), impl, conf, pool, kind, str(size),
+                         str(qd), str(seconds), mode], capture_output=True, text=True,
+                        env=env, timeout=seconds * 10 + 120)
+    if cp.returncode != 0:
+        raise RuntimeError(f"{impl} {kind} {size} QD{qd} failed:\n{cp.stderr[-3000:]}")
+    res: dict[str, float] = json.loads(cp.stdout.strip().splitlines()[-1])
+    return res
+
+
+def fmt_rate(size: int, r: dict[str, float]) -> float:
+    """MiB/s for large objects, IOPS for 4K."""
+    if size >= 1 << 20:
+        return r["bytes"] / r["seconds"] / (1 << 20)
+    return r["ops"] / r["seconds"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--conf", help="use this cluster instead of starting a devcluster")
+    ap.add_argument("--pool", default="bench")
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="1 rep of 2 s (smoke)")
+    ap.add_argument("--only", default="", help="substring filter on case names")
+    args = ap.parse_args()
+    if args.quick:
+        args.seconds, args.reps = 2.0, 1
+
+    sys.path.insert(0, str(ROOT))
+    from rbdpy.devcluster import DevCluster
+
+    cluster = None
+    conf = args.conf
+    if conf is None:
+        cluster = DevCluster("/tmp/rbdpy-bench")
+        cluster.stop()
+        conf = str(cluster.start(osds=3, mgr=False))
+    try:
+        ctl = cluster or DevCluster(Path(conf).parent)
+        try:
+            ctl.pool_create(args.pool, 32, application="")
+        except Exception:
+            pass  # reused cluster: the pool may exist
+        rows = []
+        for name, kind, size, qd, mode in RADOS_CASES:
+            if args.only and args.only not in name:
+                continue
+            samples: dict[str, list[dict[str, float]]] = {"rbdpy": [], "librados": []}
+            for _ in range(args.reps):
+                for impl in ("librados", "rbdpy"):
+                    samples[impl].append(run_one(impl, conf, args.pool, kind, size, qd,
+                                                 args.seconds, mode))
+            row = {"case": name, "size": size, "qd": qd, "mode": mode}
+            for impl, runs in samples.items():
+                rates = [fmt_rate(size, r) for r in runs]
+                row[impl] = {
+                    "rate_median": statistics.median(rates), "rate_min": min(rates),
+                    "rate_max": max(rates),
+                    "p50_ms": statistics.median(r["p50"] for r in runs) * 1e3,
+                    "p99_ms": statistics.median(r["p99"] for r in runs) * 1e3,
+                    "cpu_us_per_op": statistics.median(r["cpu"] / max(1, r["ops"])
+                                                       for r in runs) * 1e6,
+                    "cpu_s_per_gib": statistics.median(r["cpu"] / max(1, r["bytes"])
+                                                       for r in runs) * (1 << 30),
+                    "runs": runs,
+                }
+            row["ratio"] = row["rbdpy"]["rate_median"] / max(1e-9,
+                                                              row["librados"]["rate_median"])
+            rows.append(row)
+            print_row(row, header=len(rows) == 1)
+        out = HERE / "results"
+        out.mkdir(exist_ok=True)
+        path = out / time.strftime("%Y%m%d-%H%M%S.json")
+        path.write_text(json.dumps({"seconds": args.seconds, "reps": args.reps,
+                                    "rows": rows}, indent=1))
+        print(f"\nresults: {path}")
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    return 0
+
+
+def print_row(row: dict, header: bool) -> None:  # type: ignore[type-arg]
+    if header:
+        print(f"{'case':28} {'impl':8} {'rate (MiB/s|IOPS)':>22} {'p50 ms':>8} {'p99 ms':>8}"
+              f" {'CPU µs/op':>10} {'ratio':>6}")
+    for impl in ("librados", "rbdpy"):
+        r = row[impl]
+        rate = f"{r['rate_median']:.1f} ({r['rate_min']:.0f}-{r['rate_max']:.0f})"
+        ratio = f"{row['ratio']:.2f}" if impl == "rbdpy" else ""
+        print(f"{row['case'] if impl == 'librados' else '':28} {impl:8} {rate:>22} "
+              f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['cpu_us_per_op']:10.0f} {ratio:>6}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
