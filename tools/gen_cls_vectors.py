@@ -144,6 +144,7 @@ def planned_calls(ids: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]:
     add("lock.list_locks/scratch", scratch, cls_lock.list_locks())
     add("lock.get_info/aux", scratch, cls_lock.get_info("aux"))
     add("lock.unlock/aux", scratch, cls_lock.unlock("aux", "c"))
+    add("lock.get_info/aux_after_unlock", scratch, cls_lock.get_info("aux"))
     add("lock.get_info/scratch", scratch, cls_lock.get_info("rbd_lock"))
     add("lock.break_lock/cls_lockimg", lockimg,
         cls_lock.break_lock("rbd_lock", locker, "cli-cookie"))

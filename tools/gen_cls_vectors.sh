@@ -11,6 +11,7 @@
 #   It (re)creates the pools "clsvec" and "clsvec_data" and works only inside them.
 set -euo pipefail
 export CEPH_CONF=${1:?ceph.conf}
+export TZ=UTC  # the CLI prints timestamps in local time; the tests read them as UTC
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/tests/vectors/cls_rbd_calls"
 VENV_PY="$ROOT/.venv/bin/python"

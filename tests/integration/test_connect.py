@@ -88,6 +88,11 @@ async def test_cluster_stats_and_latest_map(cluster: SessionCluster) -> None:
     async with handle(cluster.conf) as r:
         stats = await r.get_cluster_stats()
         assert set(stats) == {"kb", "kb_used", "kb_avail", "num_objects"}
+        # A fresh cluster's mgr needs a few seconds before the mon has usage to report.
+        with trio.fail_after(60):
+            while stats["kb"] == 0:
+                await trio.sleep(0.5)
+                stats = await r.get_cluster_stats()
         assert stats["kb"] > 0
         await r.wait_for_latest_osdmap()
         theirs = ceph_json(cluster.conf, "osd", "dump")
