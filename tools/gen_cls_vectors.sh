@@ -122,7 +122,7 @@ for name in ("cls_lockimg", "cls_scratch"):
                                          "--format", "json")
 cli["ls"] = run("rbd", "ls", P, "--format", "json")
 cli["ls/ns1"] = run("rbd", "ls", f"{P}/ns1", "--format", "json")
-cli["trash_ls"] = run("rbd", "trash", "ls", "--all", P, "--format", "json")
+cli["trash_ls"] = run("rbd", "trash", "ls", "--all", "--long", P, "--format", "json")
 cli["namespace_ls"] = run("rbd", "namespace", "ls", P, "--format", "json")
 cli["group_ls"] = run("rbd", "group", "ls", P, "--format", "json")
 cli["group_image_ls"] = run("rbd", "group", "image", "ls", f"{P}/cls_grp", "--format", "json")

@@ -27,6 +27,7 @@ Mirrors: src/pybind/rados/rados.pyx (Ceph 16.2).
 
 from __future__ import annotations
 
+import datetime
 import errno
 import functools
 import os
@@ -90,6 +91,9 @@ from rbdpy.rados.exceptions import (
     RadosStateError,
     TimedOut,
 )
+
+from rbdpy.rados.ioctx import ReadOp as _AsyncReadOp
+from rbdpy.rados.ioctx import WriteOp as _AsyncWriteOp
 
 if TYPE_CHECKING:
     from rbdpy._sync import Pending, Portal
@@ -267,6 +271,12 @@ def _conf_key(option: Any) -> str:
     return text.replace("-", "_").replace(" ", "_")
 
 
+async def _to_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    import trio
+
+    return await trio.to_thread.run_sync(fn, *args)
+
+
 def _return_code(pending: Pending[Any]) -> int:
     """librados-style return value of a finished portal call (for Completion)."""
     exc = pending.exception()
@@ -391,9 +401,45 @@ class Ioctx:
         self.safe_completions: list[Completion] = []
         self.complete_completions: list[Completion] = []
         self._read_snap = LIBRADOS_SNAP_HEAD
-        # WIRE: Rados.open_ioctx sets these to the handle's portal and an AsyncIoctx.
+        # Rados.open_ioctx sets _async to the AsyncIoctx this facade drives.
         self._portal: Portal | None = getattr(rados, "_portal", None)
         self._async: Any = None
+        self._aio_tracked: set[Completion] = set()
+
+    def _aio(self, afn, args, oncomplete, onsafe, done=None) -> Completion:
+        """Start ``afn(*args)`` on the portal; python-rados Completion semantics.
+
+        As librados, callbacks run only when ``oncomplete`` is given (then ``onsafe``
+        after it), on the portal's finisher thread; ``done(completion, pending)``
+        replaces the plain ``oncomplete(completion); onsafe(completion)``.
+        """
+        comp = Completion(self, oncomplete, onsafe)
+        with self.lock:
+            self._aio_tracked.add(comp)
+            if oncomplete:
+                self.complete_completions.append(comp)
+            if onsafe:
+                self.safe_completions.append(comp)
+
+        def on_done(pending):
+            try:
+                if oncomplete:
+                    if done is not None:
+                        done(comp, pending)
+                    else:
+                        oncomplete(comp)
+                        if onsafe:
+                            onsafe(comp)
+            finally:
+                with self.lock:
+                    self._aio_tracked.discard(comp)
+                    if comp in self.complete_completions:
+                        self.complete_completions.remove(comp)
+                    if comp in self.safe_completions:
+                        self.safe_completions.remove(comp)
+
+        comp._attach(self._portal.spawn(afn, args, on_done))
+        return comp
 
     def __enter__(self):
         return self
@@ -404,7 +450,9 @@ class Ioctx:
 
     def dup(self):
         """Duplicate IoCtx"""
-        raise _nie("Ioctx.dup", "object I/O")
+        ioctx = self._rados.open_ioctx2(self.get_pool_id())
+        ioctx.set_namespace(self.get_namespace())
+        return ioctx
 
     def aio_stat(
         self,
@@ -424,7 +472,14 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_stat", "asynchronous I/O")
+        def done(comp, pending):
+            exc = pending.exception()
+            if exc is None:
+                size, mtime = pending.result()
+                return oncomplete(comp, size, mtime)
+            return oncomplete(comp, None, None)
+
+        return self._aio(self._async.stat, (object_name,), oncomplete, None, done)
 
     def aio_write(
         self,
@@ -449,7 +504,7 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_write", "asynchronous I/O")
+        return self._aio(self._async.write, (object_name, to_write, offset), oncomplete, onsafe)
 
     def aio_write_full(
         self,
@@ -474,7 +529,7 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_write_full", "asynchronous I/O")
+        return self._aio(self._async.write_full, (object_name, to_write), oncomplete, onsafe)
 
     def aio_writesame(
         self,
@@ -495,7 +550,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_writesame", "asynchronous I/O")
+        return self._aio(self._async.writesame, (object_name, to_write, write_len, offset),
+                         oncomplete, None)
 
     def aio_append(
         self,
@@ -519,14 +575,18 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_append", "asynchronous I/O")
+        return self._aio(self._async.append, (object_name, to_append), oncomplete, onsafe)
 
     def aio_flush(self):
         """Block until all pending writes in an io context are safe
 
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.aio_flush", "asynchronous I/O")
+        with self.lock:
+            pendings = [c._pending for c in self._aio_tracked if c._pending is not None]
+        for pending in pendings:
+            pending.wait()
+        self._portal.run(self._async.aio_flush)
 
     def aio_cmpext(
         self, object_name: str, cmp_buf: bytes, offset: int = 0, oncomplete: Callable | None = None
@@ -542,7 +602,7 @@ class Ioctx:
         returns: 0 - on success, negative error code on failure,
                  (-MAX_ERRNO - mismatch_off) on mismatch
         """
-        raise _nie("Ioctx.aio_cmpext", "asynchronous I/O")
+        return self._aio(self._async.cmpext, (object_name, cmp_buf, offset), oncomplete, None)
 
     def aio_rmxattr(
         self, object_name: str, xattr_name: str, oncomplete: Callable | None = None
@@ -556,7 +616,7 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_rmxattr", "xattr operations")
+        return self._aio(self._async.rm_xattr, (object_name, xattr_name), oncomplete, None)
 
     def aio_read(
         self, object_name: str, length: int, offset: int, oncomplete: Callable | None = None
@@ -576,7 +636,11 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_read", "asynchronous I/O")
+        def done(comp, pending):
+            return oncomplete(comp, pending.result() if pending.exception() is None else None)
+
+        return self._aio(self._async.read, (object_name, length, offset), oncomplete, None,
+                         done)
 
     def aio_execute(
         self,
@@ -607,7 +671,19 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_execute", "asynchronous I/O")
+        async def run():
+            _, out = await self._async.execute(object_name, cls, method, data, length)
+            return out
+
+        def data(pending):
+            return pending.result() if pending.exception() is None else None
+
+        def done(comp, pending):
+            oncomplete(comp, data(pending))
+            if onsafe:
+                onsafe(comp, data(pending))
+
+        return self._aio(run, (), oncomplete, None, done)
 
     def aio_setxattr(
         self,
@@ -626,7 +702,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_setxattr", "xattr operations")
+        return self._aio(self._async.set_xattr, (object_name, xattr_name, xattr_value),
+                         oncomplete, None)
 
     def aio_remove(
         self, object_name: str, oncomplete: Callable | None = None, onsafe: Callable | None = None
@@ -642,7 +719,7 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.aio_remove", "asynchronous I/O")
+        return self._aio(self._async.remove_object, (object_name,), oncomplete, onsafe)
 
     def require_ioctx_open(self):
         """Checks if the rados.Ioctx object state is 'open'
@@ -667,7 +744,7 @@ class Ioctx:
         """
         self.require_ioctx_open()
         cstr(loc_key, "loc_key")
-        # WIRE: also set it on self._async (object locator of later ops).
+        self._async.set_locator_key(loc_key)
         self.locator_key = loc_key
 
     def get_locator_key(self) -> str:
@@ -689,7 +766,7 @@ class Ioctx:
         self.require_ioctx_open()
         if not isinstance(snap_id, int):
             raise TypeError("an integer is required")
-        # WIRE: also set it on self._async (snap id of later reads).
+        self._async.set_read(snap_id)
         self._read_snap = snap_id
 
     def set_namespace(self, nspace: str):
@@ -708,7 +785,7 @@ class Ioctx:
         if nspace is None:
             nspace = ""
         cstr(nspace, "nspace")
-        # WIRE: also set it on self._async (namespace of later ops).
+        self._async.set_namespace(nspace)
         self.nspace = nspace
 
     def get_namespace(self) -> str:
@@ -727,7 +804,9 @@ class Ioctx:
         calling this function on it.
         """
         if self.state == "open":
-            # WIRE: release self._async (flush its pending aio first, as librados does).
+            # rados_ioctx_destroy: ops already submitted still complete.
+            if self._async is not None:
+                self._async.close()
             self.state = "closed"
 
     def write(self, key: str, data: bytes, offset: int = 0):
@@ -741,7 +820,8 @@ class Ioctx:
         :raises: :class:`LogicError`
         :returns: int - 0 on success
         """
-        raise _nie("Ioctx.write", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.write, key, data, offset)
 
     def write_full(self, key: str, data: bytes):
         """Write an entire object synchronously.
@@ -756,7 +836,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: int - 0 on success
         """
-        raise _nie("Ioctx.write_full", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.write_full, key, data)
 
     def writesame(self, key: str, data: bytes, write_len: int, offset: int = 0):
         """Write the same buffer multiple times
@@ -768,7 +849,8 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`LogicError`
         """
-        raise _nie("Ioctx.writesame", "object I/O")
+        self.require_ioctx_open()
+        self._portal.run(self._async.writesame, key, data, write_len, offset)
 
     def append(self, key: str, data: bytes):
         """Append data to an object synchronously
@@ -780,7 +862,8 @@ class Ioctx:
         :raises: :class:`LogicError`
         :returns: int - 0 on success
         """
-        raise _nie("Ioctx.append", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.append, key, data)
 
     def read(self, key: str, length: int = 8192, offset: int = 0) -> bytes:
         """Read data from an object synchronously
@@ -793,7 +876,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: str - data read from object
         """
-        raise _nie("Ioctx.read", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.read, key, length, offset)
 
     def execute(
         self, key: str, cls: str, method: str, data: bytes, length: int = 8192
@@ -810,7 +894,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: (ret, method output)
         """
-        raise _nie("Ioctx.execute", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.execute, key, cls, method, data, length)
 
     def get_stats(self) -> dict[str, int]:
         """Get pool usage statistics
@@ -842,7 +927,8 @@ class Ioctx:
 
             - ``num_wr_kb`` (int) - kbytes written
         """
-        raise _nie("Ioctx.get_stats", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.get_stats)
 
     def remove_object(self, key: str) -> bool:
         """Delete an object
@@ -855,7 +941,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: bool - True on success
         """
-        raise _nie("Ioctx.remove_object", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.remove_object, key)
 
     def trunc(self, key: str, size: int):
         """Resize an object
@@ -870,7 +957,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: int - 0 on success, otherwise raises error
         """
-        raise _nie("Ioctx.trunc", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.trunc, key, size)
 
     def cmpext(self, key: str, cmp_buf: bytes, offset: int = 0) -> int:
         """Compare an on-disk object range with a buffer
@@ -883,7 +971,8 @@ class Ioctx:
         :returns: 0 - on success, negative error code on failure,
                  (-MAX_ERRNO - mismatch_off) on mismatch
         """
-        raise _nie("Ioctx.cmpext", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.cmpext, key, cmp_buf, offset)
 
     def stat(self, key: str) -> tuple[int, time.struct_time]:
         """Get object stats (size/mtime)
@@ -894,7 +983,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: (size,timestamp)
         """
-        raise _nie("Ioctx.stat", "object I/O")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.stat, key)
 
     def get_xattr(self, key: str, xattr_name: str) -> bytes:
         """Get the value of an extended attribute on an object.
@@ -906,7 +996,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: str - value of the xattr
         """
-        raise _nie("Ioctx.get_xattr", "xattr operations")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.get_xattr, key, xattr_name)
 
     def get_xattrs(self, oid: str) -> XattrIterator:
         """Start iterating over xattrs on an object.
@@ -917,7 +1008,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: XattrIterator
         """
-        raise _nie("Ioctx.get_xattrs", "xattr operations")
+        self.require_ioctx_open()
+        return XattrIterator(self, oid)
 
     def set_xattr(self, key: str, xattr_name: str, xattr_value: bytes) -> bool:
         """Set an extended attribute on an object.
@@ -930,7 +1022,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: bool - True on success, otherwise raise an error
         """
-        raise _nie("Ioctx.set_xattr", "xattr operations")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.set_xattr, key, xattr_name, xattr_value)
 
     def rm_xattr(self, key: str, xattr_name: str) -> bool:
         """Removes an extended attribute on from an object.
@@ -942,7 +1035,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: bool - True on success, otherwise raise an error
         """
-        raise _nie("Ioctx.rm_xattr", "xattr operations")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.rm_xattr, key, xattr_name)
 
     def notify(self, obj: str, msg: str = "", timeout_ms: int = 5000) -> bool:
         """Send a rados notification to an object.
@@ -955,7 +1049,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: bool - True on success, otherwise raise an error
         """
-        raise _nie("Ioctx.notify", "watch/notify")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.notify, obj, msg, timeout_ms)
 
     def aio_notify(
         self,
@@ -965,7 +1060,19 @@ class Ioctx:
         timeout_ms: int = 5000,
     ) -> Completion:
         """Asynchronously send a rados notification to an object"""
-        raise _nie("Ioctx.aio_notify", "watch/notify")
+        self.require_ioctx_open()
+        lists: list = [None, None]
+
+        async def run():
+            ret, lists[0], lists[1] = await self._async.aio_notify(obj, msg, timeout_ms)
+            return ret
+
+        def done(comp, pending):
+            ret = _return_code(pending)
+            return oncomplete(comp, ret, lists[0] if ret == 0 else None,
+                              lists[1] if ret == 0 else None)
+
+        return self._aio(run, (), oncomplete, None, done)
 
     def watch(
         self,
@@ -985,35 +1092,38 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: watch_id - internal id assigned to this watch
         """
-        raise _nie("Ioctx.watch", "watch/notify")
+        self.require_ioctx_open()
+        return Watch(self, obj, callback, error_callback, timeout)
 
     def list_objects(self) -> ObjectIterator:
         """Get ObjectIterator on rados.Ioctx object.
 
         :returns: ObjectIterator
         """
-        raise _nie("Ioctx.list_objects", "object I/O")
+        self.require_ioctx_open()
+        return ObjectIterator(self)
 
     def list_snaps(self) -> SnapIterator:
         """Get SnapIterator on rados.Ioctx object.
 
         :returns: SnapIterator
         """
-        raise _nie("Ioctx.list_snaps", "snapshots")
+        self.require_ioctx_open()
+        return SnapIterator(self)
 
     def get_pool_id(self) -> int:
         """Get pool id
 
         :returns: int - pool id
         """
-        raise _nie("Ioctx.get_pool_id", "pool management")
+        return self._async.get_pool_id()
 
     def get_pool_name(self) -> str:
         """Get pool name
 
         :returns: str - pool name
         """
-        raise _nie("Ioctx.get_pool_name", "pool management")
+        return self._async.get_pool_name()
 
     def create_snap(self, snap_name: str):
         """Create a pool-wide snapshot
@@ -1023,7 +1133,8 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.create_snap", "snapshots")
+        self.require_ioctx_open()
+        self._portal.run(self._async.create_snap, snap_name)
 
     def remove_snap(self, snap_name: str):
         """Removes a pool-wide snapshot
@@ -1033,7 +1144,8 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.remove_snap", "snapshots")
+        self.require_ioctx_open()
+        self._portal.run(self._async.remove_snap, snap_name)
 
     def lookup_snap(self, snap_name: str) -> Snap:
         """Get the id of a pool snapshot
@@ -1044,7 +1156,8 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: Snap - on success
         """
-        raise _nie("Ioctx.lookup_snap", "snapshots")
+        self.require_ioctx_open()
+        return Snap(self, snap_name, self._portal.run(self._async.lookup_snap, snap_name))
 
     def snap_rollback(self, oid: str, snap_name: str):
         """Rollback an object to a snapshot
@@ -1055,7 +1168,8 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.snap_rollback", "snapshots")
+        self.require_ioctx_open()
+        self._portal.run(self._async.snap_rollback, oid, snap_name)
 
     def create_self_managed_snap(self):
         """Creates a self-managed snapshot
@@ -1064,7 +1178,8 @@ class Ioctx:
 
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.create_self_managed_snap", "snapshots")
+        self.require_ioctx_open()
+        return self._portal.run(self._async.create_self_managed_snap)
 
     def remove_self_managed_snap(self, snap_id: int):
         """Removes a self-managed snapshot
@@ -1074,7 +1189,8 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.remove_self_managed_snap", "snapshots")
+        self.require_ioctx_open()
+        self._portal.run(self._async.remove_self_managed_snap, snap_id)
 
     def set_self_managed_snap_write(self, snaps: Sequence[int | str]):
         """Updates the write context to the specified self-managed
@@ -1085,7 +1201,8 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.set_self_managed_snap_write", "snapshots")
+        self.require_ioctx_open()
+        self._async.set_self_managed_snap_write(snaps)
 
     def rollback_self_managed_snap(self, oid: str, snap_id: int):
         """Rolls an specific object back to a self-managed snapshot revision
@@ -1096,7 +1213,8 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.rollback_self_managed_snap", "snapshots")
+        self.require_ioctx_open()
+        self._portal.run(self._async.rollback_self_managed_snap, oid, snap_id)
 
     def get_last_version(self) -> int:
         """Return the version of the last object read or written to.
@@ -1106,29 +1224,30 @@ class Ioctx:
 
         :returns: version of the last object used
         """
-        raise _nie("Ioctx.get_last_version", "object I/O")
+        self.require_ioctx_open()
+        return self._async.get_last_version()
 
     def create_write_op(self) -> WriteOp:
         """create write operation object.
         need call release_write_op after use
         """
-        raise _nie("Ioctx.create_write_op", "compound operations")
+        return WriteOp().create()
 
     def create_read_op(self) -> ReadOp:
         """create read operation object.
         need call release_read_op after use
         """
-        raise _nie("Ioctx.create_read_op", "compound operations")
+        return ReadOp().create()
 
     def release_write_op(self, write_op):
         """release memory alloc by create_write_op"""
-        raise _nie("Ioctx.release_write_op", "compound operations")
+        write_op.release()
 
     def release_read_op(self, read_op: ReadOp):
         """release memory alloc by create_read_op
         :para read_op: read_op object
         """
-        raise _nie("Ioctx.release_read_op", "compound operations")
+        read_op.release()
 
     def set_omap(self, write_op: WriteOp, keys: Sequence[str], values: Sequence[bytes]):
         """set keys values to write_op
@@ -1136,7 +1255,8 @@ class Ioctx:
         :para keys: a tuple of keys
         :para values: a tuple of values
         """
-        raise _nie("Ioctx.set_omap", "omap operations")
+        cstr_list(keys, "keys")
+        self._async.set_omap(write_op, keys, values)
 
     def operate_write_op(
         self, write_op: WriteOp, oid: str, mtime: int = 0, flags: int = LIBRADOS_OPERATION_NOFLAG
@@ -1147,7 +1267,8 @@ class Ioctx:
         :para mtime: the time to set the mtime to, 0 for the current time
         :para flags: flags to apply to the entire operation
         """
-        raise _nie("Ioctx.operate_write_op", "compound operations")
+        cstr(oid, "oid")
+        self._portal.run(self._async.operate_write_op, write_op, oid, mtime, flags)
 
     def operate_aio_write_op(
         self,
@@ -1171,7 +1292,9 @@ class Ioctx:
         :raises: :class:`Error`
         :returns: completion object
         """
-        raise _nie("Ioctx.operate_aio_write_op", "asynchronous I/O")
+        cstr(oid, "oid")
+        return self._aio(self._async.operate_aio_write_op, (write_op, oid, mtime, flags),
+                         oncomplete, onsafe)
 
     def operate_read_op(self, read_op: ReadOp, oid: str, flag: int = LIBRADOS_OPERATION_NOFLAG):
         """execute the real read operation
@@ -1179,7 +1302,8 @@ class Ioctx:
         :para oid: object name
         :para flag: flags to apply to the entire operation
         """
-        raise _nie("Ioctx.operate_read_op", "compound operations")
+        cstr(oid, "oid")
+        self._portal.run(self._async.operate_read_op, read_op, oid, flag)
 
     def operate_aio_read_op(
         self,
@@ -1198,7 +1322,9 @@ class Ioctx:
             on all replicas
         :para flag: flags to apply to the entire operation
         """
-        raise _nie("Ioctx.operate_aio_read_op", "asynchronous I/O")
+        cstr(oid, "oid")
+        return self._aio(self._async.operate_aio_read_op, (read_op, oid, flag), oncomplete,
+                         onsafe)
 
     def get_omap_vals(
         self, read_op: ReadOp, start_after: str, filter_prefix: str, max_return: int
@@ -1210,7 +1336,9 @@ class Ioctx:
         :para max_return: list no more than max_return key/value pairs
         :returns: an iterator over the requested omap values, return value from this action
         """
-        raise _nie("Ioctx.get_omap_vals", "omap operations")
+        result, ret = self._async.get_omap_vals(read_op, start_after, filter_prefix,
+                                               max_return)
+        return OmapIterator(self, result), ret
 
     def get_omap_keys(
         self, read_op: ReadOp, start_after: str, max_return: int
@@ -1221,7 +1349,8 @@ class Ioctx:
         :para max_return: list no more than max_return key/value pairs
         :returns: an iterator over the requested omap values, return value from this action
         """
-        raise _nie("Ioctx.get_omap_keys", "omap operations")
+        result, ret = self._async.get_omap_keys(read_op, start_after, max_return)
+        return OmapIterator(self, result), ret
 
     def get_omap_vals_by_keys(
         self, read_op: ReadOp, keys: Sequence[str]
@@ -1231,20 +1360,23 @@ class Ioctx:
         :para keys: input key tuple
         :returns: an iterator over the requested omap values, return value from this action
         """
-        raise _nie("Ioctx.get_omap_vals_by_keys", "omap operations")
+        cstr_list(keys, "keys")
+        result, ret = self._async.get_omap_vals_by_keys(read_op, keys)
+        return OmapIterator(self, result), ret
 
     def remove_omap_keys(self, write_op: WriteOp, keys: Sequence[str]):
         """remove omap keys specifiled
         :para write_op: write operation object
         :para keys: input key tuple
         """
-        raise _nie("Ioctx.remove_omap_keys", "omap operations")
+        cstr_list(keys, "keys")
+        self._async.remove_omap_keys(write_op, keys)
 
     def clear_omap(self, write_op: WriteOp):
         """Remove all key/value pairs from an object
         :para write_op: write operation object
         """
-        raise _nie("Ioctx.clear_omap", "omap operations")
+        self._async.clear_omap(write_op)
 
     def remove_omap_range2(self, write_op: WriteOp, key_begin: str, key_end: str):
         """Remove key/value pairs from an object whose keys are in the range
@@ -1253,7 +1385,7 @@ class Ioctx:
         :param key_begin: the lower bound of the key range to remove
         :param key_end: the upper bound of the key range to remove
         """
-        raise _nie("Ioctx.remove_omap_range2", "omap operations")
+        self._async.remove_omap_range2(write_op, key_begin, key_end)
 
     def lock_exclusive(
         self,
@@ -1276,7 +1408,8 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.lock_exclusive", "object/image locks")
+        self.require_ioctx_open()
+        self._portal.run(self._async.lock_exclusive, key, name, cookie, desc, duration, flags)
 
     def lock_shared(
         self,
@@ -1301,7 +1434,9 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.lock_shared", "object/image locks")
+        self.require_ioctx_open()
+        self._portal.run(self._async.lock_shared, key, name, cookie, tag, desc, duration,
+                         flags)
 
     def unlock(self, key: str, name: str, cookie: str):
         """Release a shared or exclusive lock on an object
@@ -1313,15 +1448,16 @@ class Ioctx:
         :raises: :class:`TypeError`
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.unlock", "object/image locks")
+        self.require_ioctx_open()
+        self._portal.run(self._async.unlock, key, name, cookie)
 
     def set_osdmap_full_try(self):
         """Set global osdmap_full_try label to true"""
-        raise _nie("Ioctx.set_osdmap_full_try", "object I/O")
+        self._async.set_osdmap_full_try()
 
     def unset_osdmap_full_try(self):
         """Unset"""
-        raise _nie("Ioctx.unset_osdmap_full_try", "object I/O")
+        self._async.unset_osdmap_full_try()
 
     def application_enable(self, app_name: str, force: bool = False):
         """Enable an application on an OSD pool
@@ -1333,14 +1469,14 @@ class Ioctx:
 
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.application_enable", "pool application metadata")
+        self._portal.run(self._async.application_enable, app_name, force)
 
     def application_list(self) -> list[str]:
         """Returns a list of enabled applications
 
         :returns: list of app name string
         """
-        raise _nie("Ioctx.application_list", "pool application metadata")
+        return self._portal.run(self._async.application_list)
 
     def application_metadata_get(self, app_name: str, key: str) -> str:
         """Gets application metadata on an OSD pool for the given key
@@ -1353,7 +1489,7 @@ class Ioctx:
 
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.application_metadata_get", "image metadata")
+        return self._portal.run(self._async.application_metadata_get, app_name, key)
 
     def application_metadata_set(self, app_name: str, key: str, value: str):
         """Sets application metadata on an OSD pool
@@ -1367,7 +1503,7 @@ class Ioctx:
 
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.application_metadata_set", "image metadata")
+        self._portal.run(self._async.application_metadata_set, app_name, key, value)
 
     def application_metadata_remove(self, app_name: str, key: str):
         """Remove application metadata from an OSD pool
@@ -1379,7 +1515,7 @@ class Ioctx:
 
         :raises: :class:`Error`
         """
-        raise _nie("Ioctx.application_metadata_remove", "image metadata")
+        self._portal.run(self._async.application_metadata_remove, app_name, key)
 
     def application_metadata_list(self, app_name: str) -> list[tuple[str, str]]:
         """Returns a list of enabled applications
@@ -1388,7 +1524,7 @@ class Ioctx:
         :type app_name: str
         :returns: list of key/value tuples
         """
-        raise _nie("Ioctx.application_metadata_list", "image metadata")
+        return self._portal.run(self._async.application_metadata_list, app_name)
 
     def alignment(self) -> int:
         """Returns pool alignment
@@ -1397,7 +1533,7 @@ class Ioctx:
             Number of alignment bytes required by the current pool, or None if
             alignment is not required.
         """
-        raise _nie("Ioctx.alignment", "object I/O")
+        return self._async.alignment()
 
 
 class MonitorLog:
@@ -1515,14 +1651,23 @@ class ObjectIterator:
     ioctx: Ioctx
 
     def __init__(self, ioctx: Ioctx) -> None:
-        # Built by Ioctx methods; iteration itself needs the cluster.
         self.ioctx = ioctx
+        self._lister = ioctx._async.list_objects()
+        self._page: list[tuple[str, str, str]] = []
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        raise _nie("ObjectIterator.__next__", "object listing")
+        while not self._page:
+            if self._lister.done:
+                raise StopIteration
+            page = self.ioctx._portal.run(self.ioctx._async._list_page, self._lister)
+            if not page:
+                raise StopIteration
+            self._page = list(reversed(page))
+        key, nspace, locator = self._page.pop()
+        return Object(self.ioctx, key, locator or None, nspace)
 
 
 class OmapIterator:
@@ -1530,15 +1675,22 @@ class OmapIterator:
 
     ioctx: Ioctx
 
-    def __init__(self, ioctx: Ioctx) -> None:
-        # Built by Ioctx methods; iteration itself needs the cluster.
+    def __init__(self, ioctx: Ioctx, result: Any = None) -> None:
+        # ``result`` is filled in when the read op that produced this iterator runs.
         self.ioctx = ioctx
+        self._result = result
+        self._index = 0
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        raise _nie("OmapIterator.__next__", "omap operations")
+        items = self._result.items if self._result is not None else None
+        if not items or self._index >= len(items):
+            raise StopIteration
+        item = items[self._index]
+        self._index += 1
+        return item
 
 
 class OpCtx:
@@ -1869,7 +2021,12 @@ class Rados:
         :raises: :class:`TypeError`, :class:`Error`
         :returns: Ioctx - Rados Ioctx object
         """
-        raise _nie("Rados.open_ioctx", "the cluster connection")
+        self.require_state("connected")
+        cstr(ioctx_name, "ioctx_name")
+        aio = self._portal.run(self._async.open_ioctx, ioctx_name)
+        io = Ioctx(self, ioctx_name)
+        io._async = aio
+        return io
 
     def open_ioctx2(self, pool_id: int) -> Ioctx:
         """Create an io context
@@ -1882,7 +2039,11 @@ class Rados:
         :raises: :class:`TypeError`, :class:`Error`
         :returns: Ioctx - Rados Ioctx object
         """
-        raise _nie("Rados.open_ioctx2", "the cluster connection")
+        self.require_state("connected")
+        aio = self._portal.run(self._async.open_ioctx2, pool_id)
+        io = Ioctx(self, aio.get_pool_name())
+        io._async = aio
+        return io
 
     def mon_command(
         self, cmd: str, inbuf: bytes, timeout: int = 0, target: str | int | None = None
@@ -1978,27 +2139,25 @@ class Rados:
         raise _nie("Rados.service_daemon_update", "service daemon registration")
 
 
-class ReadOp:
+class ReadOp(_AsyncReadOp):
     def create(self):
-        # WIRE: the op list handed to AsyncIoctx by operate_*_op lives here.
-        self._ops: list[Any] = []
-        return self
+        return super().create()
 
     def release(self):
-        self._ops = []
+        super().release()
 
     def cmpext(self, cmp_buf: bytes, offset: int = 0):
         """Ensure that given object range (extent) satisfies comparison
         :param cmp_buf: buffer containing bytes to be compared with object contents
         :param offset: object byte offset at which to start the comparison
         """
-        raise _nie("ReadOp.cmpext", "compound read operations")
+        super().cmpext(cmp_buf, offset)
 
     def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG):
         """Set flags for the last operation added to this read_op.
         :para flags: flags to apply to the last operation
         """
-        raise _nie("ReadOp.set_flags", "compound read operations")
+        super().set_flags(flags)
 
 
 class ReadOpCtx(ReadOp, OpCtx):
@@ -2026,7 +2185,8 @@ class Snap:
         :raises: :class:`Error`
         :returns: datetime - the data and time the snapshot was created
         """
-        raise _nie("Snap.get_timestamp", "snapshots")
+        stamp = self.ioctx._portal.run(self.ioctx._async.get_snap_stamp, self.snap_id)
+        return datetime.datetime.fromtimestamp(int(stamp))
 
 
 class SnapIterator:
@@ -2035,14 +2195,17 @@ class SnapIterator:
     ioctx: Ioctx
 
     def __init__(self, ioctx: Ioctx) -> None:
-        # Built by Ioctx methods; iteration itself needs the cluster.
         self.ioctx = ioctx
+        self._snaps = ioctx._portal.run(ioctx._async.list_snaps)
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        raise _nie("SnapIterator.__next__", "snapshots")
+        if not self._snaps:
+            raise StopIteration
+        snap_id, name, _ = self._snaps.pop(0)
+        return Snap(self.ioctx, name, snap_id)
 
 
 class Version:
@@ -2060,6 +2223,27 @@ class Version:
 class Watch:
     """watch object"""
 
+    def __init__(self, ioctx, oid, callback, error_callback, timeout):
+        self.id = 0
+        self.ioctx = ioctx.dup()
+        self.oid = cstr(oid, "oid")
+        self.callback = callback
+        self.error_callback = error_callback
+        portal = self.ioctx._portal
+
+        # Callbacks never run on the trio thread (they may call this API back): each
+        # one hops to a worker thread, one at a time per watch, as librados' finisher.
+        async def on_notify(notify_id, notifier_id, watch_id, data):
+            return await _to_thread(self.callback, notify_id, notifier_id, watch_id, data)
+
+        async def on_error(watch_id, error):
+            if self.error_callback is not None:
+                await _to_thread(self.error_callback, watch_id, error)
+
+        self._watch = portal.run(self.ioctx._async.watch, oid, on_notify, on_error,
+                                 timeout)
+        self.id = self._watch.get_id()
+
     def __enter__(self):
         return self
 
@@ -2068,7 +2252,7 @@ class Watch:
         return False
 
     def get_id(self) -> int:
-        raise _nie("Watch.get_id", "watch/notify")
+        return self.id
 
     def check(self):
         """Check on watch validity.
@@ -2076,90 +2260,98 @@ class Watch:
         :raises: :class:`Error`
         :returns: timedelta since last confirmed valid
         """
-        raise _nie("Watch.check", "watch/notify")
+        self.ioctx.require_ioctx_open()
+        return datetime.timedelta(seconds=self._watch.check())
 
     def close(self):
         """Unregister an interest in an object.
 
         :raises: :class:`Error`
         """
-        raise _nie("Watch.close", "watch/notify")
+        if self.id == 0:
+            return
+        self.ioctx.require_ioctx_open()
+        try:
+            self.ioctx._portal.run(self._watch.close)
+        finally:
+            self.id = 0
+        self.ioctx.close()
 
 
-class WriteOp:
+class WriteOp(_AsyncWriteOp):
     def create(self):
-        # WIRE: the op list handed to AsyncIoctx by operate_*_op lives here.
-        self._ops: list[Any] = []
-        return self
+        return super().create()
 
     def release(self):
-        self._ops = []
+        super().release()
 
     def new(self, exclusive: int | None = None):
         """Create the object."""
-        raise _nie("WriteOp.new", "compound write operations")
+        super().new(exclusive)
 
     def remove(self):
         """Remove object."""
-        raise _nie("WriteOp.remove", "compound write operations")
+        super().remove()
 
     def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG):
         """Set flags for the last operation added to this write_op.
         :para flags: flags to apply to the last operation
         """
-        raise _nie("WriteOp.set_flags", "compound write operations")
+        super().set_flags(flags)
 
     def set_xattr(self, xattr_name: str, xattr_value: bytes):
         """Set an extended attribute on an object.
         :param xattr_name: name of the xattr
         :param xattr_value: buffer to set xattr to
         """
-        raise _nie("WriteOp.set_xattr", "xattr operations")
+        cstr(xattr_name, "xattr_name")
+        super().set_xattr(xattr_name, xattr_value)
 
     def rm_xattr(self, xattr_name: str):
         """Removes an extended attribute on from an object.
         :param xattr_name: name of the xattr to remove
         """
-        raise _nie("WriteOp.rm_xattr", "xattr operations")
+        cstr(xattr_name, "xattr_name")
+        super().rm_xattr(xattr_name)
 
     def append(self, to_write: bytes):
         """Append data to an object synchronously
         :param to_write: data to write
         """
-        raise _nie("WriteOp.append", "compound write operations")
+        super().append(to_write)
 
     def write_full(self, to_write: bytes):
         """Write whole object, atomically replacing it.
         :param to_write: data to write
         """
-        raise _nie("WriteOp.write_full", "compound write operations")
+        super().write_full(to_write)
 
     def write(self, to_write: bytes, offset: int = 0):
         """Write to offset.
         :param to_write: data to write
         :param offset: byte offset in the object to begin writing at
         """
-        raise _nie("WriteOp.write", "compound write operations")
+        super().write(to_write, offset)
 
     def assert_version(self, version: int):
         """Check if object's version is the expected one.
         :param version: expected version of the object
         :param type: int
         """
-        raise _nie("WriteOp.assert_version", "compound write operations")
+        super().assert_version(version)
 
     def zero(self, offset: int, length: int):
         """Zero part of an object.
         :param offset: byte offset in the object to begin writing at
         :param offset: number of zero to write
         """
-        raise _nie("WriteOp.zero", "compound write operations")
+        super().zero(offset, length)
 
     def truncate(self, offset: int):
         """Truncate an object.
         :param offset: byte offset in the object to begin truncating at
         """
-        raise _nie("WriteOp.truncate", "compound write operations")
+        super().truncate(offset)
 
     def execute(self, cls: str, method: str, data: bytes):
         """Execute an OSD class method on an object
@@ -2168,7 +2360,9 @@ class WriteOp:
         :param method: name of the method
         :param data: input data
         """
-        raise _nie("WriteOp.execute", "compound write operations")
+        cstr(cls, "cls")
+        cstr(method, "method")
+        super().execute(cls, method, data)
 
     def writesame(self, to_write: bytes, write_len: int, offset: int = 0):
         """Write the same buffer multiple times
@@ -2176,14 +2370,14 @@ class WriteOp:
         :param write_len: total number of bytes to write
         :param offset: byte offset in the object to begin writing at
         """
-        raise _nie("WriteOp.writesame", "compound write operations")
+        super().writesame(to_write, write_len, offset)
 
     def cmpext(self, cmp_buf: bytes, offset: int = 0):
         """Ensure that given object range (extent) satisfies comparison
         :param cmp_buf: buffer containing bytes to be compared with object contents
         :param offset: object byte offset at which to start the comparison
         """
-        raise _nie("WriteOp.cmpext", "compound write operations")
+        super().cmpext(cmp_buf, offset)
 
     def omap_cmp(self, key: str, val: str, cmp_op: int = LIBRADOS_CMPXATTR_OP_EQ):
         """Ensure that an omap key value satisfies comparison
@@ -2192,7 +2386,9 @@ class WriteOp:
         :param cmp_op: comparison operator, one of LIBRADOS_CMPXATTR_OP_EQ (1),
             LIBRADOS_CMPXATTR_OP_GT (3), or LIBRADOS_CMPXATTR_OP_LT (5).
         """
-        raise _nie("WriteOp.omap_cmp", "omap operations")
+        cstr(key, "key")
+        cstr(val, "val")
+        super().omap_cmp(key, val, cmp_op)
 
 
 class WriteOpCtx(WriteOp, OpCtx):
@@ -2206,12 +2402,15 @@ class XattrIterator:
     oid: bytes | None
 
     def __init__(self, ioctx: Ioctx, oid: str) -> None:
-        # Built by Ioctx.get_xattrs; iteration itself needs the cluster.
         self.ioctx = ioctx
         self.oid = cstr(oid, "oid")
+        attrs = ioctx._portal.run(ioctx._async.get_xattrs, oid)
+        self._items = sorted(attrs.items())
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        raise _nie("XattrIterator.__next__", "xattr operations")
+        if not self._items:
+            raise StopIteration
+        return self._items.pop(0)
