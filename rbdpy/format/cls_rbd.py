@@ -10,6 +10,9 @@ in cls_rbd_client.h's order. They never do I/O: librbd sends them, often several
 compound op on the same object (e.g. get_size + get_features + get_snapcontext +
 parent_get on ``rbd_header.<id>``).
 
+There is no "snapshot_list" method (a Pacific OSD answers EOPNOTSUPP): librbd lists
+snapshots with :func:`get_snapcontext` and one :func:`snapshot_get` per id, batched.
+
 Encodings are Ceph's plain ``encode()`` of the listed arguments, in order: integers
 little-endian (``snapid_t`` is a le64), ``std::string``/``bufferlist`` a le32 length and
 bytes, ``bool`` one byte, enums as noted (u8 unless a method says otherwise), containers

@@ -8,19 +8,15 @@ docstring, every ``LIBRADOS_*`` constant and exception class (re-exported from
 :mod:`rbdpy.rados.constants` and :mod:`rbdpy.rados.exceptions`) -- pinned by
 tests/compat/test_surface.py against the installed module.
 
-Each ``Rados`` handle will own one :class:`rbdpy._sync.Portal` (a trio thread) and an
-``AsyncRados``; ``Ioctx`` keeps its handle's portal and its ``AsyncIoctx``. Until the async
-layer lands, every method that needs the cluster raises ``NotImplementedError`` (via
-``_nie``) -- never a silent success. Methods that are pure and local (state checks,
-``conf_*`` bookkeeping, locator/namespace settings, ``Version``, ``Object``, the
-``cstr`` helpers) are implemented here already.
-
-COORDINATOR WIRING CONVENTION: replace each ``raise _nie("Class.method", ...)`` with a
-one-liner ``return self._portal.run(self._async.method, <same arguments>)``; the async
-method translates errors with :func:`rbdpy.rados.exceptions.make_ex` so both APIs raise
-the same classes. ``aio_*`` methods use ``self._portal.spawn(...)`` and
-``Completion._attach(pending)``. Places that need more than a one-liner are marked
-``# WIRE:``.
+Each ``Rados`` handle owns one :class:`rbdpy._sync.Portal` (a trio thread) and an
+``AsyncRados``; ``Ioctx`` keeps its handle's portal and its ``AsyncIoctx``, and each method
+is a one-liner ``self._portal.run(self._async.method, ...)``: the async method translates
+errors with :func:`rbdpy.rados.exceptions.make_ex`, so both APIs raise the same classes.
+``aio_*`` methods start the same async methods with ``Portal.spawn`` and bind the call to a
+:class:`Completion`; their callbacks (and watch callbacks) never run on the trio thread.
+``ReadOp``/``WriteOp`` are the async layer's op builders with python-rados' docstrings.
+Methods that still need the cluster and are not implemented raise ``NotImplementedError``
+(via ``_nie``) -- never a silent success.
 
 Mirrors: src/pybind/rados/rados.pyx (Ceph 16.2).
 """
@@ -91,7 +87,6 @@ from rbdpy.rados.exceptions import (
     RadosStateError,
     TimedOut,
 )
-
 from rbdpy.rados.ioctx import ReadOp as _AsyncReadOp
 from rbdpy.rados.ioctx import WriteOp as _AsyncWriteOp
 
@@ -744,7 +739,8 @@ class Ioctx:
         """
         self.require_ioctx_open()
         cstr(loc_key, "loc_key")
-        self._async.set_locator_key(loc_key)
+        if self._async is not None:
+            self._async.set_locator_key(loc_key)
         self.locator_key = loc_key
 
     def get_locator_key(self) -> str:
@@ -766,7 +762,8 @@ class Ioctx:
         self.require_ioctx_open()
         if not isinstance(snap_id, int):
             raise TypeError("an integer is required")
-        self._async.set_read(snap_id)
+        if self._async is not None:
+            self._async.set_read(snap_id)
         self._read_snap = snap_id
 
     def set_namespace(self, nspace: str):
@@ -785,7 +782,8 @@ class Ioctx:
         if nspace is None:
             nspace = ""
         cstr(nspace, "nspace")
-        self._async.set_namespace(nspace)
+        if self._async is not None:
+            self._async.set_namespace(nspace)
         self.nspace = nspace
 
     def get_namespace(self) -> str:
@@ -2139,25 +2137,27 @@ class Rados:
         raise _nie("Rados.service_daemon_update", "service daemon registration")
 
 
-class ReadOp(_AsyncReadOp):
+class ReadOp:
     def create(self):
-        return super().create()
+        # The ops live in an async-layer ReadOp that AsyncIoctx.operate_read_op runs.
+        self._compound = _AsyncReadOp()
+        return self
 
     def release(self):
-        super().release()
+        self._compound.release()
 
     def cmpext(self, cmp_buf: bytes, offset: int = 0):
         """Ensure that given object range (extent) satisfies comparison
         :param cmp_buf: buffer containing bytes to be compared with object contents
         :param offset: object byte offset at which to start the comparison
         """
-        super().cmpext(cmp_buf, offset)
+        self._compound.cmpext(cmp_buf, offset)
 
     def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG):
         """Set flags for the last operation added to this read_op.
         :para flags: flags to apply to the last operation
         """
-        super().set_flags(flags)
+        self._compound.set_flags(flags)
 
 
 class ReadOpCtx(ReadOp, OpCtx):
@@ -2278,26 +2278,28 @@ class Watch:
         self.ioctx.close()
 
 
-class WriteOp(_AsyncWriteOp):
+class WriteOp:
     def create(self):
-        return super().create()
+        # The ops live in an async-layer WriteOp that AsyncIoctx.operate_write_op runs.
+        self._compound = _AsyncWriteOp()
+        return self
 
     def release(self):
-        super().release()
+        self._compound.release()
 
     def new(self, exclusive: int | None = None):
         """Create the object."""
-        super().new(exclusive)
+        self._compound.new(exclusive)
 
     def remove(self):
         """Remove object."""
-        super().remove()
+        self._compound.remove()
 
     def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG):
         """Set flags for the last operation added to this write_op.
         :para flags: flags to apply to the last operation
         """
-        super().set_flags(flags)
+        self._compound.set_flags(flags)
 
     def set_xattr(self, xattr_name: str, xattr_value: bytes):
         """Set an extended attribute on an object.
@@ -2305,53 +2307,53 @@ class WriteOp(_AsyncWriteOp):
         :param xattr_value: buffer to set xattr to
         """
         cstr(xattr_name, "xattr_name")
-        super().set_xattr(xattr_name, xattr_value)
+        self._compound.set_xattr(xattr_name, xattr_value)
 
     def rm_xattr(self, xattr_name: str):
         """Removes an extended attribute on from an object.
         :param xattr_name: name of the xattr to remove
         """
         cstr(xattr_name, "xattr_name")
-        super().rm_xattr(xattr_name)
+        self._compound.rm_xattr(xattr_name)
 
     def append(self, to_write: bytes):
         """Append data to an object synchronously
         :param to_write: data to write
         """
-        super().append(to_write)
+        self._compound.append(to_write)
 
     def write_full(self, to_write: bytes):
         """Write whole object, atomically replacing it.
         :param to_write: data to write
         """
-        super().write_full(to_write)
+        self._compound.write_full(to_write)
 
     def write(self, to_write: bytes, offset: int = 0):
         """Write to offset.
         :param to_write: data to write
         :param offset: byte offset in the object to begin writing at
         """
-        super().write(to_write, offset)
+        self._compound.write(to_write, offset)
 
     def assert_version(self, version: int):
         """Check if object's version is the expected one.
         :param version: expected version of the object
         :param type: int
         """
-        super().assert_version(version)
+        self._compound.assert_version(version)
 
     def zero(self, offset: int, length: int):
         """Zero part of an object.
         :param offset: byte offset in the object to begin writing at
         :param offset: number of zero to write
         """
-        super().zero(offset, length)
+        self._compound.zero(offset, length)
 
     def truncate(self, offset: int):
         """Truncate an object.
         :param offset: byte offset in the object to begin truncating at
         """
-        super().truncate(offset)
+        self._compound.truncate(offset)
 
     def execute(self, cls: str, method: str, data: bytes):
         """Execute an OSD class method on an object
@@ -2362,7 +2364,7 @@ class WriteOp(_AsyncWriteOp):
         """
         cstr(cls, "cls")
         cstr(method, "method")
-        super().execute(cls, method, data)
+        self._compound.execute(cls, method, data)
 
     def writesame(self, to_write: bytes, write_len: int, offset: int = 0):
         """Write the same buffer multiple times
@@ -2370,14 +2372,14 @@ class WriteOp(_AsyncWriteOp):
         :param write_len: total number of bytes to write
         :param offset: byte offset in the object to begin writing at
         """
-        super().writesame(to_write, write_len, offset)
+        self._compound.writesame(to_write, write_len, offset)
 
     def cmpext(self, cmp_buf: bytes, offset: int = 0):
         """Ensure that given object range (extent) satisfies comparison
         :param cmp_buf: buffer containing bytes to be compared with object contents
         :param offset: object byte offset at which to start the comparison
         """
-        super().cmpext(cmp_buf, offset)
+        self._compound.cmpext(cmp_buf, offset)
 
     def omap_cmp(self, key: str, val: str, cmp_op: int = LIBRADOS_CMPXATTR_OP_EQ):
         """Ensure that an omap key value satisfies comparison
@@ -2388,7 +2390,7 @@ class WriteOp(_AsyncWriteOp):
         """
         cstr(key, "key")
         cstr(val, "val")
-        super().omap_cmp(key, val, cmp_op)
+        self._compound.omap_cmp(key, val, cmp_op)
 
 
 class WriteOpCtx(WriteOp, OpCtx):

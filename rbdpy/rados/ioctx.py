@@ -175,11 +175,11 @@ class _CompoundOp:
         self._ops = []
         self._sinks = {}
 
-    def __enter__(self) -> Any:
-        return self.create()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+    @property
+    def _compound(self) -> _CompoundOp:
+        # The facade's ReadOp/WriteOp (plain classes, as python-rados') wrap one of these
+        # in their own ``_compound``; the ioctx methods accept either.
+        return self
 
     def _add(self, op: OSDOp, sink: OmapResult | None = None) -> None:
         if sink is not None:
@@ -670,48 +670,49 @@ class AsyncIoctx:
         return ReadOp().create()  # type: ignore[no-any-return]
 
     def release_write_op(self, write_op: WriteOp) -> None:
-        write_op.release()
+        write_op._compound.release()
 
     def release_read_op(self, read_op: ReadOp) -> None:
-        read_op.release()
+        read_op._compound.release()
 
     def set_omap(self, write_op: WriteOp, keys: Sequence[str | bytes],
                  values: Sequence[bytes]) -> None:
         if len(keys) != len(values):
             raise rx.Error("Rados(): keys and values must have the same number of items")
-        write_op._add(ops.omap_set_vals({_s(k): _b(v) for k, v in zip(keys, values,
+        write_op._compound._add(ops.omap_set_vals({_s(k): _b(v) for k, v in zip(keys, values,
                                                                     strict=True)}))
 
     def remove_omap_keys(self, write_op: WriteOp, keys: Sequence[str | bytes]) -> None:
-        write_op._add(ops.omap_rm_keys([_s(k) for k in keys]))
+        write_op._compound._add(ops.omap_rm_keys([_s(k) for k in keys]))
 
     def clear_omap(self, write_op: WriteOp) -> None:
-        write_op._add(ops.omap_clear())
+        write_op._compound._add(ops.omap_clear())
 
     def remove_omap_range2(self, write_op: WriteOp, key_begin: str, key_end: str) -> None:
-        write_op._add(ops.omap_rm_key_range(_s(key_begin), _s(key_end)))
+        write_op._compound._add(ops.omap_rm_key_range(_s(key_begin), _s(key_end)))
 
     def get_omap_vals(self, read_op: ReadOp, start_after: str, filter_prefix: str,
                       max_return: int) -> tuple[OmapResult, int]:
         sink = OmapResult()
-        read_op._add(ops.omap_get_vals2(_s(start_after or ""), _s(filter_prefix or ""),
+        read_op._compound._add(ops.omap_get_vals2(_s(start_after or ""), _s(filter_prefix or ""),
                                         max_return), sink)
         return sink, 0  # python-rados: "0 is meaningless; there for backward-compat"
 
     def get_omap_keys(self, read_op: ReadOp, start_after: str,
                       max_return: int) -> tuple[OmapResult, int]:
         sink = OmapResult()
-        read_op._add(ops.omap_get_keys2(_s(start_after or ""), max_return), sink)
+        read_op._compound._add(ops.omap_get_keys2(_s(start_after or ""), max_return), sink)
         return sink, 0
 
     def get_omap_vals_by_keys(self, read_op: ReadOp,
                               keys: Sequence[str | bytes]) -> tuple[OmapResult, int]:
         sink = OmapResult()
-        read_op._add(ops.omap_get_vals_by_keys([_s(k) for k in keys]), sink)
+        read_op._compound._add(ops.omap_get_vals_by_keys([_s(k) for k in keys]), sink)
         return sink, 0
 
-    async def _operate_compound(self, cop: _CompoundOp, oid: str | bytes, flags: int,
+    async def _operate_compound(self, op: _CompoundOp, oid: str | bytes, flags: int,
                                 mtime: int = 0, write: bool = False) -> None:
+        cop = op._compound
         extra = translate_operation_flags(flags)
         if write:
             extra |= _FLAG_WRITE
