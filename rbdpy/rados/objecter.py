@@ -107,6 +107,7 @@ class Objecter:
         self.on_watch_notify = on_watch_notify
         self._tids = itertools.count(1)
         self.sessions: dict[int, OsdSession] = {}
+        self._conn_sessions: dict[int, OsdSession] = {}  # id(connection) → its session
         self.homeless: dict[int, Op] = {}
         self._nursery: trio.Nursery | None = None
         self._map_changed = trio.Event()
@@ -135,7 +136,10 @@ class Objecter:
             raise CephError(errno.ENOTCONN, "no osdmap")
         if calc_target(osdmap, op.target) is CalcResult.POOL_DNE:
             raise CephError(errno.ENOENT, f"pool {op.target.base_pool} does not exist")
-        self._assign(op)
+        s = self._assign(op, send=False)
+        if s is not None:
+            # The common case sends from the caller's task: no task spawn per op.
+            await self._send(s, op)
         try:
             if self.op_timeout > 0:
                 with trio.fail_after(self.op_timeout):
@@ -159,20 +163,27 @@ class Objecter:
             op.session = None
         self.homeless.pop(op.tid, None)
 
-    def _assign(self, op: Op) -> None:
-        """Put ``op`` where its target says and send it if the session is up."""
+    def _assign(self, op: Op, send: bool = True) -> OsdSession | None:
+        """Put ``op`` where its target says and send it if the session is up.
+
+        With ``send=False`` the op is not sent; the session is returned when the caller
+        should send it now (it is connected).
+        """
         self._forget(op)
         t = op.target
         osdmap = self._get_osdmap()
         if t.osd < 0 or t.paused or osdmap is None or not osdmap.is_up(t.osd):
             log.debug("op tid %d homeless (osd %d, paused %s)", op.tid, t.osd, t.paused)
             self.homeless[op.tid] = op
-            return
+            return None
         s = self._session(t.osd, osdmap)
         op.session = s
         s.ops[op.tid] = op
         if s.conn is not None and not s.conn.closed and s.conn.ready is not None:
+            if not send:
+                return s
             self._spawn(self._send, s, op)
+        return None
 
     def _session(self, osd: int, osdmap: OSDMap) -> OsdSession:
         s = self.sessions.get(osd)
@@ -244,10 +255,14 @@ class Objecter:
                 continue
             failures = 0
             s.conn = conn
+            self._conn_sessions[id(conn)] = s
             self._signal_sessions_changed()
             for op in sorted(s.ops.values(), key=lambda o: o.tid):
                 await self._send(s, op)
-            await conn.run(self._dispatch)
+            try:
+                await conn.run(self._dispatch)
+            finally:
+                self._conn_sessions.pop(id(conn), None)
             s.conn = None
             log.debug("osd.%d session ended: %s", s.osd, conn.error)
             self._signal_sessions_changed()
@@ -289,11 +304,7 @@ class Objecter:
             log.debug("%s: ignoring %s", conn.name, msg.type_name)
 
     def _handle_reply(self, conn: Connection, reply: MOSDOpReply) -> None:
-        s = None
-        for sess in self.sessions.values():
-            if sess.conn is conn:
-                s = sess
-                break
+        s = self._conn_sessions.get(id(conn))
         op = s.ops.get(reply.tid) if s is not None else None
         if op is None:
             log.debug("%s: reply for unknown tid %d", conn.name, reply.tid)
