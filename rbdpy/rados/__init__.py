@@ -1686,9 +1686,10 @@ class OmapIterator:
         items = self._result.items if self._result is not None else None
         if not items or self._index >= len(items):
             raise StopIteration
-        item = items[self._index]
+        key, value = items[self._index]
         self._index += 1
-        return item
+        # librados hands python-rados a NULL value pointer for an empty value.
+        return key, (value or None)
 
 
 class OpCtx:

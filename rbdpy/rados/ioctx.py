@@ -596,6 +596,10 @@ class AsyncIoctx:
     async def read(self, key: str, length: int = 8192, offset: int = 0) -> bytes:
         with translate(f'Ioctx.read({self.name}): failed to read {_s(key)}'):
             out = await self._op1(key, ops.read(offset, length))
+            # A 0-length READ returns the whole object and rados_read's buffer is
+            # ``length`` bytes: more data than that is -ERANGE (librados rados_read).
+            if len(out) > length:
+                raise CephError(errno.ERANGE, "read returned more than the buffer")
         return bytes(out)
 
     async def stat(self, key: str) -> tuple[int, time.struct_time]:
@@ -887,7 +891,11 @@ class AsyncIoctx:
                         "num_rd_kb": int(st.get("rd_bytes", 0)) // 1024,
                         "num_wr": int(st.get("wr", 0)),
                         "num_wr_kb": int(st.get("wr_bytes", 0)) // 1024}
-        raise CephError(errno.ENOENT, "pool not in df output")
+        # A pool the mgr has not reported yet has no usage: librados returns zeros then.
+        return {k: 0 for k in ("num_bytes", "num_kb", "num_objects", "num_object_clones",
+                               "num_object_copies", "num_objects_missing_on_primary",
+                               "num_objects_unfound", "num_objects_degraded", "num_rd",
+                               "num_rd_kb", "num_wr", "num_wr_kb")}
 
     def alignment(self) -> int | None:
         """Append alignment an erasure-coded pool without overwrites requires, else None."""
