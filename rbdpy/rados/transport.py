@@ -43,7 +43,9 @@ _COALESCE = 64 * 1024
 # Receive sizes adapt: small while traffic is small (a recv allocates its full size
 # up front), growing while large messages stream in.
 _RECV_MIN = 64 * 1024
-_RECV_MAX = 4 * 1024 * 1024
+_RECV_MAX = 256 * 1024  # large frames take the recv_into path below
+#: A frame remainder at least this big is received with recv_into into its own buffer.
+_RECV_DIRECT = 128 * 1024
 
 MessageHandler = Callable[["Connection", MessageReceived], Awaitable[None] | None]
 
@@ -127,18 +129,27 @@ class Connection:
         want = _RECV_MIN
         try:
             while not self.closed:
+                direct = self.proto.recv_buffer(_RECV_DIRECT)
                 try:
-                    data = await self._stream.receive_some(want)
+                    if direct is not None:
+                        # The rest of a large frame goes straight into its own buffer:
+                        # one copy out of the kernel, no gathering of chunks afterwards.
+                        await self._recv_into(direct)
+                    else:
+                        data = await self._stream.receive_some(want)
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as e:
                     if not self.closed:
                         self.error = ConnectionClosed(f"{self.name}: {e}", e)
                     return
                 self.last_rx = time.monotonic()
-                if len(data) == want:
-                    want = min(want * 2, _RECV_MAX)
-                elif len(data) < want // 4:
-                    want = max(want // 2, _RECV_MIN)
-                events = self.proto.receive_data(data)
+                if direct is not None:
+                    events = self.proto.receive_filled()
+                else:
+                    if len(data) == want:
+                        want = min(want * 2, _RECV_MAX)
+                    elif len(data) < want // 4:
+                        want = max(want // 2, _RECV_MIN)
+                    events = self.proto.receive_data(data)
                 for ev in events:
                     if isinstance(ev, MessageReceived):
                         r = on_message(self, ev)
@@ -159,6 +170,17 @@ class Connection:
             self.error = e
         finally:
             await self.aclose()
+
+    async def _recv_into(self, view: memoryview) -> None:
+        """Fill ``view`` from the socket; EOF before it is full is a broken connection."""
+        assert self._stream is not None
+        sock = self._stream.socket
+        got, n = 0, len(view)
+        while got < n:
+            k = await sock.recv_into(view[got:])
+            if k == 0:
+                raise trio.BrokenResourceError("connection closed mid-frame")
+            got += k
 
     async def send_message(self, type: int, front: Buffer = b"", middle: Buffer = b"",
                            data: Buffer = b"", *, tid: int = 0, version: int = 1,

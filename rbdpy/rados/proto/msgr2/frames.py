@@ -323,6 +323,7 @@ class FrameDecoder:
         # while a 4 MiB message trickles in.
         self._chunks: deque[memoryview] = deque()
         self._avail = 0
+        self._direct: bytearray | None = None
         self._mode: FrameMode = CRC_MODE
         self._pending: Preamble | None = None
         self._inline: memoryview = _EMPTY
@@ -336,11 +337,46 @@ class FrameDecoder:
         """Append received bytes (any chunking). ``bytes`` are kept without a copy."""
         if not data:
             return
+        if self._direct is not None:
+            raise LocalProtocolError("feed() while a direct buffer is being filled")
         view = memoryview(data if isinstance(data, bytes) else bytes(data))
         if view.format != "B" or view.ndim != 1:
             view = view.cast("B")
         self._chunks.append(view)
         self._avail += len(view)
+
+    def direct_buffer(self, min_missing: int) -> memoryview | None:
+        """A writable view to receive the rest of a large frame straight into.
+
+        When the frame being received still misses at least ``min_missing`` bytes, the
+        bytes already buffered for it move into one new buffer sized for the whole
+        remainder, and the returned view is the part still to fill. The caller fills it
+        completely (socket recv_into), then calls :meth:`direct_filled`. So a 4 MiB
+        message costs one copy out of the kernel and no gathering.
+        """
+        pre = self._pending
+        if pre is None:
+            return None
+        need = self._mode.rest_len(pre)
+        if need - self._avail < min_missing:
+            return None
+        buf = bytearray(need)
+        pos = 0
+        for c in self._chunks:  # all of it belongs to this frame: avail < need
+            buf[pos:pos + len(c)] = c
+            pos += len(c)
+        self._chunks.clear()
+        self._avail = 0
+        self._direct = buf
+        return memoryview(buf)[pos:]
+
+    def direct_filled(self) -> None:
+        """The view from :meth:`direct_buffer` is full: the frame's bytes are all here."""
+        buf, self._direct = self._direct, None
+        if buf is None:
+            raise LocalProtocolError("direct_filled() without direct_buffer()")
+        self._chunks.append(memoryview(buf))
+        self._avail = len(buf)
 
     @property
     def buffered(self) -> int:

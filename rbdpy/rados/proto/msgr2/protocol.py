@@ -326,6 +326,28 @@ class Protocol:
         out, self._out = self._out, []
         return out
 
+    def recv_buffer(self, min_missing: int) -> memoryview | None:
+        """Where to receive the rest of a large incoming frame directly, if any.
+
+        The I/O layer fills the returned view completely, then calls
+        :meth:`receive_filled`. Returns None when no frame of that size is in progress.
+        """
+        if self._state is State.CLOSED:
+            return None
+        return self._decoder.direct_buffer(min_missing)
+
+    def receive_filled(self) -> list[Event]:
+        """The view from :meth:`recv_buffer` is full; process it like ``receive_data``."""
+        try:
+            self._decoder.direct_filled()
+            return self._process()
+        except LocalProtocolError as exc:
+            self._state = State.CLOSED
+            raise RemoteProtocolError(exc.message.removeprefix("protocol error, ")) from exc
+        except CephError:
+            self._state = State.CLOSED
+            raise
+
     def receive_data(self, data: Buffer) -> list[Event]:
         """Feed bytes received from the peer (``b""`` = EOF); return the resulting events.
 
