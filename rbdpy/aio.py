@@ -15,11 +15,23 @@ Exceptions are the same classes as the sync API raises (``rbdpy.rados.ObjectNotF
 
 from __future__ import annotations
 
+from rbdpy.librbd.api import AsyncRBD
+from rbdpy.librbd.image import AsyncImage
 from rbdpy.rados.client import AsyncRados
 from rbdpy.rados.ioctx import AsyncIoctx, AsyncWatch, ObjectLister, OmapResult, ReadOp, WriteOp
 
-__all__ = ["AsyncIoctx", "AsyncRados", "AsyncWatch", "ObjectLister", "OmapResult", "ReadOp",
-           "WriteOp", "connect"]
+__all__ = [
+    "AsyncImage",
+    "AsyncIoctx",
+    "AsyncRBD",
+    "AsyncRados",
+    "AsyncWatch",
+    "ObjectLister",
+    "OmapResult",
+    "ReadOp",
+    "WriteOp",
+    "connect",
+]
 
 
 async def connect(*args: object, timeout: float = 0, **kwargs: object) -> AsyncRados:

@@ -305,6 +305,15 @@ def _nie(what: str, capability: str) -> NotImplementedError:
     return NotImplementedError(f"{what}: {capability} is not implemented in rbdpy yet")
 
 
+def _ioctx_async(ioctx: Any) -> tuple[Any, Any]:
+    """The portal and AsyncIoctx behind a ``rados.Ioctx`` (python-rbd: convert_ioctx)."""
+    portal = getattr(ioctx, "_portal", None)
+    aio = getattr(ioctx, "_async", None)
+    if portal is None or aio is None:
+        raise TypeError("ioctx must be an open rados.Ioctx")
+    return portal, aio
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -752,7 +761,15 @@ class Image:
         :param image_id: the id of the image
         :type image_id: str
         """
-        raise _nie("Image.__init__", "images")
+        from rbdpy.librbd.image import AsyncImage
+
+        self._closed = True
+        portal, aio = _ioctx_async(ioctx)
+        self._portal = portal
+        self.ioctx = ioctx
+        self._async = portal.run(AsyncImage.open, aio, name, snapshot, read_only, image_id)
+        self.name = self._async.name.encode() if name is None else cstr(name, "name")
+        self._closed = False
 
     def __enter__(self):
         return self
@@ -776,8 +793,8 @@ class Image:
         After this is called, this object should not be used.
         """
         if not getattr(self, "_closed", True):
-            # WIRE: self._portal.run(self._async.close) first.
             self._closed = True
+            self._portal.run(self._async.close)
 
     @requires_not_closed
     def aio_close(self, oncomplete):
@@ -800,7 +817,7 @@ class Image:
         :param allow_shrink: permit shrinking
         :type allow_shrink: bool
         """
-        raise _nie("Image.resize", "images")
+        return self._portal.run(self._async.resize, size, allow_shrink)
 
     @requires_not_closed
     def stat(self):
@@ -827,7 +844,7 @@ class Image:
 
             See also :meth:`format` and :meth:`features`.
         """
-        raise _nie("Image.stat", "images")
+        return self._portal.run(self._async.stat)
 
     @requires_not_closed
     def get_name(self):
@@ -835,7 +852,7 @@ class Image:
 
         :returns: str - image name
         """
-        raise _nie("Image.get_name", "images")
+        return self._portal.run(self._async.get_name)
 
     @requires_not_closed
     def id(self):
@@ -843,7 +860,7 @@ class Image:
 
         :returns: str - image id
         """
-        raise _nie("Image.id", "images")
+        return self._portal.run(self._async.id)
 
     @requires_not_closed
     def block_name_prefix(self):
@@ -851,7 +868,7 @@ class Image:
 
         :returns: str - block name prefix
         """
-        raise _nie("Image.block_name_prefix", "object/image locks")
+        return self._portal.run(self._async.block_name_prefix)
 
     @requires_not_closed
     def data_pool_id(self):
@@ -859,7 +876,7 @@ class Image:
 
         :returns: int - the pool id
         """
-        raise _nie("Image.data_pool_id", "pool management")
+        return self._portal.run(self._async.data_pool_id)
 
     @requires_not_closed
     def get_parent_image_spec(self):
@@ -911,7 +928,7 @@ class Image:
 
         :returns: bool - whether the image uses the old RBD format
         """
-        raise _nie("Image.old_format", "images")
+        return self._portal.run(self._async.old_format)
 
     @requires_not_closed
     def size(self):
@@ -920,7 +937,7 @@ class Image:
 
         :returns: int - the size of the image in bytes
         """
-        raise _nie("Image.size", "images")
+        return self._portal.run(self._async.size)
 
     @requires_not_closed
     def features(self):
@@ -928,7 +945,7 @@ class Image:
 
         :returns: int - the features bitmask of the image
         """
-        raise _nie("Image.features", "images")
+        return self._portal.run(self._async.features)
 
     @requires_not_closed
     def update_features(self, features, enabled):
@@ -950,7 +967,7 @@ class Image:
 
         :returns: int - the op features bitmask of the image
         """
-        raise _nie("Image.op_features", "images")
+        return self._portal.run(self._async.op_features)
 
     @requires_not_closed
     def overlap(self):
@@ -969,7 +986,7 @@ class Image:
 
         :returns: int - the flags bitmask of the image
         """
-        raise _nie("Image.flags", "images")
+        return self._portal.run(self._async.flags)
 
     @requires_not_closed
     def group(self):
@@ -989,7 +1006,7 @@ class Image:
 
         :returns: bool - true if the image is exclusively locked
         """
-        raise _nie("Image.is_exclusive_lock_owner", "object/image locks")
+        return self._portal.run(self._async.is_exclusive_lock_owner)
 
     @requires_not_closed
     def copy(
@@ -1266,7 +1283,7 @@ class Image:
         :returns: str - the data read
         :raises: :class:`InvalidArgument`, :class:`IOError`
         """
-        raise _nie("Image.read", "image I/O")
+        return self._portal.run(self._async.read, offset, length, fadvise_flags)
 
     @requires_not_closed
     def diff_iterate(
@@ -1330,14 +1347,14 @@ class Image:
         :raises: :class:`IncompleteWriteError`, :class:`LogicError`,
                  :class:`InvalidArgument`, :class:`IOError`
         """
-        raise _nie("Image.write", "image I/O")
+        return self._portal.run(self._async.write, data, offset, fadvise_flags)
 
     @requires_not_closed
     def discard(self, offset, length):
         """Trim the range from the image. It will be logically filled
         with zeroes.
         """
-        raise _nie("Image.discard", "image I/O")
+        return self._portal.run(self._async.discard, offset, length)
 
     @requires_not_closed
     def write_zeroes(self, offset, length, zero_flags=0):
@@ -1350,37 +1367,37 @@ class Image:
     @requires_not_closed
     def flush(self):
         """Block until all writes are fully flushed if caching is enabled."""
-        raise _nie("Image.flush", "image I/O")
+        return self._portal.run(self._async.flush)
 
     @requires_not_closed
     def invalidate_cache(self):
         """Drop any cached data for the image."""
-        raise _nie("Image.invalidate_cache", "image I/O")
+        return None  # no client-side cache
 
     @requires_not_closed
     def stripe_unit(self):
         """Return the stripe unit used for the image."""
-        raise _nie("Image.stripe_unit", "images")
+        return self._portal.run(self._async.stripe_unit)
 
     @requires_not_closed
     def stripe_count(self):
         """Return the stripe count used for the image."""
-        raise _nie("Image.stripe_count", "images")
+        return self._portal.run(self._async.stripe_count)
 
     @requires_not_closed
     def create_timestamp(self):
         """Return the create timestamp for the image."""
-        raise _nie("Image.create_timestamp", "images")
+        return self._portal.run(self._async.create_timestamp)
 
     @requires_not_closed
     def access_timestamp(self):
         """Return the access timestamp for the image."""
-        raise _nie("Image.access_timestamp", "images")
+        return self._portal.run(self._async.access_timestamp)
 
     @requires_not_closed
     def modify_timestamp(self):
         """Return the modify timestamp for the image."""
-        raise _nie("Image.modify_timestamp", "images")
+        return self._portal.run(self._async.modify_timestamp)
 
     @requires_not_closed
     def flatten(self, on_progress=None):
@@ -1438,7 +1455,7 @@ class Image:
                   * ``lockers`` - a list of (client, cookie, address)
                     tuples
         """
-        raise _nie("Image.list_lockers", "object/image locks")
+        return self._portal.run(self._async.list_lockers)
 
     @requires_not_closed
     def lock_acquire(self, lock_mode):
@@ -1479,7 +1496,7 @@ class Image:
         :raises: :class:`ImageBusy` if a different client or cookie locked it
                  :class:`ImageExists` if the same client and cookie locked it
         """
-        raise _nie("Image.lock_exclusive", "object/image locks")
+        return self._portal.run(self._async.lock_exclusive, cookie)
 
     @requires_not_closed
     def lock_shared(self, cookie, tag):
@@ -1489,17 +1506,17 @@ class Image:
         :raises: :class:`ImageBusy` if a different client or cookie locked it
                  :class:`ImageExists` if the same client and cookie locked it
         """
-        raise _nie("Image.lock_shared", "object/image locks")
+        return self._portal.run(self._async.lock_shared, cookie, tag)
 
     @requires_not_closed
     def unlock(self, cookie):
         """Release a lock on the image that was locked by this rados client."""
-        raise _nie("Image.unlock", "object/image locks")
+        return self._portal.run(self._async.unlock, cookie)
 
     @requires_not_closed
     def break_lock(self, client, cookie):
         """Release a lock held by another rados client."""
-        raise _nie("Image.break_lock", "object/image locks")
+        return self._portal.run(self._async.break_lock, client, cookie)
 
     @requires_not_closed
     def mirror_image_enable(self, mode=RBD_MIRROR_IMAGE_MODE_JOURNAL):
@@ -1738,7 +1755,7 @@ class Image:
         :type key: str
         :returns: str - metadata value
         """
-        raise _nie("Image.metadata_get", "image metadata")
+        return self._portal.run(self._async.metadata_get, key)
 
     @requires_not_closed
     def metadata_set(self, key, value):
@@ -1749,7 +1766,7 @@ class Image:
         :param value: metadata value
         :type value: str
         """
-        raise _nie("Image.metadata_set", "image metadata")
+        return self._portal.run(self._async.metadata_set, key, value)
 
     @requires_not_closed
     def metadata_remove(self, key):
@@ -1758,7 +1775,7 @@ class Image:
         :param key: metadata key
         :type key: str
         """
-        raise _nie("Image.metadata_remove", "image metadata")
+        return self._portal.run(self._async.metadata_remove, key)
 
     @requires_not_closed
     def metadata_list(self):
@@ -1766,7 +1783,7 @@ class Image:
 
         :returns: :class:`MetadataIterator`
         """
-        raise _nie("Image.metadata_list", "image metadata")
+        return MetadataIterator(self)
 
     @requires_not_closed
     def watchers_list(self):
@@ -1891,10 +1908,14 @@ class ImageIterator:
     """
 
     def __iter__(self):
-        raise _nie("ImageIterator.__iter__", "image listing")
+        yield from self._images
 
     def __init__(self, ioctx):
-        raise _nie("ImageIterator.__init__", "image listing")
+        from rbdpy.librbd.api import AsyncRBD
+
+        portal, aio = _ioctx_async(ioctx)
+        self.ioctx = ioctx
+        self._images = portal.run(AsyncRBD().list2, aio)
 
 
 class LockOwnerIterator:
@@ -1926,13 +1947,15 @@ class MetadataIterator:
     """
 
     def __iter__(self):
-        raise _nie("MetadataIterator.__iter__", "image metadata")
+        yield from self._items
 
     def __init__(self, image):
-        raise _nie("MetadataIterator.__init__", "image metadata")
+        self.image = image
+        self._items = image._portal.run(image._async.metadata_list)
 
     def get_next_chunk(self):
-        raise _nie("MetadataIterator.get_next_chunk", "image metadata")
+        # The whole list is fetched up front (in pages) by __init__.
+        return None
 
 
 class MirrorImageInfoIterator:
@@ -2105,7 +2128,11 @@ class RBD:
         :raises: :class:`InvalidArgument`
         :raises: :class:`FunctionNotSupported`
         """
-        raise _nie("RBD.create", "image management")
+        portal, aio = _ioctx_async(ioctx)
+        from rbdpy.librbd.api import AsyncRBD
+
+        return portal.run(AsyncRBD().create, aio, name, size, order, old_format, features,
+                          stripe_unit, stripe_count, data_pool)
 
     def clone(
         self,
@@ -2157,7 +2184,10 @@ class RBD:
         :type ioctx: :class:`rados.Ioctx`
         :returns: list -- a list of image names
         """
-        raise _nie("RBD.list", "image management")
+        portal, aio = _ioctx_async(ioctx)
+        from rbdpy.librbd.api import AsyncRBD
+
+        return portal.run(AsyncRBD().list, aio)
 
     def list2(self, ioctx):
         """Iterate over the images in the pool.
@@ -2166,7 +2196,7 @@ class RBD:
         :type ioctx: :class:`rados.Ioctx`
         :returns: :class:`ImageIterator`
         """
-        raise _nie("RBD.list2", "image management")
+        return ImageIterator(ioctx)
 
     def remove(self, ioctx, name, on_progress=None):
         """Delete an RBD image. This may take a long time, since it does
@@ -2186,7 +2216,10 @@ class RBD:
         :raises: :class:`ImageNotFound`, :class:`ImageBusy`,
                  :class:`ImageHasSnapshots`
         """
-        raise _nie("RBD.remove", "image management")
+        portal, aio = _ioctx_async(ioctx)
+        from rbdpy.librbd.api import AsyncRBD
+
+        return portal.run(AsyncRBD().remove, aio, name, on_progress)
 
     def rename(self, ioctx, src, dest):
         """Rename an RBD image.
@@ -2199,7 +2232,10 @@ class RBD:
         :type dest: str
         :raises: :class:`ImageNotFound`, :class:`ImageExists`
         """
-        raise _nie("RBD.rename", "image management")
+        portal, aio = _ioctx_async(ioctx)
+        from rbdpy.librbd.api import AsyncRBD
+
+        return portal.run(AsyncRBD().rename, aio, src, dest)
 
     def trash_move(self, ioctx, name, delay=0):
         """Move an RBD image to the trash.

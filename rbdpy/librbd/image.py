@@ -46,7 +46,6 @@ from rbdpy.format import cls_lock, cls_rbd
 from rbdpy.format.constants import (
     OBJECT_NONEXISTENT,
     RBD_DIRECTORY,
-    RBD_FEATURE_DATA_POOL,
     RBD_FEATURE_EXCLUSIVE_LOCK,
     RBD_FEATURE_OBJECT_MAP,
     RBD_FEATURE_STRIPINGV2,
@@ -57,7 +56,6 @@ from rbdpy.format.constants import (
 )
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.object_map import ObjectMap, exec_ops
-from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.denc import CEPH_NOSNAP, Decoder, Encoder
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.types import SnapContext
@@ -232,6 +230,7 @@ class AsyncImage:
         self._io_idle = trio.Event()
         self._io_idle.set()
         self._release_requested = False
+        self._peer_released = trio.Event()
 
     # -- open / refresh / close ------------------------------------------------------------
 
@@ -462,6 +461,8 @@ class AsyncImage:
         log.debug("image %s: notify op %s from %d", self.name, op, notifier_id)
         if op == NotifyOp.HEADER_UPDATE:
             self._needs_refresh = True
+        elif op == NotifyOp.RELEASED_LOCK:
+            self._peer_released.set()
         elif op == NotifyOp.REQUEST_LOCK:
             if self.lock_owner and not self._release_requested:
                 self._release_requested = True
@@ -513,7 +514,10 @@ class AsyncImage:
                 return
             with trio.move_on_after(LOCK_ACQUIRE_TIMEOUT) as scope:
                 while not await self._try_lock():
-                    await trio.sleep(_LOCK_RETRY_INTERVAL)
+                    # retry when the owner announces RELEASED_LOCK, or after a while
+                    with trio.move_on_after(_LOCK_RETRY_INTERVAL):
+                        await self._peer_released.wait()
+                    self._peer_released = trio.Event()
             if scope.cancelled_caught:
                 raise CephError(errno.EBUSY, "timed out waiting for the exclusive lock")
             await self._post_acquire()
@@ -574,7 +578,7 @@ class AsyncImage:
                   locker_id.locker, addr)
         try:
             await self.ioctx.rados.blocklist_add(f"{addr.host}:{addr.port}/{addr.nonce}")
-        except Exception as e:  # noqa: BLE001 - blocklist is best effort, as librbd logs it
+        except Exception as e:
             log.debug("blocklist of %s failed: %s", addr, e)
         try:
             await exec_ops(self.ioctx, self.header_oid, [cls_lock.break_lock(
@@ -706,6 +710,8 @@ class AsyncImage:
         self.require_not_closed()
         k = _b(key)
         try:
+            # librbd's metadata_remove reads the key first: a missing key is ENOENT
+            await exec_ops(self.ioctx, self.header_oid, [cls_rbd.metadata_get(_s(k))])
             await self._writing(lambda: self._meta_op(cls_rbd.metadata_remove(_s(k))))
         except CephError as e:
             if e.errno == errno.ENOENT:

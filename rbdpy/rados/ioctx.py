@@ -46,9 +46,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import trio
 
+from rbdpy.format import cls_lock
+from rbdpy.format.cls_lock import ClsLockType
 from rbdpy.rados import exceptions as rx
 from rbdpy.rados.client import translate
-from rbdpy.rados.cls_lock_ops import ClsLockType, encode_lock, encode_unlock
 from rbdpy.rados.objecter import Objecter, Op, now_utime
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.denc import CEPH_NOSNAP
@@ -765,11 +766,14 @@ class AsyncIoctx:
     # -- locks (cls "lock") -------------------------------------------------------------------
 
     async def _lock(self, key: str, name: str, cookie: str, tag: str, desc: str,
-                    duration: float | None, flags: int, lock_type: int) -> None:
-        indata = encode_lock(name, lock_type, cookie, tag, desc, duration, flags)
+                    duration: float | None, flags: int, lock_type: ClsLockType) -> None:
+        # rados_lock_*: a timeval duration, NULL (None) = never expires.
+        secs = float(duration or 0)
+        call = cls_lock.lock(name, lock_type, cookie, tag, desc,
+                             (int(secs), round((secs - int(secs)) * 1e9)), flags)
         with translate(f"Ioctx.rados_lock_exclusive({self.name}): failed to set lock "
                        f"{name} on {_s(key)}"):
-            await self._operate(key, [ops.call("lock", "lock", indata)], flags=_FLAG_WRITE)
+            await self._operate(key, [call.op()], flags=_FLAG_WRITE)
 
     async def lock_exclusive(self, key: str, name: str, cookie: str, desc: str = "",
                              duration: int | None = None, flags: int = 0) -> None:
@@ -780,10 +784,10 @@ class AsyncIoctx:
         await self._lock(key, name, cookie, tag, desc, duration, flags, ClsLockType.SHARED)
 
     async def unlock(self, key: str, name: str, cookie: str) -> None:
+        # python-rados reports a failed unlock with the lock_exclusive text.
         with translate(f"Ioctx.rados_lock_exclusive({self.name}): failed to set lock "
                        f"{name} on {_s(key)}"):
-            await self._operate(key, [ops.call("lock", "unlock", encode_unlock(name, cookie))],
-                                flags=_FLAG_WRITE)
+            await self._operate(key, [cls_lock.unlock(name, cookie).op()], flags=_FLAG_WRITE)
 
     # -- pool snapshots --------------------------------------------------------------------
 

@@ -365,8 +365,11 @@ async def test_watch_notify_with_cli_peers(ceph_conf: str, pool: str, mode: str)
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             with trio.fail_after(20):
-                while (await rados_cli(ceph_conf, pool, "listwatchers", "w")).count(
-                        b"watcher=") < 2:
+                # Polling another process: there is no event to wait on.
+                for _ in range(200):
+                    out = await rados_cli(ceph_conf, pool, "listwatchers", "w")
+                    if out.count(b"watcher=") >= 2:
+                        break
                     await trio.sleep(0.2)
             ret, acks, timeouts = await io.aio_notify("w", b"xy", 5000)
             assert ret == 0 and timeouts == []
@@ -469,24 +472,29 @@ async def test_write_read_loop_survives_osd_restart(tmp_path: Path) -> None:
         await trio.to_thread.run_sync(lambda: cl.pool_create("rp", size=1))
         r = await connect(str(cl.conf_path))
         acked: dict[str, bytes] = {}
-        restarted = trio.Event()
+        count = [0]
+        target: list[int | None] = [None]
         try:
             io = await r.open_ioctx("rp")
 
             async def writer() -> None:
                 i = 0
-                while not restarted.is_set() or i < 20:
+                while target[0] is None or i < target[0]:
                     data = os.urandom(16) * (1 << 18)  # 4 MiB
                     await io.write_full(f"obj{i % 8}", data)
                     acked[f"obj{i % 8}"] = data
                     assert await io.read(f"obj{i % 8}", len(data)) == data
                     i += 1
+                    count[0] = i
 
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(writer)
                 await trio.sleep(1)
+                before = count[0]
                 await trio.to_thread.run_sync(lambda: cl.restart("osd.0"))
-                restarted.set()
+                # Keep going until every object has been rewritten after the restart.
+                target[0] = count[0] + 16
+            assert before > 0
             for name, data in acked.items():
                 assert await io.read(name, len(data)) == data
         finally:
