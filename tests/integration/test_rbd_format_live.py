@@ -75,7 +75,7 @@ async def test_headers_and_object_maps_round_trip(cluster: SessionCluster, pool:
         seen_keys: set[str] = set()
         async with AsyncRados(conffile=str(conf)) as r:
             io = await r.open_ioctx(pool)
-            for name, oid in zip(images, headers):
+            for name, oid in zip(images, headers, strict=True):
                 vals, more = await io._op1(oid, ops.omap_get_vals2("", "", 10000))
                 assert not more
                 ours = {k: bytes(v).hex() for k, v in vals.items()}
