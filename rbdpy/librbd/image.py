@@ -94,6 +94,11 @@ class NotifyOp:
     HEADER_UPDATE = 3
 
 
+# Ops that are notifications rather than requests to the owner: ASYNC_PROGRESS,
+# ASYNC_COMPLETE, QUIESCE, UNQUIESCE (the latter two go to every watcher; librbd acks them
+# without a response message when nothing is to be quiesced).
+_NOT_PROXIED = frozenset({4, 5, 18, 19})
+
 # NotifyMessage is ENCODE_START(7, 1) in Pacific; readers need compat <= 1.
 _NOTIFY_MESSAGE_V = 7
 
@@ -231,6 +236,7 @@ class AsyncImage:
         self._io_idle.set()
         self._release_requested = False
         self._peer_released = trio.Event()
+        self._watch_lost = False
 
     # -- open / refresh / close ------------------------------------------------------------
 
@@ -470,6 +476,13 @@ class AsyncImage:
                 return encode_response(0)
             if self.lock_owner:
                 return encode_response(0)
+        elif op is not None and op > NotifyOp.HEADER_UPDATE and op not in _NOT_PROXIED:
+            # A maintenance op (snap create, resize, ...) proxied to the lock owner. We do
+            # not run peers' ops: as owner we answer EOPNOTSUPP, which makes librbd fall
+            # back to requesting the lock and running the op itself (what librbd's own
+            # ImageWatcher answers for an op it does not know). Non-owners ack empty.
+            if self.lock_owner:
+                return encode_response(-errno.EOPNOTSUPP)
         return None
 
     def _handle_watch_error(self, watch_id: int, err: int) -> None:
@@ -477,6 +490,7 @@ class AsyncImage:
         # re-registers and re-takes the lock. We drop ownership: the next write re-acquires.
         log.debug("image %s: header watch error %d", self.name, err)
         self.lock_owner = False
+        self._watch_lost = True
 
     async def _release_on_request(self) -> None:
         try:
@@ -512,6 +526,8 @@ class AsyncImage:
         async with self._lock_mutex:
             if self.lock_owner:
                 return
+            if self._watch_lost:
+                await self._rewatch()
             with trio.move_on_after(LOCK_ACQUIRE_TIMEOUT) as scope:
                 while not await self._try_lock():
                     # retry when the owner announces RELEASED_LOCK, or after a while
@@ -521,6 +537,21 @@ class AsyncImage:
             if scope.cancelled_caught:
                 raise CephError(errno.EBUSY, "timed out waiting for the exclusive lock")
             await self._post_acquire()
+
+    async def _rewatch(self) -> None:
+        """Register a new header watch after losing ours (ImageWatcher re-register): the
+        lock cookie names the watch, so without a live one we cannot own the lock."""
+        old, self._watch = self._watch, None
+        if old is not None:
+            try:
+                await old.close()
+            except Exception as e:  # the old registration is gone anyway
+                log.debug("image %s: closing lost watch: %s", self.name, e)
+        self.object_map = None
+        self._watch = await self.ioctx.watch(self.header_oid, self._handle_notify,
+                                             self._handle_watch_error)
+        self._watch_lost = False
+        self._needs_refresh = True
 
     async def _try_lock(self) -> bool:
         """One AcquireRequest round: lock, or deal with the current owner. True if ours."""
@@ -570,6 +601,12 @@ class AsyncImage:
                     _NOTIFY_TIMEOUT_MS)
             except CephError as e:
                 log.debug("request lock notify failed: %s", e)
+            return False
+        if locker_id.locker.num == self.ioctx.rados.get_instance_id():
+            # Our own lock, left by a watch this client lost (ReacquireRequest territory):
+            # drop it without fencing ourselves.
+            await exec_ops(self.ioctx, self.header_oid, [cls_lock.break_lock(
+                RBD_LOCK_NAME, locker_id.locker, locker_id.cookie)])
             return False
         # BreakRequest: the owner's watch is gone, it is dead. Blocklist it so a late
         # write of the old owner cannot land after ours, then break its lock.

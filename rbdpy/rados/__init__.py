@@ -87,8 +87,6 @@ from rbdpy.rados.exceptions import (
     RadosStateError,
     TimedOut,
 )
-from rbdpy.rados.ioctx import ReadOp as _AsyncReadOp
-from rbdpy.rados.ioctx import WriteOp as _AsyncWriteOp
 
 if TYPE_CHECKING:
     from rbdpy._sync import Pending, Portal
@@ -2141,6 +2139,10 @@ class Rados:
 class ReadOp:
     def create(self):
         # The ops live in an async-layer ReadOp that AsyncIoctx.operate_read_op runs.
+        # Imported here, not at module level: importing any rbdpy.rados.proto module runs
+        # this package's __init__, which must stay light (and free of import cycles).
+        from rbdpy.rados.ioctx import ReadOp as _AsyncReadOp
+
         self._compound = _AsyncReadOp()
         return self
 
@@ -2282,6 +2284,8 @@ class Watch:
 class WriteOp:
     def create(self):
         # The ops live in an async-layer WriteOp that AsyncIoctx.operate_write_op runs.
+        from rbdpy.rados.ioctx import WriteOp as _AsyncWriteOp
+
         self._compound = _AsyncWriteOp()
         return self
 

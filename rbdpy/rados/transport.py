@@ -1,25 +1,40 @@
 """The trio driver for ONE msgr2 connection.
 
-Theory of operation: ``Connection`` owns a TCP stream and a pure
+Theory of operation: ``Connection`` owns a TCP socket and a pure
 :class:`~rbdpy.rados.proto.msgr2.protocol.Protocol`. ``open()`` dials, feeds the protocol
 until it reports ``Ready`` (or raises), then hands the connection to its owner. From then on
 ``run()`` is the reader loop: bytes from the socket go into ``Protocol.receive_data`` and the
-resulting events go to the owner's callbacks. Writers call ``send_message()``, which queues
-the frame in the protocol and flushes ``data_to_send()`` under a lock so frames from
-concurrent tasks never interleave. A protocol, integrity or auth error, or EOF, ends
-``run()`` with the error recorded; the owner (MonClient, Objecter) decides whether to
+resulting events go to the owner's callbacks. A protocol, integrity or auth error, or EOF,
+ends ``run()`` with the error recorded; the owner (MonClient, Objecter) decides whether to
 reconnect and resend — client sessions are lossy, so nothing is replayed here.
 
+Sending: ``send_message()`` only queues the frame in the protocol (so frames from
+concurrent tasks never interleave) and wakes the connection's *writer* task, which runs
+``run()`` alongside the reader. The writer wakes one scheduler pass later, after every task
+that became runnable in the same pass (say, sixteen callers whose replies arrived in one
+read) has queued its message, and writes everything queued with ONE vectored ``sendmsg``:
+payload buffers go to the kernel as they are (no joins), and a queue depth of 16 costs one
+syscall instead of sixteen, as librados' messenger thread does with its out queue. Before
+``run()`` starts (handshake, the first resends) a sender writes inline.
+
+The socket is a plain non-blocking stdlib socket registered with trio: the loops try the
+syscall first and park in ``trio.lowlevel.wait_readable``/``wait_writable`` only on EAGAIN,
+which saves trio's per-call checkpoints on the hot path; the reader yields explicitly every
+few reads so a socket that is never empty cannot starve other tasks.
+
 Mirrors: kernel net/ceph/messenger.c (con_work, ceph_con_send), messenger_v2.c
-(ceph_con_v2_try_read/try_write); ceph src/msg/async/AsyncConnection.cc.
+(ceph_con_v2_try_read/try_write); ceph src/msg/async/AsyncConnection.cc (the out queue,
+write_message/_try_send).
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import trio
 
@@ -38,16 +53,21 @@ log = logging.getLogger(__name__)
 
 Buffer = bytes | bytearray | memoryview
 
-#: Frames smaller than this are coalesced into one send; larger ones go out as they are.
-_COALESCE = 64 * 1024
 # Receive sizes adapt: small while traffic is small (a recv allocates its full size
 # up front), growing while large messages stream in.
 _RECV_MIN = 64 * 1024
 _RECV_MAX = 256 * 1024  # large frames take the recv_into path below
 #: A frame remainder at least this big is received with recv_into into its own buffer.
 _RECV_DIRECT = 128 * 1024
+#: The reader yields to the scheduler at least once per this many reads that found data.
+_READS_PER_YIELD = 4
+#: sendmsg takes at most IOV_MAX (1024 on Linux) buffers per call.
+_IOV_MAX = 1024
 
 MessageHandler = Callable[["Connection", MessageReceived], Awaitable[None] | None]
+
+_wait_readable = trio.lowlevel.wait_readable
+_wait_writable = trio.lowlevel.wait_writable
 
 
 class ConnectionClosed(CephError):
@@ -56,6 +76,10 @@ class ConnectionClosed(CephError):
     def __init__(self, message: str, cause: BaseException | None = None) -> None:
         super().__init__(errno.ENOTCONN, message)
         self.cause = cause
+
+
+def _abort_park(raise_cancel: Any) -> trio.lowlevel.Abort:
+    return trio.lowlevel.Abort.SUCCEEDED
 
 
 class Connection:
@@ -75,8 +99,13 @@ class Connection:
         self.proto = Protocol(auth, target_addr=addr, peer_type=peer_type,
                               con_modes=con_modes, global_seq=global_seq, gid=gid)
         self.ready: Ready | None = None
-        self._stream: trio.SocketStream | None = None
-        self._send_lock = trio.Lock()
+        self._sock: socket.socket | None = None  # the stdlib socket, non-blocking
+        self._tsock: trio.socket.SocketType | None = None  # trio's wrapper (connect, close)
+        self._send_lock = trio.Lock()  # inline writers before run() starts the writer
+        # Buffers taken from the protocol but not yet (fully) written, oldest first.
+        self._unsent: list[Buffer] = []
+        self._writer: trio.lowlevel.Task | None = None  # the writer task while run() runs
+        self._writer_parked = False
         self.closed = False
         self.error: BaseException | None = None
         self.last_rx = time.monotonic()
@@ -94,12 +123,21 @@ class Connection:
         :raises OSError: the TCP connection failed.
         :raises CephError: protocol, integrity or auth failure (AuthError for bad keys).
         """
-        self._stream = await trio.open_tcp_stream(self.addr.host, self.addr.port)
+        family = socket.AF_INET6 if ":" in self.addr.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tsock = trio.socket.from_stdlib_socket(sock)  # makes it non-blocking
+            self._sock, self._tsock = sock, tsock
+            await tsock.connect((self.addr.host, self.addr.port))
+        except BaseException:
+            await self.aclose()
+            raise
         try:
             self.proto.initiate()
             await self._flush()
             while self.ready is None:
-                data = await self._stream.receive_some(_RECV_MIN)
+                data = await self._recv_some(_RECV_MIN)
                 events = self.proto.receive_data(data)
                 await self._flush()
                 for ev in events:
@@ -117,67 +155,115 @@ class Connection:
             await self.aclose()
             raise
 
+    async def _recv_some(self, n: int) -> bytes:
+        """Up to ``n`` bytes (b"" at EOF), waiting for the socket to become readable."""
+        sock = self._sock
+        if sock is None:
+            raise trio.ClosedResourceError("connection closed")
+        while True:
+            try:
+                return sock.recv(n)
+            except BlockingIOError:
+                await _wait_readable(sock)
+
     # -- traffic -------------------------------------------------------------------------
 
     async def run(self, on_message: MessageHandler) -> None:
         """Read until the connection ends; deliver messages to ``on_message``.
 
-        Returns normally when the peer or ``aclose`` ended the connection; the reason is in
-        ``self.error`` (None when closed by us).
+        Also hosts the writer task. Returns normally when the peer or ``aclose`` ended the
+        connection; the reason is in ``self.error`` (None when closed by us).
         """
-        assert self._stream is not None
-        want = _RECV_MIN
+        assert self._sock is not None
         try:
-            while not self.closed:
-                direct = self.proto.recv_buffer(_RECV_DIRECT)
+            err: BaseException | None = None
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._write_loop)
                 try:
-                    if direct is not None:
-                        # The rest of a large frame goes straight into its own buffer:
-                        # one copy out of the kernel, no gathering of chunks afterwards.
-                        await self._recv_into(direct)
-                    else:
-                        data = await self._stream.receive_some(want)
-                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as e:
-                    if not self.closed:
-                        self.error = ConnectionClosed(f"{self.name}: {e}", e)
-                    return
-                self.last_rx = time.monotonic()
-                if direct is not None:
-                    events = self.proto.receive_filled()
-                else:
-                    if len(data) == want:
-                        want = min(want * 2, _RECV_MAX)
-                    elif len(data) < want // 4:
-                        want = max(want // 2, _RECV_MIN)
-                    events = self.proto.receive_data(data)
-                for ev in events:
-                    if isinstance(ev, MessageReceived):
-                        r = on_message(self, ev)
-                        if r is not None:
-                            await r
-                    elif isinstance(ev, KeepaliveAck):
-                        self._keepalive_acks += 1
-                    elif isinstance(ev, Reset):
-                        self.error = ConnectionClosed(f"{self.name}: {ev.reason}")
-                        return
-                if self.proto.in_seq - self._ack_mark >= 16:
-                    # Lossy sessions need few ACKs; they only trim the peer's sent queue.
-                    self._ack_mark = self.proto.in_seq
-                    self.proto.send_ack()
-                await self._flush()
+                    await self._read_loop(on_message)
+                except trio.Cancelled:
+                    raise
+                except BaseException as e:
+                    # Re-raised below as itself, not wrapped in the nursery's group.
+                    err = e
+                finally:
+                    nursery.cancel_scope.cancel()
+            if err is not None:
+                raise err
         except CephError as e:
             log.warning("%s: resetting connection: %s", self.name, e)
             self.error = e
         finally:
+            self._writer = None
             await self.aclose()
+
+    async def _read_loop(self, on_message: MessageHandler) -> None:
+        sock = self._sock
+        assert sock is not None
+        proto = self.proto
+        want = _RECV_MIN
+        unyielded = 0
+        while not self.closed:
+            direct = proto.recv_buffer(_RECV_DIRECT)
+            try:
+                if direct is not None:
+                    # The rest of a large frame goes straight into its own buffer:
+                    # one copy out of the kernel, no gathering of chunks afterwards.
+                    await self._recv_into(direct)
+                    unyielded = 0
+                    events = proto.receive_filled()
+                else:
+                    try:
+                        data = sock.recv(want)
+                    except BlockingIOError:
+                        await _wait_readable(sock)
+                        unyielded = 0
+                        continue
+                    if len(data) == want:
+                        want = min(want * 2, _RECV_MAX)
+                    elif len(data) < want // 4:
+                        want = max(want // 2, _RECV_MIN)
+                    events = proto.receive_data(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as e:
+                if not self.closed:
+                    self.error = ConnectionClosed(f"{self.name}: {e}", e)
+                return
+            self.last_rx = time.monotonic()
+            for ev in events:
+                if type(ev) is MessageReceived:
+                    r = on_message(self, ev)
+                    if r is not None:
+                        await r
+                elif isinstance(ev, KeepaliveAck):
+                    self._keepalive_acks += 1
+                elif isinstance(ev, Reset):
+                    self.error = ConnectionClosed(f"{self.name}: {ev.reason}")
+                    return
+            if proto.in_seq - self._ack_mark >= 16:
+                # Lossy sessions need few ACKs; they only trim the peer's sent queue.
+                self._ack_mark = proto.in_seq
+                proto.send_ack()
+            if proto.has_data_to_send:
+                self._kick()
+            unyielded += 1
+            if unyielded >= _READS_PER_YIELD:
+                # The socket kept having data: let the tasks we woke run (and notice a
+                # cancellation) before reading on.
+                unyielded = 0
+                await trio.lowlevel.checkpoint()
 
     async def _recv_into(self, view: memoryview) -> None:
         """Fill ``view`` from the socket; EOF before it is full is a broken connection."""
-        assert self._stream is not None
-        sock = self._stream.socket
+        sock = self._sock
+        if sock is None:
+            raise trio.ClosedResourceError("connection closed")
         got, n = 0, len(view)
         while got < n:
-            k = await sock.recv_into(view[got:])
+            try:
+                k = sock.recv_into(view[got:])
+            except BlockingIOError:
+                await _wait_readable(sock)
+                continue
             if k == 0:
                 raise trio.BrokenResourceError("connection closed mid-frame")
             got += k
@@ -185,57 +271,108 @@ class Connection:
     async def send_message(self, type: int, front: Buffer = b"", middle: Buffer = b"",
                            data: Buffer = b"", *, tid: int = 0, version: int = 1,
                            compat_version: int = 0, priority: int = 127) -> None:
-        """Queue one message and write it out.
+        """Queue one message for the wire.
+
+        While ``run()`` runs, the writer task sends it (batched with whatever else was
+        queued meanwhile) and this returns at once; before that it is written inline.
 
         :raises ConnectionClosed: the connection is (or becomes) unusable.
         """
         if self.closed:
             raise ConnectionClosed(f"{self.name}: connection closed", self.error)
-        async with self._send_lock:
-            self.proto.send_message(type, front, middle, data, tid=tid, version=version,
-                                    compat_version=compat_version, priority=priority)
-            await self._flush_locked()
+        self.proto.send_message(type, front, middle, data, tid=tid, version=version,
+                                compat_version=compat_version, priority=priority)
+        if self._writer is not None:
+            self._kick()
+        else:
+            await self._flush()
 
     async def keepalive(self) -> None:
         if self.closed:
             return
-        async with self._send_lock:
-            self.proto.keepalive(time.time())
-            await self._flush_locked()
+        self.proto.keepalive(time.time())
+        if self._writer is not None:
+            self._kick()
+        else:
+            await self._flush()
+
+    def _kick(self) -> None:
+        """Wake the writer if it is parked (it runs after the current scheduler batch)."""
+        if self._writer_parked:
+            self._writer_parked = False
+            assert self._writer is not None
+            trio.lowlevel.reschedule(self._writer)
+
+    async def _write_loop(self) -> None:
+        self._writer = trio.lowlevel.current_task()
+        try:
+            while True:
+                if not self._unsent and not self.proto.has_data_to_send:
+                    self._writer_parked = True
+                    await trio.lowlevel.wait_task_rescheduled(_abort_park)
+                    self._writer_parked = False
+                await self._flush()
+        except ConnectionClosed:
+            # The reader notices the dead socket (we closed it) and ends run().
+            await self.aclose()
+        finally:
+            self._writer_parked = False
 
     async def _flush(self) -> None:
-        async with self._send_lock:
+        lock = self._send_lock
+        try:
+            lock.acquire_nowait()  # the usual case: no one else writes, no yield
+        except trio.WouldBlock:
+            await lock.acquire()
+        try:
             await self._flush_locked()
+        finally:
+            lock.release()
 
     async def _flush_locked(self) -> None:
+        """Write everything queued; waits while the socket buffer is full."""
+        out = self._unsent
         pieces = self.proto.data_to_send()
-        if not pieces or self._stream is None:
+        if pieces:
+            out.extend(pieces)
+        sock = self._sock
+        if not out or sock is None:
             return
         try:
-            small: list[Buffer] = []
-            for p in pieces:
-                if len(p) < _COALESCE:
-                    small.append(p)
+            while out:
+                try:
+                    sent = sock.sendmsg(out if len(out) <= _IOV_MAX else out[:_IOV_MAX])
+                except BlockingIOError:
+                    await _wait_writable(sock)
                     continue
-                if small:
-                    await self._stream.send_all(b"".join(small))
-                    small = []
-                await self._stream.send_all(p)
-            if small:
-                await self._stream.send_all(b"".join(small) if len(small) > 1 else small[0])
+                # Drop what went out; keep a partly sent buffer's tail.
+                i = 0
+                while i < len(out):
+                    n = len(out[i])
+                    if sent < n:
+                        break
+                    sent -= n
+                    i += 1
+                del out[:i]
+                if sent:
+                    out[0] = memoryview(out[0]).cast("B")[sent:]
+                if out:
+                    await _wait_writable(sock)
+                pieces = self.proto.data_to_send()
+                if pieces:
+                    out.extend(pieces)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as e:
             self.error = self.error or ConnectionClosed(f"{self.name}: {e}", e)
             self.closed = True
+            out.clear()
             raise ConnectionClosed(f"{self.name}: send failed: {e}", e) from e
 
     async def aclose(self) -> None:
         """Close the socket (idempotent)."""
         self.closed = True
         self.proto.close()
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            with trio.CancelScope(shield=True):
-                try:
-                    await stream.aclose()
-                except (trio.BrokenResourceError, OSError):
-                    pass
+        self._unsent.clear()
+        if self._tsock is not None:
+            tsock, self._tsock, self._sock = self._tsock, None, None
+            # Wakes any task parked on the socket (ClosedResourceError there).
+            tsock.close()

@@ -59,6 +59,16 @@ async def rados_cli(conf: str, pool: str, *args: str) -> str:
     return await trio.to_thread.run_sync(go)
 
 
+async def ceph_cli(conf: str, *args: str) -> str:
+    """Run ``ceph -c conf args`` in a thread; stdout and stderr (blocklist ls uses both)."""
+    def go() -> str:
+        p = subprocess.run(["ceph", "-c", conf, *args], capture_output=True, text=True,
+                           timeout=60, check=True)
+        return p.stdout + p.stderr
+
+    return await trio.to_thread.run_sync(go)
+
+
 async def info(conf: str, pool: str, name: str) -> dict[str, Any]:
     out: dict[str, Any] = json.loads(await rbd_cli(conf, pool, "info", "--format", "json",
                                                    name))
@@ -526,3 +536,31 @@ async def test_snapshots_cow_and_snapshot_reads(rio: AsyncIoctx, ceph_conf: str,
     await object_map_check(ceph_conf, pool, "sn")
     with pytest.raises(rbdx.ImageHasSnapshots):
         await AsyncRBD().remove(rio, "sn")
+
+
+async def test_dead_lock_owner_is_blocklisted_and_broken(rio: AsyncIoctx, ceph_conf: str,
+                                                          pool: str) -> None:
+    """A managed lock ("auto <handle>", tag internal) whose owner has no watch left: the
+    owner is dead, so we blocklist its address and break the lock (BreakRequest)."""
+    await AsyncRBD().create(rio, "dead", 8 * MiB)
+    image_id = (await info(ceph_conf, pool, "dead"))["id"]
+    await rados_cli(ceph_conf, pool, "lock", "get", f"rbd_header.{image_id}", "rbd_lock",
+                    "--lock-tag", "internal", "--lock-cookie", "auto 123456",
+                    "--lock-type", "exclusive")
+    stale = json.loads(await rbd_cli(ceph_conf, pool, "lock", "ls", "dead", "--format",
+                                     "json"))
+    assert [lk["id"] for lk in stale] == ["auto 123456"]
+    async with await AsyncImage.open(rio, "dead") as img:
+        with trio.fail_after(20):
+            await img.write(b"D" * 512, 0)
+        assert await img.is_exclusive_lock_owner()
+    blocklist = await ceph_cli(ceph_conf, "osd", "blocklist", "ls")
+    assert stale[0]["address"] in blocklist
+    await ceph_cli(ceph_conf, "osd", "blocklist", "rm", stale[0]["address"])
+    # an advisory lock of another kind is not ours to break: the write gives up, EBUSY
+    await rados_cli(ceph_conf, pool, "lock", "get", f"rbd_header.{image_id}", "rbd_lock",
+                    "--lock-cookie", "user", "--lock-type", "exclusive")
+    async with await AsyncImage.open(rio, "dead") as img:
+        with pytest.raises(rbdx.ImageBusy, match="error writing to b'dead'"):
+            await img.write(b"E", 0)
+        assert await img.read(0, 2) == b"DD"

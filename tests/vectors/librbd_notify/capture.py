@@ -1,7 +1,10 @@
-import json, sys, time
+import json
+import sys
+import time
 
 import rados
 import rbd
+
 c = rados.Rados(conffile=sys.argv[1] if len(sys.argv) > 1 else '/etc/ceph/ceph.conf'); c.connect()
 io = c.open_ioctx('rbd')
 R = rbd.RBD()

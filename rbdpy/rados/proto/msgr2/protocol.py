@@ -326,6 +326,11 @@ class Protocol:
         out, self._out = self._out, []
         return out
 
+    @property
+    def has_data_to_send(self) -> bool:
+        """Whether :meth:`data_to_send` would return anything."""
+        return bool(self._out)
+
     def recv_buffer(self, min_missing: int) -> memoryview | None:
         """Where to receive the rest of a large incoming frame directly, if any.
 
