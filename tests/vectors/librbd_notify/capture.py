@@ -1,3 +1,5 @@
+"""Capture librbd's header notifications (run with /usr/bin/python3; see README.md)."""
+
 import json
 import sys
 import time
@@ -5,11 +7,14 @@ import time
 import rados
 import rbd
 
-c = rados.Rados(conffile=sys.argv[1] if len(sys.argv) > 1 else '/etc/ceph/ceph.conf'); c.connect()
+c = rados.Rados(conffile=sys.argv[1] if len(sys.argv) > 1 else '/etc/ceph/ceph.conf')
+c.connect()
 io = c.open_ioctx('rbd')
 R = rbd.RBD()
-try: R.remove(io, 'cap')
-except Exception: pass
+try:
+    R.remove(io, 'cap')
+except Exception:
+    pass
 R.create(io, 'cap', 8 << 20)
 got = []
 with rbd.Image(io, 'cap') as img:
