@@ -34,6 +34,7 @@ src/cls/lock/cls_lock_client.cc, src/pybind/rados/rados.pyx (Ioctx, messages, re
 from __future__ import annotations
 
 import errno
+import functools
 import inspect
 import itertools
 import json
@@ -42,7 +43,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import trio
 
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from rbdpy.rados.client import AsyncRados
 
 log = logging.getLogger(__name__)
+_debug = functools.partial(log.isEnabledFor, logging.DEBUG)
 
 Buffer = bytes | bytearray | memoryview
 
@@ -121,6 +123,13 @@ def _b(s: str | bytes) -> bytes:
 
 def _s(s: str | bytes) -> str:
     return s.decode("utf-8", "surrogateescape") if isinstance(s, (bytes, bytearray)) else s
+
+
+def _raise_translated(e: BaseException, msg: str) -> NoReturn:
+    """What ``with translate(msg):`` does with ``e`` (raises the python-rados exception)."""
+    with translate(msg):
+        raise e
+    raise AssertionError("unreachable")  # translate re-raises every CephError/TooSlowError
 
 
 def translate_operation_flags(flags: int) -> int:
@@ -526,7 +535,8 @@ class AsyncIoctx:
 
         Per-op results are in the returned reply (``reply.rvals``/``reply.outdata``).
         """
-        self.require_ioctx_open()
+        if self.state != "open":
+            self.require_ioctx_open()
         objecter = self.rados._objecter()
         op_flags = ops.ops_flags(osd_ops) | flags | self.extra_flags
         if not op_flags & (_FLAG_READ | _FLAG_WRITE):
@@ -534,30 +544,32 @@ class AsyncIoctx:
             # method's own flags whether it writes. Callers that need a snap context on a
             # writing method pass flags=WRITE (librbd does, through a write op).
             op_flags |= _FLAG_READ
-        is_write = bool(op_flags & _FLAG_WRITE)
+        is_write = op_flags & _FLAG_WRITE
         if is_write:
             op_flags |= _FLAG_ONDISK
-        target = OpTarget(base_pool=self.pool_id, base_oid=_b(oid),
-                          key=_b(self.locator_key),
-                          nspace=_b(self.nspace if nspace is None else nspace),
-                          flags=op_flags)
-        op = Op(target=target, ops=list(osd_ops), flags=op_flags,
-                snapc=(snapc or self.snapc) if is_write else SnapContext(),
-                snapid=CEPH_NOSNAP if is_write else (self.snap_read if snapid is None
-                                                      else snapid),
-                mtime=(mtime or now_utime()) if is_write else (0, 0))
-        log.debug("op %r [%s] flags %#x", oid, ",".join(o.name for o in osd_ops), op_flags)
+        target = OpTarget(self.pool_id, _b(oid), _b(self.locator_key),
+                          _b(self.nspace if nspace is None else nspace), op_flags)
+        if is_write:
+            op = Op(target, list(osd_ops), op_flags, snapc or self.snapc, CEPH_NOSNAP,
+                    mtime or now_utime())
+        else:
+            op = Op(target, list(osd_ops), op_flags,
+                    snapid=self.snap_read if snapid is None else snapid)
+        if _debug():
+            log.debug("op %r [%s] flags %#x", oid, ",".join(o.name for o in osd_ops),
+                      op_flags)
         if is_write:
             self._writes_in_flight += 1
-            self._writes_idle = trio.Event() if self._writes_idle.is_set() \
-                else self._writes_idle
-        try:
-            reply = await objecter.submit(op)
-        finally:
-            if is_write:
+            if self._writes_idle.is_set():
+                self._writes_idle = trio.Event()
+            try:
+                reply = await objecter.submit(op)
+            finally:
                 self._writes_in_flight -= 1
                 if self._writes_in_flight == 0:
                     self._writes_idle.set()
+        else:
+            reply = await objecter.submit(op)
         self.last_version = reply.user_version
         if reply.result < 0:
             raise CephError(-reply.result, f"osd op on {oid!r} failed")
@@ -570,14 +582,21 @@ class AsyncIoctx:
 
     # -- python-rados object API ---------------------------------------------------------
 
+    # The three hottest calls skip ``translate``'s context manager and build its message
+    # only when there is an error to report.
+
     async def write(self, key: str, data: bytes, offset: int = 0) -> int:
-        with translate(f'Ioctx.write({self.name}): failed to write {_s(key)}'):
-            await self._op1(key, ops.write(offset, data))
+        try:
+            await self._operate(key, [ops.write(offset, data)])
+        except (CephError, trio.TooSlowError) as e:
+            _raise_translated(e, f'Ioctx.write({self.name}): failed to write {_s(key)}')
         return 0
 
     async def write_full(self, key: str, data: bytes) -> int:
-        with translate(f'Ioctx.write_full({self.name}): failed to write {_s(key)}'):
-            await self._op1(key, ops.writefull(data))
+        try:
+            await self._operate(key, [ops.writefull(data)])
+        except (CephError, trio.TooSlowError) as e:
+            _raise_translated(e, f'Ioctx.write_full({self.name}): failed to write {_s(key)}')
         return 0
 
     async def append(self, key: str, data: bytes) -> int:
@@ -595,12 +614,16 @@ class AsyncIoctx:
             await self._op1(key, ops.create(exclusive))
 
     async def read(self, key: str, length: int = 8192, offset: int = 0) -> bytes:
-        with translate(f'Ioctx.read({self.name}): failed to read {_s(key)}'):
-            out = await self._op1(key, ops.read(offset, length))
+        op = ops.read(offset, length)
+        try:
+            reply = await self._operate(key, [op])
+            out = op.decode_reply(reply.rvals[0], reply.outdata[0])
             # A 0-length READ returns the whole object and rados_read's buffer is
             # ``length`` bytes: more data than that is -ERANGE (librados rados_read).
             if len(out) > length:
                 raise CephError(errno.ERANGE, "read returned more than the buffer")
+        except (CephError, trio.TooSlowError) as e:
+            _raise_translated(e, f'Ioctx.read({self.name}): failed to read {_s(key)}')
         return bytes(out)
 
     async def stat(self, key: str) -> tuple[int, time.struct_time]:

@@ -18,6 +18,7 @@ kick_requests, handle_reply, osd_fault).
 from __future__ import annotations
 
 import errno
+import functools
 import itertools
 import logging
 import time
@@ -31,43 +32,107 @@ from rbdpy.rados.proto.auth.cephx import CephxClient
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.features import CEPH_FEATURES_SUPPORTED_DEFAULT
-from rbdpy.rados.proto.messages.base import decode_message, encode_message
-from rbdpy.rados.proto.messages.osd import MOSDBackoff, MOSDOp, MOSDOpReply, MWatchNotify
+from rbdpy.rados.proto.messages.base import MsgType, decode_message
+from rbdpy.rados.proto.messages.osd import (
+    MOSDBackoff,
+    MOSDOp,
+    MOSDOpReply,
+    MWatchNotify,
+    encode_osd_op_front,
+)
 from rbdpy.rados.proto.msgr2.events import MessageReceived
 from rbdpy.rados.proto.objecter_core import CalcResult, OpTarget, calc_target
-from rbdpy.rados.proto.ops import ObjectLocator, SpgId
+from rbdpy.rados.proto.ops import encode_ops_data
 from rbdpy.rados.proto.osdmap import OSDMap
 from rbdpy.rados.proto.types import EntityType, SnapContext
 from rbdpy.rados.transport import Connection
 
 log = logging.getLogger(__name__)
+_debug = functools.partial(log.isEnabledFor, logging.DEBUG)
+
+Buffer = bytes | bytearray | memoryview
+
+_OSD_OP = int(MsgType.OSD_OP)
+_OSD_OPREPLY = int(MsgType.OSD_OPREPLY)
+_OSD_OP_VERSION = MOSDOp.HEAD_VERSION
+_OSD_OP_COMPAT = MOSDOp.COMPAT_VERSION
 
 _RECONNECT_BACKOFF = (0.05, 0.1, 0.2, 0.5, 1.0)
 
 
-@dataclass(eq=False)
-class Op:
-    """One in-flight MOSDOp (Objecter::Op)."""
+_EMPTY_SNAPC = SnapContext()
+_NOSNAP = 0xFFFF_FFFF_FFFF_FFFE  # CEPH_NOSNAP
 
-    target: OpTarget
-    ops: list[Any]  # proto.ops sub-ops
-    flags: int
-    snapc: SnapContext = field(default_factory=SnapContext)
-    snapid: int = 0xFFFF_FFFF_FFFF_FFFE  # CEPH_NOSNAP
-    mtime: tuple[int, int] = (0, 0)
-    tid: int = 0
-    attempts: int = 0
-    session: OsdSession | None = None
-    done: trio.Event = field(default_factory=trio.Event)
-    reply: MOSDOpReply | None = None
-    error: CephError | None = None
+
+def _abort_wait(raise_cancel: Any) -> trio.lowlevel.Abort:
+    return trio.lowlevel.Abort.SUCCEEDED
+
+
+class Op:
+    """One in-flight MOSDOp (Objecter::Op).
+
+    A plain slotted class, not a dataclass with a ``trio.Event``: one is made per request,
+    and its single waiter (``submit``) parks with ``wait_task_rescheduled`` directly.
+    """
+
+    __slots__ = (
+        "_waiter",
+        "attempts",
+        "error",
+        "finished",
+        "flags",
+        "mtime",
+        "ops",
+        "reply",
+        "session",
+        "snapc",
+        "snapid",
+        "target",
+        "tid",
+    )
+
+    def __init__(self, target: OpTarget, ops: list[Any], flags: int,
+                 snapc: SnapContext = _EMPTY_SNAPC, snapid: int = _NOSNAP,
+                 mtime: tuple[int, int] = (0, 0)) -> None:
+        self.target = target
+        self.ops = ops  # proto.ops sub-ops
+        self.flags = flags
+        self.snapc = snapc
+        self.snapid = snapid
+        self.mtime = mtime
+        self.tid = 0
+        self.attempts = 0
+        self.session: OsdSession | None = None
+        self.reply: MOSDOpReply | None = None
+        self.error: CephError | None = None
+        self.finished = False
+        self._waiter: trio.lowlevel.Task | None = None
+
+    def __repr__(self) -> str:
+        return (f"<Op tid {self.tid} {self.target.base_oid!r} flags {self.flags:#x} "
+                f"attempts {self.attempts}{' finished' if self.finished else ''}>")
 
     def finish(self, reply: MOSDOpReply | None = None, error: CephError | None = None) -> None:
-        if self.done.is_set():
+        if self.finished:
             return
         self.reply = reply
         self.error = error
-        self.done.set()
+        self.finished = True
+        w = self._waiter
+        if w is not None:
+            self._waiter = None
+            trio.lowlevel.reschedule(w)
+
+    async def wait(self) -> None:
+        """Until :meth:`finish` (cancellable; one waiter)."""
+        if self.finished:
+            await trio.lowlevel.checkpoint()
+            return
+        self._waiter = trio.lowlevel.current_task()
+        try:
+            await trio.lowlevel.wait_task_rescheduled(_abort_wait)
+        finally:
+            self._waiter = None
 
 
 @dataclass(eq=False)
@@ -137,15 +202,16 @@ class Objecter:
         if calc_target(osdmap, op.target) is CalcResult.POOL_DNE:
             raise CephError(errno.ENOENT, f"pool {op.target.base_pool} does not exist")
         s = self._assign(op, send=False)
-        if s is not None:
-            # The common case sends from the caller's task: no task spawn per op.
+        if s is not None and not self._queue(s, op):
+            # The common case queues from the caller's task (no task spawn per op); only
+            # a connection whose writer is not running yet needs an awaited send.
             await self._send(s, op)
         try:
             if self.op_timeout > 0:
                 with trio.fail_after(self.op_timeout):
-                    await op.done.wait()
+                    await op.wait()
             else:
-                await op.done.wait()
+                await op.wait()
         except trio.TooSlowError:
             self._forget(op)
             raise CephError(errno.ETIMEDOUT, "osd op timed out") from None
@@ -173,7 +239,8 @@ class Objecter:
         t = op.target
         osdmap = self._get_osdmap()
         if t.osd < 0 or t.paused or osdmap is None or not osdmap.is_up(t.osd):
-            log.debug("op tid %d homeless (osd %d, paused %s)", op.tid, t.osd, t.paused)
+            if _debug():
+                log.debug("op tid %d homeless (osd %d, paused %s)", op.tid, t.osd, t.paused)
             self.homeless[op.tid] = op
             return None
         s = self._session(t.osd, osdmap)
@@ -200,27 +267,49 @@ class Objecter:
             raise CephError(errno.ENOTCONN, "objecter not running")
         self._nursery.start_soon(fn, *args)
 
+    def _encode(self, s: OsdSession, op: Op) -> bytes:
+        """The MOSDOp front for ``op``'s next attempt (counts the attempt)."""
+        t = op.target
+        pgid = t.pgid
+        assert pgid is not None
+        op.attempts += 1
+        raw = t.raw_pgid
+        if _debug():
+            log.debug("osd.%d <- tid %d %s attempt %d", s.osd, op.tid, t.base_oid,
+                      op.attempts)
+        return encode_osd_op_front(
+            pgid.pool, pgid.seed, -1, raw.seed if raw is not None else 0, t.epoch, op.flags,
+            self.client_inc, op.mtime, t.pool, t.key, t.nspace,
+            -1 if t.precalc_seed is None else t.precalc_seed, t.base_oid, op.ops, op.snapid,
+            op.snapc.seq, op.snapc.snaps, op.attempts - 1, CEPH_FEATURES_SUPPORTED_DEFAULT)
+
+    def _queue(self, s: OsdSession, op: Op) -> bool:
+        """Queue ``op`` on its session's connection without awaiting.
+
+        Returns False when the connection cannot take it that way (its writer is not
+        running yet): then ``await self._send(s, op)``.
+        """
+        conn = s.conn
+        if conn is None or conn.closed or op.session is not s or op.finished:
+            return True  # nothing to send now; the session task resends when it is up
+        if not conn.writer_running:
+            return False
+        front = self._encode(s, op)
+        try:
+            conn.queue_message(_OSD_OP, front, b"", _ops_data(op.ops), tid=op.tid,
+                               version=_OSD_OP_VERSION, compat_version=_OSD_OP_COMPAT)
+        except CephError as e:
+            log.debug("send to osd.%d failed: %s (resent on reconnect)", s.osd, e)
+        return True
+
     async def _send(self, s: OsdSession, op: Op) -> None:
         conn = s.conn
-        if conn is None or conn.closed or op.session is not s or op.done.is_set():
+        if conn is None or conn.closed or op.session is not s or op.finished:
             return
-        t = op.target
-        assert t.pgid is not None
-        op.attempts += 1
-        msg = MOSDOp(
-            pgid=SpgId(t.pgid), hash=t.hash, osdmap_epoch=t.epoch, flags=op.flags,
-            client_inc=self.client_inc, mtime=op.mtime,
-            oloc=ObjectLocator(t.pool, _s(t.key), _s(t.nspace),
-                               -1 if t.precalc_seed is None else t.precalc_seed),
-            oid=t.base_oid,
-            ops=op.ops, snapid=op.snapid, snap_seq=op.snapc.seq, snaps=list(op.snapc.snaps),
-            retry_attempt=op.attempts - 1, features=CEPH_FEATURES_SUPPORTED_DEFAULT)
-        msg.tid = op.tid
-        mtype, version, compat, front, middle, data = encode_message(msg)
-        log.debug("osd.%d <- tid %d %s attempt %d", s.osd, op.tid, t.base_oid, op.attempts)
+        front = self._encode(s, op)
         try:
-            await conn.send_message(mtype, front, middle, data, tid=op.tid, version=version,
-                                    compat_version=compat)
+            await conn.send_message(_OSD_OP, front, b"", _ops_data(op.ops), tid=op.tid,
+                                    version=_OSD_OP_VERSION, compat_version=_OSD_OP_COMPAT)
         except CephError as e:
             log.debug("send to osd.%d failed: %s (resent on reconnect)", s.osd, e)
 
@@ -291,6 +380,13 @@ class Objecter:
             await self._map_changed.wait()
 
     def _dispatch(self, conn: Connection, ev: MessageReceived) -> None:
+        if ev.type == _OSD_OPREPLY and ev.compat_version <= MOSDOpReply.HEAD_VERSION:
+            # The hot path: straight to the reply decoder (decode_message's checks, inline).
+            reply = MOSDOpReply.decode(ev.version, ev.front, ev.middle, ev.data)
+            reply.tid = ev.tid
+            reply.header_version = ev.version
+            self._handle_reply(conn, reply)
+            return
         msg = decode_message(ev.type, ev.version, ev.compat_version, ev.front, ev.middle,
                              ev.data, tid=ev.tid)
         if isinstance(msg, MOSDOpReply):
@@ -309,7 +405,8 @@ class Objecter:
         if op is None:
             log.debug("%s: reply for unknown tid %d", conn.name, reply.tid)
             return
-        log.debug("%s -> tid %d result %d", conn.name, reply.tid, reply.result)
+        if _debug():
+            log.debug("%s -> tid %d result %d", conn.name, reply.tid, reply.result)
         assert s is not None
         s.ops.pop(op.tid, None)
         op.session = None
@@ -341,7 +438,7 @@ class Objecter:
 
     def _retarget(self, op: Op, any_change: bool = False) -> None:
         osdmap = self._get_osdmap()
-        if osdmap is None or op.done.is_set():
+        if osdmap is None or op.finished:
             return
         r = calc_target(osdmap, op.target, any_change=any_change)
         if r is CalcResult.POOL_DNE:
@@ -359,8 +456,18 @@ class Objecter:
             op.finish(error=CephError(errno.ESHUTDOWN, "rados handle shut down"))
 
 
-def _s(b: bytes) -> str:
-    return b.decode("utf-8", "surrogateescape")
+def _ops_data(osd_ops: list[Any]) -> Buffer:
+    """The data segment: every op's input, in order (one buffer: no copy for one piece)."""
+    if len(osd_ops) == 1:
+        ind = osd_ops[0].indata
+        if len(ind) == 1:
+            return ind[0]  # type: ignore[no-any-return]
+        if not ind:
+            return b""
+    pieces = encode_ops_data(osd_ops)
+    if not pieces:
+        return b""
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def now_utime() -> tuple[int, int]:

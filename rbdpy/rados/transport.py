@@ -287,6 +287,26 @@ class Connection:
         else:
             await self._flush()
 
+    @property
+    def writer_running(self) -> bool:
+        """True while ``run()`` hosts the writer: :meth:`queue_message` may be used."""
+        return self._writer is not None
+
+    def queue_message(self, type: int, front: Buffer = b"", middle: Buffer = b"",
+                      data: Buffer = b"", *, tid: int = 0, version: int = 1,
+                      compat_version: int = 0, priority: int = 127) -> None:
+        """:meth:`send_message` without the await, for when :attr:`writer_running`.
+
+        :raises ConnectionClosed: the connection is closed.
+        """
+        if self.closed:
+            raise ConnectionClosed(f"{self.name}: connection closed", self.error)
+        if self._writer is None:
+            raise ConnectionClosed(f"{self.name}: writer not running")
+        self.proto.send_message(type, front, middle, data, tid=tid, version=version,
+                                compat_version=compat_version, priority=priority)
+        self._kick()
+
     async def keepalive(self) -> None:
         if self.closed:
             return

@@ -55,7 +55,7 @@ class CalcResult(Enum):
     POOL_DNE = "pool does not exist"
 
 
-@dataclass
+@dataclass(slots=True)
 class OpTarget:
     """Where one op is aimed (Objecter::op_target_t).
 

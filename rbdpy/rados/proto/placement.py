@@ -83,12 +83,27 @@ def _b(s: str | bytes) -> bytes:
 # -- object → pg ---------------------------------------------------------------------------
 
 
+# (hash type, key, nspace) → hash. The string hash is pure Python (a few µs per object
+# name) and a client hits the same objects again and again; bounded, oldest entries go first.
+_HASH_CACHE: dict[tuple[int, bytes, bytes], int] = {}
+_HASH_CACHE_MAX = 8192
+
+
 def hash_key(pool: PgPool, key: str | bytes, nspace: str | bytes = b"") -> int:
     """``pg_pool_t::hash_key``: the pool's string hash of ``[nspace '\\x1f'] key``."""
     k = _b(key)
     ns = _b(nspace)
-    data = ns + _NS_SEP + k if ns else k
-    return ceph_str_hash(pool.object_hash, data)
+    if type(k) is not bytes or type(ns) is not bytes:  # bytearray/memoryview: hashable copy
+        k, ns = bytes(k), bytes(ns)
+    ck = (pool.object_hash, k, ns)
+    h = _HASH_CACHE.get(ck)
+    if h is None:
+        data = ns + _NS_SEP + k if ns else k
+        h = ceph_str_hash(pool.object_hash, data)
+        if len(_HASH_CACHE) >= _HASH_CACHE_MAX:
+            del _HASH_CACHE[next(iter(_HASH_CACHE))]
+        _HASH_CACHE[ck] = h
+    return h
 
 
 def object_locator_to_pg(osdmap: OSDMap, pool_id: int, oid: str | bytes,

@@ -48,6 +48,8 @@ from rbdpy.rados.proto.types import PgId
 
 log = logging.getLogger(__name__)
 
+_ZERO_REQID = OsdReqId()
+
 # blkin_trace_info: le64 trace_id, le64 span_id, le64 parent_span_id (Message::encode_trace
 # always writes it, zero when untraced).
 _TRACE = struct.Struct("<QQQ")
@@ -60,6 +62,72 @@ _INC_MTIME = struct.Struct("<iII")
 # le32 osdmap_epoch, le32 num_ops
 _REPLY_HEAD = struct.Struct("<QiQIII")
 _EVERSION = struct.Struct("<QI")
+
+# -- the hot paths: one pack / one unpack per fixed run ---------------------------------------
+# MOSDOp front up to the reqid: spg_t envelope (v1, compat 1, len 18) | pg_t (u8 1, le64 pool,
+# le32 seed, le32 preferred -1) | s8 shard | le32 hash | le32 osdmap_epoch | le32 flags
+_MOSDOP_HEAD = struct.Struct("<BBIBqIibIII")
+# osd_reqid_t envelope (v2, compat 2, len 21) + an all-zero entity_name_t/tid/inc (the OSD
+# fills it in from the connection), then an all-zero blkin trace: constant bytes.
+_MOSDOP_REQID_TRACE = (struct.pack("<BBI", 2, 2, 21) + bytes(21)) + bytes(_TRACE.size)
+# le32 client_inc | utime mtime | object_locator_t envelope (v6, compat, len) | le64 pool |
+# le32 preferred (-1) | le32 key length
+_MOSDOP_MID = struct.Struct("<iIIBBIqiI")
+_U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+# le64 oloc hash | le32 oid length
+_OLOC_HASH_OID = struct.Struct("<qI")
+# le64 snapid | le64 snap_seq | le32 number of snaps
+_SNAP_HEAD = struct.Struct("<QQI")
+# le32 retry_attempt | le64 features
+_RETRY_FEATURES = struct.Struct("<iQ")
+# MOSDOpReply after the oid: pg_t (u8 v, le64 pool, le32 seed, le32 preferred) + _REPLY_HEAD
+_REPLY_FIXED = struct.Struct("<BqIiQiQIII")
+_OSD_OP = struct.Struct("<HI28sI")  # ceph_osd_op, see proto.ops
+# retry_attempt | rvals[n] | eversion replay_version | le64 user_version | u8 do_redirect,
+# one Struct per op count (cached: n is 1-3 in practice)
+_REPLY_TAILS: dict[int, struct.Struct] = {}
+
+
+def _reply_tail(n: int) -> struct.Struct:
+    st = _REPLY_TAILS.get(n)
+    if st is None:
+        st = struct.Struct(f"<i{n}iQIQB")
+        if len(_REPLY_TAILS) < 64:
+            _REPLY_TAILS[n] = st
+    return st
+
+
+def encode_osd_op_front(pool: int, seed: int, shard: int, hash: int, osdmap_epoch: int,
+                        flags: int, client_inc: int, mtime: tuple[int, int], oloc_pool: int,
+                        key: bytes, nspace: bytes, oloc_hash: int, oid: bytes,
+                        ops: list[OSDOp], snapid: int, snap_seq: int,
+                        snaps: tuple[int, ...] | list[int], retry_attempt: int,
+                        features: int) -> bytes:
+    """The MOSDOp v8 front with an all-zero reqid and trace (what clients send).
+
+    Same bytes as :meth:`MOSDOp.encode_front` (pinned by the same capture), built from a
+    few precompiled Structs instead of the generic Encoder: this runs once per op sent.
+    """
+    parts = [
+        _MOSDOP_HEAD.pack(1, 1, 18, 1, pool, seed, -1, shard, hash, osdmap_epoch, flags),
+        _MOSDOP_REQID_TRACE,
+        # object_locator_t: an explicit hash raises compat to 6 (see ObjectLocator.encode)
+        _MOSDOP_MID.pack(client_inc, mtime[0], mtime[1], 6, 6 if oloc_hash != -1 else 3,
+                         28 + len(key) + len(nspace), oloc_pool, -1, len(key)),
+        key, _U32.pack(len(nspace)), nspace, _OLOC_HASH_OID.pack(oloc_hash, len(oid)), oid,
+        _U16.pack(len(ops)),
+    ]
+    pack_op = _OSD_OP.pack
+    for o in ops:
+        ind = o.indata
+        parts.append(pack_op(o.op, o.flags, o.union,
+                             len(ind[0]) if len(ind) == 1 else sum(len(b) for b in ind)))
+    parts.append(_SNAP_HEAD.pack(snapid, snap_seq, len(snaps)))
+    if snaps:
+        parts.append(struct.pack(f"<{len(snaps)}Q", *snaps))
+    parts.append(_RETRY_FEATURES.pack(retry_attempt, features))
+    return b"".join(parts)
 
 
 def _enc_trace(enc: Encoder, trace: tuple[int, int, int]) -> None:
@@ -106,6 +174,19 @@ class MOSDOp(Message):
     features: int = 0
 
     def encode_front(self) -> bytes:
+        if self.reqid == _ZERO_REQID and self.trace == _ZERO_TRACE:
+            oid = self.oid.encode("utf-8", "surrogateescape") if isinstance(self.oid, str) \
+                else bytes(self.oid)
+            oloc = self.oloc
+            return encode_osd_op_front(
+                self.pgid.pgid.pool, self.pgid.pgid.seed, self.pgid.shard, self.hash,
+                self.osdmap_epoch, self.flags, self.client_inc, self.mtime, oloc.pool,
+                oloc.key.encode("utf-8", "surrogateescape"),
+                oloc.nspace.encode("utf-8", "surrogateescape"), oloc.hash, oid, self.ops,
+                self.snapid, self.snap_seq, self.snaps, self.retry_attempt, self.features)
+        return self._encode_front_generic()
+
+    def _encode_front_generic(self) -> bytes:
         enc = Encoder()
         self.pgid.encode(enc)
         enc.pack(_OP_HEAD, self.hash, self.osdmap_epoch, self.flags)
@@ -261,6 +342,53 @@ class MOSDOpReply(Message):
     @classmethod
     def decode(cls, version: int, front: memoryview, middle: memoryview,
                data: memoryview) -> MOSDOpReply:
+        if version >= 8:
+            try:
+                reply = cls._decode_fast(version, front, data)
+            except (struct.error, UnicodeError, ValueError):
+                reply = None  # malformed: the generic path names the problem
+            if reply is not None:
+                return reply
+        return cls._decode_generic(version, front, middle, data)
+
+    @classmethod
+    def _decode_fast(cls, version: int, front: memoryview,
+                     data: memoryview) -> MOSDOpReply | None:
+        """The common reply (no redirect) with a handful of ``unpack_from`` calls.
+
+        Returns None when the reply needs the generic decoder (a redirect, or bad input,
+        which the generic decoder then reports with its usual DecodeError).
+        """
+        (olen,) = _U32.unpack_from(front, 0)
+        pos = 4 + olen
+        if pos > len(front):
+            return None
+        oid = bytes(front[4:pos]).decode("utf-8", "surrogateescape")
+        (pgv, pool, seed, _pref, flags, result, bad_v, bad_e, epoch,
+         n) = _REPLY_FIXED.unpack_from(front, pos)
+        pos += _REPLY_FIXED.size
+        if pgv != 1 or n * 42 > len(front) - pos:
+            return None
+        end_ops = pos + n * 38
+        ops = [OSDOp(op, fl, un, payload_len=pl)
+               for op, fl, un, pl in _OSD_OP.iter_unpack(front[pos:end_ops])]
+        tail = _reply_tail(n)
+        vals = tail.unpack_from(front, end_ops)
+        pos = end_ops + tail.size
+        if vals[-1]:  # do_redirect
+            return None
+        trace = _TRACE.unpack_from(front, pos)
+        outdata = split_ops_data(ops, data, "MOSDOpReply.data")
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("osd_op_reply %s %s.%x = %d rvals %s e%d uv%d attempt %d", oid, pool,
+                      seed, result, list(vals[1:n + 1]), epoch, vals[-2], vals[0])
+        return cls(oid, PgId(pool, seed), flags, result, EVersion(bad_v, bad_e), epoch, ops,
+                   vals[0], list(vals[1:n + 1]), outdata, EVersion(vals[n + 1], vals[n + 2]),
+                   vals[-2], None, (trace[0], trace[1], trace[2]))
+
+    @classmethod
+    def _decode_generic(cls, version: int, front: memoryview, middle: memoryview,
+                        data: memoryview) -> MOSDOpReply:
         dec = front_decoder(cls, front)
         if version < 7:
             raise dec.error(f"MOSDOpReply v{version} is older than Luminous")
