@@ -37,7 +37,8 @@ from __future__ import annotations
 import datetime
 import errno
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -208,9 +209,12 @@ class AsyncImage:
         self.image_id = _s(image_id) if image_id is not None else ""
         self.snap_name = _s(snapshot) if snapshot is not None else None
         self.snap_id = CEPH_NOSNAP
-        self.read_only = bool(read_only) or snapshot is not None
+        # Opening at a snapshot is not a read-only open (python-rbd uses rbd_open): I/O
+        # writes fail with EROFS while a snapshot is set, snapshot maintenance works.
+        self.read_only = bool(read_only)
         self.header_oid = ""
         self.size_ = 0
+        self.head_size_ = 0
         self.order = 22
         self.features_ = 0
         self.incompatible = 0
@@ -237,6 +241,11 @@ class AsyncImage:
         self._release_requested = False
         self._peer_released = trio.Event()
         self._watch_lost = False
+        # snapshot records by id, read on demand and dropped by every refresh
+        self._snap_infos: dict[int, Any] | None = None
+        # maintenance ops (snapshots) run one at a time; while one runs, new writes wait
+        self._maint_mutex = trio.Lock()
+        self._write_gate: trio.Event | None = None
 
     # -- open / refresh / close ------------------------------------------------------------
 
@@ -297,6 +306,8 @@ class AsyncImage:
         size, feats, self.object_prefix, self.flags_, self.snapc, self.op_features_, \
             self.data_pool_id_, self.create_ts = res
         self.size_, self.order = size.size, size.order
+        self.head_size_ = size.size
+        self._snap_infos = None
         self.features_, self.incompatible = feats.features, feats.incompatible
         if self.features_ & RBD_FEATURE_STRIPINGV2:
             (suc,) = await exec_ops(self.ioctx, self.header_oid,
@@ -305,21 +316,27 @@ class AsyncImage:
         else:
             self.stripe_unit_, self.stripe_count_ = 1 << self.order, 1
         self.layout = FileLayout.for_image(self.order, self.stripe_unit_, self.stripe_count_)
-        if self.snap_id != CEPH_NOSNAP:
-            (snap_size,) = await exec_ops(self.ioctx, self.header_oid,
-                                          [cls_rbd.get_size(self.snap_id)])
-            self.size_ = snap_size.size
         self._needs_refresh = False
+        if self.snap_id != CEPH_NOSNAP:
+            try:
+                (snap_size,) = await exec_ops(self.ioctx, self.header_oid,
+                                              [cls_rbd.get_size(self.snap_id)])
+                self.size_ = snap_size.size
+            except CephError as e:
+                # The snapshot we read from was removed by someone: librbd then reports
+                # size 0 and fails reads.
+                if e.errno != errno.ENOENT:
+                    raise
+                self.size_ = 0
 
     async def _set_snap_by_name(self, snap_name: str) -> None:
-        for snap_id in self.snapc.snaps:
-            (info,) = await exec_ops(self.ioctx, self.header_oid,
-                                     [cls_rbd.snapshot_get(snap_id)])
-            if info.name == snap_name:
-                self.snap_id = snap_id
-                self.size_ = info.image_size
-                return
-        raise CephError(errno.ENOENT, f"snapshot {snap_name!r} not found")
+        from rbdpy.librbd import snapshots
+
+        info = await snapshots.lookup(self, snap_name)
+        if info is None:
+            raise CephError(errno.ENOENT, f"snapshot {snap_name!r} not found")
+        self.snap_id = info.id
+        self.size_ = info.image_size
 
     async def _maybe_refresh(self) -> None:
         if self._needs_refresh:
@@ -356,6 +373,13 @@ class AsyncImage:
             raise rbdx.InvalidArgument("image is closed")
 
     def require_writable(self) -> None:
+        """I/O writes and HEAD changes: refused on a read-only open or at a snapshot."""
+        self.require_not_read_only()
+        if self.snap_id != CEPH_NOSNAP:
+            raise CephError(errno.EROFS, "a snapshot is set: image is read-only")
+
+    def require_not_read_only(self) -> None:
+        """Snapshot maintenance: librbd checks only the open mode (``ictx->read_only``)."""
         if self.read_only:
             raise CephError(errno.EROFS, "image is read-only")
 
@@ -635,7 +659,7 @@ class AsyncImage:
                     and not self.flags_ & RBD_FLAG_OBJECT_MAP_INVALID):
                 om = ObjectMap(self.ioctx, self.image_id)
                 await om.lock()
-                await om.load(self.num_objects())
+                await om.load(self.num_objects(self.head_size_))
                 self.object_map = om
         except BaseException:
             await self._release_lock()
@@ -675,12 +699,42 @@ class AsyncImage:
         """Run a mutating op as the lock owner, counted as in-flight I/O."""
         self.require_writable()
         await self._maybe_refresh()
-        await self.acquire_lock()
+        while True:
+            gate = self._write_gate
+            if gate is not None:
+                await gate.wait()  # a snapshot is being taken: wait, as librbd queues
+                continue
+            await self.acquire_lock()
+            if self._write_gate is None:
+                break
+        # no checkpoint between the last gate check and here
         self._io_start()
         try:
             return await fn()
         finally:
             self._io_done()
+
+    @asynccontextmanager
+    async def _exclusive_op(self) -> AsyncIterator[None]:
+        """A maintenance op (snapshot create/remove/rollback, ...): one at a time, new
+        writes held back and in-flight ones drained (librbd's block_writes /
+        suspend_requests), run as the exclusive-lock owner and counted as in-flight I/O so
+        a peer's lock request waits for it."""
+        async with self._maint_mutex:
+            gate = trio.Event()
+            self._write_gate = gate
+            try:
+                await self._io_idle.wait()
+                await self._maybe_refresh()
+                await self.acquire_lock()
+                self._io_start()
+                try:
+                    yield
+                finally:
+                    self._io_done()
+            finally:
+                self._write_gate = None
+                gate.set()
 
     # -- resize (operation/ResizeRequest.cc) ------------------------------------------------
 
@@ -837,6 +891,123 @@ class AsyncImage:
             await self.ioctx.rados.blocklist_add(f"{addr.host}:{addr.port}/{addr.nonce}")
             await exec_ops(self.ioctx, self.header_oid, [cls_lock.break_lock(
                 RBD_LOCK_NAME, locker, _s(_b(cookie)))])
+
+    # -- snapshots: see rbdpy.librbd.snapshots ----------------------------------------------
+
+    async def list_snaps(self) -> list[dict[str, Any]]:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.list_snaps(self)
+
+    async def create_snap(self, name: str | bytes, flags: int = 0) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.create_snap(self, name, flags)
+
+    async def rename_snap(self, srcname: str | bytes, dstname: str | bytes) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.rename_snap(self, srcname, dstname)
+
+    async def remove_snap(self, name: str | bytes) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.remove_snap(self, name)
+
+    async def remove_snap2(self, name: str | bytes, flags: int) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.remove_snap2(self, name, flags)
+
+    async def remove_snap_by_id(self, snap_id: int) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.remove_snap_by_id(self, snap_id)
+
+    async def rollback_to_snap(self, name: str | bytes) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.rollback_to_snap(self, name)
+
+    async def protect_snap(self, name: str | bytes) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.protect_snap(self, name)
+
+    async def unprotect_snap(self, name: str | bytes) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.unprotect_snap(self, name)
+
+    async def is_protected_snap(self, name: str | bytes) -> bool:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.is_protected_snap(self, name)
+
+    async def snap_exists(self, name: str | bytes) -> bool:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.snap_exists(self, name)
+
+    async def get_snap_limit(self) -> int:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.get_snap_limit(self)
+
+    async def set_snap_limit(self, limit: int) -> int:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.set_snap_limit(self, limit)
+
+    async def get_snap_timestamp(self, snap_id: int) -> datetime.datetime:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.get_snap_timestamp(self, snap_id)
+
+    async def remove_snap_limit(self) -> int:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.remove_snap_limit(self)
+
+    async def set_snap(self, name: str | bytes | None) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.set_snap(self, name)
+
+    async def set_snap_by_id(self, snap_id: int | None) -> None:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.set_snap_by_id(self, snap_id)
+
+    async def snap_get_name(self, snap_id: int) -> str:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.snap_get_name(self, snap_id)
+
+    async def snap_get_id(self, snap_name: str | bytes) -> int:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.snap_get_id(self, snap_name)
+
+    async def snap_get_namespace_type(self, snap_id: int) -> int:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.snap_get_namespace_type(self, snap_id)
+
+    async def snap_get_group_namespace(self, snap_id: int) -> dict[str, Any]:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.snap_get_group_namespace(self, snap_id)
+
+    async def snap_get_trash_namespace(self, snap_id: int) -> dict[str, Any]:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.snap_get_trash_namespace(self, snap_id)
+
+    async def snap_get_mirror_namespace(self, snap_id: int) -> dict[str, Any]:
+        from rbdpy.librbd import snapshots
+
+        return await snapshots.snap_get_mirror_namespace(self, snap_id)
 
     # -- I/O: see rbdpy.librbd.io ---------------------------------------------------------------
 
