@@ -1,0 +1,210 @@
+"""rbd-CLI-shaped image commands over rbdpy's python-rbd facade.
+
+    rbdpy -c CONF [--id NAME] ls [POOL]
+    rbdpy -c CONF create --size 1G POOL/IMAGE [--object-size 4M] [--stripe-unit N --stripe-count N]
+    rbdpy -c CONF info POOL/IMAGE [--format json]
+    rbdpy -c CONF rm POOL/IMAGE
+    rbdpy -c CONF export POOL/IMAGE FILE|-
+    rbdpy -c CONF import FILE|- POOL/IMAGE
+    rbdpy -c CONF bench POOL/IMAGE --io-type write|read [--io-size 4K] [--io-threads 16]
+                                   [--io-total 1G] [--io-pattern seq|rand]
+
+Sizes take rbd's suffixes (K, M, G, T; powers of two). Output follows `rbd`'s where it has
+one; `bench` prints totals in rbd bench's spirit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+COMMANDS = ("ls", "list", "create", "info", "rm", "remove", "export", "import", "bench")
+_CHUNK = 4 << 20
+
+
+def parse_size(text: str) -> int:
+    """``1G`` → 1073741824 (rbd's suffixes are powers of two; a bare number is MiB for
+    --size, as in rbd, so callers pass a default unit)."""
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def split_spec(spec: str, default_pool: str) -> tuple[str, str]:
+    pool, sep, image = spec.rpartition("/")
+    return (pool if sep else default_pool), image
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="rbdpy", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-c", "--conf", default=None, help="ceph.conf (default search path)")
+    ap.add_argument("--id", default=None, help="client id (default admin)")
+    ap.add_argument("-p", "--pool", default="rbd")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("ls", "list"):
+        p = sub.add_parser(name)
+        p.add_argument("pool_name", nargs="?")
+        p.add_argument("--format", choices=("plain", "json"), default="plain")
+    p = sub.add_parser("create")
+    p.add_argument("spec")
+    p.add_argument("--size", required=True)
+    p.add_argument("--object-size", default=None)
+    p.add_argument("--stripe-unit", default=None)
+    p.add_argument("--stripe-count", type=int, default=None)
+    p.add_argument("--data-pool", default=None)
+    p.add_argument("--image-feature", action="append", default=None)
+    p = sub.add_parser("info")
+    p.add_argument("spec")
+    p.add_argument("--format", choices=("plain", "json"), default="plain")
+    for name in ("rm", "remove"):
+        p = sub.add_parser(name)
+        p.add_argument("spec")
+    p = sub.add_parser("export")
+    p.add_argument("spec")
+    p.add_argument("path")
+    p = sub.add_parser("import")
+    p.add_argument("path")
+    p.add_argument("spec")
+    p = sub.add_parser("bench")
+    p.add_argument("spec")
+    p.add_argument("--io-type", choices=("read", "write"), required=True)
+    p.add_argument("--io-size", default="4K")
+    p.add_argument("--io-threads", type=int, default=16)
+    p.add_argument("--io-total", default="1G")
+    p.add_argument("--io-pattern", choices=("seq", "rand"), default="seq")
+    return ap
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    from rbdpy import rados, rbd
+
+    conffile: Any = args.conf if args.conf else rados.Rados.DEFAULT_CONF_FILES
+    try:
+        with rados.Rados(rados_id=args.id, conffile=conffile) as cluster:
+            return _run(args, cluster, rbd)
+    except (rados.Error, rbd.Error) as e:
+        print(f"rbdpy: {args.cmd}: {e}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, cluster: Any, rbd: Any) -> int:
+    r = rbd.RBD()
+    if args.cmd in ("ls", "list"):
+        with cluster.open_ioctx(args.pool_name or args.pool) as ioctx:
+            names = sorted(r.list(ioctx))
+        print(json.dumps(names) if args.format == "json" else "\n".join(names))
+        return 0
+    pool, image = split_spec(args.spec, args.pool)
+    with cluster.open_ioctx(pool) as ioctx:
+        if args.cmd == "create":
+            size = parse_size(args.size) if args.size[-1:].isalpha() else int(args.size) << 20
+            kwargs: dict[str, Any] = {}
+            if args.object_size:
+                kwargs["order"] = parse_size(args.object_size).bit_length() - 1
+            if args.stripe_unit:
+                kwargs["stripe_unit"] = parse_size(args.stripe_unit)
+            if args.stripe_count:
+                kwargs["stripe_count"] = args.stripe_count
+            if args.data_pool:
+                kwargs["data_pool"] = args.data_pool
+            if args.image_feature:
+                kwargs["features"] = r.features_from_string(",".join(args.image_feature))
+            r.create(ioctx, image, size, **kwargs)
+        elif args.cmd in ("rm", "remove"):
+            r.remove(ioctx, image)
+            print("Removing image: 100% complete...done.", file=sys.stderr)
+        elif args.cmd == "info":
+            _info(r, ioctx, image, args.format)
+        elif args.cmd == "export":
+            _export(rbd, ioctx, image, args.path)
+        elif args.cmd == "import":
+            _import(r, rbd, ioctx, image, args.path)
+        elif args.cmd == "bench":
+            _bench(rbd, ioctx, image, args)
+    return 0
+
+
+def _info(r: Any, ioctx: Any, image: str, fmt: str) -> None:
+    from rbdpy import rbd
+
+    with rbd.Image(ioctx, image, read_only=True) as img:
+        st = img.stat()
+        features = r.features_to_string(img.features()).split(",") if img.features() else []
+        info = {"name": image, "id": img.id(), "size": st["size"], "objects": st["num_objs"],
+                "order": st["order"], "object_size": st["obj_size"],
+                "block_name_prefix": st["block_name_prefix"], "format": 2,
+                "features": features, "flags": [], "stripe_unit": img.stripe_unit(),
+                "stripe_count": img.stripe_count()}
+    if fmt == "json":
+        print(json.dumps(info))
+        return
+    print(f"rbd image '{image}':")
+    print(f"\tsize {info['size']} B in {info['objects']} objects")
+    print(f"\torder {info['order']} ({info['object_size']} B objects)")
+    print(f"\tid: {info['id']}")
+    print(f"\tblock_name_prefix: {info['block_name_prefix']}")
+    print("\tformat: 2")
+    print(f"\tfeatures: {', '.join(features)}")
+
+
+def _export(rbd: Any, ioctx: Any, image: str, path: str) -> None:
+    with rbd.Image(ioctx, image, read_only=True) as img:
+        size = img.size()
+        out = sys.stdout.buffer if path == "-" else open(path, "wb")
+        try:
+            for off in range(0, size, _CHUNK):
+                out.write(img.read(off, min(_CHUNK, size - off)))
+        finally:
+            if out is not sys.stdout.buffer:
+                out.close()
+
+
+def _import(r: Any, rbd: Any, ioctx: Any, image: str, path: str) -> None:
+    src = sys.stdin.buffer if path == "-" else open(path, "rb")
+    try:
+        data = src.read()
+    finally:
+        if src is not sys.stdin.buffer:
+            src.close()
+    r.create(ioctx, image, len(data))
+    with rbd.Image(ioctx, image) as img:
+        for off in range(0, len(data), _CHUNK):
+            chunk = data[off:off + _CHUNK]
+            if chunk.count(0) != len(chunk):  # keep holes sparse, as rbd import does
+                img.write(chunk, off)
+
+
+def _bench(rbd: Any, ioctx: Any, image: str, args: argparse.Namespace) -> None:
+    io_size = parse_size(args.io_size)
+    total = parse_size(args.io_total)
+    threads = args.io_threads
+    with rbd.Image(ioctx, image) as img:
+        size = img.size()
+        count = max(1, total // io_size)
+        rng = random.Random(0)
+        offs = [((i * io_size) % size) if args.io_pattern == "seq"
+                else rng.randrange(0, size // io_size) * io_size for i in range(count)]
+        payload = b"\xa5" * io_size
+        pending: list[Any] = []
+        t0 = time.monotonic()
+        for off in offs:
+            if len(pending) >= threads:
+                pending.pop(0).wait_for_complete_and_cb()
+            if args.io_type == "write":
+                pending.append(img.aio_write(payload, off, lambda c: None))
+            else:
+                pending.append(img.aio_read(off, io_size, lambda c, d: None))
+        for c in pending:
+            c.wait_for_complete_and_cb()
+        took = time.monotonic() - t0
+    print(f"elapsed: {took:.2f}  ops: {count}  ops/sec: {count / took:.2f}  "
+          f"bytes/sec: {count * io_size / took / (1 << 20):.2f} MiB/s")
