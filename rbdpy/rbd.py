@@ -450,6 +450,37 @@ def _return_code(pending: Pending[Any]) -> int:
     return 0
 
 
+def _image_aio(image: Any, afn: Any, args: tuple[Any, ...], oncomplete: Any,
+               with_data: bool = False) -> Completion:
+    """Start ``afn(*args)`` on the image's portal with python-rbd Completion semantics.
+
+    Errors never raise here: like librbd's failed AioCompletion they become a negative
+    return value; the callback runs on the portal's finisher thread, as
+    ``oncomplete(completion)`` or, for reads, ``oncomplete(completion, data or None)``.
+    Writes, discards and flushes complete with 0 (librbd's aio return value).
+    """
+    comp = Completion(image, oncomplete)
+
+    async def call() -> Any:
+        value = await afn(*args)
+        return value if with_data else None
+
+    def on_done(pending: Pending[Any]) -> None:
+        if not oncomplete:
+            return
+        try:
+            if with_data:
+                ok = pending.exception() is None
+                oncomplete(comp, pending.result() if ok else None)
+            else:
+                oncomplete(comp)
+        except BaseException as e:  # python-rbd keeps it for wait_for_complete_and_cb
+            comp._callback_exc = e
+
+    comp._attach(image._portal.spawn(call, (), on_done))
+    return comp
+
+
 # ----------------------------------------------------------------------------- classes
 
 
@@ -520,8 +551,7 @@ class Completion:
         """
         self._require_pending("Completion.wait_for_complete_and_cb").wait_callback()
         if self._callback_exc is not None:
-            exc, self._callback_exc = self._callback_exc, None
-            raise exc
+            raise self._callback_exc
 
     def get_return_value(self):
         """Get the return value of an asychronous operation
@@ -551,10 +581,11 @@ class ConfigImageIterator:
     """
 
     def __iter__(self):
-        raise _nie("ConfigImageIterator.__iter__", "config overrides")
+        yield from self._items
 
     def __init__(self, image):
-        raise _nie("ConfigImageIterator.__init__", "config overrides")
+        self.image = image
+        self._items = image._portal.run(image._async.config_list)
 
 
 class ConfigPoolIterator:
@@ -572,10 +603,13 @@ class ConfigPoolIterator:
     """
 
     def __iter__(self):
-        raise _nie("ConfigPoolIterator.__iter__", "config overrides")
+        yield from self._items
 
     def __init__(self, ioctx):
-        raise _nie("ConfigPoolIterator.__init__", "config overrides")
+        from rbdpy.librbd import config
+
+        portal, aio = _ioctx_async(ioctx)
+        self._items = portal.run(config.config_list, aio)
 
 
 class Group:
@@ -959,7 +993,7 @@ class Image:
         :type enabled: bool
         :raises: :class:`InvalidArgument`
         """
-        raise _nie("Image.update_features", "images")
+        return self._portal.run(self._async.update_features, features, enabled)
 
     @requires_not_closed
     def op_features(self):
@@ -1041,7 +1075,9 @@ class Image:
         :raises: :class:`FunctionNotSupported`
         :raises: :class:`ArgumentOutOfRange`
         """
-        raise _nie("Image.copy", "image copy")
+        _, dest_aio = _ioctx_async(dest_ioctx)
+        return self._portal.run(self._async.copy, dest_aio, dest_name, features, order,
+                                stripe_unit, stripe_count, data_pool)
 
     @requires_not_closed
     def deep_copy(
@@ -1084,7 +1120,7 @@ class Image:
 
         :returns: :class:`SnapIterator`
         """
-        raise _nie("Image.list_snaps", "snapshots")
+        return SnapIterator(self)
 
     @requires_not_closed
     def create_snap(self, name, flags=0):
@@ -1094,7 +1130,7 @@ class Image:
         :type name: str
         :raises: :class:`ImageExists`, :class:`InvalidArgument`
         """
-        raise _nie("Image.create_snap", "snapshots")
+        return self._portal.run(self._async.create_snap, name, flags)
 
     @requires_not_closed
     def rename_snap(self, srcname, dstname):
@@ -1106,7 +1142,7 @@ class Image:
         :type dstname: str
         :raises: :class:`ImageExists`
         """
-        raise _nie("Image.rename_snap", "snapshots")
+        return self._portal.run(self._async.rename_snap, srcname, dstname)
 
     @requires_not_closed
     def remove_snap(self, name):
@@ -1116,7 +1152,7 @@ class Image:
         :type name: str
         :raises: :class:`IOError`, :class:`ImageBusy`, :class:`ImageNotFound`
         """
-        raise _nie("Image.remove_snap", "snapshots")
+        return self._portal.run(self._async.remove_snap, name)
 
     @requires_not_closed
     def remove_snap2(self, name, flags):
@@ -1127,7 +1163,7 @@ class Image:
         :type name: str
         :raises: :class:`IOError`, :class:`ImageBusy`
         """
-        raise _nie("Image.remove_snap2", "snapshots")
+        return self._portal.run(self._async.remove_snap2, name, flags)
 
     @requires_not_closed
     def remove_snap_by_id(self, snap_id):
@@ -1137,7 +1173,7 @@ class Image:
         :type name: int
         :raises: :class:`IOError`, :class:`ImageBusy`
         """
-        raise _nie("Image.remove_snap_by_id", "snapshots")
+        return self._portal.run(self._async.remove_snap_by_id, snap_id)
 
     @requires_not_closed
     def rollback_to_snap(self, name):
@@ -1149,7 +1185,7 @@ class Image:
         :type name: str
         :raises: :class:`IOError`
         """
-        raise _nie("Image.rollback_to_snap", "snapshots")
+        return self._portal.run(self._async.rollback_to_snap, name)
 
     @requires_not_closed
     def protect_snap(self, name):
@@ -1160,7 +1196,7 @@ class Image:
         :type name: str
         :raises: :class:`IOError`, :class:`ImageNotFound`
         """
-        raise _nie("Image.protect_snap", "snapshots")
+        return self._portal.run(self._async.protect_snap, name)
 
     @requires_not_closed
     def unprotect_snap(self, name):
@@ -1171,7 +1207,7 @@ class Image:
         :type name: str
         :raises: :class:`IOError`, :class:`ImageNotFound`
         """
-        raise _nie("Image.unprotect_snap", "snapshots")
+        return self._portal.run(self._async.unprotect_snap, name)
 
     @requires_not_closed
     def is_protected_snap(self, name):
@@ -1182,7 +1218,7 @@ class Image:
         :returns: bool - whether the snapshot is protected
         :raises: :class:`IOError`, :class:`ImageNotFound`
         """
-        raise _nie("Image.is_protected_snap", "snapshots")
+        return self._portal.run(self._async.is_protected_snap, name)
 
     @requires_not_closed
     def snap_exists(self, name):
@@ -1192,7 +1228,7 @@ class Image:
         :type name: str
         :returns: bool - whether the snapshot is exists
         """
-        raise _nie("Image.snap_exists", "snapshots")
+        return self._portal.run(self._async.snap_exists, name)
 
     @requires_not_closed
     def get_snap_limit(self):
@@ -1200,7 +1236,7 @@ class Image:
 
         :returns: int - the snapshot limit for an image
         """
-        raise _nie("Image.get_snap_limit", "snapshots")
+        return self._portal.run(self._async.get_snap_limit)
 
     @requires_not_closed
     def set_snap_limit(self, limit):
@@ -1208,7 +1244,7 @@ class Image:
 
         :param limit: the new limit to set
         """
-        raise _nie("Image.set_snap_limit", "snapshots")
+        return self._portal.run(self._async.set_snap_limit, limit)
 
     @requires_not_closed
     def get_snap_timestamp(self, snap_id):
@@ -1216,14 +1252,14 @@ class Image:
         :param snap_id: the snapshot id of a snap shot
         :returns: datetime - the snapshot timestamp for an image
         """
-        raise _nie("Image.get_snap_timestamp", "snapshots")
+        return self._portal.run(self._async.get_snap_timestamp, snap_id)
 
     @requires_not_closed
     def remove_snap_limit(self):
         """Remove the snapshot limit for an image, essentially setting
         the limit to the maximum size allowed by the implementation.
         """
-        raise _nie("Image.remove_snap_limit", "snapshots")
+        return self._portal.run(self._async.remove_snap_limit)
 
     @requires_not_closed
     def set_snap(self, name):
@@ -1234,7 +1270,7 @@ class Image:
         :param name: the snapshot to read from, or None to unset the snapshot
         :type name: str or None
         """
-        raise _nie("Image.set_snap", "snapshots")
+        return self._portal.run(self._async.set_snap, name)
 
     @requires_not_closed
     def set_snap_by_id(self, snap_id):
@@ -1245,7 +1281,7 @@ class Image:
         :param snap_id: the snapshot to read from, or None to unset the snapshot
         :type snap_id: int
         """
-        raise _nie("Image.set_snap_by_id", "snapshots")
+        return self._portal.run(self._async.set_snap_by_id, snap_id)
 
     @requires_not_closed
     def snap_get_name(self, snap_id):
@@ -1256,7 +1292,7 @@ class Image:
         :returns: str - snapshot name
         :raises: :class:`ImageNotFound`
         """
-        raise _nie("Image.snap_get_name", "snapshots")
+        return self._portal.run(self._async.snap_get_name, snap_id)
 
     @requires_not_closed
     def snap_get_id(self, snap_name):
@@ -1267,7 +1303,7 @@ class Image:
         :returns: int - snapshot id
         :raises: :class:`ImageNotFound`
         """
-        raise _nie("Image.snap_get_id", "snapshots")
+        return self._portal.run(self._async.snap_get_id, snap_name)
 
     @requires_not_closed
     def read(self, offset, length, fadvise_flags=0):
@@ -1362,7 +1398,7 @@ class Image:
         discard/unmap as much space as possible but any unaligned
         extent segments will still be zeroed.
         """
-        raise _nie("Image.write_zeroes", "image I/O")
+        return self._portal.run(self._async.write_zeroes, offset, length, zero_flags)
 
     @requires_not_closed
     def flush(self):
@@ -1410,12 +1446,12 @@ class Image:
     @requires_not_closed
     def sparsify(self, sparse_size):
         """Reclaim space for zeroed image extents"""
-        raise _nie("Image.sparsify", "image I/O")
+        return self._portal.run(self._async.sparsify, sparse_size)
 
     @requires_not_closed
     def rebuild_object_map(self):
         """Rebuild the object map for the image HEAD or currently set snapshot"""
-        raise _nie("Image.rebuild_object_map", "images")
+        return self._portal.run(self._async.rebuild_object_map)
 
     @requires_not_closed
     def list_children(self):
@@ -1465,12 +1501,12 @@ class Image:
         :type lock_mode: int
         :raises: :class:`ImageBusy` if the lock could not be acquired
         """
-        raise _nie("Image.lock_acquire", "object/image locks")
+        return self._portal.run(self._async.lock_acquire, lock_mode)
 
     @requires_not_closed
     def lock_release(self):
         """Release a managed lock on the image that was previously acquired."""
-        raise _nie("Image.lock_release", "object/image locks")
+        return self._portal.run(self._async.lock_release)
 
     @requires_not_closed
     def lock_get_owners(self):
@@ -1478,7 +1514,7 @@ class Image:
 
         :returns: :class:`LockOwnerIterator`
         """
-        raise _nie("Image.lock_get_owners", "object/image locks")
+        return LockOwnerIterator(self)
 
     @requires_not_closed
     def lock_break(self, lock_mode, lock_owner):
@@ -1487,7 +1523,7 @@ class Image:
         :param lock_owner: the owner of the lock to break
         :type lock_owner: str
         """
-        raise _nie("Image.lock_break", "object/image locks")
+        return self._portal.run(self._async.lock_break, lock_mode, lock_owner)
 
     @requires_not_closed
     def lock_exclusive(self, cookie):
@@ -1699,7 +1735,9 @@ class Image:
         :returns: :class:`Completion` - the completion object
         :raises: :class:`InvalidArgument`, :class:`IOError`
         """
-        raise _nie("Image.aio_read", "asynchronous I/O")
+        offset, length = _as_uint64(offset), _as_uint64(length)
+        return _image_aio(self, self._async.read, (offset, length, fadvise_flags), oncomplete,
+                          with_data=True)
 
     @requires_not_closed
     def aio_write(self, data, offset, oncomplete, fadvise_flags=0):
@@ -1723,14 +1761,18 @@ class Image:
         :returns: :class:`Completion` - the completion object
         :raises: :class:`InvalidArgument`, :class:`IOError`
         """
-        raise _nie("Image.aio_write", "asynchronous I/O")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"expected bytes, {type(data).__name__} found")
+        return _image_aio(self, self._async.write, (data, _as_uint64(offset), fadvise_flags),
+                          oncomplete)
 
     @requires_not_closed
     def aio_discard(self, offset, length, oncomplete):
         """Asynchronously trim the range from the image. It will be logically
         filled with zeroes.
         """
-        raise _nie("Image.aio_discard", "asynchronous I/O")
+        return _image_aio(self, self._async.discard, (_as_uint64(offset), _as_uint64(length)),
+                          oncomplete)
 
     @requires_not_closed
     def aio_write_zeroes(self, offset, length, oncomplete, zero_flags=0):
@@ -1738,14 +1780,15 @@ class Image:
         to discard/unmap as much space as possible but any unaligned extent
         segments will still be zeroed.
         """
-        raise _nie("Image.aio_write_zeroes", "asynchronous I/O")
+        return _image_aio(self, self._async.write_zeroes,
+                          (_as_uint64(offset), _as_uint64(length), zero_flags), oncomplete)
 
     @requires_not_closed
     def aio_flush(self, oncomplete):
         """Asynchronously wait until all writes are fully flushed if caching is
         enabled.
         """
-        raise _nie("Image.aio_flush", "asynchronous I/O")
+        return _image_aio(self, self._async.flush, (), oncomplete)
 
     @requires_not_closed
     def metadata_get(self, key):
@@ -1791,7 +1834,7 @@ class Image:
 
         :returns: :class:`WatcherIterator`
         """
-        raise _nie("Image.watchers_list", "watch/notify")
+        return WatcherIterator(self)
 
     @requires_not_closed
     def config_list(self):
@@ -1799,7 +1842,7 @@ class Image:
 
         :returns: :class:`ConfigImageIterator`
         """
-        raise _nie("Image.config_list", "config overrides")
+        return ConfigImageIterator(self)
 
     @requires_not_closed
     def config_set(self, key, value):
@@ -1810,7 +1853,7 @@ class Image:
         :param value: value
         :type value: str
         """
-        raise _nie("Image.config_set", "config overrides")
+        return self._portal.run(self._async.config_set, key, value)
 
     @requires_not_closed
     def config_get(self, key):
@@ -1820,7 +1863,7 @@ class Image:
         :type key: str
         :returns: str - value
         """
-        raise _nie("Image.config_get", "config overrides")
+        return self._portal.run(self._async.config_get, key)
 
     @requires_not_closed
     def config_remove(self, key):
@@ -1829,7 +1872,7 @@ class Image:
         :param key: key
         :type key: str
         """
-        raise _nie("Image.config_remove", "config overrides")
+        return self._portal.run(self._async.config_remove, key)
 
     @requires_not_closed
     def snap_get_namespace_type(self, snap_id):
@@ -1837,7 +1880,7 @@ class Image:
         :param snap_id: the snapshot id of a snap shot
         :type key: int
         """
-        raise _nie("Image.snap_get_namespace_type", "RADOS namespaces management")
+        return self._portal.run(self._async.snap_get_namespace_type, snap_id)
 
     @requires_not_closed
     def snap_get_group_namespace(self, snap_id):
@@ -1852,7 +1895,7 @@ class Image:
 
             * ``snap_name`` (str) - group snap name
         """
-        raise _nie("Image.snap_get_group_namespace", "RBD groups")
+        return self._portal.run(self._async.snap_get_group_namespace, snap_id)
 
     @requires_not_closed
     def snap_get_trash_namespace(self, snap_id):
@@ -1863,7 +1906,7 @@ class Image:
 
             * ``original_name`` (str) - original snap name
         """
-        raise _nie("Image.snap_get_trash_namespace", "the RBD trash")
+        return self._portal.run(self._async.snap_get_trash_namespace, snap_id)
 
     @requires_not_closed
     def snap_get_mirror_namespace(self, snap_id):
@@ -1884,7 +1927,7 @@ class Image:
 
             *  ``last_copied_object_number`` (int) - last copied object number
         """
-        raise _nie("Image.snap_get_mirror_namespace", "RBD mirroring")
+        return self._portal.run(self._async.snap_get_mirror_namespace, snap_id)
 
     @requires_not_closed
     def encryption_format(self, format, passphrase, cipher_alg=RBD_ENCRYPTION_ALGORITHM_AES256):
@@ -1931,10 +1974,11 @@ class LockOwnerIterator:
     """
 
     def __iter__(self):
-        raise _nie("LockOwnerIterator.__iter__", "object/image locks")
+        yield from self._items
 
     def __init__(self, image):
-        raise _nie("LockOwnerIterator.__init__", "object/image locks")
+        self.image = image
+        self._items = image._portal.run(image._async.lock_get_owners)
 
 
 class MetadataIterator:
@@ -2069,13 +2113,17 @@ class PoolMetadataIterator:
     """
 
     def __iter__(self):
-        raise _nie("PoolMetadataIterator.__iter__", "pool metadata")
+        yield from self._items
 
     def __init__(self, ioctx):
-        raise _nie("PoolMetadataIterator.__init__", "pool metadata")
+        from rbdpy.librbd import config
+
+        portal, aio = _ioctx_async(ioctx)
+        self._items = portal.run(config.pool_metadata_list, aio)
 
     def get_next_chunk(self):
-        raise _nie("PoolMetadataIterator.get_next_chunk", "pool metadata")
+        # The whole list is fetched up front (in pages) by __init__.
+        return None
 
 
 class RBD:
@@ -2688,7 +2736,10 @@ class RBD:
         :type key: str
         :returns: str - metadata value
         """
-        raise _nie("RBD.pool_metadata_get", "pool metadata")
+        from rbdpy.librbd import config
+
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(config.pool_metadata_get, aio, key)
 
     def pool_metadata_set(self, ioctx, key, value):
         """Set pool metadata for the given key.
@@ -2700,7 +2751,10 @@ class RBD:
         :param value: metadata value
         :type value: str
         """
-        raise _nie("RBD.pool_metadata_set", "pool metadata")
+        from rbdpy.librbd import config
+
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(config.pool_metadata_set, aio, key, value)
 
     def pool_metadata_remove(self, ioctx, key):
         """Remove pool metadata for the given key.
@@ -2711,21 +2765,24 @@ class RBD:
         :type key: str
         :returns: str - metadata value
         """
-        raise _nie("RBD.pool_metadata_remove", "pool metadata")
+        from rbdpy.librbd import config
+
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(config.pool_metadata_remove, aio, key)
 
     def pool_metadata_list(self, ioctx):
         """List pool metadata.
 
         :returns: :class:`PoolMetadataIterator`
         """
-        raise _nie("RBD.pool_metadata_list", "pool metadata")
+        return PoolMetadataIterator(ioctx)
 
     def config_list(self, ioctx):
         """List pool-level config overrides.
 
         :returns: :class:`ConfigPoolIterator`
         """
-        raise _nie("RBD.config_list", "config overrides")
+        return ConfigPoolIterator(ioctx)
 
     def config_get(self, ioctx, key):
         """Get a pool-level configuration override.
@@ -2736,7 +2793,10 @@ class RBD:
         :type key: str
         :returns: str - value
         """
-        raise _nie("RBD.config_get", "config overrides")
+        from rbdpy.librbd import config
+
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(config.config_get, aio, key)
 
     def config_set(self, ioctx, key, value):
         """Get a pool-level configuration override.
@@ -2748,7 +2808,10 @@ class RBD:
         :param value: value
         :type value: str
         """
-        raise _nie("RBD.config_set", "config overrides")
+        from rbdpy.librbd import config
+
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(config.config_set, aio, key, value)
 
     def config_remove(self, ioctx, key):
         """Remove a pool-level configuration override.
@@ -2759,7 +2822,10 @@ class RBD:
         :type key: str
         :returns: str - value
         """
-        raise _nie("RBD.config_remove", "config overrides")
+        from rbdpy.librbd import config
+
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(config.config_remove, aio, key)
 
     def group_create(self, ioctx, name):
         """Create a group.
@@ -2862,7 +2928,10 @@ class RBD:
         :param force: force init
         :type force: bool
         """
-        raise _nie("RBD.pool_init", "pool management")
+        from rbdpy.librbd import config
+
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(config.pool_init, aio, force)
 
     def pool_stats_get(self, ioctx):
         """Return RBD pool stats
@@ -2979,10 +3048,11 @@ class SnapIterator:
     """
 
     def __iter__(self):
-        raise _nie("SnapIterator.__iter__", "snapshots")
+        yield from self._snaps
 
     def __init__(self, image):
-        raise _nie("SnapIterator.__init__", "snapshots")
+        self.image = image
+        self._snaps = image._portal.run(image._async.list_snaps)
 
 
 class TrashIterator:
@@ -3026,7 +3096,8 @@ class WatcherIterator:
     """
 
     def __iter__(self):
-        raise _nie("WatcherIterator.__iter__", "watch/notify")
+        yield from self._items
 
     def __init__(self, image):
-        raise _nie("WatcherIterator.__init__", "watch/notify")
+        self.image = image
+        self._items = image._portal.run(image._async.watchers_list)

@@ -348,6 +348,55 @@ class AsyncRBD:
                 raise
             await ioctx._operate(id_obj_name(src_name), [ops.delete()])
 
+    # -- pool init, pool metadata, pool config overrides: see rbdpy.librbd.config --------
+
+    async def pool_init(self, ioctx: AsyncIoctx, force: bool = False) -> None:
+        from rbdpy.librbd import config
+
+        await config.pool_init(ioctx, force)
+
+    async def pool_metadata_get(self, ioctx: AsyncIoctx, key: str | bytes) -> str:
+        from rbdpy.librbd import config
+
+        return await config.pool_metadata_get(ioctx, key)
+
+    async def pool_metadata_set(self, ioctx: AsyncIoctx, key: str | bytes,
+                                value: str | bytes) -> None:
+        from rbdpy.librbd import config
+
+        await config.pool_metadata_set(ioctx, key, value)
+
+    async def pool_metadata_remove(self, ioctx: AsyncIoctx, key: str | bytes) -> None:
+        from rbdpy.librbd import config
+
+        await config.pool_metadata_remove(ioctx, key)
+
+    async def pool_metadata_list(self, ioctx: AsyncIoctx) -> builtins.list[tuple[str, str]]:
+        from rbdpy.librbd import config
+
+        return await config.pool_metadata_list(ioctx)
+
+    async def config_list(self, ioctx: AsyncIoctx) -> builtins.list[dict[str, Any]]:
+        from rbdpy.librbd import config
+
+        return await config.config_list(ioctx)
+
+    async def config_get(self, ioctx: AsyncIoctx, key: str | bytes) -> str:
+        from rbdpy.librbd import config
+
+        return await config.config_get(ioctx, key)
+
+    async def config_set(self, ioctx: AsyncIoctx, key: str | bytes,
+                         value: str | bytes) -> None:
+        from rbdpy.librbd import config
+
+        await config.config_set(ioctx, key, value)
+
+    async def config_remove(self, ioctx: AsyncIoctx, key: str | bytes) -> None:
+        from rbdpy.librbd import config
+
+        await config.config_remove(ioctx, key)
+
     # -- local helpers (python-rbd) ------------------------------------------------------
 
     def features_to_string(self, features: int) -> str:

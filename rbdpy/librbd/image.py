@@ -21,6 +21,11 @@ ACQUIRED_LOCK, lock and load the object map; when a peer asks us for the lock we
 it too. Header changes we make (resize, metadata) end with a HEADER_UPDATE notify; a
 HEADER_UPDATE from a peer makes us refresh before the next operation.
 
+Snapshots (``rbdpy.librbd.snapshots``) run as maintenance ops (``_exclusive_op``): one at
+a time, with new writes held at a gate and in-flight ones drained, as the lock owner. An
+image opened at a snapshot is still a read-write open (python-rbd's ``rbd_open``): only
+I/O writes and HEAD changes are EROFS there, and it holds no lock while reading.
+
 Advisory locks (``lock_exclusive``/``lock_shared``/``unlock``/``break_lock``/``list_lockers``)
 are cls ``lock`` calls on the same ``rbd_lock`` of the header, with python-rbd's semantics.
 
@@ -139,6 +144,18 @@ def encode_response(result: int) -> bytes:
     return enc.getvalue()
 
 
+def decode_response(payload: bytes) -> int | None:
+    """The result of a ResponseMessage ack payload; None when empty or undecodable."""
+    if not payload:
+        return None
+    try:
+        dec = Decoder(payload, "librbd::watch_notify::ResponseMessage")
+        with dec.struct("ResponseMessage", min_v=1, max_compat=1):
+            return dec.s32()
+    except CephError:
+        return None
+
+
 def _utc(t: tuple[int, int]) -> datetime.datetime:
     # python-rbd: datetime.utcfromtimestamp(tv_sec) -- naive UTC, whole seconds.
     return datetime.datetime.fromtimestamp(t[0], datetime.timezone.utc).replace(tzinfo=None)
@@ -246,6 +263,9 @@ class AsyncImage:
         # maintenance ops (snapshots) run one at a time; while one runs, new writes wait
         self._maint_mutex = trio.Lock()
         self._write_gate: trio.Event | None = None
+        # lock_acquire() switches to librbd's StandardPolicy: no automatic acquisition,
+        # peers' lock requests refused (rbdpy.librbd.maintenance)
+        self._manual_lock = False
 
     # -- open / refresh / close ------------------------------------------------------------
 
@@ -494,6 +514,9 @@ class AsyncImage:
         elif op == NotifyOp.RELEASED_LOCK:
             self._peer_released.set()
         elif op == NotifyOp.REQUEST_LOCK:
+            if self.lock_owner and self._manual_lock:
+                # StandardPolicy::lock_requested: the owner keeps the lock
+                return encode_response(-errno.EROFS)
             if self.lock_owner and not self._release_requested:
                 self._release_requested = True
                 self.ioctx.rados._nursery.start_soon(self._release_on_request)
@@ -547,6 +570,9 @@ class AsyncImage:
         """Own the exclusive lock before a write/maintenance op (no-op without the feature)."""
         if not self.features_ & RBD_FEATURE_EXCLUSIVE_LOCK or self.lock_owner:
             return
+        if self._manual_lock:
+            # StandardPolicy: only lock_acquire() takes the lock (librbd: EROFS)
+            raise CephError(errno.EROFS, "exclusive lock not held (managed by hand)")
         async with self._lock_mutex:
             if self.lock_owner:
                 return
@@ -618,13 +644,19 @@ class AsyncImage:
                       locker_id.locker)
             gid = self.ioctx.rados.get_instance_id()
             me = self._watch.id
+            res: Any = None
             try:
-                await self.ioctx._notify(
+                _, res = await self.ioctx._notify(
                     self.header_oid,
                     encode_notify(NotifyOp.REQUEST_LOCK, gid, me, False),
                     _NOTIFY_TIMEOUT_MS)
             except CephError as e:
                 log.debug("request lock notify failed: %s", e)
+            # ImageWatcher::handle_request_lock: an owner that will not release (its
+            # lock is managed by hand) answers -EROFS, which fails our op
+            if res is not None and any(decode_response(p) == -errno.EROFS
+                                       for p in res.acks.values()):
+                raise CephError(errno.EROFS, "lock owner refused to release the lock")
             return False
         if locker_id.locker.num == self.ioctx.rados.get_instance_id():
             # Our own lock, left by a watch this client lost (ReacquireRequest territory):
@@ -732,6 +764,12 @@ class AsyncImage:
                     yield
                 finally:
                     self._io_done()
+                if self.snap_id != CEPH_NOSNAP and self.lock_owner:
+                    # Reading a snapshot: librbd holds no lock (and no HEAD object map,
+                    # which must not filter snapshot reads) there; give it back.
+                    async with self._lock_mutex:
+                        if self.lock_owner:
+                            await self._release_lock()
             finally:
                 self._write_gate = None
                 gate.set()
@@ -795,6 +833,9 @@ class AsyncImage:
             raise rbdx.InvalidArgument("value must be a string")
         k, v = _b(key), _b(value)
         with translate(f"error setting metadata {k!r} for image {self._bname!r}"):
+            from rbdpy.librbd.config import check_override
+
+            check_override(_s(k), _s(v), image=True)  # conf_* keys (Operations.cc)
             await self._writing(lambda: self._meta_op(cls_rbd.metadata_set({_s(k): v})))
 
     async def metadata_remove(self, key: str | bytes) -> None:
@@ -1046,6 +1087,89 @@ class AsyncImage:
         """Writes are acknowledged on commit (no client cache): wait for in-flight ones."""
         self.require_not_closed()
         await self._io_idle.wait()
+
+    async def write_zeroes(self, offset: int, length: int, zero_flags: int = 0) -> None:
+        from rbdpy.librbd import io as image_io
+
+        self.require_not_closed()
+        offset, length = as_uint64(offset), as_uint64(length)
+        with translate(f"error zeroing region {offset}~{length}"):
+            await image_io.write_zeroes(self, offset, length, int(zero_flags))
+
+    async def invalidate_cache(self) -> None:
+        """No client-side cache: nothing to drop (librbd with rbd_cache=false)."""
+        self.require_not_closed()
+
+    # -- maintenance, managed lock, config: see rbdpy.librbd.maintenance / .config ----------
+
+    async def update_features(self, features: int, enabled: bool) -> None:
+        from rbdpy.librbd import maintenance
+
+        await maintenance.update_features(self, features, enabled)
+
+    async def rebuild_object_map(self) -> None:
+        from rbdpy.librbd import maintenance
+
+        await maintenance.rebuild_object_map(self)
+
+    async def sparsify(self, sparse_size: int) -> None:
+        from rbdpy.librbd import maintenance
+
+        await maintenance.sparsify(self, sparse_size)
+
+    async def copy(self, dest_ioctx: AsyncIoctx, dest_name: str | bytes,
+                   features: int | None = None, order: int | None = None,
+                   stripe_unit: int | None = None, stripe_count: int | None = None,
+                   data_pool: str | None = None) -> None:
+        from rbdpy.librbd import maintenance
+
+        await maintenance.copy(self, dest_ioctx, dest_name, features, order, stripe_unit,
+                               stripe_count, data_pool)
+
+    async def watchers_list(self) -> list[dict[str, Any]]:
+        from rbdpy.librbd import maintenance
+
+        return await maintenance.watchers_list(self)
+
+    async def lock_acquire(self, lock_mode: int) -> None:
+        from rbdpy.librbd import maintenance
+
+        await maintenance.lock_acquire(self, lock_mode)
+
+    async def lock_release(self) -> None:
+        from rbdpy.librbd import maintenance
+
+        await maintenance.lock_release(self)
+
+    async def lock_get_owners(self) -> list[dict[str, Any]]:
+        from rbdpy.librbd import maintenance
+
+        return await maintenance.lock_get_owners(self)
+
+    async def lock_break(self, lock_mode: int, lock_owner: str | bytes) -> None:
+        from rbdpy.librbd import maintenance
+
+        await maintenance.lock_break(self, lock_mode, lock_owner)
+
+    async def config_list(self) -> list[dict[str, Any]]:
+        from rbdpy.librbd import config
+
+        return await config.image_config_list(self)
+
+    async def config_get(self, key: str | bytes) -> str:
+        from rbdpy.librbd import config
+
+        return await config.image_config_get(self, key)
+
+    async def config_set(self, key: str | bytes, value: str | bytes) -> None:
+        from rbdpy.librbd import config
+
+        await config.image_config_set(self, key, value)
+
+    async def config_remove(self, key: str | bytes) -> None:
+        from rbdpy.librbd import config
+
+        await config.image_config_remove(self, key)
 
 
 def _same_addr(a: Any, b: Any) -> bool:

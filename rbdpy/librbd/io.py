@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from rbdpy.format.constants import data_object_name
+from rbdpy.format.constants import OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, data_object_name
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.ops import OSDOp
@@ -202,6 +202,12 @@ async def _discard_extents(img: AsyncImage, extents: Sequence[ObjectExtent]) -> 
                and (om is None or om.may_exist(ex.objectno))]
     if om is not None and removes:
         await om.mark_pending(removes)
+    if om is not None:
+        # A truncate/zero changes the object: with fast-diff an EXISTS_CLEAN entry (clean
+        # since the last snapshot) must become EXISTS first (librbd's pre-write object
+        # map update for discards that do not remove the object).
+        for n in sorted({ex.objectno for ex in extents if ex.objectno not in removes}):
+            await om.update(n, n + 1, OBJECT_EXISTS, OBJECT_EXISTS_CLEAN)
 
     def job(ex: ObjectExtent) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
@@ -238,14 +244,19 @@ def _prune(extents: list[ObjectExtent], granularity: int) -> list[ObjectExtent]:
     return out
 
 
-async def discard(img: AsyncImage, offset: int, length: int) -> None:
+async def discard(img: AsyncImage, offset: int, length: int,
+                  granularity: int | None = None) -> None:
+    """Discard; ``granularity`` 0 disables the inward pruning (write_zeroes' discard)."""
     if length == 0:
         return
     img.require_writable()
     await img._maybe_refresh()
     length = _clip(img, offset, length)
-    granularity = min(DISCARD_GRANULARITY, img.layout.object_size)
-    extents = _prune(file_to_extents(img.layout, offset, length), granularity)
+    if granularity is None:
+        granularity = DISCARD_GRANULARITY
+    extents = file_to_extents(img.layout, offset, length)
+    if granularity:
+        extents = _prune(extents, min(granularity, img.layout.object_size))
     if not extents:
         return
 
@@ -253,6 +264,36 @@ async def discard(img: AsyncImage, offset: int, length: int) -> None:
         await _discard_extents(img, extents)
 
     await img._writing(do_discard)
+
+
+# RBD_WRITE_ZEROES_FLAG_THICK_PROVISION (librbd.h)
+WRITE_ZEROES_FLAG_THICK_PROVISION = 1 << 0
+
+
+async def write_zeroes(img: AsyncImage, offset: int, length: int, zero_flags: int = 0) -> None:
+    """api/Io.cc aio_write_zeroes: unknown flags are EINVAL; by default a discard without
+    granularity pruning (partial extents zeroed, whole objects removed); with
+    THICK_PROVISION, zeros are written (librbd's write-same of a zero buffer), one object
+    size at a time so memory stays bounded."""
+    thick = bool(zero_flags & WRITE_ZEROES_FLAG_THICK_PROVISION)
+    if zero_flags & ~WRITE_ZEROES_FLAG_THICK_PROVISION:
+        raise CephError(errno.EINVAL, f"unsupported zero flags {zero_flags:#x}")
+    if length == 0:
+        return
+    img.require_writable()
+    await img._maybe_refresh()
+    length = _clip(img, offset, length)
+    if not thick:
+        await discard(img, offset, length, granularity=0)
+        return
+    step = img.layout.object_size
+    zeros = bytes(min(step, length))
+    pos = offset
+    end = offset + length
+    while pos < end:
+        n = min(step, end - pos)
+        await write(img, memoryview(zeros)[:n], pos)
+        pos += n
 
 
 async def trim(img: AsyncImage, new_size: int, old_size: int) -> None:
@@ -292,4 +333,4 @@ async def remove_all_objects(img: AsyncImage) -> None:
 
 
 __all__ = ["DISCARD_GRANULARITY", "MAX_CONCURRENT_OPS", "discard", "fan_out", "read",
-           "remove_all_objects", "trim", "write"]
+           "remove_all_objects", "trim", "write", "write_zeroes"]

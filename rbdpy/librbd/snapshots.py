@@ -53,7 +53,6 @@ from rbdpy.format import cls_lock, cls_rbd
 from rbdpy.format.constants import (
     OBJECT_EXISTS,
     OBJECT_EXISTS_CLEAN,
-    OBJECT_NONEXISTENT,
     RBD_CHILDREN,
     RBD_FEATURE_FAST_DIFF,
     RBD_FEATURE_LAYERING,
@@ -88,7 +87,6 @@ from rbdpy.librbd.constants import (
 from rbdpy.librbd.image import (
     WATCHER_LOCK_TAG,
     NotifyOp,
-    _b,
     _s,
     as_uint64,
     translate,
@@ -99,7 +97,6 @@ from rbdpy.rados import exceptions as radosx
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.denc import CEPH_NOSNAP, decode_all
 from rbdpy.rados.proto.errors import CephError
-from rbdpy.rados.proto.messages.mon import PoolOp
 
 if TYPE_CHECKING:
     from rbdpy.format.cls import ClsCall
@@ -123,6 +120,26 @@ def _name_arg(value: Any, what: str) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8")
     raise rbdx.InvalidArgument(f"{what} must be a string")
+
+
+def _as_uint32(value: Any) -> int:
+    """Cython's ``uint32_t`` coercion (python-rbd's ``remove_snap2`` flags)."""
+    if isinstance(value, int) and value >= 1 << 32:
+        raise OverflowError("value too large to convert to uint32_t")
+    if isinstance(value, int) and value < 0:
+        raise OverflowError("can't convert negative value to uint32_t")
+    return as_uint64(value)
+
+
+def _as_snap_id(value: Any) -> tuple[int, int]:
+    """An id python-rbd takes as a signed integer (``snap_get_name``, ``set_snap_by_id``):
+    (the value as given, for messages; the id it names, as librbd's uint64_t)."""
+    if isinstance(value, int) and value < 0:
+        if value < -(1 << 63):
+            raise OverflowError("int too big to convert")
+        return value, value & UINT64_MAX
+    sid = as_uint64(value)
+    return sid, sid
 
 
 def _utc(seconds: int) -> datetime.datetime:
@@ -221,12 +238,11 @@ async def _allocate_snap_id(img: AsyncImage) -> int:
 async def _release_snap_id(img: AsyncImage, snap_id: int) -> None:
     """Give the id back to the pool (DELETE_UNMANAGED_SNAP): the OSDs trim its clones."""
     try:
-        await img.data_ioctx.rados._pool_op(PoolOp.DELETE_UNMANAGED_SNAP,
-                                            pool=img.data_ioctx.pool_id, snapid=snap_id)
-    except CephError as e:
+        await img.data_ioctx.remove_self_managed_snap(snap_id)
+    except radosx.Error as e:
         # ENOENT: already released (a retried removal), as librbd tolerates.
         if e.errno != errno.ENOENT:
-            raise
+            raise CephError(e.errno or errno.EIO, str(e)) from e
 
 
 async def _read_whole(img: AsyncImage, oid: str) -> bytes:
@@ -325,7 +341,7 @@ async def remove_snap(img: AsyncImage, name: Any) -> None:
 async def remove_snap2(img: AsyncImage, name: Any, flags: Any) -> None:
     img.require_not_closed()
     bname = _name_arg(name, "name")
-    flags = as_uint64(flags) & 0xFFFF_FFFF  # uint32_t in python-rbd
+    flags = _as_uint32(flags)
     with translate(f"error removing snapshot {bname!r} from {img._bname!r} "
                    f"with flags {flags:x}"):
         await _remove(img, lambda: _require(img, _s(bname)), flags)
@@ -340,7 +356,8 @@ async def remove_snap_by_id(img: AsyncImage, snap_id: Any) -> None:
 
 async def _remove(img: AsyncImage, find: Callable[[], Awaitable[SnapshotInfo]],
                   flags: int) -> None:
-    img.require_not_read_only()
+    # api::Snapshot::remove looks the snapshot up (and its protection) before
+    # Operations::snap_remove refuses a read-only image.
     info = await find()
     if flags & RBD_SNAP_REMOVE_FLATTEN and await _has_children(img, info):
         raise CephError(errno.EOPNOTSUPP, "flattening children is not implemented")
@@ -348,7 +365,9 @@ async def _remove(img: AsyncImage, find: Callable[[], Awaitable[SnapshotInfo]],
     if status != RBD_PROTECTION_STATUS_UNPROTECTED:
         if not flags & RBD_SNAP_REMOVE_UNPROTECT:
             raise CephError(errno.EBUSY, f"snapshot {info.name!r} is protected")
+        img.require_not_read_only()
         await _unprotect(img, info)
+    img.require_not_read_only()
     async with img._exclusive_op():
         info = await find()
         if await _protection(img, info.id) != RBD_PROTECTION_STATUS_UNPROTECTED:
@@ -492,8 +511,7 @@ async def unprotect_snap(img: AsyncImage, name: Any) -> None:
     bname = _name_arg(name, "name")
     with translate(f"error unprotecting snapshot {img._bname!r}@{bname!r}"):
         img.require_not_read_only()
-        await img._maybe_refresh()
-        _require_layering(img)
+        # no layering check: clone v2 needs no protection, librbd 16.2 lets it through
         info = await _require(img, _s(bname))
         await _unprotect(img, info)
 
@@ -658,13 +676,9 @@ async def list_snaps(img: AsyncImage) -> list[dict[str, Any]]:
     out = []
     for info in infos.values():
         d = _snap_dict(info)
-        ns = info.snapshot_namespace
-        key, fn = {
-            SnapshotNamespaceType.GROUP: ("group", snap_get_group_namespace),
-            SnapshotNamespaceType.TRASH: ("trash", snap_get_trash_namespace),
-            SnapshotNamespaceType.MIRROR: ("mirror", snap_get_mirror_namespace),
-        }.get(_namespace_type(ns), ("", None))  # type: ignore[arg-type]
-        if fn is not None:
+        extra = _NAMESPACE_DICTS.get(d["namespace"])
+        if extra is not None:
+            key, fn = extra
             try:
                 d[key] = await fn(img, info.id)
             except rbdx.Error:
@@ -689,7 +703,7 @@ async def snap_get_id(img: AsyncImage, snap_name: Any) -> int:
 
 async def snap_get_name(img: AsyncImage, snap_id: Any) -> str:
     img.require_not_closed()
-    sid = as_uint64(snap_id)
+    _, sid = _as_snap_id(snap_id)
     with translate("error snap_get_name."):
         return (await _require_id(img, sid)).name
 
@@ -759,6 +773,15 @@ async def snap_get_mirror_namespace(img: AsyncImage, snap_id: Any) -> dict[str, 
             "last_copied_object_number": ns.last_copied_object_number}
 
 
+_NamespaceFn = Callable[["AsyncImage", Any], Awaitable[dict[str, Any]]]
+# SnapIterator: the extra key and getter per namespace type.
+_NAMESPACE_DICTS: dict[int, tuple[str, _NamespaceFn]] = {
+    SnapshotNamespaceType.GROUP: ("group", snap_get_group_namespace),
+    SnapshotNamespaceType.TRASH: ("trash", snap_get_trash_namespace),
+    SnapshotNamespaceType.MIRROR: ("mirror", snap_get_mirror_namespace),
+}
+
+
 # -- set_snap (image/SetSnapRequest) --------------------------------------------------------
 
 async def set_snap(img: AsyncImage, name: Any) -> None:
@@ -779,8 +802,8 @@ async def set_snap_by_id(img: AsyncImage, snap_id: Any) -> None:
         with translate(f"error setting image {img._bname!r} to snapshot None"):
             await _set_snap_id(img, CEPH_NOSNAP, None)
         return
-    sid = as_uint64(snap_id)
-    with translate(f"error setting image {img._bname!r} to snapshot {sid}"):
+    given, sid = _as_snap_id(snap_id)
+    with translate(f"error setting image {img._bname!r} to snapshot {given}"):
         info = None if sid == CEPH_NOSNAP else await _require_id(img, sid)
         await _set_snap_id(img, sid, info)
 

@@ -624,6 +624,11 @@ class AsyncIoctx:
                 raise CephError(errno.ERANGE, "read returned more than the buffer")
         except (CephError, trio.TooSlowError) as e:
             _raise_translated(e, f'Ioctx.read({self.name}): failed to read {_s(key)}')
+        obj = out.obj
+        if type(obj) is bytes and len(obj) == len(out):
+            # The whole data segment was received into its own bytes object (large
+            # replies, see frames.FrameDecoder.direct_buffers): hand it over, no copy.
+            return obj
         return bytes(out)
 
     async def stat(self, key: str) -> tuple[int, time.struct_time]:

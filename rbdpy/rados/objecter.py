@@ -296,8 +296,10 @@ class Objecter:
             return False
         front = self._encode(s, op)
         try:
+            # Alone on the session: nothing to batch with, write it at once.
             conn.queue_message(_OSD_OP, front, b"", _ops_data(op.ops), tid=op.tid,
-                               version=_OSD_OP_VERSION, compat_version=_OSD_OP_COMPAT)
+                               version=_OSD_OP_VERSION, compat_version=_OSD_OP_COMPAT,
+                               urgent=len(s.ops) == 1)
         except CephError as e:
             log.debug("send to osd.%d failed: %s (resent on reconnect)", s.osd, e)
         return True

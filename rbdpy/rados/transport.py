@@ -203,9 +203,15 @@ class Connection:
         proto = self.proto
         want = _RECV_MIN
         unyielded = 0
+        drained = False  # the last read left the socket (very likely) empty
         while not self.closed:
-            direct = proto.recv_buffer(_RECV_DIRECT)
+            direct = proto.recv_buffers(_RECV_DIRECT)
             try:
+                if drained:
+                    # Skip the recv that would only say EAGAIN: wait first.
+                    drained = False
+                    await _wait_readable(sock)
+                    unyielded = 0
                 if direct is not None:
                     # The rest of a large frame goes straight into its own buffer:
                     # one copy out of the kernel, no gathering of chunks afterwards.
@@ -221,8 +227,10 @@ class Connection:
                         continue
                     if len(data) == want:
                         want = min(want * 2, _RECV_MAX)
-                    elif len(data) < want // 4:
-                        want = max(want // 2, _RECV_MIN)
+                    else:
+                        drained = True
+                        if len(data) < want // 4:
+                            want = max(want // 2, _RECV_MIN)
                     events = proto.receive_data(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as e:
                 if not self.closed:
@@ -252,21 +260,28 @@ class Connection:
                 unyielded = 0
                 await trio.lowlevel.checkpoint()
 
-    async def _recv_into(self, view: memoryview) -> None:
-        """Fill ``view`` from the socket; EOF before it is full is a broken connection."""
+    async def _recv_into(self, views: list[memoryview]) -> None:
+        """Fill ``views`` in order from the socket (vectored); EOF before they are full is
+        a broken connection."""
         sock = self._sock
         if sock is None:
             raise trio.ClosedResourceError("connection closed")
-        got, n = 0, len(view)
-        while got < n:
+        views = [v for v in views if len(v)]
+        while views:
             try:
-                k = sock.recv_into(view[got:])
+                k = sock.recvmsg_into(views)[0]
             except BlockingIOError:
                 await _wait_readable(sock)
                 continue
             if k == 0:
                 raise trio.BrokenResourceError("connection closed mid-frame")
-            got += k
+            while k:
+                n = len(views[0])
+                if k < n:
+                    views[0] = views[0][k:]
+                    break
+                k -= n
+                del views[0]
 
     async def send_message(self, type: int, front: Buffer = b"", middle: Buffer = b"",
                            data: Buffer = b"", *, tid: int = 0, version: int = 1,
@@ -294,8 +309,14 @@ class Connection:
 
     def queue_message(self, type: int, front: Buffer = b"", middle: Buffer = b"",
                       data: Buffer = b"", *, tid: int = 0, version: int = 1,
-                      compat_version: int = 0, priority: int = 127) -> None:
+                      compat_version: int = 0, priority: int = 127,
+                      urgent: bool = False) -> None:
         """:meth:`send_message` without the await, for when :attr:`writer_running`.
+
+        ``urgent`` says no other request is waiting on this connection, so there is
+        nothing to batch with: the message is written right away when the socket is idle
+        (one task switch less per request at queue depth 1). Otherwise the writer sends it
+        with whatever else is queued after the current scheduler pass.
 
         :raises ConnectionClosed: the connection is closed.
         """
@@ -305,7 +326,40 @@ class Connection:
             raise ConnectionClosed(f"{self.name}: writer not running")
         self.proto.send_message(type, front, middle, data, tid=tid, version=version,
                                 compat_version=compat_version, priority=priority)
-        self._kick()
+        if urgent and self._writer_parked and not self._unsent \
+                and not self._send_lock.locked():
+            self._write_now()
+        if self._unsent or self.proto.has_data_to_send:
+            self._kick()
+
+    def _write_now(self) -> None:
+        """One non-blocking sendmsg of what is queued; the rest is left in ``_unsent``."""
+        out = self._unsent
+        out.extend(self.proto.data_to_send())
+        sock = self._sock
+        if sock is None or len(out) > _IOV_MAX:
+            return
+        try:
+            sent = sock.sendmsg(out)
+        except BlockingIOError:
+            return
+        except OSError:
+            return  # the writer meets the same error and reports it
+        self._consume(out, sent)
+
+    @staticmethod
+    def _consume(out: list[Buffer], sent: int) -> None:
+        """Drop ``sent`` bytes from the front of ``out`` (a partly sent buffer keeps its tail)."""
+        i = 0
+        while i < len(out):
+            n = len(out[i])
+            if sent < n:
+                break
+            sent -= n
+            i += 1
+        del out[:i]
+        if sent:
+            out[0] = memoryview(out[0]).cast("B")[sent:]
 
     async def keepalive(self) -> None:
         if self.closed:
@@ -365,17 +419,7 @@ class Connection:
                 except BlockingIOError:
                     await _wait_writable(sock)
                     continue
-                # Drop what went out; keep a partly sent buffer's tail.
-                i = 0
-                while i < len(out):
-                    n = len(out[i])
-                    if sent < n:
-                        break
-                    sent -= n
-                    i += 1
-                del out[:i]
-                if sent:
-                    out[0] = memoryview(out[0]).cast("B")[sent:]
+                self._consume(out, sent)
                 if out:
                     await _wait_writable(sock)
                 pieces = self.proto.data_to_send()

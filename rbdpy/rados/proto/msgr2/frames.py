@@ -33,10 +33,12 @@ from __future__ import annotations
 import logging
 import struct
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
+
+from crc32c import crc32c as _wheel_crc32c
 
 from rbdpy.rados.proto.crc32c import ceph_crc32c
 from rbdpy.rados.proto.errors import IntegrityError, LocalProtocolError, RemoteProtocolError
@@ -108,6 +110,53 @@ _EPILOGUE_CRC = struct.Struct("<BIII")
 _U32 = struct.Struct("<I")
 
 _EMPTY = memoryview(b"")
+# preamble_block_t without its crc (28 bytes)
+_PREAMBLE_BODY = struct.Struct("<BBIHIHIHIHBB")
+# raw crc32c of nothing from seed -1: the crc of a used but empty segment
+_EMPTY_SEGMENT_CRC = 0xFFFF_FFFF
+# messages smaller than this are assembled into one buffer
+_COALESCE_MAX = 16 * 1024
+
+
+def _bytes_allocator() -> Callable[[int], tuple[bytes, memoryview]] | None:
+    """``PyBytes_FromStringAndSize(NULL, n)`` through ctypes, or None where unavailable.
+
+    A large MESSAGE's data segment is received straight into a fresh, not yet shared
+    ``bytes`` object (what C extensions do with that call: fill, then hand out), so a read
+    can return it to the caller without a copy, as librados receives into the caller's
+    buffer. Only CPython has the C API; elsewhere the segment lands in a bytearray.
+    """
+    try:
+        import ctypes
+
+        api = ctypes.PyDLL(None)  # own function objects: leave ctypes.pythonapi's alone
+        new = api.PyBytes_FromStringAndSize
+        new.restype = ctypes.py_object
+        new.argtypes = (ctypes.c_void_p, ctypes.c_ssize_t)
+        as_string = api.PyBytes_AsString
+        as_string.restype = ctypes.c_void_p
+        as_string.argtypes = (ctypes.py_object,)
+    except (ImportError, AttributeError, OSError):
+        return None
+
+    def alloc(n: int) -> tuple[bytes, memoryview]:
+        obj = new(None, n)
+        if type(obj) is not bytes or len(obj) != n or n == 0:
+            raise LocalProtocolError("bytes allocation failed")
+        writable = (ctypes.c_char * n).from_address(as_string(obj))
+        return obj, memoryview(writable).cast("B")
+
+    try:
+        probe, view = alloc(4)
+        view[:] = b"rbdp"
+        if probe != b"rbdp":
+            return None
+    except Exception:
+        return None
+    return alloc
+
+
+_alloc_bytes = _bytes_allocator()
 
 
 def pad16(n: int) -> int:
@@ -144,18 +193,22 @@ def encode_preamble(tag: int, lens: Sequence[int], aligns: Sequence[int] = SEGME
                     flags: int = 0) -> bytes:
     """Pack a preamble for segments ``lens`` (already trimmed with :func:`num_segments`)."""
     n = len(lens)
-    if not 1 <= n <= MAX_NUM_SEGMENTS:
-        raise LocalProtocolError(f"frame with {n} segments")
-    fields: list[int] = [tag, n]
-    for i in range(MAX_NUM_SEGMENTS):
-        if i < n:
-            fields += (lens[i], aligns[i])
-        else:
-            fields += (0, 0)
-    fields += (flags, 0, 0)
-    buf = bytearray(_PREAMBLE.pack(*fields))
-    _U32.pack_into(buf, _PREAMBLE_CRC_OFF, ceph_crc32c(0, memoryview(buf)[:_PREAMBLE_CRC_OFF]))
-    return bytes(buf)
+    if n == MAX_NUM_SEGMENTS:  # every MESSAGE with a data segment: one pack, no list
+        body = _PREAMBLE_BODY.pack(tag, 4, lens[0], aligns[0], lens[1], aligns[1], lens[2],
+                                   aligns[2], lens[3], aligns[3], flags, 0)
+    else:
+        if not 1 <= n <= MAX_NUM_SEGMENTS:
+            raise LocalProtocolError(f"frame with {n} segments")
+        fields: list[int] = [tag, n]
+        for i in range(MAX_NUM_SEGMENTS):
+            if i < n:
+                fields += (lens[i], aligns[i])
+            else:
+                fields += (0, 0)
+        fields += (flags, 0)
+        body = _PREAMBLE_BODY.pack(*fields)
+    # raw crc32c with seed 0 (the wheel's convention inverts on entry and exit)
+    return body + _U32.pack(_wheel_crc32c(body, 0xFFFFFFFF) ^ 0xFFFFFFFF)
 
 
 def decode_preamble(buf: Buffer, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> Preamble:
@@ -200,21 +253,28 @@ def assemble_crc(tag: int, segments: Sequence[Buffer],
     """
     lens = [len(s) for s in segments]
     n = num_segments(lens)
-    head = bytearray(encode_preamble(tag, lens[:n], aligns))
+    pre = encode_preamble(tag, lens[:n] if n < len(lens) else lens, aligns)
     seg0 = segments[0]
     if lens[0]:
-        head += seg0
-        head += _U32.pack(ceph_crc32c(_SEGMENT_CRC_SEED, seg0))
-    out: list[Buffer] = [bytes(head)]
+        # Segment crcs use seed -1: the wheel's default (seed 0) plus the final inversion.
+        head = b"".join((pre, seg0, _U32.pack(_wheel_crc32c(seg0) ^ 0xFFFFFFFF)))
+    else:
+        head = pre
     if n == 1:
-        return out  # rev1: no epilogue for single-segment frames
+        return [head]  # rev1: no epilogue for single-segment frames
+    out: list[Buffer] = [head]
     crcs = [0, 0, 0]
     for i in range(1, n):
-        seg = segments[i]
-        crcs[i - 1] = ceph_crc32c(_SEGMENT_CRC_SEED, seg)
         if lens[i]:
+            seg = segments[i]
+            crcs[i - 1] = _wheel_crc32c(seg) ^ 0xFFFFFFFF
             out.append(seg)
-    out.append(_EPILOGUE_CRC.pack(LATE_STATUS_COMPLETE, *crcs))
+        else:
+            crcs[i - 1] = _EMPTY_SEGMENT_CRC
+    out.append(_EPILOGUE_CRC.pack(LATE_STATUS_COMPLETE, crcs[0], crcs[1], crcs[2]))
+    if len(out) > 2 and lens[n - 1] < _COALESCE_MAX and sum(lens) < _COALESCE_MAX:
+        # A small message goes out as one buffer: cheaper for sendmsg than several.
+        return [b"".join(out)]
     return out
 
 
@@ -262,6 +322,21 @@ class FrameMode(Protocol):
     def open_rest(self, pre: Preamble, inline: memoryview,
                   rest: memoryview) -> tuple[list[memoryview], int]: ...
 
+    def open_rest_reused(self, pre: Preamble, inline: memoryview,
+                         rest: memoryview) -> tuple[list[memoryview], int] | None:
+        """Like ``open_rest``, but no returned segment may refer to ``rest`` (its buffer is
+        reused for the next frame); None if this mode cannot do that."""
+        ...
+
+
+def alloc_segment(n: int) -> tuple[Buffer, memoryview]:
+    """A buffer for a received segment of ``n`` bytes and a writable view of all of it:
+    a fresh ``bytes`` object where possible (see ``_bytes_allocator``), else a bytearray."""
+    if _alloc_bytes is not None and n:
+        return _alloc_bytes(n)
+    buf = bytearray(n)
+    return buf, memoryview(buf)
+
 
 class CrcMode:
     """The msgr2.1-crc receive layout (ceph ``disasm_first_crc_rev1``/``disasm_remaining_*``)."""
@@ -297,6 +372,37 @@ class CrcMode:
             off += ln
         late_status, *crcs = _EPILOGUE_CRC.unpack_from(view, off)
         for i in range(1, pre.num_segments):
+            seg = segs[i]
+            calc = _wheel_crc32c(seg) ^ 0xFFFFFFFF if len(seg) else _EMPTY_SEGMENT_CRC
+            if calc != crcs[i - 1]:
+                raise IntegrityError(
+                    f"bad segment {i} crc, calculated {calc}, expected {crcs[i - 1]}")
+        return segs, late_status
+
+
+    def open_rest_reused(self, pre: Preamble, inline: memoryview,
+                         rest: memoryview) -> tuple[list[memoryview], int] | None:
+        return None  # crc mode splits the frame on receipt instead (open_split)
+
+    def open_split(self, pre: Preamble, head: memoryview, data: memoryview,
+                   epilogue: memoryview) -> tuple[list[memoryview], int]:
+        """Like :meth:`open_rest` for a four-segment frame received in three parts:
+        ``seg0 | crc | seg1 | seg2``, segment 3 alone, and the epilogue."""
+        l0, l1, l2, _ = pre.lens
+        segs = [head[:l0]]
+        off = 0
+        if l0:
+            (expected,) = _U32.unpack_from(head, l0)
+            calc = ceph_crc32c(_SEGMENT_CRC_SEED, segs[0])
+            if calc != expected:
+                raise IntegrityError(
+                    f"bad segment 0 crc, calculated {calc}, expected {expected}")
+            off = l0 + CRC_LEN
+        segs.append(head[off:off + l1])
+        segs.append(head[off + l1:off + l1 + l2])
+        segs.append(data)
+        late_status, *crcs = _EPILOGUE_CRC.unpack_from(epilogue, 0)
+        for i in range(1, 4):
             calc = ceph_crc32c(_SEGMENT_CRC_SEED, segs[i])
             if calc != crcs[i - 1]:
                 raise IntegrityError(
@@ -324,6 +430,13 @@ class FrameDecoder:
         self._chunks: deque[memoryview] = deque()
         self._avail = 0
         self._direct: bytearray | None = None
+        # A frame received through direct_buffers() in three parts, and the frame it made.
+        self._split: tuple[Preamble, bytearray, Buffer, bytearray] | None = None
+        self._ready: Frame | None = None
+        self._filling = False
+        # The reusable receive buffer for large secure frames (see direct_buffers).
+        self._reuse = bytearray()
+        self._reuse_pending = False
         self._mode: FrameMode = CRC_MODE
         self._pending: Preamble | None = None
         self._inline: memoryview = _EMPTY
@@ -337,7 +450,7 @@ class FrameDecoder:
         """Append received bytes (any chunking). ``bytes`` are kept without a copy."""
         if not data:
             return
-        if self._direct is not None:
+        if self._filling:
             raise LocalProtocolError("feed() while a direct buffer is being filled")
         view = memoryview(data if isinstance(data, bytes) else bytes(data))
         if view.format != "B" or view.ndim != 1:
@@ -345,36 +458,105 @@ class FrameDecoder:
         self._chunks.append(view)
         self._avail += len(view)
 
-    def direct_buffer(self, min_missing: int) -> memoryview | None:
-        """A writable view to receive the rest of a large frame straight into.
+    def direct_buffers(self, min_missing: int) -> list[memoryview] | None:
+        """Writable views to receive the rest of a large frame straight into.
 
         When the frame being received still misses at least ``min_missing`` bytes, the
-        bytes already buffered for it move into one new buffer sized for the whole
-        remainder, and the returned view is the part still to fill. The caller fills it
-        completely (socket recv_into), then calls :meth:`direct_filled`. So a 4 MiB
-        message costs one copy out of the kernel and no gathering.
+        bytes already buffered for it move into buffers sized for the whole remainder,
+        and the returned views are the parts still to fill, in wire order. The caller
+        fills them completely (socket recv_into/recvmsg_into), then calls
+        :meth:`direct_filled`. So a 4 MiB message costs one copy out of the kernel and no
+        gathering. In crc mode a MESSAGE with a large data segment is split in three
+        (head segments, data, epilogue) and the data segment is a ``bytes`` object of
+        its own where the platform allows (see ``_bytes_allocator``), which a read can
+        return as is.
         """
         pre = self._pending
         if pre is None:
             return None
-        need = self._mode.rest_len(pre)
+        mode = self._mode
+        need = mode.rest_len(pre)
         if need - self._avail < min_missing:
             return None
-        buf = bytearray(need)
-        pos = 0
-        for c in self._chunks:  # all of it belongs to this frame: avail < need
-            buf[pos:pos + len(c)] = c
-            pos += len(c)
+        if (mode is CRC_MODE and pre.num_segments == MAX_NUM_SEGMENTS
+                and pre.lens[3] >= min_missing and self.capture is None):
+            l0, l1, l2, l3 = pre.lens
+            head = bytearray(l0 + (CRC_LEN if l0 else 0) + l1 + l2)
+            data, data_w = alloc_segment(l3)
+            epilogue = bytearray(EPILOGUE_CRC_LEN)
+            parts = [memoryview(head), data_w, memoryview(epilogue)]
+            self._split = (pre, head, data, epilogue)
+        elif (mode is not CRC_MODE and pre.num_segments == MAX_NUM_SEGMENTS
+              and pre.lens[3] >= min_missing and self.capture is None):
+            # Secure: the ciphertext is dead once decrypted (open_rest_reused writes the
+            # plaintext into new buffers), so one receive buffer serves every large
+            # frame: no allocation and zero-fill of megabytes per message.
+            if len(self._reuse) < need:
+                self._reuse = bytearray(need)
+            parts = [memoryview(self._reuse)[:need]]
+            self._split = None
+            self._reuse_pending = True
+        else:
+            buf = bytearray(need)
+            parts = [memoryview(buf)]
+            self._split = None
+            self._direct = buf
+        # Everything buffered belongs to this frame (avail < need): copy it in front.
+        remaining = []
+        for part in parts:
+            pos = 0
+            while self._chunks and pos < len(part):
+                c = self._chunks[0]
+                k = min(len(c), len(part) - pos)
+                part[pos:pos + k] = c[:k]
+                pos += k
+                if k == len(c):
+                    self._chunks.popleft()
+                else:
+                    self._chunks[0] = c[k:]
+            if pos < len(part):
+                remaining.append(part[pos:])
         self._chunks.clear()
         self._avail = 0
-        self._direct = buf
-        return memoryview(buf)[pos:]
+        self._filling = True
+        return remaining
 
     def direct_filled(self) -> None:
-        """The view from :meth:`direct_buffer` is full: the frame's bytes are all here."""
+        """The views from :meth:`direct_buffers` are full: the frame's bytes are all here."""
+        if not self._filling:
+            raise LocalProtocolError("direct_filled() without direct_buffers()")
+        self._filling = False
+        split, self._split = self._split, None
+        if split is not None:
+            pre, head, data, epilogue = split
+            self._pending, self._inline = None, _EMPTY
+            segs, late_status = CRC_MODE.open_split(pre, memoryview(head), memoryview(data),
+                                                    memoryview(epilogue))
+            if not check_late_status(late_status):
+                log.debug("dropping aborted frame tag %d lens %s", pre.tag, pre.lens)
+                return
+            self._ready = Frame(pre.tag, (segs[0], segs[1], segs[2], segs[3]),
+                                pre.num_segments)
+            return
+        if self._reuse_pending:
+            self._reuse_pending = False
+            rpre = self._pending
+            assert rpre is not None
+            inline = self._inline
+            self._pending, self._inline = None, _EMPTY
+            rest = memoryview(self._reuse)[:self._mode.rest_len(rpre)]
+            opened = self._mode.open_rest_reused(rpre, inline, rest)
+            if opened is None:  # the mode cannot: copy the ciphertext out after all
+                opened = self._mode.open_rest(rpre, inline, memoryview(bytes(rest)))
+            segs, late_status = opened
+            if not check_late_status(late_status):
+                log.debug("dropping aborted frame tag %d lens %s", rpre.tag, rpre.lens)
+                return
+            self._ready = Frame(rpre.tag, (segs[0], segs[1], segs[2], segs[3]),
+                                rpre.num_segments)
+            return
         buf, self._direct = self._direct, None
-        if buf is None:
-            raise LocalProtocolError("direct_filled() without direct_buffer()")
+        assert buf is not None
         self._chunks.append(memoryview(buf))
         self._avail = len(buf)
 
@@ -441,6 +623,9 @@ class FrameDecoder:
         :raises IntegrityError: a crc or GCM tag does not verify.
         :raises RemoteProtocolError: the preamble or epilogue is malformed.
         """
+        if self._ready is not None:
+            frame, self._ready = self._ready, None
+            return frame
         mode = self._mode
         while True:
             pre = self._pending

@@ -47,6 +47,7 @@ handle_keepalive2), doc/dev/msgr2.rst.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -146,6 +147,10 @@ _TRANSITIONS: dict[Tag, frozenset[State]] = {
     Tag.KEEPALIVE2: frozenset({State.READY}),
     Tag.KEEPALIVE2_ACK: frozenset({State.READY}),
 }
+
+
+_TAG_MESSAGE = int(Tag.MESSAGE)
+_debug = functools.partial(log.isEnabledFor, logging.DEBUG)
 
 
 class AuthBadMethod(AuthError):
@@ -331,18 +336,19 @@ class Protocol:
         """Whether :meth:`data_to_send` would return anything."""
         return bool(self._out)
 
-    def recv_buffer(self, min_missing: int) -> memoryview | None:
+    def recv_buffers(self, min_missing: int) -> list[memoryview] | None:
         """Where to receive the rest of a large incoming frame directly, if any.
 
-        The I/O layer fills the returned view completely, then calls
-        :meth:`receive_filled`. Returns None when no frame of that size is in progress.
+        The I/O layer fills the returned views completely, in order (a vectored read),
+        then calls :meth:`receive_filled`. Returns None when no frame of that size is in
+        progress.
         """
         if self._state is State.CLOSED:
             return None
-        return self._decoder.direct_buffer(min_missing)
+        return self._decoder.direct_buffers(min_missing)
 
     def receive_filled(self) -> list[Event]:
-        """The view from :meth:`recv_buffer` is full; process it like ``receive_data``."""
+        """The views from :meth:`recv_buffers` are full; process them like ``receive_data``."""
         try:
             self._decoder.direct_filled()
             return self._process()
@@ -496,6 +502,9 @@ class Protocol:
         return True
 
     def _dispatch(self, frame: Frame) -> list[Event]:
+        if frame.tag == _TAG_MESSAGE and self._state is State.READY and not _debug():
+            # The hot path: a MESSAGE on an open session is always allowed (_TRANSITIONS).
+            return self._on_message(frame)
         try:
             tag = Tag(frame.tag)
         except ValueError:

@@ -47,12 +47,14 @@ from rbdpy.rados.proto.errors import (
 )
 from rbdpy.rados.proto.msgr2.frames import (
     EPILOGUE_SECURE_LEN,
+    GCM_BLOCK_LEN,
     GCM_TAG_LEN,
     LATE_STATUS_COMPLETE,
     PREAMBLE_INLINE_LEN,
     PREAMBLE_LEN,
     SEGMENT_ALIGNS,
     Preamble,
+    alloc_segment,
     encode_preamble,
     num_segments,
     pad16,
@@ -207,6 +209,50 @@ class SecureRx(_GcmStream):
             segs.append(tail[pos:pos + ln])
             pos += pad16(ln)
         return segs, tail[pos]
+
+
+    def open_rest_reused(self, pre: Preamble, inline: memoryview,
+                         rest: memoryview) -> tuple[list[memoryview], int] | None:
+        """:meth:`open_rest` decrypting into new buffers only (``rest`` is reused).
+
+        Block C is decrypted in a streaming GCM operation straight into its segments:
+        the (small) front and middle into one buffer, the data segment into a buffer of
+        its own (a ``bytes`` object where possible, so a read can return it without a
+        copy). The tag is checked at the end; on a bad tag the plaintext is dropped.
+        """
+        if pre.num_segments != 4:
+            return None
+        view = memoryview(rest)
+        l0, l1, l2, l3 = pre.lens
+        off = 0
+        if l0 <= PREAMBLE_INLINE_LEN:
+            seg0 = memoryview(bytes(inline[:l0]))
+        else:
+            off = pad16(l0 - PREAMBLE_INLINE_LEN) + GCM_TAG_LEN
+            seg0 = memoryview(b"".join((inline, self.open(view[:off]))))[:l0]
+        body = view[off:len(view) - GCM_TAG_LEN]
+        tag = bytes(view[len(view) - GCM_TAG_LEN:])
+        dec = Cipher(algorithms.AES(self._key),
+                     modes.GCM(self._next_nonce(RemoteProtocolError), tag)).decryptor()
+        p1, p2 = pad16(l1), pad16(l2)
+        # update_into wants room for one cipher block more than it writes
+        head = bytearray(p1 + p2 + GCM_BLOCK_LEN)
+        dec.update_into(body[:p1 + p2], head)
+        data, data_w = alloc_segment(l3)
+        bulk = max(0, l3 - GCM_BLOCK_LEN)
+        pos = p1 + p2
+        if bulk:
+            dec.update_into(body[pos:pos + bulk], data_w)
+            pos += bulk
+        tail = dec.update(body[pos:])  # the data's last bytes, its padding, the epilogue
+        data_w[bulk:] = tail[:l3 - bulk]
+        try:
+            dec.finalize()
+        except InvalidTag:
+            raise IntegrityError("bad GCM auth tag") from None
+        hv = memoryview(head)
+        segs = [seg0, hv[:l1], hv[p1:p1 + l2], memoryview(data)]
+        return segs, tail[len(tail) - EPILOGUE_SECURE_LEN]
 
 
 def session_ciphers(connection_secret: bytes, *, server: bool = False
