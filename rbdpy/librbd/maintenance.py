@@ -549,6 +549,9 @@ async def lock_break(img: AsyncImage, lock_mode: int, lock_owner: str | bytes) -
         locker_id, locker_info = await _get_locker(img)
         if _addr_str(locker_info.addr) != _s(_b(lock_owner)):
             raise CephError(errno.EBUSY, "client is not lock owner")
+        if img.lock_owner:
+            # librbd 16.2 answers EBUSY when the image itself owns the lock (observed)
+            raise CephError(errno.EBUSY, "the lock is owned by this image")
         if locker_id.locker.num == img.ioctx.rados.get_instance_id():
             # BreakRequest refuses to blocklist its own client
             raise CephError(errno.EINVAL, "attempting to self-blocklist")

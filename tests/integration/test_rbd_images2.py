@@ -134,6 +134,11 @@ run(lambda cb: img.aio_flush(cb))
         env: dict[str, Any] = {"img": img, "threading": threading}
         exec(seq, env)
         assert env["res"] == theirs
+        # callbacks run on the portal's finisher thread, never the trio thread
+        names: list[str] = []
+        img.aio_flush(lambda c: names.append(threading.current_thread().name)
+                      ).wait_for_complete_and_cb()
+        assert len(names) == 1 and names[0].endswith("-finisher")
         # aio results equal sync results
         img.aio_write(b"\x07" * 5000, 123456, None).wait_for_complete_and_cb()
         got: list[bytes] = []
@@ -324,6 +329,8 @@ def test_watchers_and_managed_lock(cluster: SessionCluster, pool: str,
         assert owners == [{"mode": rbd.RBD_LOCK_MODE_EXCLUSIVE, "owner": watchers[0]["addr"]}]
         lockers = _rbd_json(conf, "lock", "ls", spec)
         assert [lk["address"] for lk in lockers] == [watchers[0]["addr"]]
+        with pytest.raises(rbd.ImageBusy):  # as librbd 16.2: breaking one's own lock
+            img.lock_break(rbd.RBD_LOCK_MODE_EXCLUSIVE, watchers[0]["addr"])
         writer = subprocess.run(["/usr/bin/python3", "-c", _HOLDER, conf, pool, "lk", "write"],
                                 capture_output=True, text=True, timeout=120, check=True)
         assert json.loads(writer.stdout)[0] == "ReadOnlyImage"

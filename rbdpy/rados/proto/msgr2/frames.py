@@ -114,7 +114,7 @@ _EMPTY = memoryview(b"")
 _PREAMBLE_BODY = struct.Struct("<BBIHIHIHIHBB")
 # raw crc32c of nothing from seed -1: the crc of a used but empty segment
 _EMPTY_SEGMENT_CRC = 0xFFFF_FFFF
-# messages smaller than this are assembled into one buffer
+# messages smaller than this and without a data segment are assembled into one buffer
 _COALESCE_MAX = 16 * 1024
 
 
@@ -272,8 +272,9 @@ def assemble_crc(tag: int, segments: Sequence[Buffer],
         else:
             crcs[i - 1] = _EMPTY_SEGMENT_CRC
     out.append(_EPILOGUE_CRC.pack(LATE_STATUS_COMPLETE, crcs[0], crcs[1], crcs[2]))
-    if len(out) > 2 and lens[n - 1] < _COALESCE_MAX and sum(lens) < _COALESCE_MAX:
-        # A small message goes out as one buffer: cheaper for sendmsg than several.
+    if len(out) > 2 and n < MAX_NUM_SEGMENTS and sum(lens) < _COALESCE_MAX:
+        # A small message without a data segment (the caller's buffer, kept zero copy)
+        # goes out as one buffer: cheaper for sendmsg than several.
         return [b"".join(out)]
     return out
 
