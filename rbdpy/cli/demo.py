@@ -182,7 +182,7 @@ STEPS: list[tuple[str, Callable[[str, str], None]]] = [
 
 #: Capabilities the main job will show once they exist (kept honest and current).
 NOT_YET = [
-    "RBD snapshots, clones, groups, trash, mirroring, migration through rbdpy",
+    "RBD clones, groups, trash, mirroring, migration, namespaces through rbdpy",
 ]
 
 
