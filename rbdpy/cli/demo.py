@@ -167,6 +167,23 @@ def step_image(conf: str, pool: str) -> None:
                                timeout=120)
         print(f"   rbd object-map check: exit {check.returncode}"
               f"{' (clean)' if check.returncode == 0 and not check.stdout.strip() else ''}")
+        with rbd.Image(ioctx, "rbdpy-demo-img") as img:
+            img.create_snap("before")
+            img.write(b"\xff" * (1 << 20), 0)
+            snap_ls = json.loads(subprocess.run(
+                ["rbd", "-c", conf, "snap", "ls", f"{pool}/rbdpy-demo-img", "--format",
+                 "json"], check=True, capture_output=True, text=True, timeout=60).stdout)
+            at_snap = subprocess.run(["rbd", "-c", conf, "export", "--snap", "before",
+                                      f"{pool}/rbdpy-demo-img", "-"], check=True,
+                                     capture_output=True, timeout=120).stdout
+            verdict = "equals" if at_snap == bytes(model) else "DIFFERS FROM"
+            print(f"   rbdpy snapshot 'before' (id {img.snap_get_id('before')}); rbd snap ls: "
+                  f"{[(x['id'], x['name']) for x in snap_ls]}; after overwriting 1 MiB, "
+                  f"`rbd export --snap before` {verdict} the old content")
+            img.rollback_to_snap("before")
+            print(f"   rbdpy rollback: image content is the old one again: "
+                  f"{img.read(0, size) == bytes(model)}")
+            img.remove_snap("before")
         rbd.RBD().remove(ioctx, "rbdpy-demo-img")
         print(f"   rbdpy removed it; rbd ls: {rbd.RBD().list(ioctx)}")
 
