@@ -52,7 +52,13 @@ def step_pools(conf: str, pool: str) -> None:
         r.delete_pool("rbdpy-demo-pool")
         print(f"   rbdpy deleted it;              ceph osd pool ls: "
               f"{_ceph(conf, 'osd', 'pool', 'ls').split()}")
-        print(f"   cluster stats via rbdpy: {r.get_cluster_stats()}")
+        stats = r.get_cluster_stats()
+        for _ in range(40):  # a fresh cluster's mgr takes a few seconds to report usage
+            if stats["kb"]:
+                break
+            time.sleep(0.5)
+            stats = r.get_cluster_stats()
+        print(f"   cluster stats via rbdpy: {stats}")
 
 
 def step_placement(conf: str, pool: str) -> None:
