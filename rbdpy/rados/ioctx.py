@@ -586,15 +586,19 @@ class AsyncIoctx:
     # only when there is an error to report.
 
     async def write(self, key: str, data: bytes, offset: int = 0) -> int:
+        op = ops.write(offset, data)
         try:
-            await self._operate(key, [ops.write(offset, data)])
+            reply = await self._operate(key, [op])
+            op.decode_reply(reply.rvals[0], reply.outdata[0])  # raises for rval < 0
         except (CephError, trio.TooSlowError) as e:
             _raise_translated(e, f'Ioctx.write({self.name}): failed to write {_s(key)}')
         return 0
 
     async def write_full(self, key: str, data: bytes) -> int:
+        op = ops.writefull(data)
         try:
-            await self._operate(key, [ops.writefull(data)])
+            reply = await self._operate(key, [op])
+            op.decode_reply(reply.rvals[0], reply.outdata[0])  # raises for rval < 0
         except (CephError, trio.TooSlowError) as e:
             _raise_translated(e, f'Ioctx.write_full({self.name}): failed to write {_s(key)}')
         return 0

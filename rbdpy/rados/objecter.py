@@ -10,6 +10,13 @@ harmless), an op whose pool vanished fails with ENOENT, paused ops wait. A sessi
 connection breaks is reopened after a short backoff while the map still says the OSD is
 up, and all its ops are resent — client sessions are lossy, so this is how nothing is lost.
 
+The per-request path is kept lean because it runs for every I/O: :class:`Op` is a slotted
+class whose one waiter parks on the trio task directly, the MOSDOp front is packed by
+``encode_osd_op_front`` from the target's bytes, the message is queued on the connection
+without awaiting (its writer task batches everything queued in one scheduler pass into one
+sendmsg; a lone request — queue depth 1 — is written at once), and MOSDOpReply frames go
+straight to their decoder.
+
 Mirrors: ceph src/osdc/Objecter.{h,cc} (op_submit, _calc_target, _scan_requests,
 handle_osd_op_reply, ms_handle_reset); kernel net/ceph/osd_client.c (ceph_osdc_start_request,
 kick_requests, handle_reply, osd_fault).
@@ -180,6 +187,7 @@ class Objecter:
         # re-check their registration then (Objecter::_linger_ops_resend on a reset).
         self._sessions_changed = trio.Event()
         self.client_inc = 0
+        self._waiting = 0  # submit() calls waiting for their reply
 
     async def run(self) -> None:
         """Host session tasks; runs until cancelled."""
@@ -201,12 +209,13 @@ class Objecter:
             raise CephError(errno.ENOTCONN, "no osdmap")
         if calc_target(osdmap, op.target) is CalcResult.POOL_DNE:
             raise CephError(errno.ENOENT, f"pool {op.target.base_pool} does not exist")
-        s = self._assign(op, send=False)
-        if s is not None and not self._queue(s, op):
-            # The common case queues from the caller's task (no task spawn per op); only
-            # a connection whose writer is not running yet needs an awaited send.
-            await self._send(s, op)
+        self._waiting += 1
         try:
+            s = self._assign(op, send=False)
+            if s is not None and not self._queue(s, op):
+                # The common case queues from the caller's task (no task spawn per op);
+                # only a connection whose writer is not running yet needs an awaited send.
+                await self._send(s, op)
             if self.op_timeout > 0:
                 with trio.fail_after(self.op_timeout):
                     await op.wait()
@@ -218,6 +227,8 @@ class Objecter:
         except BaseException:
             self._forget(op)
             raise
+        finally:
+            self._waiting -= 1
         if op.error is not None:
             raise op.error
         assert op.reply is not None
@@ -296,10 +307,11 @@ class Objecter:
             return False
         front = self._encode(s, op)
         try:
-            # Alone on the session: nothing to batch with, write it at once.
+            # The only request in flight (queue depth 1): nothing to batch it with, so
+            # it is written at once instead of by the writer task one pass later.
             conn.queue_message(_OSD_OP, front, b"", _ops_data(op.ops), tid=op.tid,
                                version=_OSD_OP_VERSION, compat_version=_OSD_OP_COMPAT,
-                               urgent=len(s.ops) == 1)
+                               urgent=self._waiting == 1)
         except CephError as e:
             log.debug("send to osd.%d failed: %s (resent on reconnect)", s.osd, e)
         return True

@@ -110,7 +110,6 @@ class Connection:
         self.error: BaseException | None = None
         self.last_rx = time.monotonic()
         self._keepalive_acks = 0
-        self._ack_mark = 0
 
     def __repr__(self) -> str:
         return f"<Connection {self.name} {self.addr}>"
@@ -247,9 +246,9 @@ class Connection:
                 elif isinstance(ev, Reset):
                     self.error = ConnectionClosed(f"{self.name}: {ev.reason}")
                     return
-            if proto.in_seq - self._ack_mark >= 16:
-                # Lossy sessions need few ACKs; they only trim the peer's sent queue.
-                self._ack_mark = proto.in_seq
+            if proto.unacked >= 16:
+                # Lossy sessions need few ACKs; they only trim the peer's sent queue, and
+                # every request we send acknowledges all replies so far in its header.
                 proto.send_ack()
             if proto.has_data_to_send:
                 self._kick()
@@ -388,6 +387,10 @@ class Connection:
                 await self._flush()
         except ConnectionClosed:
             # The reader notices the dead socket (we closed it) and ends run().
+            await self.aclose()
+        except Exception as e:  # a bug here must reset the session, not hang it
+            log.warning("%s: writer failed, resetting connection: %r", self.name, e)
+            self.error = self.error or e
             await self.aclose()
         finally:
             self._writer_parked = False

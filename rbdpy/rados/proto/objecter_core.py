@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from enum import Enum
 
-from rbdpy.rados.proto.osdmap import OSDMap
+from rbdpy.rados.proto.osdmap import OSDMap, PgPool
 from rbdpy.rados.proto.placement import (
     PgMapping,
     object_locator_to_pg,
@@ -99,20 +99,46 @@ class MappingCache:
     reuses the answer until the next map.
     """
 
-    __slots__ = ("_map", "_pgs")
+    __slots__ = ("_map", "_objects", "_pgs")
+
+    #: objects remembered per map (the cache is dropped when it grows past this)
+    MAX_OBJECTS = 16384
 
     def __init__(self) -> None:
         self._map: OSDMap | None = None
         self._pgs: dict[PgId, PgMapping] = {}
+        # (pool, name, key, nspace) → (raw pg, folded pg, mapping): the whole per-object
+        # placement, so a repeated object costs one dict lookup per op
+        self._objects: dict[tuple[int, bytes, bytes, bytes],
+                            tuple[PgId, PgId, PgMapping]] = {}
 
     def get(self, osdmap: OSDMap, pgid: PgId) -> PgMapping:
         if osdmap is not self._map:
             self._map = osdmap
             self._pgs = {}
+            self._objects = {}
         m = self._pgs.get(pgid)
         if m is None:
             m = self._pgs[pgid] = pg_to_up_acting_osds(osdmap, pgid)
         return m
+
+    def locate(self, osdmap: OSDMap, pool: PgPool, pool_id: int, oid: bytes, key: bytes,
+               nspace: bytes) -> tuple[PgId, PgId, PgMapping]:
+        """Raw pg, folded pg and up/acting sets of one object in ``osdmap``."""
+        if osdmap is not self._map:
+            self._map = osdmap
+            self._pgs = {}
+            self._objects = {}
+        ck = (pool_id, oid, key, nspace)
+        hit = self._objects.get(ck)
+        if hit is None:
+            raw = object_locator_to_pg(osdmap, pool_id, oid, key, nspace)
+            pgid = raw_pg_to_pg(pool, raw)
+            hit = (raw, pgid, self.get(osdmap, pgid))
+            if len(self._objects) >= self.MAX_OBJECTS:
+                self._objects = {}
+            self._objects[ck] = hit
+        return hit
 
 
 _DEFAULT_CACHE = MappingCache()
@@ -159,10 +185,11 @@ def calc_target(osdmap: OSDMap, t: OpTarget, *, any_change: bool = False,
     force = t.epoch != 0 and pool.last_force_op_resend > t.last_force_resend
     if t.precalc_seed is not None:
         raw = PgId(pool_id, t.precalc_seed)
+        pgid = raw_pg_to_pg(pool, raw)
+        m = cache.get(osdmap, pgid)
     else:
-        raw = object_locator_to_pg(osdmap, pool_id, t.base_oid, t.key, t.nspace)
-    pgid = raw_pg_to_pg(pool, raw)
-    m = cache.get(osdmap, pgid)
+        raw, pgid, m = cache.locate(osdmap, pool, pool_id, bytes(t.base_oid), bytes(t.key),
+                                    bytes(t.nspace))
     primary = m.acting_primary if m.acting_primary >= 0 else -1
 
     changed = (

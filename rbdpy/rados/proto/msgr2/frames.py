@@ -616,6 +616,57 @@ class FrameDecoder:
 
     # -- frames --------------------------------------------------------------------------
 
+    def _crc_frame_in_first_chunk(self) -> Frame | None:
+        """The hot path: a whole, well-formed crc-mode frame at the start of the first
+        chunk, cut out with one preamble unpack and no intermediate objects.
+
+        Returns None whenever anything is unusual (frame not all in this chunk, a bad crc,
+        flags, sizes, an aborted frame...): the general path then handles it, with its
+        errors.
+        """
+        c = self._chunks[0]
+        if len(c) < PREAMBLE_LEN:
+            return None
+        (tag, n, l0, _a0, l1, _a1, l2, _a2, l3, _a3, flags, _res,
+         crc) = _PREAMBLE.unpack_from(c, 0)
+        if flags or not (n == 1 or (n == MAX_NUM_SEGMENTS and l3)):
+            return None
+        end = PREAMBLE_LEN + (l0 + CRC_LEN if l0 else 0)
+        if n == MAX_NUM_SEGMENTS:
+            end += l1 + l2 + l3 + EPILOGUE_CRC_LEN
+        if len(c) < end or end > self.max_frame_size:
+            return None
+        if _wheel_crc32c(c[:_PREAMBLE_CRC_OFF], 0xFFFFFFFF) ^ 0xFFFFFFFF != crc:
+            return None
+        pos = PREAMBLE_LEN + l0
+        seg0 = c[PREAMBLE_LEN:pos]
+        if l0:
+            if _wheel_crc32c(seg0) ^ 0xFFFFFFFF != _U32.unpack_from(c, pos)[0]:
+                return None
+            pos += CRC_LEN
+        if n == 1:
+            segs = (seg0, _EMPTY, _EMPTY, _EMPTY)
+        else:
+            seg1 = c[pos:pos + l1]
+            pos += l1
+            seg2 = c[pos:pos + l2]
+            pos += l2
+            seg3 = c[pos:pos + l3]
+            pos += l3
+            late_status, crc1, crc2, crc3 = _EPILOGUE_CRC.unpack_from(c, pos)
+            if (late_status & LATE_STATUS_ABORTED_MASK != LATE_STATUS_COMPLETE
+                    or (_wheel_crc32c(seg1) ^ 0xFFFFFFFF if l1 else 0xFFFFFFFF) != crc1
+                    or (_wheel_crc32c(seg2) ^ 0xFFFFFFFF if l2 else 0xFFFFFFFF) != crc2
+                    or _wheel_crc32c(seg3) ^ 0xFFFFFFFF != crc3):
+                return None
+            segs = (seg0, seg1, seg2, seg3)
+        if len(c) == end:
+            self._chunks.popleft()
+        else:
+            self._chunks[0] = c[end:]
+        self._avail -= end
+        return Frame(tag, segs, n)
+
     def next_frame(self) -> Frame | None:
         """The next complete frame, or None until more bytes arrive.
 
@@ -628,6 +679,11 @@ class FrameDecoder:
             frame, self._ready = self._ready, None
             return frame
         mode = self._mode
+        if mode is CRC_MODE and self._pending is None and self.capture is None \
+                and self._chunks:
+            fast = self._crc_frame_in_first_chunk()
+            if fast is not None:
+                return fast
         while True:
             pre = self._pending
             if pre is None:

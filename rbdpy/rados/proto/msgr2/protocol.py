@@ -305,6 +305,12 @@ class Protocol:
         return self._in_seq
 
     @property
+    def unacked(self) -> int:
+        """Messages received that no frame of ours has acknowledged yet (an outgoing
+        message carries the ack in its header, an ACK frame on its own)."""
+        return self._in_seq - self._in_seq_acked
+
+    @property
     def out_seq(self) -> int:
         return self._out_seq
 

@@ -213,3 +213,44 @@ def test_secure_split_tampering_raises(where: int) -> None:
     _fill(views, bytes(wire[rx.head_len:]))
     with pytest.raises(IntegrityError):
         dec.direct_filled()
+
+
+# -- the whole-frame-in-one-chunk fast path (FrameDecoder._crc_frame_in_first_chunk) ----------
+
+
+@pytest.mark.parametrize("where", ["preamble", "seg0", "front", "data", "epilogue"])
+def test_fast_path_corruption_still_raises(where: str) -> None:
+    _, wire = _message(300)
+    bad = bytearray(wire)
+    off = {"preamble": 2, "seg0": PREAMBLE_LEN + 3, "front": PREAMBLE_LEN + 41 + 4 + 1,
+           "data": len(wire) - EPILOGUE_CRC_LEN - 5, "epilogue": len(wire) - 3}[where]
+    bad[off] ^= 0x10
+    dec = FrameDecoder()
+    dec.feed(bytes(bad))
+    with pytest.raises(IntegrityError):
+        dec.next_frame()
+
+
+def test_fast_path_drops_aborted_four_segment_frame() -> None:
+    _, w1 = _message(300)
+    segs2, w2 = _message(7, front=b"next")
+    bad = bytearray(w1)
+    bad[-EPILOGUE_CRC_LEN] = frames.LATE_STATUS_ABORTED
+    dec = FrameDecoder()
+    dec.feed(bytes(bad) + w2)
+    f = dec.next_frame()
+    assert f is not None and [bytes(s) for s in f.segments] == segs2
+    assert dec.next_frame() is None and dec.buffered == 0
+
+
+def test_fast_path_many_frames_in_one_chunk() -> None:
+    msgs = [_message(n, front=b"f%d" % n) for n in (1, 50, 4096, 3)]
+    ack = _wire(assemble_crc(Tag.ACK, [bytes(8)]))
+    dec = FrameDecoder()
+    dec.feed(b"".join(w for _, w in msgs) + ack + b"\x01\x02")  # + start of the next one
+    for segs, _ in msgs:
+        f = dec.next_frame()
+        assert f is not None and [bytes(s) for s in f.segments] == segs
+    f = dec.next_frame()
+    assert f is not None and f.tag == Tag.ACK and f.num_segments == 1
+    assert dec.next_frame() is None and dec.buffered == 2
