@@ -39,7 +39,7 @@ from rbdpy.rados.proto.auth.cephx import CephxClient
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.features import CEPH_FEATURES_SUPPORTED_DEFAULT
-from rbdpy.rados.proto.messages.base import MsgType, decode_message
+from rbdpy.rados.proto.messages.base import MsgType, decode_message, encode_message
 from rbdpy.rados.proto.messages.osd import (
     MOSDBackoff,
     MOSDOp,
@@ -63,6 +63,10 @@ _OSD_OP = int(MsgType.OSD_OP)
 _OSD_OPREPLY = int(MsgType.OSD_OPREPLY)
 _OSD_OP_VERSION = MOSDOp.HEAD_VERSION
 _OSD_OP_COMPAT = MOSDOp.COMPAT_VERSION
+
+# CEPH_OSD_BACKOFF_OP_* (ceph src/include/rados.h)
+_BACKOFF_BLOCK = 1
+_BACKOFF_UNBLOCK = 3
 
 _RECONNECT_BACKOFF = (0.05, 0.1, 0.2, 0.5, 1.0)
 
@@ -152,6 +156,8 @@ class OsdSession:
     conn: Connection | None = None
     closed: bool = False
     wakeup: trio.Event = field(default_factory=trio.Event)
+    #: (pg, backoff id) → the BLOCK an OSD sent us (MOSDBackoff), until its UNBLOCK
+    backoffs: dict[tuple[Any, int], MOSDBackoff] = field(default_factory=dict)
 
 
 class Objecter:
@@ -409,9 +415,41 @@ class Objecter:
             if self.on_watch_notify is not None:
                 self.on_watch_notify(msg)
         elif isinstance(msg, MOSDBackoff):
-            log.debug("%s: backoff %s (not handled; op resend covers it)", conn.name, msg)
+            self._handle_backoff(conn, msg)
         else:
             log.debug("%s: ignoring %s", conn.name, msg.type_name)
+
+    def _handle_backoff(self, conn: Connection, msg: MOSDBackoff) -> None:
+        """MOSDBackoff: acknowledge a BLOCK; on UNBLOCK resend the pg's ops.
+
+        While a range is blocked the OSD drops requests for it, so every op of that pg on
+        this session is sent again when the block lifts (same tid: the OSD's reqid dedup
+        makes a second copy harmless). Ops submitted meanwhile are sent as usual and simply
+        dropped by the OSD until then — simpler than holding them here, and equally safe.
+        (kernel handle_backoff_block / handle_backoff_unblock; Objecter::handle_osd_backoff)
+        """
+        s = self._conn_sessions.get(id(conn))
+        if s is None:
+            return
+        pgid = msg.pgid.pgid
+        if msg.op == _BACKOFF_BLOCK:
+            log.debug("%s: backoff BLOCK pg %s id %d", conn.name, pgid, msg.id)
+            s.backoffs[(pgid, msg.id)] = msg
+            self._spawn(self._send_message, conn, msg.ack())
+        elif msg.op == _BACKOFF_UNBLOCK:
+            log.debug("%s: backoff UNBLOCK pg %s id %d", conn.name, pgid, msg.id)
+            s.backoffs.pop((pgid, msg.id), None)
+            for op in sorted(s.ops.values(), key=lambda o: o.tid):
+                if op.target.pgid == pgid:
+                    self._spawn(self._send, s, op)
+
+    async def _send_message(self, conn: Connection, msg: Any) -> None:
+        mtype, version, compat, front, middle, data = encode_message(msg)
+        try:
+            await conn.send_message(mtype, front, middle, data, tid=msg.tid, version=version,
+                                    compat_version=compat)
+        except CephError as e:
+            log.debug("%s: send of %s failed: %s", conn.name, msg.type_name, e)
 
     def _handle_reply(self, conn: Connection, reply: MOSDOpReply) -> None:
         s = self._conn_sessions.get(id(conn))
