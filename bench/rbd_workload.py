@@ -61,7 +61,7 @@ def run_completions(impl: str, conf: str, pool: str, image: str, kind: str, size
         import rados  # type: ignore[import-not-found]
         import rbd  # type: ignore[import-not-found]
     else:
-        from rbdpy import rados, rbd  # type: ignore[no-redef]
+        from rbdpy import rados, rbd
 
     if kind == "open":
         return run_open_sync(rados, rbd, impl, conf, pool, image, int(seconds))

@@ -1,12 +1,16 @@
 """rbdpy vs Ceph's own client library, side by side in one run, on one devcluster.
 
     .venv/bin/python bench/run.py [--conf CEPH_CONF] [--seconds 5] [--reps 3] [--quick]
+                                  [--only SUBSTRING]   # e.g. --only rbd, --only rados
 
 Without --conf a fresh devcluster (3 memstore OSDs) is started in /tmp/rbdpy-bench and
 stopped afterwards. Each case runs rbdpy and the reference alternately (reference =
-python3-rados on /usr/bin/python3, i.e. librados), REPS times each, in separate processes;
-the table shows medians, min–max of the throughput, p50/p99 latency, client CPU per op, and
-the rbdpy/reference ratio. Results also go to bench/results/<timestamp>.json.
+python3-rados / python3-rbd on /usr/bin/python3, i.e. librados / librbd), REPS times each,
+in separate processes; the table shows medians, min–max of the throughput, p50/p99
+latency, client CPU per op, and the rbdpy/reference ratio. RBD cases run on one image
+prepared (created and fully written) by librbd before them and removed after them; each
+gets a row for rbdpy.aio and one for rbdpy's python-rbd facade ("sync"), both against the
+same librbd samples. Results also go to bench/results/<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -42,6 +47,21 @@ RADOS_CASES = [
     ("rados 4K read QD32", "read", 4096, 32, "crc"),
 ]
 
+# (name, kind, request size, queue depth); 4 MiB requests are sequential, 4 KiB random.
+# "open" is connect + open ioctx + open image, timed N times (rate = opens/s).
+RBD_CASES = [
+    ("rbd 4M write QD16", "write", 4 << 20, 16),
+    ("rbd 4M read QD16", "read", 4 << 20, 16),
+    ("rbd 4K randwrite QD1", "write", 4096, 1),
+    ("rbd 4K randwrite QD32", "write", 4096, 32),
+    ("rbd 4K randread QD1", "read", 4096, 1),
+    ("rbd 4K randread QD32", "read", 4096, 32),
+    ("rbd image open", "open", 0, 1),
+]
+RBD_IMAGE = "bench.rbd.img"
+# rbdpy variants measured against the one librbd reference, alternating with it
+RBD_IMPLS = (("rbdpy", ""), ("rbdpy-sync", " (sync)"))
+
 
 def run_one(impl: str, conf: str, pool: str, kind: str, size: int, qd: int, seconds: float,
             mode: str) -> dict[str, float]:
@@ -57,8 +77,36 @@ def run_one(impl: str, conf: str, pool: str, kind: str, size: int, qd: int, seco
     return res
 
 
+def run_rbd(impl: str, conf: str, pool: str, kind: str, size: int, qd: int,
+            seconds: float) -> dict[str, float]:
+    py = REF_PY if impl == "librbd" else VENV_PY
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    cp = subprocess.run([py, str(HERE / "rbd_workload.py"), impl, conf, pool, RBD_IMAGE,
+                         kind, str(size), str(qd), str(seconds)], capture_output=True,
+                        text=True, env=env, timeout=seconds * 10 + 120)
+    if cp.returncode != 0:
+        raise RuntimeError(f"{impl} rbd {kind} {size} QD{qd} failed:\n{cp.stderr[-3000:]}")
+    res: dict[str, float] = json.loads(cp.stdout.strip().splitlines()[-1])
+    return res
+
+
+def summarize(size: int, runs: list[dict[str, float]]) -> dict[str, Any]:
+    rates = [fmt_rate(size, r) for r in runs]
+    return {
+        "rate_median": statistics.median(rates), "rate_min": min(rates),
+        "rate_max": max(rates),
+        "p50_ms": statistics.median(r["p50"] for r in runs) * 1e3,
+        "p99_ms": statistics.median(r["p99"] for r in runs) * 1e3,
+        "cpu_us_per_op": statistics.median(r["cpu"] / max(1, r["ops"]) for r in runs) * 1e6,
+        "cpu_s_per_gib": statistics.median(r["cpu"] / max(1, r["bytes"])
+                                           for r in runs) * (1 << 30),
+        "runs": runs,
+    }
+
+
 def fmt_rate(size: int, r: dict[str, float]) -> float:
-    """MiB/s for large objects, IOPS for 4K."""
+    """MiB/s for large objects, IOPS for 4K (opens/s for the image-open case)."""
     if size >= 1 << 20:
         return r["bytes"] / r["seconds"] / (1 << 20)
     return r["ops"] / r["seconds"]
@@ -73,9 +121,15 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="1 rep of 2 s (smoke)")
     ap.add_argument("--only", default="", help="substring filter on case names")
+    ap.add_argument("--rbd-image-size", type=int, default=256 << 20,
+                    help="bytes of the RBD benchmark image (default 256 MiB)")
+    ap.add_argument("--opens", type=int, default=0,
+                    help="timed repetitions of the image-open case (default 25, --quick 10)")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.reps = 2.0, 1
+    if not args.opens:
+        args.opens = 10 if args.quick else 25
 
     sys.path.insert(0, str(ROOT))
     from rbdpy.devcluster import DevCluster
@@ -101,24 +155,17 @@ def main() -> int:
                 for impl in ("librados", "rbdpy"):
                     samples[impl].append(run_one(impl, conf, args.pool, kind, size, qd,
                                                  args.seconds, mode))
-            row = {"case": name, "size": size, "qd": qd, "mode": mode}
+            row: dict[str, Any] = {"case": name, "size": size, "qd": qd, "mode": mode}
             for impl, runs in samples.items():
-                rates = [fmt_rate(size, r) for r in runs]
-                row[impl] = {
-                    "rate_median": statistics.median(rates), "rate_min": min(rates),
-                    "rate_max": max(rates),
-                    "p50_ms": statistics.median(r["p50"] for r in runs) * 1e3,
-                    "p99_ms": statistics.median(r["p99"] for r in runs) * 1e3,
-                    "cpu_us_per_op": statistics.median(r["cpu"] / max(1, r["ops"])
-                                                       for r in runs) * 1e6,
-                    "cpu_s_per_gib": statistics.median(r["cpu"] / max(1, r["bytes"])
-                                                       for r in runs) * (1 << 30),
-                    "runs": runs,
-                }
+                row[impl] = summarize(size, runs)
+            row["ref"] = "librados"
             row["ratio"] = row["rbdpy"]["rate_median"] / max(1e-9,
                                                               row["librados"]["rate_median"])
             rows.append(row)
             print_row(row, header=len(rows) == 1)
+        rbd_cases = [c for c in RBD_CASES if not args.only or args.only in c[0]]
+        if rbd_cases:
+            rows += run_rbd_cases(args, conf, rbd_cases, header=not rows)
         out = HERE / "results"
         out.mkdir(exist_ok=True)
         path = out / time.strftime("%Y%m%d-%H%M%S.json")
@@ -131,15 +178,47 @@ def main() -> int:
     return 0
 
 
-def print_row(row: dict, header: bool) -> None:  # type: ignore[type-arg]
+def run_rbd_cases(args: argparse.Namespace, conf: str,
+                  cases: list[tuple[str, str, int, int]],
+                  header: bool) -> list[dict[str, Any]]:
+    """Prepare the image with librbd, run every case alternating librbd / rbdpy variants,
+    remove the image."""
+    run_rbd("librbd", conf, args.pool, "prepare", args.rbd_image_size, 16, 0)
+    rows: list[dict[str, Any]] = []
+    try:
+        for name, kind, size, qd in cases:
+            secs = float(args.opens) if kind == "open" else args.seconds
+            impls = ["librbd"] + [impl for impl, _ in RBD_IMPLS]
+            samples: dict[str, list[dict[str, float]]] = {impl: [] for impl in impls}
+            for _ in range(args.reps):
+                for impl in impls:
+                    samples[impl].append(run_rbd(impl, conf, args.pool, kind, size, qd,
+                                                 secs))
+            ref = summarize(size, samples["librbd"])
+            for impl, suffix in RBD_IMPLS:
+                row: dict[str, Any] = {
+                    "case": name + suffix, "size": size, "qd": qd, "mode": "crc",
+                    "ref": "librbd", "impl": impl, "librbd": ref,
+                    "rbdpy": summarize(size, samples[impl])}
+                row["ratio"] = row["rbdpy"]["rate_median"] / max(1e-9, ref["rate_median"])
+                rows.append(row)
+                print_row(row, header=header and len(rows) == 1)
+    finally:
+        run_rbd("librbd", conf, args.pool, "remove", 0, 1, 0)
+    return rows
+
+
+def print_row(row: dict[str, Any], header: bool) -> None:
     if header:
-        print(f"{'case':28} {'impl':8} {'rate (MiB/s|IOPS)':>22} {'p50 ms':>8} {'p99 ms':>8}"
+        print(f"{'case':28} {'impl':10} {'rate (MiB/s|IOPS)':>22} {'p50 ms':>8} {'p99 ms':>8}"
               f" {'CPU µs/op':>10} {'ratio':>6}")
-    for impl in ("librados", "rbdpy"):
+    ref = row.get("ref", "librados")
+    for impl in (ref, "rbdpy"):
         r = row[impl]
         rate = f"{r['rate_median']:.1f} ({r['rate_min']:.0f}-{r['rate_max']:.0f})"
         ratio = f"{row['ratio']:.2f}" if impl == "rbdpy" else ""
-        print(f"{row['case'] if impl == 'librados' else '':28} {impl:8} {rate:>22} "
+        label = row.get("impl", impl) if impl == "rbdpy" else impl
+        print(f"{row['case'] if impl == ref else '':28} {label:10} {rate:>22} "
               f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['cpu_us_per_op']:10.0f} {ratio:>6}",
               flush=True)
 

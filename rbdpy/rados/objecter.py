@@ -66,6 +66,8 @@ _OSD_OP_COMPAT = MOSDOp.COMPAT_VERSION
 
 # CEPH_OSD_BACKOFF_OP_* (ceph src/include/rados.h)
 _BACKOFF_BLOCK = 1
+_FLAG_IGNORE_OVERLAY = 0x20000  # CEPH_OSD_FLAG_IGNORE_OVERLAY
+_FLAG_REDIRECTED = 0x200000  # CEPH_OSD_FLAG_REDIRECTED
 _BACKOFF_UNBLOCK = 3
 
 _RECONNECT_BACKOFF = (0.05, 0.1, 0.2, 0.5, 1.0)
@@ -462,7 +464,31 @@ class Objecter:
         assert s is not None
         s.ops.pop(op.tid, None)
         op.session = None
+        if reply.redirect is not None:
+            self._redirect(op, reply)
+            return
         op.finish(reply)
+
+    def _redirect(self, op: Op, reply: MOSDOpReply) -> None:
+        """The OSD says the object lives elsewhere (cache tiering): retarget, resend.
+
+        The new locator replaces the op's base target and the op is flagged REDIRECTED |
+        IGNORE_OVERLAY so the overlay is not applied again (kernel handle_reply
+        ``m.redirect``; Objecter::handle_osd_op_reply ``is_redirect_reply``).
+        """
+        assert reply.redirect is not None
+        loc = reply.redirect.redirect_locator
+        t = op.target
+        log.debug("tid %d redirected to pool %d", op.tid, loc.pool)
+        if loc.pool >= 0:
+            t.base_pool = loc.pool
+        t.key = loc.key.encode("utf-8", "surrogateescape")
+        t.nspace = loc.nspace.encode("utf-8", "surrogateescape")
+        if reply.redirect.redirect_object:
+            t.base_oid = reply.redirect.redirect_object.encode("utf-8", "surrogateescape")
+        t.flags |= _FLAG_REDIRECTED | _FLAG_IGNORE_OVERLAY
+        op.flags |= _FLAG_REDIRECTED | _FLAG_IGNORE_OVERLAY
+        self._retarget(op, any_change=True)
 
     # -- map changes ---------------------------------------------------------------------
 
