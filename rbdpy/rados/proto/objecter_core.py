@@ -22,7 +22,13 @@ import logging
 from dataclasses import dataclass, field
 from enum import Enum
 
-from rbdpy.rados.proto.osdmap import OSDMap, PgPool
+from rbdpy.rados.proto.osdmap import (
+    CEPH_OSDMAP_FULL,
+    CEPH_OSDMAP_PAUSERD,
+    CEPH_OSDMAP_PAUSEWR,
+    OSDMap,
+    PgPool,
+)
 from rbdpy.rados.proto.placement import (
     PgMapping,
     object_locator_to_pg,
@@ -40,13 +46,7 @@ CEPH_OSD_FLAG_IGNORE_OVERLAY = 0x20000
 CEPH_OSD_FLAG_FULL_TRY = 0x800000
 CEPH_OSD_FLAG_FULL_FORCE = 0x1000000
 
-# CEPH_OSDMAP_* map flags (ceph src/include/rados.h).
-CEPH_OSDMAP_NEARFULL = 1 << 0
-CEPH_OSDMAP_FULL = 1 << 1
-CEPH_OSDMAP_PAUSERD = 1 << 2
-CEPH_OSDMAP_PAUSEWR = 1 << 3
-
-POOL_FLAG_FULL = 1 << 1
+POOL_FLAG_FULL = PgPool.FLAG_FULL
 
 
 class CalcResult(Enum):
