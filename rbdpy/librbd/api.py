@@ -29,6 +29,8 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
+import trio
+
 from rbdpy.format import cls_rbd
 from rbdpy.format.constants import (
     MAX_OBJECT_MAP_OBJECT_COUNT,
@@ -276,9 +278,9 @@ class AsyncRBD:
                      on_progress: Any = None) -> None:
         image_name = _name_arg(name)
         with translate("error removing image"):
-            await self._remove(ioctx, image_name)
+            await self._remove(ioctx, image_name, on_progress)
 
-    async def _remove(self, ioctx: AsyncIoctx, name: str) -> None:
+    async def _remove(self, ioctx: AsyncIoctx, name: str, on_progress: Any = None) -> None:
         img = AsyncImage(ioctx, name)
         await img._open()
         try:
@@ -293,7 +295,15 @@ class AsyncRBD:
             await img.acquire_lock()
             img._io_start()
             try:
+                # librbd's TrimRequest reports (objects done, object count) to the
+                # ProgressContext; the user's callback runs on a worker thread, never on
+                # the trio thread (it may call back into the blocking API).
+                count = get_num_objects(img.layout, img.size_)
+                if on_progress is not None:
+                    await trio.to_thread.run_sync(on_progress, 0, count)
                 await image_io.remove_all_objects(img)
+                if on_progress is not None:
+                    await trio.to_thread.run_sync(on_progress, count, count)
             finally:
                 img._io_done()
             if img.object_map is not None:
