@@ -20,6 +20,7 @@ which only the librbd implementation runs.
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 import threading
@@ -71,7 +72,13 @@ def run_completions(impl: str, conf: str, pool: str, image: str, kind: str, size
     if kind == "prepare":
         return prepare(rbd, io, image, size)
     if kind == "remove":
-        rbd.RBD().remove(io, image)
+        # A killed client's header watch lingers until the OSD times it out (30 s).
+        for _ in range(45):
+            try:
+                rbd.RBD().remove(io, image)
+                break
+            except rbd.ImageBusy:
+                time.sleep(1)
         io.close()
         r.shutdown()
         return {}
@@ -83,12 +90,21 @@ def run_completions(impl: str, conf: str, pool: str, image: str, kind: str, size
     lock = threading.Lock()
     errors: list[int] = []
     ops = 0
+    cb_errors = 0
     offs = offsets(size, image_size)
 
     def done(start: float) -> Any:
         def cb(comp: Any, *rest: Any) -> None:
-            nonlocal ops
-            rv = comp.get_return_value()
+            nonlocal ops, cb_errors
+            try:
+                rv = comp.get_return_value()
+            except Exception:
+                # rbdpy's facade can run the callback before aio_* has bound the
+                # Completion to its call (then get_return_value raises); counted and
+                # reported instead of leaving the queue-depth semaphore short for good.
+                rv = 0
+                with lock:
+                    cb_errors += 1
             with lock:
                 if rv < 0:
                     errors.append(rv)
@@ -101,7 +117,7 @@ def run_completions(impl: str, conf: str, pool: str, image: str, kind: str, size
     t0 = time.monotonic()
     end = t0 + seconds
     while time.monotonic() < end:
-        sem.acquire()
+        acquire(sem, impl, r, ops)
         start = time.monotonic()
         off = next(offs)
         if kind == "write":
@@ -109,7 +125,7 @@ def run_completions(impl: str, conf: str, pool: str, image: str, kind: str, size
         else:
             img.aio_read(off, size, done(start))
     for _ in range(qd):
-        sem.acquire()
+        acquire(sem, impl, r, ops)
     wall = time.monotonic() - t0
     cpu = time.process_time() - cpu0
     img.close()
@@ -118,7 +134,61 @@ def run_completions(impl: str, conf: str, pool: str, image: str, kind: str, size
     if errors:
         raise SystemExit(f"{impl} errors: {errors[:5]}")
     return {"ops": ops, "bytes": ops * size, "seconds": wall, "cpu": cpu,
-            "p50": pct(lat, 0.5), "p99": pct(lat, 0.99)}
+            "p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "cb_errors": cb_errors}
+
+
+async def dump_tasks() -> None:
+    """Print where every trio task of this run is parked (innermost frames), to stderr."""
+    import trio
+
+    def frames(coro: Any) -> list[str]:
+        out = []
+        while coro is not None:
+            f = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if f is not None:
+                out.append(f"{f.f_code.co_name}:{f.f_lineno}")
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        return out
+
+    def walk(task: Any, depth: int) -> None:
+        print(f"{'  ' * depth}{task.name}: {' > '.join(frames(task.coro)[-6:])}",
+              file=sys.stderr)
+        for nursery in task.child_nurseries:
+            for child in nursery.child_tasks:
+                walk(child, depth + 1)
+
+    walk(trio.lowlevel.current_root_task(), 0)
+
+
+STALL = 30.0  # no completion for this long: report the client's state and fail the run
+
+
+def acquire(sem: threading.Semaphore, impl: str, r: Any, ops: int) -> None:
+    """``sem.acquire()`` that turns a lost completion into a diagnosed failure, not a hang."""
+    if sem.acquire(timeout=STALL):
+        return
+    print(f"{impl}: no completion for {STALL:.0f} s after {ops} ops", file=sys.stderr)
+    if impl == "rbdpy-sync":
+        # What the objecter still waits for (ops per OSD session, writer state)
+        async def dump() -> None:
+            ob = r._async.objecter
+            print(f"objecter waiting={ob._waiting} homeless={len(ob.homeless)}",
+                  file=sys.stderr)
+            for osd, s in ob.sessions.items():
+                c = s.conn
+                state = ("no conn" if c is None else
+                         f"closed={c.closed} unsent={len(c._unsent)} "
+                         f"has_data={c.proto.has_data_to_send} parked={c._writer_parked} "
+                         f"send_locked={c._send_lock.locked()}")
+                print(f"  osd.{osd}: {len(s.ops)} ops {sorted(s.ops)[:8]} {state}",
+                      file=sys.stderr)
+        try:
+            r._portal.run(dump)
+            r._portal.run(dump_tasks)
+        except Exception as e:
+            print(f"state dump failed: {e!r}", file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(3)  # the stuck client would hang in shutdown
 
 
 def prepare(rbd: Any, io: Any, image: str, image_size: int) -> dict[str, float]:
@@ -222,9 +292,24 @@ def run_aio(conf: str, pool: str, image: str, kind: str, size: int, qd: int,
                     await img.read(off, size)
                 lat.append(time.monotonic() - start)
 
-        async with trio.open_nursery() as n:
-            for _ in range(qd):
-                n.start_soon(worker)
+        async def watchdog() -> None:
+            seen = -1
+            while True:
+                await trio.sleep(STALL)
+                if len(lat) == seen:
+                    print(f"rbdpy: no completion for {STALL:.0f} s after {seen} ops",
+                          file=sys.stderr)
+                    await dump_tasks()
+                    sys.stderr.flush()
+                    os._exit(3)
+                seen = len(lat)
+
+        async with trio.open_nursery() as outer:
+            outer.start_soon(watchdog)
+            async with trio.open_nursery() as n:
+                for _ in range(qd):
+                    n.start_soon(worker)
+            outer.cancel_scope.cancel()
         wall = time.monotonic() - t0
         cpu = time.process_time() - cpu0
         await img.close()

@@ -88,6 +88,9 @@ def run_rbd(impl: str, conf: str, pool: str, kind: str, size: int, qd: int,
     if cp.returncode != 0:
         raise RuntimeError(f"{impl} rbd {kind} {size} QD{qd} failed:\n{cp.stderr[-3000:]}")
     res: dict[str, float] = json.loads(cp.stdout.strip().splitlines()[-1])
+    if res.get("cb_errors"):
+        print(f"  note: {impl} {kind} {size} QD{qd}: get_return_value() raised in "
+              f"{res['cb_errors']:.0f} completion callbacks", flush=True)
     return res
 
 
