@@ -466,6 +466,9 @@ def _image_aio(image: Any, afn: Any, args: tuple[Any, ...], oncomplete: Any,
         return value if with_data else None
 
     def on_done(pending: Pending[Any]) -> None:
+        # Bind first: a fast op can finish (and this run on the finisher thread) before
+        # spawn() below has returned the pending call to us.
+        comp._attach(pending)
         if not oncomplete:
             return
         try:

@@ -415,6 +415,9 @@ class Ioctx:
                 self.safe_completions.append(comp)
 
         def on_done(pending):
+            # Bind first: a fast op can finish (and its callback run on the finisher
+            # thread) before spawn() has returned to the caller below.
+            comp._attach(pending)
             try:
                 if oncomplete:
                     if done is not None:
