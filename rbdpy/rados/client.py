@@ -135,7 +135,6 @@ class AsyncRados:
         self._osdmap_changed = trio.Event()
         self._runner_scope: trio.CancelScope | None = None
         self._runner_done: trio.Event | None = None
-        self._osdmap_listeners: list[Callable[[OSDMap], None]] = []
         with translate("error calling conf_parse_env"):
             parse_env(self.config)
         for k, v in (conf_defaults or {}).items():
@@ -322,8 +321,6 @@ class AsyncRados:
                 self.monc.sub_want("osdmap", cur.epoch + 1)
             if self.objecter is not None:
                 self.objecter.handle_osdmap(cur)
-            for fn in self._osdmap_listeners:
-                fn(cur)
             self._osdmap_changed.set()
             self._osdmap_changed = trio.Event()
         elif cur is None or (msg.newest_map and cur.epoch < msg.newest_map):

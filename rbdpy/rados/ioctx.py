@@ -1151,10 +1151,6 @@ class AsyncIoctx:
         return list(resp.entries)
 
 
-def ioctx_not_found(pool: str) -> CephError:
-    return CephError(errno.ENOENT, f"pool {pool!r} does not exist")
-
-
 __all__ = [
     "LIBRADOS_ALL_NSPACES",
     "AsyncIoctx",

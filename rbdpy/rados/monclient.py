@@ -102,7 +102,6 @@ class MonClient:
         self._tids = itertools.count(1)
         self._pending: dict[int, _Request] = {}
         self._subs: dict[str, tuple[int, int]] = {}
-        self._session_ready = trio.Event()
         self._first_error: CephError | None = None
         self._first_done = trio.Event()
         self._have_monmap = trio.Event()
@@ -278,7 +277,6 @@ class MonClient:
                 await self._send(conn, self._subscribe_msg(subs))
                 for req in list(self._pending.values()):
                     await self._send(conn, req.msg)
-                self._session_ready.set()
                 if not self._first_done.is_set():
                     self._first_done.set()
                 nursery.start_soon(self._keepalive, conn, nursery.cancel_scope)
@@ -287,7 +285,6 @@ class MonClient:
         finally:
             self._nursery = None
             self.conn = None
-            self._session_ready = trio.Event()
             await conn.aclose()
             if conn.error is not None:
                 log.info("mon session to %s lost: %s; hunting", conn.addr, conn.error)

@@ -41,7 +41,6 @@ import trio
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
 from rbdpy.rados.proto.errors import CephError, ProtocolError
 from rbdpy.rados.proto.msgr2.events import (
-    KeepaliveAck,
     MessageReceived,
     Ready,
     Reset,
@@ -109,7 +108,6 @@ class Connection:
         self.closed = False
         self.error: BaseException | None = None
         self.last_rx = time.monotonic()
-        self._keepalive_acks = 0
 
     def __repr__(self) -> str:
         return f"<Connection {self.name} {self.addr}>"
@@ -241,8 +239,6 @@ class Connection:
                     r = on_message(self, ev)
                     if r is not None:
                         await r
-                elif isinstance(ev, KeepaliveAck):
-                    self._keepalive_acks += 1
                 elif isinstance(ev, Reset):
                     self.error = ConnectionClosed(f"{self.name}: {ev.reason}")
                     return
