@@ -77,10 +77,6 @@ _EMPTY_SNAPC = SnapContext()
 _NOSNAP = 0xFFFF_FFFF_FFFF_FFFE  # CEPH_NOSNAP
 
 
-def _abort_wait(raise_cancel: Any) -> trio.lowlevel.Abort:
-    return trio.lowlevel.Abort.SUCCEEDED
-
-
 class Op:
     """One in-flight MOSDOp (Objecter::Op).
 
@@ -142,8 +138,15 @@ class Op:
             await trio.lowlevel.checkpoint()
             return
         self._waiter = trio.lowlevel.current_task()
+
+        def abort(raise_cancel: Any) -> trio.lowlevel.Abort:
+            # Once cancelled, the task is already scheduled: finish() must not reschedule
+            # it again (a reply landing before the task resumes would trip trio's assert).
+            self._waiter = None
+            return trio.lowlevel.Abort.SUCCEEDED
+
         try:
-            await trio.lowlevel.wait_task_rescheduled(_abort_wait)
+            await trio.lowlevel.wait_task_rescheduled(abort)
         finally:
             self._waiter = None
 
