@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import queue
+from collections import deque
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, ParamSpec, TypeVar
@@ -67,6 +68,36 @@ def _in_trio() -> bool:
     return True
 
 
+class _Latch:
+    """A one-shot flag other threads can block on: ``threading.Event`` without the
+    Condition -- a lock held until :meth:`set` releases it for good."""
+
+    __slots__ = ("_lock", "_flag")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        # Called at most once per latch, by the thread that finishes the call (callers
+        # guard it); the flag goes first so a woken waiter sees it set.
+        if not self._flag:
+            self._flag = True
+            self._lock.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._flag:
+            return True
+        if self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            self._lock.release()  # pass it on to the next waiter
+            return True
+        return self._flag
+
+
 class Pending(Generic[T]):
     """One submitted call: its outcome, and whether its completion callback has run.
 
@@ -87,8 +118,11 @@ class Pending(Generic[T]):
         self._args = args
         self._kwargs = kwargs
         self._on_done = on_done
-        self._done = threading.Event()
-        self._cb_done = threading.Event()
+        # Completion signals: each a lock held from birth and released once. A bare lock is
+        # a fraction of a threading.Event's cost (which builds a Condition and a deque),
+        # and aio callers that never wait pay nothing more.
+        self._done = _Latch()
+        self._cb_done = _Latch()
         self._value: T | None = None
         self._exc: BaseException | None = None
         self._scope: trio.CancelScope | None = None
@@ -179,6 +213,8 @@ class Portal:
         self._trio_thread: threading.Thread | None = None
         self._finisher: threading.Thread | None = None
         self._finisher_queue: queue.SimpleQueue[Pending[Any] | None] = queue.SimpleQueue()
+        self._inbox: deque[Pending[Any]] = deque()
+        self._drain_scheduled = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -322,28 +358,50 @@ class Portal:
     def _submit(self, pending: Pending[Any]) -> None:
         # Registered before scheduling so that, whatever happens to the loop, the trio
         # thread's exit path can fail it instead of leaving its waiter blocked forever.
+        # Submissions queue in an inbox that one scheduled drain empties: a burst of aio
+        # calls wakes the trio thread once, not once per call.
         with self._lock:
+            if self._state != "running" or self._token is None or self._loop_exited:
+                raise self._closed_error()
             self._pending.add(pending)
+            self._inbox.append(pending)
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
+        try:
+            self._call_soon(self._drain_inbox)
+        except PortalClosedError as exc:
+            with self._lock:
+                stranded = list(self._inbox)
+                self._inbox.clear()
+                self._drain_scheduled = False
+                for other in stranded:
+                    self._pending.discard(other)
+            for other in stranded:
+                if other is not pending:
+                    other._finish(None, exc)
+            raise
 
-        def spawn_in_trio() -> None:
-            nursery = self._nursery
+    def _drain_inbox(self) -> None:
+        """On the trio thread: start every call submitted since the last drain."""
+        with self._lock:
+            batch = list(self._inbox)
+            self._inbox.clear()
+            self._drain_scheduled = False
+        nursery = self._nursery
+        for pending in batch:
             if nursery is None or self._crash is not None or self._state != "running":
                 pending._finish(None, self._closed_error())
-                self._pending.discard(pending)
-                return
+                with self._lock:
+                    self._pending.discard(pending)
+                continue
             try:
                 nursery.start_soon(self._call_task, pending, name=pending._afn)
             except RuntimeError as exc:  # nursery closed to new arrivals
                 pending._finish(None, self._closed_error())
-                self._pending.discard(pending)
+                with self._lock:
+                    self._pending.discard(pending)
                 logger.debug("portal %s: late submission refused: %r", self.name, exc)
-
-        try:
-            self._call_soon(spawn_in_trio)
-        except PortalClosedError:
-            with self._lock:
-                self._pending.discard(pending)
-            raise
 
     async def _call_task(self, pending: Pending[Any]) -> None:
         try:

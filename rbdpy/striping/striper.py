@@ -66,6 +66,15 @@ def file_to_extents(layout: FileLayout, offset: int, length: int,
     su = object_size if stripe_count == 1 else layout.stripe_unit
     stripes_per_object = object_size // su
 
+    block_off = offset % su
+    if 0 < length <= su - block_off:
+        # The whole range sits in one stripe unit (every small I/O): one extent.
+        stripeno, stripepos = divmod(offset // su, stripe_count)
+        objectsetno, stripe_in_object = divmod(stripeno, stripes_per_object)
+        return [ObjectExtent(objectsetno * stripe_count + stripepos,
+                             stripe_in_object * su + block_off, length,
+                             [(buffer_offset, length)])]
+
     by_object: dict[int, list[ObjectExtent]] = {}
     cur = offset
     left = length
