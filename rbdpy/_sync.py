@@ -188,14 +188,22 @@ class Pending(Generic[T]):
         else:
             self._portal._finisher_queue.put(self)
 
+    def _keep_only_return_code(self, code: int) -> None:
+        """Drop the call's value (a read's data), keeping ``code`` as its result, and the
+        callback (which usually refers back to its completion: a cycle)."""
+        if self._exc is None:
+            self._value = code  # type: ignore[assignment]
+        self._on_done = None
+
     def _run_callback(self) -> None:
-        assert self._on_done is not None
+        on_done = self._on_done
+        assert on_done is not None
         try:
-            self._on_done(self)
+            on_done(self)
         except Exception:
             # python-rados prints and swallows exceptions from completion callbacks; a
             # raising callback must not kill the finisher that serves every other one.
-            logger.exception("rbdpy: completion callback %r raised", self._on_done)
+            logger.exception("rbdpy: completion callback %r raised", on_done)
         finally:
             self._cb_done.set()
 

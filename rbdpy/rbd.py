@@ -469,9 +469,9 @@ def _image_aio(image: Any, afn: Any, args: tuple[Any, ...], oncomplete: Any,
         # Bind first: a fast op can finish (and this run on the finisher thread) before
         # spawn() below has returned the pending call to us.
         comp._attach(pending)
-        if not oncomplete:
-            return
         try:
+            if not oncomplete:
+                return
             if with_data:
                 ok = pending.exception() is None
                 oncomplete(comp, pending.result() if ok else None)
@@ -479,6 +479,11 @@ def _image_aio(image: Any, afn: Any, args: tuple[Any, ...], oncomplete: Any,
                 oncomplete(comp)
         except BaseException as e:  # python-rbd keeps it for wait_for_complete_and_cb
             comp._callback_exc = e
+        finally:
+            # Like python-rbd, the completion keeps the return value, not the data: a
+            # read's buffer is freed (or recycled, see msgr2.buffers) as soon as the
+            # callback lets go of it, not whenever the completion itself goes.
+            pending._keep_only_return_code(_return_code(pending))
 
     comp._attach(image._portal.spawn(call, (), on_done))
     return comp

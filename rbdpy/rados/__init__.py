@@ -427,6 +427,9 @@ class Ioctx:
                         if onsafe:
                             onsafe(comp)
             finally:
+                # The completion keeps the return value, not a read's data: the buffer
+                # goes (or is recycled, see msgr2.buffers) once the callback drops it.
+                pending._keep_only_return_code(_return_code(pending))
                 with self.lock:
                     self._aio_tracked.discard(comp)
                     if comp in self.complete_completions:

@@ -42,6 +42,7 @@ from crc32c import crc32c as _wheel_crc32c
 
 from rbdpy.rados.proto.crc32c import ceph_crc32c
 from rbdpy.rados.proto.errors import IntegrityError, LocalProtocolError, RemoteProtocolError
+from rbdpy.rados.proto.msgr2.buffers import alloc_segment
 
 Buffer = bytes | bytearray | memoryview
 
@@ -118,45 +119,6 @@ _EMPTY_SEGMENT_CRC = 0xFFFF_FFFF
 _COALESCE_MAX = 16 * 1024
 
 
-def _bytes_allocator() -> Callable[[int], tuple[bytes, memoryview]] | None:
-    """``PyBytes_FromStringAndSize(NULL, n)`` through ctypes, or None where unavailable.
-
-    A large MESSAGE's data segment is received straight into a fresh, not yet shared
-    ``bytes`` object (what C extensions do with that call: fill, then hand out), so a read
-    can return it to the caller without a copy, as librados receives into the caller's
-    buffer. Only CPython has the C API; elsewhere the segment lands in a bytearray.
-    """
-    try:
-        import ctypes
-
-        api = ctypes.PyDLL(None)  # own function objects: leave ctypes.pythonapi's alone
-        new = api.PyBytes_FromStringAndSize
-        new.restype = ctypes.py_object
-        new.argtypes = (ctypes.c_void_p, ctypes.c_ssize_t)
-        as_string = api.PyBytes_AsString
-        as_string.restype = ctypes.c_void_p
-        as_string.argtypes = (ctypes.py_object,)
-    except (ImportError, AttributeError, OSError):
-        return None
-
-    def alloc(n: int) -> tuple[bytes, memoryview]:
-        obj = new(None, n)
-        if type(obj) is not bytes or len(obj) != n or n == 0:
-            raise LocalProtocolError("bytes allocation failed")
-        writable = (ctypes.c_char * n).from_address(as_string(obj))
-        return obj, memoryview(writable).cast("B")
-
-    try:
-        probe, view = alloc(4)
-        view[:] = b"rbdp"
-        if probe != b"rbdp":
-            return None
-    except Exception:
-        return None
-    return alloc
-
-
-_alloc_bytes = _bytes_allocator()
 
 
 def pad16(n: int) -> int:
@@ -330,15 +292,6 @@ class FrameMode(Protocol):
         ...
 
 
-def alloc_segment(n: int) -> tuple[Buffer, memoryview]:
-    """A buffer for a received segment of ``n`` bytes and a writable view of all of it:
-    a fresh ``bytes`` object where possible (see ``_bytes_allocator``), else a bytearray."""
-    if _alloc_bytes is not None and n:
-        return _alloc_bytes(n)
-    buf = bytearray(n)
-    return buf, memoryview(buf)
-
-
 class CrcMode:
     """The msgr2.1-crc receive layout (ceph ``disasm_first_crc_rev1``/``disasm_remaining_*``)."""
 
@@ -469,7 +422,7 @@ class FrameDecoder:
         :meth:`direct_filled`. So a 4 MiB message costs one copy out of the kernel and no
         gathering. In crc mode a MESSAGE with a large data segment is split in three
         (head segments, data, epilogue) and the data segment is a ``bytes`` object of
-        its own where the platform allows (see ``_bytes_allocator``), which a read can
+        its own where the platform allows (see ``buffers``), which a read can
         return as is.
         """
         pre = self._pending

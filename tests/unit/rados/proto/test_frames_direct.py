@@ -16,7 +16,7 @@ import os
 import pytest
 
 from rbdpy.rados.proto.errors import IntegrityError, LocalProtocolError
-from rbdpy.rados.proto.msgr2 import frames
+from rbdpy.rados.proto.msgr2 import buffers, frames
 from rbdpy.rados.proto.msgr2.frames import (
     EPILOGUE_CRC_LEN,
     PREAMBLE_LEN,
@@ -74,7 +74,7 @@ def test_split_message_three_parts(first: int) -> None:
     f = _receive_direct(dec, wire, first)
     assert f.tag == Tag.MESSAGE and f.num_segments == 4
     assert [bytes(s) for s in f.segments] == segs
-    if frames._alloc_bytes is not None:
+    if buffers._alloc_bytes is not None:
         # The data segment is its own bytes object: a read can return it as is.
         assert type(f.segments[3].obj) is bytes and len(f.segments[3].obj) == len(segs[3])
     assert dec.buffered == 0 and dec.next_frame() is None
@@ -169,10 +169,10 @@ def test_secure_message_single_buffer(first: int) -> None:
 
 
 def test_bytes_allocator_makes_fresh_objects() -> None:
-    if frames._alloc_bytes is None:
+    if buffers._alloc_bytes is None:
         pytest.skip("no CPython C API here")
-    a, wa = frames._alloc_bytes(5000)
-    b, wb = frames._alloc_bytes(5000)
+    a, wa = buffers._alloc_bytes(5000)
+    b, wb = buffers._alloc_bytes(5000)
     wa[:] = b"a" * 5000
     wb[:] = b"b" * 5000
     assert a == b"a" * 5000 and b == b"b" * 5000 and a is not b
@@ -194,7 +194,7 @@ def test_secure_frames_reusing_the_receive_buffer_stay_intact() -> None:
     for f, segs in zip(got, msgs, strict=True):
         # segment 2 (middle) is empty for i == 0: still four segments (data is last)
         assert [bytes(s) for s in f.segments] == segs
-    if frames._alloc_bytes is not None:
+    if buffers._alloc_bytes is not None:
         assert all(type(f.segments[3].obj) is bytes for f in got)
 
 

@@ -1,0 +1,75 @@
+"""Large receive buffers: recycled only once nothing outside the pool holds them."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from rbdpy.rados.proto.msgr2 import buffers
+
+N = buffers.POOL_MIN_SIZE
+
+
+def _fill(view: memoryview, byte: int) -> None:
+    view[:] = bytes([byte]) * len(view)
+
+
+@pytest.fixture()
+def pool() -> buffers._RecyclingPool:
+    if buffers._pool is None:
+        pytest.skip("no recycling on this interpreter")
+    return buffers._pool
+
+
+def test_a_dropped_buffer_is_reused(pool: buffers._RecyclingPool) -> None:
+    obj, view = buffers.alloc_segment(N + 1)
+    _fill(view, 1)
+    first = id(obj)
+    del obj, view
+    gc.collect()
+    obj2, view2 = buffers.alloc_segment(N + 1)
+    assert id(obj2) == first  # the same object came back
+    _fill(view2, 2)
+    assert obj2 == b"\x02" * (N + 1)
+
+
+def test_a_held_buffer_is_never_reused(pool: buffers._RecyclingPool) -> None:
+    held, view = buffers.alloc_segment(N + 2)
+    _fill(view, 7)
+    # every way a caller keeps it: the object, a memoryview of it, a container
+    keep_view = memoryview(held)
+    box = [held]
+    del held, view
+    others = [buffers.alloc_segment(N + 2) for _ in range(3)]
+    for obj, v in others:
+        _fill(v, 9)
+    assert box[0] == b"\x07" * (N + 2) and bytes(keep_view) == box[0]
+    assert all(obj is not box[0] for obj, _ in others)
+
+
+def test_reuse_forgets_the_cached_hash(pool: buffers._RecyclingPool) -> None:
+    obj, view = buffers.alloc_segment(N + 3)
+    _fill(view, 3)
+    old_hash = hash(obj)
+    del obj, view
+    obj, view = buffers.alloc_segment(N + 3)
+    _fill(view, 4)
+    assert hash(obj) == hash(b"\x04" * (N + 3)) != old_hash
+    assert {obj: 1}[b"\x04" * (N + 3)] == 1
+
+
+def test_small_segments_are_fresh_objects() -> None:
+    a, va = buffers.alloc_segment(100)
+    b, vb = buffers.alloc_segment(100)
+    va[:] = b"a" * 100
+    vb[:] = b"b" * 100
+    assert a == b"a" * 100 and b == b"b" * 100
+    assert buffers.alloc_segment(0)[0] == bytearray()
+
+
+def test_pool_keeps_at_most_its_cap(pool: buffers._RecyclingPool) -> None:
+    size = 4 * 1024 * 1024 + 5
+    held = [buffers.alloc_segment(size)[0] for _ in range(buffers.POOL_MAX_BYTES // size + 4)]
+    assert pool.stats()["held_bytes"] <= buffers.POOL_MAX_BYTES
+    del held
