@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections import deque
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, ParamSpec, TypeVar
 
@@ -76,7 +76,7 @@ class _Latch:
     """A one-shot flag other threads can block on: ``threading.Event`` without the
     Condition -- a lock held until :meth:`set` releases it for good."""
 
-    __slots__ = ("_lock", "_flag")
+    __slots__ = ("_flag", "_lock")
 
     def __init__(self) -> None:
         self._flag = False

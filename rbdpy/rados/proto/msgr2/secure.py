@@ -45,6 +45,7 @@ from rbdpy.rados.proto.errors import (
     LocalProtocolError,
     RemoteProtocolError,
 )
+from rbdpy.rados.proto.msgr2.buffers import alloc_segment
 from rbdpy.rados.proto.msgr2.frames import (
     EPILOGUE_SECURE_LEN,
     GCM_BLOCK_LEN,
@@ -54,7 +55,6 @@ from rbdpy.rados.proto.msgr2.frames import (
     PREAMBLE_LEN,
     SEGMENT_ALIGNS,
     Preamble,
-    alloc_segment,
     encode_preamble,
     num_segments,
     pad16,

@@ -42,7 +42,7 @@ def test_a_held_buffer_is_never_reused(pool: buffers._RecyclingPool) -> None:
     box = [held]
     del held, view
     others = [buffers.alloc_segment(N + 2) for _ in range(3)]
-    for obj, v in others:
+    for _obj, v in others:
         _fill(v, 9)
     assert box[0] == b"\x07" * (N + 2) and bytes(keep_view) == box[0]
     assert all(obj is not box[0] for obj, _ in others)
