@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -107,28 +107,35 @@ class _RecyclingPool:
     def __init__(self, alloc: _Allocator, reset_hash: Callable[[bytes], None]) -> None:
         self._alloc = alloc
         self._reset_hash = reset_hash
-        self._lock = threading.Lock()
-        self._by_size: dict[int, list[tuple[bytes, memoryview]]] = {}
-        self._held = 0
+        self._by_size: dict[int, deque[tuple[bytes, memoryview]]] = {}
+        self._held = 0  # approximate under concurrent use; only bounds the pool
         self.reused = 0
         self.made = 0
 
     def take(self, n: int) -> tuple[bytes, memoryview]:
-        with self._lock:
-            entries = self._by_size.get(n)
-            if entries is not None:
-                for entry in entries:
-                    # Two references: the pool's tuple and getrefcount's argument.
-                    if sys.getrefcount(entry[0]) == 2:
-                        self._reset_hash(entry[0])
-                        self.reused += 1
-                        return entry
-            entry = self._alloc(n)
-            self.made += 1
-            if self._held + n <= POOL_MAX_BYTES:
-                self._by_size.setdefault(n, []).append(entry)
-                self._held += n
-            return entry
+        # Event loops on several threads (one per sync handle) may share the pool. No
+        # lock: each candidate is popped (atomic) and pinned by a local reference before
+        # it goes back, so two threads can never both find one buffer free.
+        entries = self._by_size.get(n)
+        if entries is not None:
+            for _ in range(len(entries)):
+                try:
+                    entry = entries.popleft()
+                except IndexError:
+                    break
+                obj = entry[0]
+                entries.append(entry)
+                # Three references: the pool's tuple, ``obj`` and getrefcount's argument.
+                if sys.getrefcount(obj) == 3:
+                    self._reset_hash(obj)
+                    self.reused += 1
+                    return entry
+        entry = self._alloc(n)
+        self.made += 1
+        if self._held + n <= POOL_MAX_BYTES:
+            self._held += n
+            self._by_size.setdefault(n, deque()).append(entry)
+        return entry
 
     def stats(self) -> dict[str, int]:
         return {"held_bytes": self._held, "reused": self.reused, "made": self.made}
