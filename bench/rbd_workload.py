@@ -10,11 +10,13 @@ Run as ``python rbd_workload.py IMPL CONF POOL IMAGE KIND SIZE QD SECONDS`` wher
 - ``rbdpy``: ``rbdpy.aio.AsyncImage`` with QD trio tasks (rbdpy's fast path).
 
 KIND is ``write``/``read`` (4 MiB requests walk the image sequentially, smaller ones hit
-random SIZE-aligned offsets), ``open`` (connect + open ioctx + open image, SECONDS is the
-number of timed repetitions after one untimed warm-up; close/shutdown are not timed but
-their CPU counts), or the setup steps ``prepare`` (create the image of SIZE bytes with the
-default features and write every byte of it, so reads hit real objects) and ``remove``,
-which only the librbd implementation runs.
+random SIZE-aligned offsets), ``blockwrite``/``blockread`` (the same, one at a time
+through the blocking ``Image.write``/``Image.read``; rbdpy.aio simply awaits each),
+``open`` (connect + open ioctx + open image, SECONDS is the number of timed repetitions
+after one untimed warm-up; close/shutdown are not timed but their CPU counts), or the
+setup steps ``prepare`` (create the image of SIZE bytes with the default features and
+write every byte of it, so reads hit real objects) and ``remove``, which only the librbd
+implementation runs.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ def run_completions(impl: str, conf: str, pool: str, image: str, kind: str, size
     img = rbd.Image(io, image)
     image_size = img.size()
     payload = b"\xa5" * size
+    if kind in ("blockread", "blockwrite"):
+        return run_blocking(r, io, img, kind, size, image_size, payload, seconds)
     sem = threading.Semaphore(qd)
     lat: list[float] = []
     lock = threading.Lock()
@@ -135,6 +139,32 @@ def run_completions(impl: str, conf: str, pool: str, image: str, kind: str, size
         raise SystemExit(f"{impl} errors: {errors[:5]}")
     return {"ops": ops, "bytes": ops * size, "seconds": wall, "cpu": cpu,
             "p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "cb_errors": cb_errors}
+
+
+def run_blocking(r: Any, io: Any, img: Any, kind: str, size: int, image_size: int,
+                 payload: bytes, seconds: float) -> dict[str, float]:
+    """One request at a time through the blocking calls (``Image.read``/``Image.write``):
+    what backup and restore tools built on python-rbd do."""
+    lat: list[float] = []
+    offs = offsets(size, image_size)
+    cpu0 = time.process_time()
+    t0 = time.monotonic()
+    end = t0 + seconds
+    while time.monotonic() < end:
+        off = next(offs)
+        start = time.monotonic()
+        if kind == "blockwrite":
+            img.write(payload, off)
+        else:
+            img.read(off, size)
+        lat.append(time.monotonic() - start)
+    wall = time.monotonic() - t0
+    cpu = time.process_time() - cpu0
+    img.close()
+    io.close()
+    r.shutdown()
+    return {"ops": len(lat), "bytes": len(lat) * size, "seconds": wall, "cpu": cpu,
+            "p50": pct(lat, 0.5), "p99": pct(lat, 0.99)}
 
 
 async def dump_tasks() -> None:
@@ -286,7 +316,7 @@ def run_aio(conf: str, pool: str, image: str, kind: str, size: int, qd: int,
             while time.monotonic() < end:
                 off = next(offs)
                 start = time.monotonic()
-                if kind == "write":
+                if kind in ("write", "blockwrite"):
                     await img.write(payload, off)
                 else:
                     await img.read(off, size)

@@ -56,6 +56,8 @@ RBD_CASES = [
     ("rbd 4K randwrite QD32", "write", 4096, 32),
     ("rbd 4K randread QD1", "read", 4096, 1),
     ("rbd 4K randread QD32", "read", 4096, 32),
+    ("rbd 4M write QD1 blocking", "blockwrite", 4 << 20, 1),
+    ("rbd 4M read QD1 blocking", "blockread", 4 << 20, 1),
     ("rbd image open", "open", 0, 1),
 ]
 RBD_IMAGE = "bench.rbd.img"
