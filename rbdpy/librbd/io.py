@@ -39,6 +39,7 @@ from __future__ import annotations
 import errno
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import trio
@@ -108,40 +109,45 @@ async def read(img: AsyncImage, offset: int, length: int, fadvise_flags: int = 0
         return b""
     await img._maybe_refresh()
     length = _clip(img, offset, length)
-    om = img.object_map
     extents = file_to_extents(img.layout, offset, length)
     # (buffer offset, bytes the object returned for that piece); a piece shorter than its
     # buffer extent, or missing (object absent), reads as zeros.
     pieces: list[tuple[int, Buffer]] = []
-
-    def job(ex: ObjectExtent) -> Callable[[], Awaitable[None]]:
-        async def run() -> None:
-            if om is not None and not om.may_exist(ex.objectno):
-                return
-            try:
-                reply = await img.data_ioctx._operate(
-                    _oid(img, ex.objectno), [ops.read(ex.offset, ex.length, fadvise_flags)],
-                    snapid=img.snap_id)
-            except CephError as e:
-                if e.errno == errno.ENOENT:
-                    return  # never written: zeros
-                raise
-            data = reply.outdata[0]
-            if len(ex.buffer_extents) == 1:
-                pieces.append((ex.buffer_extents[0][0], data))
-                return
-            view = memoryview(data)
-            pos = 0
-            for buf_off, buf_len in ex.buffer_extents:
-                if pos >= len(data):
-                    break
-                pieces.append((buf_off, view[pos:pos + buf_len]))
-                pos += buf_len
-        return run
-
-    await fan_out([job(ex) for ex in extents])
+    if len(extents) == 1:
+        # Every request inside one object (all small I/O): no job list, no nursery.
+        await _read_extent(img, extents[0], fadvise_flags, pieces)
+    else:
+        await fan_out([partial(_read_extent, img, ex, fadvise_flags, pieces)
+                       for ex in extents])
     log.debug("read %s %d~%d: %d object extents", img.name, offset, length, len(extents))
     return _assemble(pieces, length)
+
+
+async def _read_extent(img: AsyncImage, ex: ObjectExtent, fadvise_flags: int,
+                       pieces: list[tuple[int, Buffer]]) -> None:
+    """Read one object extent; add what it holds to ``pieces`` (nothing for a hole)."""
+    om = img.object_map
+    if om is not None and not om.may_exist(ex.objectno):
+        return
+    try:
+        reply = await img.data_ioctx._operate(
+            _oid(img, ex.objectno), [ops.read(ex.offset, ex.length, fadvise_flags)],
+            snapid=img.snap_id)
+    except CephError as e:
+        if e.errno == errno.ENOENT:
+            return  # never written: zeros
+        raise
+    data = reply.outdata[0]
+    if len(ex.buffer_extents) == 1:
+        pieces.append((ex.buffer_extents[0][0], data))
+        return
+    view = memoryview(data)
+    pos = 0
+    for buf_off, buf_len in ex.buffer_extents:
+        if pos >= len(data):
+            break
+        pieces.append((buf_off, view[pos:pos + buf_len]))
+        pos += buf_len
 
 
 def _assemble(pieces: list[tuple[int, Buffer]], length: int) -> bytes:
@@ -190,30 +196,37 @@ async def write(img: AsyncImage, data: Buffer, offset: int, fadvise_flags: int =
 
     async def do_write() -> None:
         om = img.object_map
-        object_size = img.layout.object_size
         fresh = {ex.objectno for ex in extents
                  if om is None or not _known_to_exist(img, ex.objectno)}
         if om is not None:
+            # also turns EXISTS_CLEAN (fast-diff) into EXISTS; no I/O when all are EXISTS
             await om.mark_exists([ex.objectno for ex in extents])
-
-        def job(ex: ObjectExtent) -> Callable[[], Awaitable[None]]:
-            async def run() -> None:
-                pieces = [mv[o:o + n] for o, n in ex.buffer_extents]
-                payload: Buffer = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-                osd_ops: list[OSDOp] = []
-                if ex.objectno in fresh:
-                    # add_write_hint: tell the OSD the object's final size up front
-                    osd_ops.append(ops.set_alloc_hint(object_size, object_size))
-                osd_ops.append(ops.write(ex.offset, payload, fadvise_flags))
-                await img.data_ioctx._operate(_oid(img, ex.objectno), osd_ops,
-                                              snapc=img.snapc)
-            return run
-
-        await fan_out([job(ex) for ex in extents])
+        if len(extents) == 1:
+            await _write_extent(img, extents[0], mv, fadvise_flags, fresh)
+        else:
+            await fan_out([partial(_write_extent, img, ex, mv, fadvise_flags, fresh)
+                           for ex in extents])
 
     await img._writing(do_write)
     log.debug("write %s %d~%d: %d object extents", img.name, offset, length, len(extents))
     return length
+
+
+async def _write_extent(img: AsyncImage, ex: ObjectExtent, mv: memoryview, fadvise_flags: int,
+                        fresh: set[int]) -> None:
+    """Write one object extent from the caller's buffer."""
+    if len(ex.buffer_extents) == 1:
+        o, n = ex.buffer_extents[0]
+        payload: Buffer = mv[o:o + n]
+    else:
+        payload = b"".join([mv[o:o + n] for o, n in ex.buffer_extents])
+    osd_ops: list[OSDOp] = []
+    if ex.objectno in fresh:
+        # add_write_hint: tell the OSD the object's final size up front
+        object_size = img.layout.object_size
+        osd_ops.append(ops.set_alloc_hint(object_size, object_size))
+    osd_ops.append(ops.write(ex.offset, payload, fadvise_flags))
+    await img.data_ioctx._operate(_oid(img, ex.objectno), osd_ops, snapc=img.snapc)
 
 
 def _known_to_exist(img: AsyncImage, objectno: int) -> bool:
