@@ -359,3 +359,89 @@ def test_background_crash_closes_the_portal() -> None:
     assert isinstance(info.value.__cause__, Boom)
     p.close()
     assert not _portal_threads()
+
+
+# --------------------------------------------------------------------- workers
+
+
+async def _current_task_id() -> int:
+    await trio.lowlevel.checkpoint()
+    return id(trio.lowlevel.current_task())
+
+
+def test_idle_workers_carry_later_calls(portal: Portal) -> None:
+    # Sequential calls reuse one parked worker task instead of starting a task each.
+    ids = {portal.run(_current_task_id) for _ in range(20)}
+    assert len(ids) == 1
+
+
+def test_a_cancel_hits_only_its_own_call(portal: Portal) -> None:
+    started = threading.Event()
+
+    async def hang() -> None:
+        started.set()
+        await trio.sleep_forever()
+
+    victim = portal.spawn(hang)
+    assert started.wait(5)
+    bystanders = [portal.spawn(_add, (i, 1)) for i in range(10)]
+    victim.cancel()
+    assert victim.wait(5) and isinstance(victim.exception(), CallCancelled)
+    assert [p.result() for p in bystanders] == [i + 1 for i in range(10)]
+    # the worker whose scope was cancelled is gone; the portal goes on with the others
+    assert portal.run(_add, 2, 3) == 5
+    # a late cancel of a finished call must not touch the call its worker runs next
+    victim.cancel()
+    bystanders[0].cancel()
+    assert portal.run(_add, 4, 4) == 8
+
+
+def test_cancel_before_start_never_runs_the_call(portal: Portal) -> None:
+    ran = []
+
+    async def record() -> None:
+        ran.append(1)
+
+    gate = threading.Event()
+
+    async def block() -> None:
+        await trio.to_thread.run_sync(gate.wait)
+
+    blockers = [portal.spawn(block) for _ in range(3)]
+    pending = portal.spawn(record)
+    pending.cancel()
+    gate.set()
+    assert pending.wait(5)
+    for b in blockers:
+        assert b.wait(5)
+    # either cancelled before it ran, or it ran to completion first: never half-way
+    assert isinstance(pending.exception(), CallCancelled) or ran == [1]
+
+
+def test_burst_of_spawns_all_complete(portal: Portal) -> None:
+    done = threading.Semaphore(0)
+    pendings = [portal.spawn(_add, (i, i), lambda p: done.release()) for i in range(500)]
+    for _ in range(500):
+        assert done.acquire(timeout=10)
+    assert [p.result() for p in pendings] == [2 * i for i in range(500)]
+    assert all(p.callback_done() for p in pendings)
+
+
+def test_latch_wait_timeout_and_many_waiters(portal: Portal) -> None:
+    gate = threading.Event()
+
+    async def slow() -> int:
+        await trio.to_thread.run_sync(gate.wait)
+        return 7
+
+    pending = portal.spawn(slow)
+    assert pending.wait(0.05) is False and not pending.done()
+    results: list[int] = []
+    waiters = [threading.Thread(target=lambda: results.append(pending.result()))
+               for _ in range(5)]
+    for t in waiters:
+        t.start()
+    gate.set()
+    for t in waiters:
+        t.join(5)
+    assert results == [7] * 5 and pending.done() and pending.wait(0)
