@@ -37,8 +37,13 @@ Buffer = bytes | bytearray | memoryview
 # Segments at least this big come from the pool: below it fresh memory is cheap (glibc's
 # heap keeps it) and the pool would only hold small objects alive.
 POOL_MIN_SIZE = 512 * 1024
-# Bytes the pool may keep alive in all (a queue depth of 16 x 4 MiB reads fits).
-POOL_MAX_BYTES = 80 * 1024 * 1024
+# Bytes the pool may keep alive in all: 32 x 4 MiB, what 16 reads in flight through the
+# sync facade need (16 at the OSDs, up to 16 more waiting for their callbacks); buffers a
+# window of takes did not need are let go again.
+POOL_MAX_BYTES = 128 * 1024 * 1024
+
+# Takes between two trims of buffers that went unused (see _RecyclingPool._note_busy).
+_TRIM_WINDOW = 256
 
 _Allocator = Callable[[int], tuple[bytes, memoryview]]
 
@@ -109,33 +114,58 @@ class _RecyclingPool:
         self._reset_hash = reset_hash
         self._by_size: dict[int, deque[tuple[bytes, memoryview]]] = {}
         self._held = 0  # approximate under concurrent use; only bounds the pool
+        self._takes = 0
+        self._window_peak = 0
         self.reused = 0
         self.made = 0
 
     def take(self, n: int) -> tuple[bytes, memoryview]:
         # Event loops on several threads (one per sync handle) may share the pool. No
-        # lock: each candidate is popped (atomic) and pinned by a local reference before
-        # it goes back, so two threads can never both find one buffer free.
+        # lock is needed: a thread binds a buffer to a local name *before* it looks at the
+        # count, so of two threads looking at one free buffer, the later sees the other's
+        # reference and passes on it.
         entries = self._by_size.get(n)
         if entries is not None:
-            for _ in range(len(entries)):
-                try:
-                    entry = entries.popleft()
-                except IndexError:
-                    break
+            claimed: tuple[bytes, memoryview] | None = None
+            claimed_obj: bytes | None = None
+            busy = 0
+            for entry in tuple(entries):
                 obj = entry[0]
-                entries.append(entry)
                 # Three references: the pool's tuple, ``obj`` and getrefcount's argument.
-                if sys.getrefcount(obj) == 3:
-                    self._reset_hash(obj)
-                    self.reused += 1
-                    return entry
+                if sys.getrefcount(obj) == 3 and claimed is None:
+                    claimed, claimed_obj = entry, obj
+                else:
+                    busy += 1
+            self._window_peak = max(self._window_peak, busy + 1)
+            self._takes += 1
+            if self._takes >= _TRIM_WINDOW:
+                self._trim(entries, n, keep=self._window_peak + 1)
+            if claimed is not None and claimed_obj is not None:
+                self._reset_hash(claimed_obj)
+                self.reused += 1
+                return claimed
         entry = self._alloc(n)
         self.made += 1
         if self._held + n <= POOL_MAX_BYTES:
             self._held += n
             self._by_size.setdefault(n, deque()).append(entry)
         return entry
+
+    def _trim(self, entries: deque[tuple[bytes, memoryview]], n: int, keep: int) -> None:
+        """Every ``_TRIM_WINDOW`` takes, let go of the buffers beyond the most that window
+        had in use at once (plus one): after a burst, the memory goes back."""
+        self._takes = 0
+        self._window_peak = 0
+        for entry in tuple(entries):
+            if len(entries) <= keep:
+                break
+            obj = entry[0]
+            if sys.getrefcount(obj) == 3:
+                try:
+                    entries.remove(entry)
+                except ValueError:
+                    continue
+                self._held -= n
 
     def stats(self) -> dict[str, int]:
         return {"held_bytes": self._held, "reused": self.reused, "made": self.made}

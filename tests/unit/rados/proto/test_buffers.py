@@ -73,3 +73,17 @@ def test_pool_keeps_at_most_its_cap(pool: buffers._RecyclingPool) -> None:
     held = [buffers.alloc_segment(size)[0] for _ in range(buffers.POOL_MAX_BYTES // size + 4)]
     assert pool.stats()["held_bytes"] <= buffers.POOL_MAX_BYTES
     del held
+
+
+def test_buffers_a_burst_needed_are_let_go_afterwards(pool: buffers._RecyclingPool) -> None:
+    fresh = buffers._RecyclingPool(pool._alloc, pool._reset_hash)  # not the shared one
+    size = N + 4
+    burst = [fresh.take(size)[0] for _ in range(10)]
+    assert fresh.stats()["held_bytes"] == 10 * size
+    del burst
+    for _ in range(2 * buffers._TRIM_WINDOW):
+        obj, view = fresh.take(size)  # one at a time, dropped at once
+        del obj, view
+    assert len(fresh._by_size[size]) <= 3
+    assert fresh.stats()["held_bytes"] <= 3 * size
+    assert fresh.stats()["made"] == 10
