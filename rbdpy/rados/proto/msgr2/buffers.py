@@ -132,10 +132,10 @@ class _RecyclingPool:
             for entry in tuple(entries):
                 obj = entry[0]
                 # Three references: the pool's tuple, ``obj`` and getrefcount's argument.
-                if sys.getrefcount(obj) == 3 and claimed is None:
-                    claimed, claimed_obj = entry, obj
-                else:
+                if sys.getrefcount(obj) != 3:
                     busy += 1
+                elif claimed is None:
+                    claimed, claimed_obj = entry, obj
             self._window_peak = max(self._window_peak, busy + 1)
             self._takes += 1
             if self._takes >= _TRIM_WINDOW:
