@@ -173,8 +173,11 @@ class _RecyclingPool:
 
 _allocator = _make_bytes_allocator()
 _alloc_bytes: _Allocator | None = _allocator[0] if _allocator else None
+# The claim protocol in take() leans on the GIL (no two threads between bytecodes): off on
+# a free-threaded build.
+_gil = getattr(sys, "_is_gil_enabled", lambda: True)()
 _pool = (_RecyclingPool(_allocator[0], _allocator[1])
-         if _allocator is not None and _allocator[1] is not None else None)
+         if _allocator is not None and _allocator[1] is not None and _gil else None)
 log.debug("receive buffers: bytes allocator %s, recycling %s",
           "on" if _alloc_bytes else "off", "on" if _pool else "off")
 
