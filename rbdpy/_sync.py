@@ -5,10 +5,12 @@ timers, finisher); rbdpy gives each ``rados.Rados`` handle one :class:`Portal`:
 
 * ``start()`` launches a daemon thread running ``trio.run``. Its main task opens the
   handle's nursery, publishes the trio token and sleeps until ``close()``.
-* ``run(afn, ...)`` submits ``afn`` to the nursery (via ``TrioToken.run_sync_soon``) inside
-  its own ``CancelScope`` and blocks the calling thread on a ``threading.Event``; the
-  outcome is re-raised in the caller. A ``KeyboardInterrupt`` (or any exception raised
-  into the blocked wait) cancels that call's scope, waits for the task to unwind, and
+* ``run(afn, ...)`` puts the call in the portal's inbox and blocks the calling thread on
+  a latch (a lock released once); the outcome is re-raised in the caller. The inbox is
+  drained on the trio thread by one ``TrioToken.run_sync_soon`` per burst of calls, and
+  each call runs on a long-lived worker task of the nursery (a parked one when free; see
+  :meth:`Portal._worker` for why workers outlive calls). A ``KeyboardInterrupt`` (or any
+  exception raised into the blocked wait) cancels the call, waits for it to unwind, and
   propagates — so Ctrl-C never leaves an orphan operation running (psycopg's concern).
 * Calling ``run()``/``close()`` from inside a trio run would block that event loop (or
   deadlock, if it is the portal's own), so it raises ``RuntimeError`` pointing to
@@ -498,7 +500,7 @@ class Portal:
                 self._started.set()
                 await trio.sleep_forever()
         finally:
-            # Set on the trio thread, so every later spawn_in_trio sees it.
+            # Set on the trio thread, so every later drain and background spawn sees it.
             self._nursery = None
 
     def _trio_main(self) -> None:
