@@ -61,13 +61,13 @@ RBD_CASES = [
     ("rbd image open", "open", 0, 1),
 ]
 RBD_IMAGE = "bench.rbd.img"
-# rbdpy variants measured against the one librbd reference, alternating with it
+# rbdpy variants measured against the one librados/librbd reference, alternating with it
 RBD_IMPLS = (("rbdpy", ""), ("rbdpy-sync", " (sync)"))
 
 
 def run_one(impl: str, conf: str, pool: str, kind: str, size: int, qd: int, seconds: float,
             mode: str) -> dict[str, float]:
-    py = VENV_PY if impl == "rbdpy" else REF_PY
+    py = REF_PY if impl == "librados" else VENV_PY
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     cp = subprocess.run([py, str(HERE / "workload.py"), impl, conf, pool, kind, str(size),
@@ -155,19 +155,21 @@ def main() -> int:
         for name, kind, size, qd, mode in RADOS_CASES:
             if args.only and args.only not in name:
                 continue
-            samples: dict[str, list[dict[str, float]]] = {"rbdpy": [], "librados": []}
+            impls = ["librados"] + [impl for impl, _ in RBD_IMPLS]
+            samples: dict[str, list[dict[str, float]]] = {impl: [] for impl in impls}
             for _ in range(args.reps):
-                for impl in ("librados", "rbdpy"):
+                for impl in impls:
                     samples[impl].append(run_one(impl, conf, args.pool, kind, size, qd,
                                                  args.seconds, mode))
-            row: dict[str, Any] = {"case": name, "size": size, "qd": qd, "mode": mode}
-            for impl, runs in samples.items():
-                row[impl] = summarize(size, runs)
-            row["ref"] = "librados"
-            row["ratio"] = row["rbdpy"]["rate_median"] / max(1e-9,
-                                                              row["librados"]["rate_median"])
-            rows.append(row)
-            print_row(row, header=len(rows) == 1)
+            ref = summarize(size, samples["librados"])
+            for impl, suffix in RBD_IMPLS:
+                row: dict[str, Any] = {
+                    "case": name + suffix, "size": size, "qd": qd, "mode": mode,
+                    "ref": "librados", "impl": impl, "librados": ref,
+                    "rbdpy": summarize(size, samples[impl])}
+                row["ratio"] = row["rbdpy"]["rate_median"] / max(1e-9, ref["rate_median"])
+                rows.append(row)
+                print_row(row, header=len(rows) == 1)
         rbd_cases = [c for c in RBD_CASES if not args.only or args.only in c[0]]
         if rbd_cases:
             rows += run_rbd_cases(args, conf, rbd_cases, header=not rows)

@@ -1,10 +1,11 @@
 """One benchmark workload in one process, for either implementation; prints JSON.
 
 Run as ``python workload.py IMPL CONF POOL KIND SIZE QD SECONDS [MODE]`` where IMPL is
-``rbdpy`` (run with the venv's python) or ``librados`` (run with /usr/bin/python3, which has
-Ceph's python-rados). KIND is ``write`` or ``read`` (read expects the objects the write
-left). Both sides keep QD requests in flight over distinct objects and report ops, bytes,
-wall seconds, process CPU seconds and latency percentiles.
+``rbdpy`` (rbdpy.aio, run with the venv's python), ``rbdpy-sync`` (rbdpy's python-rados
+facade running the same completion code as the reference) or ``librados`` (run with
+/usr/bin/python3, which has Ceph's python-rados). KIND is ``write`` or ``read`` (read
+expects the objects the write left). All keep QD requests in flight over distinct objects
+and report ops, bytes, wall seconds, process CPU seconds and latency percentiles.
 """
 
 from __future__ import annotations
@@ -29,8 +30,13 @@ def pct(lat: list[float], p: float) -> float:
 
 
 def run_librados(conf: str, pool: str, kind: str, size: int, qd: int, seconds: float,
-                 mode: str) -> dict[str, float]:
-    import rados  # type: ignore[import-not-found]
+                 mode: str, impl: str = "librados") -> dict[str, float]:
+    """python-rados style: aio_* with completions, a semaphore for QD. ``impl`` librados
+    runs Ceph's python3-rados; ``rbdpy-sync`` the very same code on rbdpy's facade."""
+    if impl == "librados":
+        import rados  # type: ignore[import-not-found]
+    else:
+        from rbdpy import rados
 
     r = rados.Rados(conffile=conf, conf={"ms_client_mode": mode, "ms_mon_client_mode": mode})
     r.connect()
@@ -74,7 +80,7 @@ def run_librados(conf: str, pool: str, kind: str, size: int, qd: int, seconds: f
     io.close()
     r.shutdown()
     if errors:
-        raise SystemExit(f"librados errors: {errors[:5]}")
+        raise SystemExit(f"{impl} errors: {errors[:5]}")
     return {"ops": ops, "bytes": ops * size, "seconds": wall, "cpu": cpu,
             "p50": pct(lat, 0.5), "p99": pct(lat, 0.99)}
 
@@ -123,8 +129,10 @@ def run_rbdpy(conf: str, pool: str, kind: str, size: int, qd: int, seconds: floa
 def main() -> None:
     impl, conf, pool, kind, size, qd, seconds = sys.argv[1:8]
     mode = sys.argv[8] if len(sys.argv) > 8 else "crc"
-    fn = run_rbdpy if impl == "rbdpy" else run_librados
-    res = fn(conf, pool, kind, int(size), int(qd), float(seconds), mode)
+    if impl == "rbdpy":
+        res = run_rbdpy(conf, pool, kind, int(size), int(qd), float(seconds), mode)
+    else:
+        res = run_librados(conf, pool, kind, int(size), int(qd), float(seconds), mode, impl)
     print(json.dumps(res))
 
 
