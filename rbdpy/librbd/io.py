@@ -47,6 +47,7 @@ import trio
 from rbdpy.format.constants import OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, data_object_name
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.errors import CephError
+from rbdpy.rados.proto.msgr2.buffers import as_bytes
 from rbdpy.rados.proto.ops import OSDOp
 from rbdpy.striping.striper import ObjectExtent, file_to_extents, get_num_objects
 
@@ -113,12 +114,7 @@ async def read(img: AsyncImage, offset: int, length: int, fadvise_flags: int = 0
     # (buffer offset, bytes the object returned for that piece); a piece shorter than its
     # buffer extent, or missing (object absent), reads as zeros.
     pieces: list[tuple[int, Buffer]] = []
-    if len(extents) == 1:
-        # Every request inside one object (all small I/O): no job list, no nursery.
-        await _read_extent(img, extents[0], fadvise_flags, pieces)
-    else:
-        await fan_out([partial(_read_extent, img, ex, fadvise_flags, pieces)
-                       for ex in extents])
+    await fan_out([partial(_read_extent, img, ex, fadvise_flags, pieces) for ex in extents])
     log.debug("read %s %d~%d: %d object extents", img.name, offset, length, len(extents))
     return _assemble(pieces, length)
 
@@ -157,15 +153,7 @@ def _assemble(pieces: list[tuple[int, Buffer]], length: int) -> bytes:
     buffer itself: a 4 MiB read then costs no copy beyond the socket receive.
     """
     if len(pieces) == 1 and pieces[0][0] == 0 and len(pieces[0][1]) == length:
-        only = pieces[0][1]
-        if isinstance(only, bytes):
-            return only
-        base = only.obj if isinstance(only, memoryview) else None
-        if type(base) is bytes and len(base) == length:
-            # The whole data segment was received into its own bytes object (large
-            # replies, see frames.FrameDecoder.direct_buffers): hand that over.
-            return base
-        return bytes(only)
+        return as_bytes(pieces[0][1])
     pieces.sort(key=lambda piece: piece[0])
     parts: list[Buffer] = []
     at = 0
@@ -201,11 +189,8 @@ async def write(img: AsyncImage, data: Buffer, offset: int, fadvise_flags: int =
         if om is not None:
             # also turns EXISTS_CLEAN (fast-diff) into EXISTS; no I/O when all are EXISTS
             await om.mark_exists([ex.objectno for ex in extents])
-        if len(extents) == 1:
-            await _write_extent(img, extents[0], mv, fadvise_flags, fresh)
-        else:
-            await fan_out([partial(_write_extent, img, ex, mv, fadvise_flags, fresh)
-                           for ex in extents])
+        await fan_out([partial(_write_extent, img, ex, mv, fadvise_flags, fresh)
+                       for ex in extents])
 
     await img._writing(do_write)
     log.debug("write %s %d~%d: %d object extents", img.name, offset, length, len(extents))

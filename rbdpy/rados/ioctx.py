@@ -57,6 +57,7 @@ from rbdpy.rados.proto.denc import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.messages.mon import PoolOp
 from rbdpy.rados.proto.messages.osd import MOSDOpReply, MWatchNotify, WatchEvent
+from rbdpy.rados.proto.msgr2.buffers import as_bytes
 from rbdpy.rados.proto.objecter_core import OpTarget
 from rbdpy.rados.proto.ops import HObject, OSDOp, WatchOp
 from rbdpy.rados.proto.osdmap import PgPool
@@ -628,12 +629,8 @@ class AsyncIoctx:
                 raise CephError(errno.ERANGE, "read returned more than the buffer")
         except (CephError, trio.TooSlowError) as e:
             _raise_translated(e, f'Ioctx.read({self.name}): failed to read {_s(key)}')
-        obj = out.obj
-        if type(obj) is bytes and len(obj) == len(out):
-            # The whole data segment was received into its own bytes object (large
-            # replies, see frames.FrameDecoder.direct_buffers): hand it over, no copy.
-            return obj
-        return bytes(out)
+        # A large reply's data segment is its own bytes object: handed over, no copy.
+        return as_bytes(out)
 
     async def stat(self, key: str) -> tuple[int, time.struct_time]:
         with translate(f'Failed to stat {key!r}'):

@@ -273,7 +273,8 @@ def test_raising_callback_is_logged_and_finisher_survives(
     assert second_seen.wait(5)
 
 
-def test_spawn_cancel(portal: Portal) -> None:
+def _spawn_hanging(portal: Portal) -> Pending[None]:
+    """A spawned call that runs (it has started) until it is cancelled."""
     started = threading.Event()
 
     async def hang() -> None:
@@ -282,6 +283,11 @@ def test_spawn_cancel(portal: Portal) -> None:
 
     pending = portal.spawn(hang)
     assert started.wait(5)
+    return pending
+
+
+def test_spawn_cancel(portal: Portal) -> None:
+    pending = _spawn_hanging(portal)
     pending.cancel()
     assert pending.wait(5)
     assert isinstance(pending.exception(), CallCancelled)
@@ -376,14 +382,7 @@ def test_idle_workers_carry_later_calls(portal: Portal) -> None:
 
 
 def test_a_cancel_hits_only_its_own_call(portal: Portal) -> None:
-    started = threading.Event()
-
-    async def hang() -> None:
-        started.set()
-        await trio.sleep_forever()
-
-    victim = portal.spawn(hang)
-    assert started.wait(5)
+    victim = _spawn_hanging(portal)
     bystanders = [portal.spawn(_add, (i, 1)) for i in range(10)]
     victim.cancel()
     assert victim.wait(5) and isinstance(victim.exception(), CallCancelled)

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["POOL_MAX_BYTES", "POOL_MIN_SIZE", "alloc_segment", "pool_stats"]
+__all__ = ["POOL_MAX_BYTES", "POOL_MIN_SIZE", "alloc_segment", "as_bytes", "pool_stats"]
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ POOL_MIN_SIZE = 512 * 1024
 # window of takes did not need are let go again.
 POOL_MAX_BYTES = 128 * 1024 * 1024
 
-# Takes between two trims of buffers that went unused (see _RecyclingPool._note_busy).
+# Takes between two trims of buffers that went unused (see _RecyclingPool._trim).
 _TRIM_WINDOW = 256
 
 _Allocator = Callable[[int], tuple[bytes, memoryview]]
@@ -194,6 +194,19 @@ def alloc_segment(n: int) -> tuple[Buffer, memoryview]:
         return _alloc_bytes(n)
     buf = bytearray(n)
     return buf, memoryview(buf)
+
+
+def as_bytes(buf: Buffer) -> bytes:
+    """``buf`` as ``bytes``, without a copy when it already is one or when it views all of
+    one (a large reply's data segment, received into its own bytes by
+    :func:`alloc_segment`): reads hand that object to the caller as is."""
+    if type(buf) is bytes:
+        return buf
+    if isinstance(buf, memoryview):
+        base = buf.obj
+        if type(base) is bytes and len(base) == buf.nbytes:
+            return base
+    return bytes(buf)
 
 
 def pool_stats() -> dict[str, Any]:

@@ -87,3 +87,12 @@ def test_buffers_a_burst_needed_are_let_go_afterwards(pool: buffers._RecyclingPo
     assert len(fresh._by_size[size]) <= 3
     assert fresh.stats()["held_bytes"] <= 3 * size
     assert fresh.stats()["made"] == 10
+
+
+def test_as_bytes_hands_over_whole_bytes_and_copies_the_rest() -> None:
+    whole = bytes(range(256)) * 4
+    assert buffers.as_bytes(whole) is whole
+    assert buffers.as_bytes(memoryview(whole)) is whole
+    part = buffers.as_bytes(memoryview(whole)[1:])
+    assert part == whole[1:] and part is not whole
+    assert buffers.as_bytes(bytearray(b"ab")) == b"ab"
