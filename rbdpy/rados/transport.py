@@ -262,6 +262,7 @@ class Connection:
         if sock is None:
             raise trio.ClosedResourceError("connection closed")
         views = [v for v in views if len(v)]
+        progress = self.proto.recv_progress
         while views:
             try:
                 k = sock.recvmsg_into(views)[0]
@@ -270,6 +271,7 @@ class Connection:
                 continue
             if k == 0:
                 raise trio.BrokenResourceError("connection closed mid-frame")
+            progress(k)
             while k:
                 n = len(views[0])
                 if k < n:

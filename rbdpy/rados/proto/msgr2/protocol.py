@@ -353,6 +353,11 @@ class Protocol:
             return None
         return self._decoder.direct_buffers(min_missing)
 
+    def recv_progress(self, n: int) -> None:
+        """``n`` more bytes went into the views from :meth:`recv_buffers` (optional: lets
+        the frame decoder checksum a large segment while it is still in the CPU cache)."""
+        self._decoder.direct_progress(n)
+
     def receive_filled(self) -> list[Event]:
         """The views from :meth:`recv_buffers` are full; process them like ``receive_data``."""
         try:

@@ -127,6 +127,71 @@ def test_split_message_crc_checked(where: str) -> None:
         dec.direct_filled()
 
 
+def _fill_reporting(dec: FrameDecoder, views: list[memoryview], src: bytes,
+                    step: int) -> None:
+    """Fill ``views`` ``step`` bytes at a time (across view boundaries, like a vectored
+    recv), reporting each stretch through ``direct_progress``."""
+    flat = [(v, i) for v in views for i in range(0, len(v), step)]
+    pos = 0
+    for v, i in flat:
+        k = min(step, len(v) - i)
+        v[i:i + k] = src[pos:pos + k]
+        pos += k
+        dec.direct_progress(k)
+
+
+@pytest.mark.parametrize("first", [PREAMBLE_LEN, PREAMBLE_LEN + 41 + 4 + 11 + 70_001])
+@pytest.mark.parametrize("step", [1, 4093, 64 * 1024, 200_000, 1 << 30])
+def test_split_message_crc_checked_as_it_arrives(first: int, step: int) -> None:
+    # The data segment's crc is computed a stretch at a time from direct_progress; the
+    # frame must come out the same whatever the chunking (and with no progress at all).
+    segs, wire = _message(300_000 if step > 1 else 90_000)
+    dec = FrameDecoder()
+    dec.feed(wire[:first])
+    assert dec.next_frame() is None
+    views = dec.direct_buffers(MIN)
+    assert views is not None
+    _fill_reporting(dec, views, wire[first:], step)
+    dec.direct_filled()
+    f = dec.next_frame()
+    assert f is not None and [bytes(s) for s in f.segments] == segs
+    assert dec.buffered == 0 and dec.next_frame() is None
+
+
+@pytest.mark.parametrize("offset", [0, 1, 65_535, 65_536, 150_000, 299_999])
+def test_split_message_bad_data_found_as_it_arrives(offset: int) -> None:
+    _, wire = _message(300_000)
+    bad = bytearray(wire)
+    data_start = len(wire) - EPILOGUE_CRC_LEN - 300_000
+    bad[data_start + offset] ^= 0x01
+    dec = FrameDecoder()
+    dec.feed(bytes(bad[:PREAMBLE_LEN]))
+    assert dec.next_frame() is None
+    views = dec.direct_buffers(MIN)
+    assert views is not None
+    _fill_reporting(dec, views, bytes(bad[PREAMBLE_LEN:]), 30_000)
+    with pytest.raises(IntegrityError):
+        dec.direct_filled()
+
+
+def test_progress_state_does_not_leak_into_the_next_frame() -> None:
+    segs1, w1 = _message(200_000)
+    segs2, w2 = _message(150_000, front=b"second")
+    dec = FrameDecoder()
+    got = []
+    for wire in (w1, w2):
+        dec.feed(wire[:PREAMBLE_LEN + 3])
+        assert dec.next_frame() is None
+        views = dec.direct_buffers(MIN)
+        assert views is not None
+        _fill_reporting(dec, views, wire[PREAMBLE_LEN + 3:], 70_000)
+        dec.direct_filled()
+        f = dec.next_frame()
+        assert f is not None
+        got.append([bytes(s) for s in f.segments])
+    assert got == [segs1, segs2]
+
+
 def test_aborted_split_message_is_dropped() -> None:
     _, wire = _message(8192)
     bad = bytearray(wire)
