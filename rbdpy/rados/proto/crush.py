@@ -203,7 +203,10 @@ class ChooseArg:
 
 # -- fixed-point log2 for straw2 -------------------------------------------------------------
 
-_LN_NEG: list[int] | None = None
+# crush_ln(u) - 2**48 (all <= 0) for each 16-bit u, filled in as straw2 draws need them:
+# a whole table up front costs ~40 ms of Python, which a client would pay on its first
+# placement (an image open); a live client touches a few hundred entries per map.
+_LN_NEG: list[int | None] = [None] * 0x10000
 
 
 def crush_ln(xin: int) -> int:
@@ -225,14 +228,6 @@ def crush_ln(xin: int) -> int:
     result = iexpon << 44
     lh += _LL_TBL[xl64 & 0xFF]  # LL ~ 2**48 * log2(1 + index2 / 2**15)
     return result + (lh >> 4)
-
-
-def _ln_table() -> list[int]:
-    """``crush_ln(u) - 0x1000000000000`` for every 16-bit ``u`` (all <= 0), built once."""
-    global _LN_NEG
-    if _LN_NEG is None:
-        _LN_NEG = [crush_ln(u) - 0x1000000000000 for u in range(0x10000)]
-    return _LN_NEG
 
 
 # -- decoding helpers --------------------------------------------------------------------------
@@ -854,14 +849,17 @@ class CrushMap:
                     weights = ws[position]
                 if aids is not None:
                     ids = aids
-            ln_tbl = _LN_NEG if _LN_NEG is not None else _ln_table()
+            ln_tbl = _LN_NEG
             bhash = b.hash
             high = 0
             high_draw = 0
             for i in range(len(ids)):
                 wt = weights[i]
                 if wt:
-                    ln = ln_tbl[crush_hash32_3(x, ids[i], r, bhash) & 0xFFFF]
+                    u = crush_hash32_3(x, ids[i], r, bhash) & 0xFFFF
+                    ln = ln_tbl[u]
+                    if ln is None:
+                        ln = ln_tbl[u] = crush_ln(u) - 0x1000000000000
                     # div64_s64 truncates toward zero; ln <= 0 and the weight is positive
                     draw = -((-ln) // wt)
                 else:
