@@ -61,6 +61,8 @@ RBD_CASES = [
     ("rbd image open", "open", 0, 1),
 ]
 RBD_IMAGE = "bench.rbd.img"
+# --only values that select the placement micro-benchmarks (no cluster needed)
+PLACEMENT_CASES = "placement osdmap decode pg mapping"
 # rbdpy variants measured against the one librados/librbd reference, alternating with it
 RBD_IMPLS = (("rbdpy", ""), ("rbdpy-sync", " (sync)"))
 
@@ -139,6 +141,12 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from rbdpy.devcluster import DevCluster
 
+    rows: list[dict[str, Any]] = []
+    if not args.only or args.only in PLACEMENT_CASES:
+        rows += run_placement(args)
+    if args.only and not any(args.only in c[0] for c in RADOS_CASES + RBD_CASES):
+        write_results(args, rows)
+        return 0
     cluster = None
     conf = args.conf
     if conf is None:
@@ -151,7 +159,7 @@ def main() -> int:
             ctl.pool_create(args.pool, 32, application="")
         except Exception:
             pass  # reused cluster: the pool may exist
-        rows = []
+        header = True  # the column header goes before the first client row
         for name, kind, size, qd, mode in RADOS_CASES:
             if args.only and args.only not in name:
                 continue
@@ -169,20 +177,50 @@ def main() -> int:
                     "rbdpy": summarize(size, samples[impl])}
                 row["ratio"] = row["rbdpy"]["rate_median"] / max(1e-9, ref["rate_median"])
                 rows.append(row)
-                print_row(row, header=len(rows) == 1)
+                print_row(row, header=header)
+                header = False
         rbd_cases = [c for c in RBD_CASES if not args.only or args.only in c[0]]
         if rbd_cases:
-            rows += run_rbd_cases(args, conf, rbd_cases, header=not rows)
-        out = HERE / "results"
-        out.mkdir(exist_ok=True)
-        path = out / time.strftime("%Y%m%d-%H%M%S.json")
-        path.write_text(json.dumps({"seconds": args.seconds, "reps": args.reps,
-                                    "rows": rows}, indent=1))
-        print(f"\nresults: {path}")
+            rows += run_rbd_cases(args, conf, rbd_cases, header=header)
+        write_results(args, rows)
     finally:
         if cluster is not None:
             cluster.stop()
     return 0
+
+
+def write_results(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    path = out / time.strftime("%Y%m%d-%H%M%S.json")
+    path.write_text(json.dumps({"seconds": args.seconds, "reps": args.reps,
+                                "rows": rows}, indent=1))
+    print(f"\nresults: {path}")
+
+
+def run_placement(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The placement micro-benchmarks (bench_osdmap.py) as rows: rbdpy in process against
+    osdmaptool timed as processes, on one map built by crushtool + osdmaptool. Ratio =
+    reference time / rbdpy time (above 1: rbdpy faster)."""
+    sys.path.insert(0, str(HERE))
+    from bench_osdmap import measure
+
+    osds = 2000 if args.quick else 10000
+    ref, ours = measure(osds, 200 if args.quick else 1000, 1 if args.quick else 5)
+    rows: list[dict[str, Any]] = []
+    print(f"{'placement (' + str(osds) + ' OSDs)':34} {'osdmaptool':>12} {'rbdpy':>12}"
+          f" {'ratio':>6}")
+    for case, key, unit in (("osdmap decode", "decode_ms", "ms"),
+                            ("pg -> up/acting, uncached", "pg_cold_us", "µs/pg")):
+        row = {"case": f"placement {case} {osds} OSDs", "ref": "osdmaptool",
+               "unit": unit, "osdmaptool": ref[key], "rbdpy": ours[key],
+               "ratio": ref[key] / max(1e-9, ours[key])}
+        rows.append(row)
+        print(f"{case:34} {ref[key]:9.1f} {unit:<3}{ours[key]:9.1f} {unit:<3}"
+              f"{row['ratio']:6.2f}", flush=True)
+    print(f"{'  (rbdpy: object -> acting)':34} {'':12} {ours['object_us']:9.1f} µs", flush=True)
+    print()
+    return rows
 
 
 def run_rbd_cases(args: argparse.Namespace, conf: str,
