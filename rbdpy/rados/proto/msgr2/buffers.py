@@ -143,13 +143,15 @@ class _RecyclingPool:
             if claimed is not None and claimed_obj is not None:
                 self._reset_hash(claimed_obj)
                 self.reused += 1
-                return claimed
+                return claimed_obj, claimed[1]
         entry = self._alloc(n)
         self.made += 1
         if self._held + n <= POOL_MAX_BYTES:
             self._held += n
             self._by_size.setdefault(n, deque()).append(entry)
-        return entry
+        # A new tuple, never the pool's own: a caller keeping the pair (not the object)
+        # must still count as a reference to the object.
+        return entry[0], entry[1]
 
     def _trim(self, entries: deque[tuple[bytes, memoryview]], n: int, keep: int) -> None:
         """Every ``_TRIM_WINDOW`` takes, let go of the buffers beyond the most that window
@@ -160,15 +162,26 @@ class _RecyclingPool:
             if len(entries) <= keep:
                 break
             obj = entry[0]
-            if sys.getrefcount(obj) == 3:
-                try:
-                    entries.remove(entry)
-                except ValueError:
-                    continue
+            if sys.getrefcount(obj) == 3 and _remove_by_identity(entries, entry):
                 self._held -= n
 
     def stats(self) -> dict[str, int]:
         return {"held_bytes": self._held, "reused": self.reused, "made": self.made}
+
+
+def _remove_by_identity(entries: deque[tuple[bytes, memoryview]],
+                        entry: tuple[bytes, memoryview]) -> bool:
+    """Drop ``entry`` itself from ``entries``. Not ``deque.remove``: that compares by
+    value, i.e. memcmp of megabytes against every entry before it, and would drop the
+    first buffer with the same content, in use or not."""
+    try:
+        for i, e in enumerate(entries):
+            if e is entry:
+                del entries[i]
+                return True
+    except RuntimeError:  # another thread's take() appended meanwhile: trim next time
+        pass
+    return False
 
 
 _allocator = _make_bytes_allocator()

@@ -89,6 +89,26 @@ def test_buffers_a_burst_needed_are_let_go_afterwards(pool: buffers._RecyclingPo
     assert fresh.stats()["made"] == 10
 
 
+def test_trim_drops_the_free_buffers_themselves(pool: buffers._RecyclingPool) -> None:
+    # Every buffer holds the same bytes (a benchmark's payload): trimming must still drop
+    # the free ones by identity, keep the held one, and keep the accounting exact.
+    fresh = buffers._RecyclingPool(pool._alloc, pool._reset_hash)
+    size = N + 5
+    burst = [fresh.take(size) for _ in range(6)]  # kept as pairs: still references
+    assert len({id(obj) for obj, _ in burst}) == 6
+    for _obj, view in burst:
+        _fill(view, 0xA5)
+    held = burst[0][0]
+    del burst, _obj, view
+    for _ in range(2 * buffers._TRIM_WINDOW):
+        obj, view = fresh.take(size)
+        del obj, view
+    entries = fresh._by_size[size]
+    assert any(e[0] is held for e in entries)
+    assert fresh.stats()["held_bytes"] == len(entries) * size <= 4 * size
+    assert held == b"\xa5" * size
+
+
 def test_as_bytes_hands_over_whole_bytes_and_copies_the_rest() -> None:
     whole = bytes(range(256)) * 4
     assert buffers.as_bytes(whole) is whole
