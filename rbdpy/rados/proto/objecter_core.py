@@ -34,6 +34,7 @@ from rbdpy.rados.proto.placement import (
     object_locator_to_pg,
     pg_to_up_acting_osds,
     raw_pg_to_pg,
+    same_placement,
 )
 from rbdpy.rados.proto.types import PgId
 
@@ -92,11 +93,13 @@ class OpTarget:
 
 
 class MappingCache:
-    """PG → (up, acting) for ONE map epoch.
+    """PG → (up, acting), and object → PG, for the current map.
 
     CRUSH costs about a millisecond per PG in pure Python, and an OSDMap object never
     changes once decoded (incrementals make a new one), so every op after the first to a PG
-    reuses the answer until the next map.
+    reuses the answer. A new map keeps the answers when none of placement's inputs
+    changed (:func:`~rbdpy.rados.proto.placement.same_placement`: e.g. the epoch of an RBD
+    snapshot, which only touches the pool's snap fields); otherwise they are dropped.
     """
 
     __slots__ = ("_map", "_objects", "_pgs")
@@ -112,11 +115,16 @@ class MappingCache:
         self._objects: dict[tuple[int, bytes, bytes, bytes],
                             tuple[PgId, PgId, PgMapping]] = {}
 
-    def get(self, osdmap: OSDMap, pgid: PgId) -> PgMapping:
-        if osdmap is not self._map:
-            self._map = osdmap
+    def _switch(self, osdmap: OSDMap) -> None:
+        """A new map: keep what was computed when no placement input changed."""
+        old, self._map = self._map, osdmap
+        if old is None or not same_placement(old, osdmap):
             self._pgs = {}
             self._objects = {}
+
+    def get(self, osdmap: OSDMap, pgid: PgId) -> PgMapping:
+        if osdmap is not self._map:
+            self._switch(osdmap)
         m = self._pgs.get(pgid)
         if m is None:
             m = self._pgs[pgid] = pg_to_up_acting_osds(osdmap, pgid)
@@ -126,9 +134,7 @@ class MappingCache:
                nspace: bytes) -> tuple[PgId, PgId, PgMapping]:
         """Raw pg, folded pg and up/acting sets of one object in ``osdmap``."""
         if osdmap is not self._map:
-            self._map = osdmap
-            self._pgs = {}
-            self._objects = {}
+            self._switch(osdmap)
         ck = (pool_id, oid, key, nspace)
         hit = self._objects.get(ck)
         if hit is None:

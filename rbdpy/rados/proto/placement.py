@@ -61,6 +61,7 @@ __all__ = [
     "pg_to_up_acting_osds",
     "raw_pg_to_pg",
     "raw_to_up_osds",
+    "same_placement",
 ]
 
 _ENOENT = 2
@@ -278,3 +279,36 @@ def pg_to_acting_osds(osdmap: OSDMap, pg: PgId) -> tuple[list[int], int]:
     """``OSDMap::pg_to_acting_osds``: (acting, acting_primary)."""
     m = pg_to_up_acting_osds(osdmap, pg)
     return m.acting, m.acting_primary
+
+
+def _pool_placement_inputs(pool: PgPool) -> tuple[int, ...]:
+    """Every field of a pool that object → pg → OSDs reads (hash_key, raw_pg_to_pg,
+    raw_pg_to_pps, the rule, replicated vs EC), plus all its flags for good measure."""
+    return (pool.type, pool.size, pool.crush_rule, pool.object_hash, pool.pg_num,
+            pool.pgp_num, pool.pg_num_mask, pool.pgp_num_mask, pool.flags)
+
+
+def same_placement(a: OSDMap, b: OSDMap) -> bool:
+    """True when every input of object → pg → up/acting is the same in both maps, so any
+    mapping computed on one holds on the other.
+
+    Most new epochs a client sees change none of them (a pool's snapshots, an OSD's
+    address or up_from, blocklist entries, flags): a client keeps its cached placements
+    across such epochs instead of recomputing CRUSH for every pg it touches again.
+    Conservative: a CRUSH map that came with the incremental counts as a change even
+    when its content is the same.
+    """
+    if a is b:
+        return True
+    if (a.crush is not b.crush or a.max_osd != b.max_osd or a.osd_state != b.osd_state
+            or a.osd_weight != b.osd_weight
+            or a.osd_primary_affinity != b.osd_primary_affinity
+            or a.pg_temp != b.pg_temp or a.primary_temp != b.primary_temp
+            or a.pg_upmap != b.pg_upmap or a.pg_upmap_items != b.pg_upmap_items
+            or a.pg_upmap_primaries != b.pg_upmap_primaries
+            or a.pools.keys() != b.pools.keys()):
+        return False
+    pools_b = b.pools
+    return all(pool is pools_b[pid]
+               or _pool_placement_inputs(pool) == _pool_placement_inputs(pools_b[pid])
+               for pid, pool in a.pools.items())

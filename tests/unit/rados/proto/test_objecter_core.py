@@ -8,6 +8,7 @@ live ``ceph osd map``. The map is a live Pacific 16.2.15 osdmap (tests/vectors/o
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,19 @@ def test_hash_cache_accepts_any_buffer(osdmap: OSDMap) -> None:
     assert placement.hash_key(pool, bytearray(b"name"), memoryview(b"ns")) == want
     assert placement.hash_key(pool, "name", "ns") == want
     assert placement.hash_key(pool, "name") != want
+
+
+def test_cache_survives_an_epoch_that_changes_no_placement_input(osdmap: OSDMap) -> None:
+    # e.g. the epoch of an RBD snapshot: only the pool's snap fields move.
+    pool = _pool(osdmap)
+    cache = MappingCache()
+    pgid = raw_pg_to_pg(osdmap.pools[pool], object_locator_to_pg(osdmap, pool, b"x"))
+    first = cache.get(osdmap, pgid)
+    p = osdmap.pools[pool]
+    snap_epoch = dataclasses.replace(osdmap, epoch=osdmap.epoch + 1, pools={
+        **osdmap.pools, pool: dataclasses.replace(p, snap_seq=p.snap_seq + 1)})
+    assert cache.get(snap_epoch, pgid) is first  # served from the cache, not recomputed
+    reweighted = dataclasses.replace(snap_epoch, epoch=snap_epoch.epoch + 1,
+                                     osd_weight=[w // 2 for w in snap_epoch.osd_weight])
+    again = cache.get(reweighted, pgid)
+    assert again is not first and again == pg_to_up_acting_osds(reweighted, pgid)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from rbdpy.rados.proto.placement import (
     pg_to_raw_osds,
     pg_to_up_acting_osds,
     raw_pg_to_pg,
+    same_placement,
 )
 from rbdpy.rados.proto.types import PgId
 from tests.conftest import REPO_ROOT
@@ -231,3 +233,95 @@ def test_hashing_rules(om12: OSDMap) -> None:
     legacy = dataclasses.replace(pool, flags=0)
     assert legacy.raw_pg_to_pps(6, 1) == 7
     assert pool.raw_pg_to_pps(6, 1) != 7
+
+
+# -- same_placement: when a client may keep its cached placements across epochs -------------
+
+
+def _all_mappings(m: OSDMap) -> dict[PgId, object]:
+    return {PgId(pid, ps): pg_to_up_acting_osds(m, PgId(pid, ps))
+            for pid, pool in m.pools.items() for ps in range(pool.pg_num)}
+
+
+def test_same_placement_is_sound_over_a_live_epoch_sequence() -> None:
+    # Ceph's own incrementals (pool create/delete/rename/mksnap, flags, blocklist, upmaps,
+    # pg_temp, affinity, reweights, OSDs down...): whenever same_placement says no input
+    # changed, every pg of every pool maps identically in the two epochs.
+    epochs = dict(kv.split("=") for kv in _vector("live_epochs.txt").read_text().split())
+    first, down = int(epochs["first"]), int(epochs["down"])
+    m = OSDMap.from_bytes(_vector(f"live_e{first}.bin").read_bytes())
+    kept = dropped = 0
+    for e in range(first + 1, down + 1):
+        n = m.apply_incremental(Incremental.from_bytes(_vector(f"live_inc_e{e}.bin").read_bytes()))
+        if same_placement(m, n):
+            kept += 1
+            assert _all_mappings(m) == _all_mappings(n), f"e{e}"
+        else:
+            dropped += 1
+        m = n
+    # Both kinds of epoch occur in the sequence.
+    assert kept >= 3 and dropped >= 10, (kept, dropped)
+
+
+def _pair() -> tuple[OSDMap, OSDMap]:
+    m = OSDMap.from_bytes(_vector("live_mid.bin").read_bytes())
+    n = dataclasses.replace(m, epoch=m.epoch + 1, pools=dict(m.pools),
+                            osd_state=list(m.osd_state), osd_weight=list(m.osd_weight),
+                            pg_temp=dict(m.pg_temp), primary_temp=dict(m.primary_temp),
+                            pg_upmap=dict(m.pg_upmap), pg_upmap_items=dict(m.pg_upmap_items),
+                            pg_upmap_primaries=dict(m.pg_upmap_primaries))
+    return m, n
+
+
+def _pool_id(m: OSDMap) -> int:
+    return min(m.pools)
+
+
+def test_epochs_without_placement_changes_keep_placement() -> None:
+    m, n = _pair()
+    assert same_placement(m, n) and same_placement(m, m)
+    pid = _pool_id(m)
+    n.pools[pid] = dataclasses.replace(m.pools[pid], snap_seq=m.pools[pid].snap_seq + 1,
+                                       last_change=n.epoch)
+    n.flags ^= 1 << 4
+    n.blocklist = {**m.blocklist}
+    n.pool_name = {**m.pool_name, pid: "renamed"}
+    assert same_placement(m, n)
+
+
+def _bump_pool_field(name: str) -> Callable[[OSDMap, OSDMap], None]:
+    def change(m: OSDMap, n: OSDMap) -> None:
+        pid = _pool_id(m)
+        old = m.pools[pid]
+        n.pools[pid] = dataclasses.replace(old, **{name: getattr(old, name) ^ 1})
+    return change
+
+
+_CHANGES: dict[str, Callable[[OSDMap, OSDMap], object]] = {
+    "osd_state": lambda m, n: n.osd_state.__setitem__(0, n.osd_state[0] ^ CEPH_OSD_UP),
+    "osd_weight": lambda m, n: n.osd_weight.__setitem__(1, n.osd_weight[1] // 2),
+    "primary_affinity": lambda m, n: setattr(n, "osd_primary_affinity",
+                                             [0x10000] * (n.max_osd - 1) + [0]),
+    "pg_temp": lambda m, n: n.pg_temp.__setitem__(PgId(_pool_id(m), 0), [2, 1]),
+    "primary_temp": lambda m, n: n.primary_temp.__setitem__(PgId(_pool_id(m), 1), 2),
+    "pg_upmap": lambda m, n: n.pg_upmap.__setitem__(PgId(_pool_id(m), 2), [0, 1]),
+    "pg_upmap_items": lambda m, n: n.pg_upmap_items.__setitem__(PgId(_pool_id(m), 3),
+                                                                [(0, 2)]),
+    "pg_upmap_primaries": lambda m, n: n.pg_upmap_primaries.__setitem__(
+        PgId(_pool_id(m), 4), 1),
+    "crush": lambda m, n: setattr(n, "crush", dataclasses.replace(m.crush)),
+    "max_osd": lambda m, n: setattr(n, "max_osd", m.max_osd + 1),
+    "pool_added": lambda m, n: n.pools.__setitem__(max(m.pools) + 1, PgPool(size=2)),
+    "pool_removed": lambda m, n: n.pools.pop(_pool_id(m)),
+    # (the masks follow pg_num/pgp_num: PgPool recomputes them on construction)
+    **{f"pool_{name}": _bump_pool_field(name)
+       for name in ("type", "size", "crush_rule", "object_hash", "pg_num", "pgp_num",
+                    "flags")},
+}
+
+
+@pytest.mark.parametrize("change", sorted(_CHANGES))
+def test_any_placement_input_change_drops_placement(change: str) -> None:
+    m, n = _pair()
+    _CHANGES[change](m, n)
+    assert not same_placement(m, n)
