@@ -263,16 +263,18 @@ def run_rbd_cases(args: argparse.Namespace, conf: str,
 def print_row(row: dict[str, Any], header: bool) -> None:
     if header:
         print(f"{'case':28} {'impl':10} {'rate (MiB/s|IOPS)':>22} {'p50 ms':>8} {'p99 ms':>8}"
-              f" {'CPU µs/op':>10} {'ratio':>6}")
+              f" {'CPU µs/op':>10} {'CPU s/GiB':>9} {'ratio':>6}")
     ref = row.get("ref", "librados")
     for impl in (ref, "rbdpy"):
         r = row[impl]
         rate = f"{r['rate_median']:.1f} ({r['rate_min']:.0f}-{r['rate_max']:.0f})"
         ratio = f"{row['ratio']:.2f}" if impl == "rbdpy" else ""
         label = row.get("impl", impl) if impl == "rbdpy" else impl
+        # CPU per GiB moved: meaningful for data cases only (not for image opens)
+        per_gib = f"{r['cpu_s_per_gib']:9.2f}" if row.get("size") else f"{'':9}"
         print(f"{row['case'] if impl == ref else '':28} {label:10} {rate:>22} "
-              f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['cpu_us_per_op']:10.0f} {ratio:>6}",
-              flush=True)
+              f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['cpu_us_per_op']:10.0f} {per_gib} "
+              f"{ratio:>6}", flush=True)
 
 
 if __name__ == "__main__":
