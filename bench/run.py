@@ -160,9 +160,13 @@ def main() -> int:
         except Exception:
             pass  # reused cluster: the pool may exist
         header = True  # the column header goes before the first client row
+        written: set[int] = set()  # object sizes a write case (or a prefill) has left
         for name, kind, size, qd, mode in RADOS_CASES:
             if args.only and args.only not in name:
                 continue
+            if kind == "read" and size not in written:
+                run_one("librados", conf, args.pool, "prefill", size, 1, 0, mode)
+            written.add(size)
             impls = ["librados"] + [impl for impl, _ in RBD_IMPLS]
             samples: dict[str, list[dict[str, float]]] = {impl: [] for impl in impls}
             for _ in range(args.reps):

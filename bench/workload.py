@@ -4,7 +4,8 @@ Run as ``python workload.py IMPL CONF POOL KIND SIZE QD SECONDS [MODE]`` where I
 ``rbdpy`` (rbdpy.aio, run with the venv's python), ``rbdpy-sync`` (rbdpy's python-rados
 facade running the same completion code as the reference) or ``librados`` (run with
 /usr/bin/python3, which has Ceph's python-rados). KIND is ``write`` or ``read`` (read
-expects the objects the write left). All keep QD requests in flight over distinct objects
+expects the objects the write left), or ``prefill`` (IMPL librados: write those objects
+once, untimed). All keep QD requests in flight over distinct objects
 and report ops, bytes, wall seconds, process CPU seconds and latency percentiles.
 """
 
@@ -126,10 +127,24 @@ def run_rbdpy(conf: str, pool: str, kind: str, size: int, qd: int, seconds: floa
     return trio.run(main)
 
 
+def prefill(conf: str, pool: str, size: int) -> dict[str, float]:
+    """Write each of the NOBJ objects of ``size`` once (librados, untimed): what the read
+    cases expect when no write case ran before them (``run.py --only read``)."""
+    import rados  # type: ignore[import-not-found]
+
+    with rados.Rados(conffile=conf) as r, r.open_ioctx(pool) as io:
+        payload = b"\xa5" * size
+        for i in range(NOBJ):
+            io.write_full(obj_name(i, size), payload)
+    return {"ops": NOBJ, "bytes": NOBJ * size}
+
+
 def main() -> None:
     impl, conf, pool, kind, size, qd, seconds = sys.argv[1:8]
     mode = sys.argv[8] if len(sys.argv) > 8 else "crc"
-    if impl == "rbdpy":
+    if kind == "prefill":
+        res = prefill(conf, pool, int(size))
+    elif impl == "rbdpy":
         res = run_rbdpy(conf, pool, kind, int(size), int(qd), float(seconds), mode)
     else:
         res = run_librados(conf, pool, kind, int(size), int(qd), float(seconds), mode, impl)
