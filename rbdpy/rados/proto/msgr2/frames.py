@@ -620,10 +620,20 @@ class FrameDecoder:
             return None
         (tag, n, l0, _a0, l1, _a1, l2, _a2, l3, _a3, flags, _res,
          crc) = _PREAMBLE.unpack_from(c, 0)
-        if flags or not (n == 1 or (n == MAX_NUM_SEGMENTS and l3)):
+        if flags or not 1 <= n <= MAX_NUM_SEGMENTS:
+            return None
+        # Lengths past the segment count do not count (decode_preamble ignores them); the
+        # last counted segment must carry bytes (else the general path raises).
+        if n < 4:
+            l3 = 0
+            if n < 3:
+                l2 = 0
+                if n < 2:
+                    l1 = 0
+        if n > 1 and not (l1, l2, l3)[n - 2]:
             return None
         end = PREAMBLE_LEN + (l0 + CRC_LEN if l0 else 0)
-        if n == MAX_NUM_SEGMENTS:
+        if n > 1:
             end += l1 + l2 + l3 + EPILOGUE_CRC_LEN
         if len(c) < end or end > self.max_frame_size:
             return None
@@ -645,12 +655,15 @@ class FrameDecoder:
             seg3 = c[pos:pos + l3]
             pos += l3
             late_status, crc1, crc2, crc3 = _EPILOGUE_CRC.unpack_from(c, pos)
+            # Only the counted segments' crcs are checked, as open_rest does (a write's
+            # reply has two segments: header and front).
             if (late_status & LATE_STATUS_ABORTED_MASK != LATE_STATUS_COMPLETE
-                    or (_wheel_crc32c(seg1) ^ 0xFFFFFFFF if l1 else 0xFFFFFFFF) != crc1
-                    or (_wheel_crc32c(seg2) ^ 0xFFFFFFFF if l2 else 0xFFFFFFFF) != crc2
-                    or _wheel_crc32c(seg3) ^ 0xFFFFFFFF != crc3):
+                    or (_wheel_crc32c(seg1) ^ 0xFFFFFFFF if l1 else _EMPTY_SEGMENT_CRC) != crc1
+                    or (n > 2 and (_wheel_crc32c(seg2) ^ 0xFFFFFFFF if l2
+                                   else _EMPTY_SEGMENT_CRC) != crc2)
+                    or (n > 3 and _wheel_crc32c(seg3) ^ 0xFFFFFFFF != crc3)):
                 return None
-            segs = (seg0, seg1, seg2, seg3)
+            segs = (seg0, seg1, seg2 if n > 2 else _EMPTY, seg3 if n > 3 else _EMPTY)
         if len(c) == end:
             self._chunks.popleft()
         else:

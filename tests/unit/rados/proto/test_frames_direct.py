@@ -12,10 +12,15 @@ still be checked, and the bytes after the frame must parse normally afterwards.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 
-from rbdpy.rados.proto.errors import IntegrityError, LocalProtocolError
+from rbdpy.rados.proto.errors import (
+    IntegrityError,
+    LocalProtocolError,
+    RemoteProtocolError,
+)
 from rbdpy.rados.proto.msgr2 import buffers, frames
 from rbdpy.rados.proto.msgr2.frames import (
     EPILOGUE_CRC_LEN,
@@ -319,3 +324,88 @@ def test_fast_path_many_frames_in_one_chunk() -> None:
     f = dec.next_frame()
     assert f is not None and f.tag == Tag.ACK and f.num_segments == 1
     assert dec.next_frame() is None and dec.buffered == 2
+
+
+SHAPES = [
+    [b"h" * 41],  # one segment (control frames)
+    [b"h" * 41, b"front"],  # a write's reply: header and front
+    [b"h" * 41, b"", b"middle"],
+    [b"h" * 41, b"front", b"middle"],
+    [b"h" * 41, b"front", b"", b"data" * 100],
+    [b"h" * 41, b"", b"", b"d"],
+    [b"", b"front"],  # an empty first segment carries no crc of its own
+]
+
+
+def _byte_by_byte(wire: bytes) -> list[frames.Frame]:
+    dec = FrameDecoder()
+    out = []
+    for i in range(len(wire)):
+        dec.feed(wire[i:i + 1])
+        f = dec.next_frame()
+        if f is not None:
+            out.append(f)
+    return out
+
+
+@pytest.mark.parametrize("segs", SHAPES, ids=lambda s: "+".join(str(len(x)) for x in s))
+def test_fast_path_takes_every_segment_count(segs: list[bytes]) -> None:
+    # A whole frame in one chunk goes through the fast path whatever its segment count,
+    # and comes out exactly as the general path (fed byte by byte) makes it.
+    wire = _wire(assemble_crc(Tag.MESSAGE, segs))
+    dec = FrameDecoder()
+    dec.feed(wire + b"\x07")  # and a byte of the next frame
+    fast = dec._crc_frame_in_first_chunk()
+    assert fast is not None and dec.buffered == 1
+    (slow,) = _byte_by_byte(wire)
+    assert (fast.tag, fast.num_segments) == (slow.tag, slow.num_segments) == (
+        Tag.MESSAGE, len(segs))
+    assert [bytes(x) for x in fast.segments] == [bytes(x) for x in slow.segments] == (
+        segs + [b""] * (4 - len(segs)))
+
+
+def _outcome(feed: Callable[[], list[frames.Frame]]) -> object:
+    try:
+        return [[bytes(x) for x in f.segments] for f in feed()]
+    except IntegrityError:
+        return "IntegrityError"
+    except (RemoteProtocolError, LocalProtocolError) as e:
+        return type(e).__name__
+
+
+@pytest.mark.parametrize("segs", SHAPES[1:4], ids=lambda s: "+".join(str(len(x)) for x in s))
+def test_fast_path_checks_each_counted_segment(segs: list[bytes]) -> None:
+    # Every flipped bit after the preamble: the fast path (whole chunk) and the general
+    # path (byte by byte) agree, and a counted segment's byte never passes unnoticed.
+    wire = _wire(assemble_crc(Tag.MESSAGE, segs))
+    epilogue = len(wire) - EPILOGUE_CRC_LEN
+    for i in range(PREAMBLE_LEN, len(wire)):
+        bad = bytearray(wire)
+        bad[i] ^= 0x20
+
+        def whole(data: bytes = bytes(bad)) -> list[frames.Frame]:
+            dec = FrameDecoder()
+            dec.feed(data)
+            f = dec.next_frame()
+            return [f] if f is not None else []
+
+        fast, slow = _outcome(whole), _outcome(lambda data=bytes(bad): _byte_by_byte(data))
+        assert fast == slow, i
+        if i < epilogue:
+            assert fast == "IntegrityError", i
+
+
+def test_lengths_past_the_segment_count_are_ignored_by_both_paths() -> None:
+    import struct
+
+    from rbdpy.rados.proto.crc32c import ceph_crc32c
+
+    wire = bytearray(_wire(assemble_crc(Tag.MESSAGE, [b"h" * 41, b"front"])))
+    struct.pack_into("<I", wire, 2 + 3 * 6, 12345)  # segment 3's length, uncounted (n = 2)
+    struct.pack_into("<I", wire, 28, ceph_crc32c(0, bytes(wire[:28])))
+    dec = FrameDecoder()
+    dec.feed(bytes(wire))
+    fast = dec._crc_frame_in_first_chunk()
+    (slow,) = _byte_by_byte(bytes(wire))
+    assert fast is not None and [bytes(x) for x in fast.segments] == [
+        bytes(x) for x in slow.segments] == [b"h" * 41, b"front", b"", b""]
