@@ -393,11 +393,8 @@ class FrameDecoder:
         self._direct: bytearray | None = None
         # A frame received through direct_buffers() in three parts, and the frame it made.
         self._split: tuple[Preamble, bytearray, Buffer, bytearray] | None = None
-        # While a split frame fills: its data segment (readable view), where it starts
-        # in the bytes being received, how many bytes have arrived, and the running crc
-        # (wheel convention) of the data-segment bytes [0, _seg3_done).
-        self._seg3: memoryview = _EMPTY
-        self._seg3_start = 0
+        # While a split frame fills: how many of its bytes have arrived, and the running
+        # crc (wheel convention) of its data segment's bytes [0, _seg3_done).
         self._received = 0
         self._seg3_done = 0
         self._seg3_crc = 0
@@ -455,8 +452,6 @@ class FrameDecoder:
             epilogue = bytearray(EPILOGUE_CRC_LEN)
             parts = [memoryview(head), data_w, memoryview(epilogue)]
             self._split = (pre, head, data, epilogue)
-            self._seg3 = data_w.toreadonly()
-            self._seg3_start = len(head)
             self._seg3_done = 0
             self._seg3_crc = 0
         elif (mode is not CRC_MODE and pre.num_segments == MAX_NUM_SEGMENTS
@@ -503,12 +498,14 @@ class FrameDecoder:
         cache, instead of all 4 MiB at once (cold) in :meth:`direct_filled`.
         """
         self._received += n
-        seg3 = self._seg3
-        if not seg3:
+        split = self._split
+        if split is None:
             return
-        end = min(self._received - self._seg3_start, len(seg3))
+        head, data = split[1], split[2]
+        end = min(self._received - len(head), len(data))
         if end - self._seg3_done >= _CRC_STRETCH:
-            self._seg3_crc = _wheel_crc32c(seg3[self._seg3_done:end], self._seg3_crc)
+            self._seg3_crc = _wheel_crc32c(memoryview(data)[self._seg3_done:end],
+                                           self._seg3_crc)
             self._seg3_done = end
 
     def direct_filled(self) -> None:
@@ -520,8 +517,8 @@ class FrameDecoder:
         if split is not None:
             pre, head, data, epilogue = split
             self._pending, self._inline = None, _EMPTY
-            seg3, self._seg3 = self._seg3, _EMPTY
-            data_crc = _wheel_crc32c(seg3[self._seg3_done:], self._seg3_crc) ^ 0xFFFFFFFF
+            data_crc = _wheel_crc32c(memoryview(data)[self._seg3_done:],
+                                     self._seg3_crc) ^ 0xFFFFFFFF
             segs, late_status = CRC_MODE.open_split(pre, memoryview(head), memoryview(data),
                                                     memoryview(epilogue), data_crc)
             if not check_late_status(late_status):
