@@ -173,13 +173,7 @@ def main() -> int:
                 for impl in impls:
                     samples[impl].append(run_one(impl, conf, args.pool, kind, size, qd,
                                                  args.seconds, mode))
-            ref = summarize(size, samples["librados"])
-            for impl, suffix in RBD_IMPLS:
-                row: dict[str, Any] = {
-                    "case": name + suffix, "size": size, "qd": qd, "mode": mode,
-                    "ref": "librados", "impl": impl, "librados": ref,
-                    "rbdpy": summarize(size, samples[impl])}
-                row["ratio"] = row["rbdpy"]["rate_median"] / max(1e-9, ref["rate_median"])
+            for row in case_rows(name, size, qd, mode, "librados", samples):
                 rows.append(row)
                 print_row(row, header=header)
                 header = False
@@ -249,18 +243,25 @@ def run_rbd_cases(args: argparse.Namespace, conf: str,
                 print(f"{name}: FAILED: {e}", flush=True)
                 rows.append({"case": name, "ref": "librbd", "failed": str(e)[-3000:]})
                 continue
-            ref = summarize(size, samples["librbd"])
-            for impl, suffix in RBD_IMPLS:
-                row: dict[str, Any] = {
-                    "case": name + suffix, "size": size, "qd": qd, "mode": "crc",
-                    "ref": "librbd", "impl": impl, "librbd": ref,
-                    "rbdpy": summarize(size, samples[impl])}
-                row["ratio"] = row["rbdpy"]["rate_median"] / max(1e-9, ref["rate_median"])
+            for row in case_rows(name, size, qd, "crc", "librbd", samples):
                 rows.append(row)
                 print_row(row, header=header)
                 header = False
     finally:
         run_rbd("librbd", conf, args.pool, "remove", 0, 1, 0)
+    return rows
+
+
+def case_rows(name: str, size: int, qd: int, mode: str, ref_impl: str,
+              samples: dict[str, list[dict[str, float]]]) -> list[dict[str, Any]]:
+    """One table row per rbdpy variant, each against the same reference samples."""
+    ref = summarize(size, samples[ref_impl])
+    rows = []
+    for impl, suffix in RBD_IMPLS:
+        ours = summarize(size, samples[impl])
+        rows.append({"case": name + suffix, "size": size, "qd": qd, "mode": mode,
+                     "ref": ref_impl, "impl": impl, ref_impl: ref, "rbdpy": ours,
+                     "ratio": ours["rate_median"] / max(1e-9, ref["rate_median"])})
     return rows
 
 
