@@ -6,10 +6,13 @@ timers, finisher); rbdpy gives each ``rados.Rados`` handle one :class:`Portal`:
 * ``start()`` launches a daemon thread running ``trio.run``. Its main task opens the
   handle's nursery, publishes the trio token and sleeps until ``close()``.
 * ``run(afn, ...)`` puts the call in the portal's inbox and blocks the calling thread on
-  a latch (a lock released once); the outcome is re-raised in the caller. The inbox is
-  drained on the trio thread by one ``TrioToken.run_sync_soon`` per burst of calls, and
-  each call runs on a long-lived worker task of the nursery (a parked one when free; see
-  :meth:`Portal._worker` for why workers outlive calls). A ``KeyboardInterrupt`` (or any
+  a latch (a lock released once); the outcome is re-raised in the caller. Each call runs
+  on a long-lived worker task of the nursery (see :meth:`Portal._worker` for why workers
+  outlive calls). An idle portal has one worker *listening* on a doorbell (an eventfd):
+  the first call of a burst rings it, and the listener wakes, takes the whole inbox, runs
+  the first call itself and hands the others to parked workers -- one event-loop wake-up
+  per call at queue depth 1. While no worker listens (all busy), a burst is handed out by
+  one ``TrioToken.run_sync_soon`` instead. A ``KeyboardInterrupt`` (or any
   exception raised into the blocked wait) cancels the call, waits for it to unwind, and
   propagates — so Ctrl-C never leaves an orphan operation running (psycopg's concern).
 * Calling ``run()``/``close()`` from inside a trio run would block that event loop (or
@@ -32,6 +35,7 @@ src/common/Finisher.h); trio.from_thread's token-based re-entry.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections import deque
@@ -230,6 +234,10 @@ class Portal:
         self._inbox: deque[Pending[Any]] = deque()
         self._drain_scheduled = False
         self._parked: list[trio.lowlevel.Task] = []
+        # The doorbell: a worker waits for it to become readable while ``_listening``;
+        # both are guarded by ``_lock`` so that no caller rings a closed descriptor.
+        self._doorbell = -1
+        self._listening = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -373,8 +381,8 @@ class Portal:
     def _submit(self, pending: Pending[Any]) -> None:
         # Registered before scheduling so that, whatever happens to the loop, the trio
         # thread's exit path can fail it instead of leaving its waiter blocked forever.
-        # Submissions queue in an inbox that one scheduled drain empties: a burst of aio
-        # calls wakes the trio thread once, not once per call.
+        # Submissions queue in an inbox that one wake-up empties: a burst of aio calls
+        # wakes the trio thread once, not once per call.
         with self._lock:
             if self._state != "running" or self._token is None or self._loop_exited:
                 raise self._closed_error()
@@ -383,6 +391,12 @@ class Portal:
             if self._drain_scheduled:
                 return
             self._drain_scheduled = True
+            if self._listening:
+                # Rung under the lock: the listener stops listening (and the loop's exit
+                # closes the descriptor) only while holding it. The counter remembers the
+                # ring, so one that lands before the listener awaits is not lost.
+                os.eventfd_write(self._doorbell, 1)
+                return
         try:
             self._call_soon(self._drain_inbox)
         except PortalClosedError as exc:
@@ -397,12 +411,18 @@ class Portal:
                     other._finish(None, exc)
             raise
 
-    def _drain_inbox(self) -> None:
-        """On the trio thread: hand every call submitted since the last drain to a worker."""
+    def _take_inbox(self) -> list[Pending[Any]]:
         with self._lock:
             batch = list(self._inbox)
             self._inbox.clear()
             self._drain_scheduled = False
+        return batch
+
+    def _drain_inbox(self) -> None:
+        """On the trio thread: hand every call submitted since the last drain to a worker."""
+        self._hand_out(self._take_inbox())
+
+    def _hand_out(self, batch: list[Pending[Any]]) -> None:
         nursery = self._nursery
         for pending in batch:
             if nursery is None or self._crash is not None or self._state != "running":
@@ -423,7 +443,7 @@ class Portal:
             self._pending.discard(pending)
 
     async def _park(self) -> Pending[Any]:
-        """Wait, idle, until :meth:`_drain_inbox` hands this worker its next call."""
+        """Wait, idle, until :meth:`_hand_out` gives this worker its next call."""
         task = trio.lowlevel.current_task()
         self._parked.append(task)
 
@@ -434,8 +454,41 @@ class Portal:
         pending: Pending[Any] = await trio.lowlevel.wait_task_rescheduled(abort)
         return pending
 
-    async def _worker(self, pending: Pending[Any]) -> None:
-        """Run calls one after another, parking in between.
+    def _claim_doorbell(self) -> bool:
+        """Become the listener if no worker is one (and the loop still runs)."""
+        with self._lock:
+            if self._listening or self._doorbell < 0:
+                return False
+            self._listening = True
+            return True
+
+    def _release_doorbell(self) -> None:
+        with self._lock:
+            self._listening = False
+
+    async def _listen(self) -> Pending[Any] | None:
+        """As the listener, wait for the doorbell; None when it rang for nothing.
+
+        The listener takes the whole inbox when the bell rings, keeps the first call for
+        itself (no hand-over to another task: the call starts in this very scheduler
+        batch) and hands out the rest.
+        """
+        try:
+            await trio.lowlevel.wait_readable(self._doorbell)
+        finally:
+            self._release_doorbell()
+        try:
+            os.eventfd_read(self._doorbell)
+        except BlockingIOError:
+            pass  # a drain by run_sync_soon took the calls and a ring is all that is left
+        batch = self._take_inbox()
+        if not batch:
+            return None
+        self._hand_out(batch[1:])
+        return batch[0]
+
+    async def _worker(self, pending: Pending[Any] | None, listener: bool = False) -> None:
+        """Run calls one after another; between them listen on the doorbell, or park.
 
         Workers outlive their calls because a trio task and a cancel scope cost more than
         many a call they would carry (tens of microseconds against a 4 KiB read's ~70):
@@ -443,38 +496,60 @@ class Portal:
         ``_MAX_PARKED_WORKERS`` of them. The worker's single scope serves
         :meth:`Pending.cancel` for whichever call it is running; a worker whose scope was
         cancelled ends after that call (its scope is spent) and others take over.
+
+        A worker that finishes a call claims the listener's role (when free) *before* it
+        opens the caller's latch: a blocking caller's next call, submitted the moment the
+        latch opens, then rings the bell instead of taking the slower hand-out path.
         """
         current = pending
         try:
             with trio.CancelScope() as scope:
                 while True:
+                    while pending is None:
+                        if not listener:
+                            listener = self._claim_doorbell()
+                        if listener:
+                            listener = False  # _listen gives the role up, however it ends
+                            pending = await self._listen()
+                        else:
+                            pending = await self._park()
                     current = pending
+                    value: Any = None
+                    exc: BaseException | None = None
                     if pending._cancel_requested:
-                        pending._finish(None, CallCancelled(f"{pending._afn!r} was cancelled"))
+                        exc = CallCancelled(f"{pending._afn!r} was cancelled")
                     else:
                         pending._scope = scope
                         try:
                             value = await pending._afn(*pending._args, **pending._kwargs)
                         except trio.Cancelled:
                             raise
-                        except BaseException as exc:
+                        except BaseException as e:
                             # Any other outcome belongs to the caller, not to the nursery.
-                            pending._finish(None, exc)
-                        else:
-                            pending._finish(value, None)
+                            exc = e
                         finally:
                             pending._scope = None
+                    if not scope.cancel_called:
+                        listener = self._claim_doorbell()
+                    pending._finish(value, exc)
                     with self._lock:
                         self._pending.discard(pending)
-                    if scope.cancel_called or len(self._parked) >= _MAX_PARKED_WORKERS:
+                    pending = current = None
+                    if scope.cancel_called or (
+                        not listener and len(self._parked) >= _MAX_PARKED_WORKERS
+                    ):
                         return
-                    pending = await self._park()
             # Only reached when our own scope swallowed the Cancelled: Pending.cancel().
-            self._fail(current, CallCancelled(f"{current._afn!r} was cancelled"))
+            if current is not None:
+                self._fail(current, CallCancelled(f"{current._afn!r} was cancelled"))
         except trio.Cancelled:
             # The nursery itself is being cancelled: close() or a background crash.
-            self._fail(current, self._closed_error())
+            if current is not None:
+                self._fail(current, self._closed_error())
             raise
+        finally:
+            if listener:
+                self._release_doorbell()
 
     async def _background_task(
         self, afn: Callable[..., Awaitable[object]], args: tuple[Any, ...]
@@ -497,6 +572,10 @@ class Portal:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 self._token = trio.lowlevel.current_trio_token()
+                # The first listener holds the role from the start, so that the very
+                # first call already rings the bell.
+                self._claim_doorbell()
+                nursery.start_soon(self._worker, None, True, name=f"{self.name}-worker")
                 self._started.set()
                 await trio.sleep_forever()
         finally:
@@ -505,6 +584,7 @@ class Portal:
 
     def _trio_main(self) -> None:
         try:
+            self._doorbell = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
             trio.run(self._main)
         except BaseException as exc:  # the trio thread must never die with a traceback
             if not self._started.is_set():
@@ -517,6 +597,10 @@ class Portal:
             with self._lock:
                 leftovers = list(self._pending)
                 self._pending.clear()
+                self._listening = False
+                if self._doorbell >= 0:
+                    os.close(self._doorbell)
+                    self._doorbell = -1
             for pending in leftovers:
                 pending._finish(None, self._closed_error())
             self._started.set()

@@ -444,3 +444,82 @@ def test_latch_wait_timeout_and_many_waiters(portal: Portal) -> None:
     for t in waiters:
         t.join(5)
     assert results == [7] * 5 and pending.done() and pending.wait(0)
+
+
+# --------------------------------------------------------------------- doorbell
+
+
+def _open_fds() -> int:
+    import os
+
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_many_portals_do_not_leak_descriptors() -> None:
+    with Portal("test-portal-warm") as p:  # trio's own first-use descriptors
+        p.run(_add, 0, 0)
+    before = _open_fds()
+    for i in range(20):
+        with Portal(f"test-portal-{i}") as p:
+            p.run(_add, i, i)
+        assert p._doorbell == -1
+    assert _open_fds() == before
+
+
+def test_calls_arriving_while_every_worker_is_busy_still_run(portal: Portal) -> None:
+    # The listener is busy with a hanging call, so nobody listens on the doorbell: the
+    # calls submitted meanwhile take the run_sync_soon hand-out path.
+    gate = threading.Event()
+
+    async def hang() -> str:
+        await trio.to_thread.run_sync(gate.wait)
+        return "released"
+
+    blocker = portal.spawn(hang)
+    time.sleep(0.05)
+    assert [portal.run(_add, i, 1) for i in range(20)] == [i + 1 for i in range(20)]
+    gate.set()
+    assert blocker.result() == "released"
+    # and the doorbell is served again afterwards, by one worker
+    ids = {portal.run(_current_task_id) for _ in range(20)}
+    assert len(ids) == 1
+
+
+def test_doorbell_and_hand_out_paths_race_from_many_threads(portal: Portal) -> None:
+    # Callers on several threads mixing blocking calls and spawns keep the listener
+    # busy, idle and busy again: every call must run exactly once.
+    errors: list[BaseException] = []
+    ran = []
+
+    async def record(i: int) -> int:
+        ran.append(i)
+        await trio.lowlevel.checkpoint()
+        return i
+
+    def caller(base: int) -> None:
+        try:
+            for i in range(base, base + 300):
+                if i % 3:
+                    assert portal.run(record, i) == i
+                else:
+                    assert portal.spawn(record, (i,)).result() == i
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=caller, args=(k * 1000,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    assert sorted(ran) == [k * 1000 + i for k in range(4) for i in range(300)]
+
+
+def test_a_cancelled_listener_call_leaves_the_doorbell_served(portal: Portal) -> None:
+    # The worker that was listening runs the call; cancelling it ends that worker, and
+    # the doorbell must still find a listener for the calls after it.
+    victim = _spawn_hanging(portal)
+    victim.cancel()
+    assert victim.wait(5) and isinstance(victim.exception(), CallCancelled)
+    for i in range(10):
+        assert portal.run(_add, i, i) == 2 * i
