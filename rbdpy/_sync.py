@@ -8,7 +8,8 @@ timers, finisher); rbdpy gives each ``rados.Rados`` handle one :class:`Portal`:
 * ``run(afn, ...)`` puts the call in the portal's inbox and blocks the calling thread on
   a latch (a lock released once); the outcome is re-raised in the caller. Each call runs
   on a long-lived worker task of the nursery (see :meth:`Portal._worker` for why workers
-  outlive calls). An idle portal has one worker *listening* on a doorbell (an eventfd):
+  outlive calls). An idle portal has one worker *listening* on a doorbell (an eventfd;
+  a pipe where the OS has none):
   the first call of a burst rings it, and the listener wakes, takes the whole inbox, runs
   the first call itself and hands the others to parked workers -- one event-loop wake-up
   per call at queue depth 1. While no worker listens (all busy), a burst is handed out by
@@ -37,6 +38,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import sys
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -79,6 +81,42 @@ def _in_trio() -> bool:
     the RuntimeError ``current_trio_token()`` raises outside trio (~5 us a call).
     """
     return getattr(sniffio.thread_local, "name", None) == "trio"
+
+
+class _Doorbell:
+    """A descriptor the event loop waits on and any thread can make readable: an eventfd
+    (Linux), else a non-blocking pipe."""
+
+    __slots__ = ("_write_fd", "fileno")
+
+    _ONE = (1).to_bytes(8, sys.byteorder)  # an eventfd takes one 8-byte counter increment
+
+    def __init__(self) -> None:
+        if hasattr(os, "eventfd"):
+            fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+            self.fileno, self._write_fd = fd, fd
+        else:
+            read_fd, write_fd = os.pipe()
+            os.set_blocking(read_fd, False)
+            os.set_blocking(write_fd, False)
+            self.fileno, self._write_fd = read_fd, write_fd
+
+    def ring(self) -> None:
+        try:
+            os.write(self._write_fd, self._ONE)
+        except BlockingIOError:  # pragma: no cover - a full pipe is rung already
+            pass
+
+    def drain(self) -> None:
+        try:
+            os.read(self.fileno, 4096)
+        except BlockingIOError:
+            pass  # already drained (a run_sync_soon drain took the calls)
+
+    def close(self) -> None:
+        os.close(self.fileno)
+        if self._write_fd != self.fileno:
+            os.close(self._write_fd)
 
 
 class _Latch:
@@ -239,7 +277,7 @@ class Portal:
         self._parked: list[trio.lowlevel.Task] = []
         # The doorbell: a worker waits for it to become readable while ``_listening``;
         # both are guarded by ``_lock`` so that no caller rings a closed descriptor.
-        self._doorbell = -1
+        self._doorbell: _Doorbell | None = None
         self._listening = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -394,11 +432,11 @@ class Portal:
             if self._drain_scheduled:
                 return
             self._drain_scheduled = True
-            if self._listening:
+            if self._listening and self._doorbell is not None:
                 # Rung under the lock: the listener stops listening (and the loop's exit
                 # closes the descriptor) only while holding it. The counter remembers the
                 # ring, so one that lands before the listener awaits is not lost.
-                os.eventfd_write(self._doorbell, 1)
+                self._doorbell.ring()
                 return
         try:
             self._call_soon(self._drain_inbox)
@@ -460,7 +498,7 @@ class Portal:
     def _claim_doorbell(self) -> bool:
         """Become the listener if no worker is one (and the loop still runs)."""
         with self._lock:
-            if self._listening or self._doorbell < 0:
+            if self._listening or self._doorbell is None:
                 return False
             self._listening = True
             return True
@@ -476,14 +514,13 @@ class Portal:
         itself (no hand-over to another task: the call starts in this very scheduler
         batch) and hands out the rest.
         """
+        doorbell = self._doorbell
+        assert doorbell is not None  # closed only once the loop has exited
         try:
-            await trio.lowlevel.wait_readable(self._doorbell)
+            await trio.lowlevel.wait_readable(doorbell.fileno)
         finally:
             self._release_doorbell()
-        try:
-            os.eventfd_read(self._doorbell)
-        except BlockingIOError:
-            pass  # a drain by run_sync_soon took the calls and a ring is all that is left
+        doorbell.drain()
         batch = self._take_inbox()
         if not batch:
             return None
@@ -587,7 +624,7 @@ class Portal:
 
     def _trio_main(self) -> None:
         try:
-            self._doorbell = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+            self._doorbell = _Doorbell()
             trio.run(self._main)
         except BaseException as exc:  # the trio thread must never die with a traceback
             if not self._started.is_set():
@@ -601,9 +638,9 @@ class Portal:
                 leftovers = list(self._pending)
                 self._pending.clear()
                 self._listening = False
-                if self._doorbell >= 0:
-                    os.close(self._doorbell)
-                    self._doorbell = -1
+                if self._doorbell is not None:
+                    self._doorbell.close()
+                    self._doorbell = None
             for pending in leftovers:
                 pending._finish(None, self._closed_error())
             self._started.set()

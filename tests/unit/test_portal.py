@@ -462,7 +462,7 @@ def test_many_portals_do_not_leak_descriptors() -> None:
     for i in range(20):
         with Portal(f"test-portal-{i}") as p:
             p.run(_add, i, i)
-        assert p._doorbell == -1
+        assert p._doorbell is None
     assert _open_fds() == before
 
 
@@ -523,3 +523,18 @@ def test_a_cancelled_listener_call_leaves_the_doorbell_served(portal: Portal) ->
     assert victim.wait(5) and isinstance(victim.exception(), CallCancelled)
     for i in range(10):
         assert portal.run(_add, i, i) == 2 * i
+
+
+def test_doorbell_falls_back_to_a_pipe_without_eventfd(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.delattr(os, "eventfd", raising=False)
+    with Portal("test-portal-pipe") as p:
+        assert p._doorbell is not None and p._doorbell.fileno != p._doorbell._write_fd
+        assert [p.run(_add, i, 1) for i in range(50)] == [i + 1 for i in range(50)]
+        done = threading.Semaphore(0)
+        spawned = [p.spawn(_add, (i, i), lambda _: done.release()) for i in range(50)]
+        for _ in range(50):
+            assert done.acquire(timeout=10)
+        assert [s.result() for s in spawned] == [2 * i for i in range(50)]
+    assert p._doorbell is None
