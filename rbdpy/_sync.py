@@ -4,16 +4,17 @@ Theory of operation. librados gives each cluster handle its own threads (messeng
 timers, finisher); rbdpy gives each ``rados.Rados`` handle one :class:`Portal`:
 
 * ``start()`` launches a daemon thread running ``trio.run``. Its main task opens the
-  handle's nursery, publishes the trio token and sleeps until ``close()``.
+  handle's nursery, starts the first worker, publishes the trio token and sleeps until
+  ``close()``.
 * ``run(afn, ...)`` puts the call in the portal's inbox and blocks the calling thread on
   a latch (a lock released once); the outcome is re-raised in the caller. Each call runs
   on a long-lived worker task of the nursery (see :meth:`Portal._worker` for why workers
-  outlive calls). An idle portal has one worker *listening* on a doorbell (an eventfd;
-  a pipe where the OS has none):
-  the first call of a burst rings it, and the listener wakes, takes the whole inbox, runs
-  the first call itself and hands the others to parked workers -- one event-loop wake-up
-  per call at queue depth 1. While no worker listens (all busy), a burst is handed out by
-  one ``TrioToken.run_sync_soon`` instead. A ``KeyboardInterrupt`` (or any
+  outlive calls). An idle portal has one worker *listening* on a doorbell (an eventfd; a
+  pipe where the OS has none): the first call of a burst rings it, and the listener
+  wakes, takes the whole inbox, runs the first call itself and hands the others to parked
+  workers -- one event-loop wake-up and no task hand-over per call at queue depth 1.
+  While no worker listens (all busy), a burst is handed out by one
+  ``TrioToken.run_sync_soon`` instead. A ``KeyboardInterrupt`` (or any
   exception raised into the blocked wait) cancels the call, waits for it to unwind, and
   propagates — so Ctrl-C never leaves an orphan operation running (psycopg's concern).
 * Calling ``run()``/``close()`` from inside a trio run would block that event loop (or
@@ -111,7 +112,7 @@ class _Doorbell:
         try:
             os.read(self.fileno, 4096)
         except BlockingIOError:
-            pass  # already drained (a run_sync_soon drain took the calls)
+            pass  # nothing to read: a spurious wake-up (each ring is drained by its listener)
 
     def close(self) -> None:
         os.close(self.fileno)
@@ -614,8 +615,8 @@ class Portal:
                 self._token = trio.lowlevel.current_trio_token()
                 # The first listener holds the role from the start, so that the very
                 # first call already rings the bell.
-                self._claim_doorbell()
-                nursery.start_soon(self._worker, None, True, name=f"{self.name}-worker")
+                listener = self._claim_doorbell()
+                nursery.start_soon(self._worker, None, listener, name=f"{self.name}-worker")
                 self._started.set()
                 await trio.sleep_forever()
         finally:
