@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -450,8 +451,6 @@ def test_latch_wait_timeout_and_many_waiters(portal: Portal) -> None:
 
 
 def _open_fds() -> int:
-    import os
-
     return len(os.listdir("/proc/self/fd"))
 
 
@@ -526,8 +525,6 @@ def test_a_cancelled_listener_call_leaves_the_doorbell_served(portal: Portal) ->
 
 
 def test_doorbell_falls_back_to_a_pipe_without_eventfd(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
     monkeypatch.delattr(os, "eventfd", raising=False)
     with Portal("test-portal-pipe") as p:
         assert p._doorbell is not None and p._doorbell.fileno != p._doorbell._write_fd
