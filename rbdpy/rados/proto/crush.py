@@ -49,6 +49,7 @@ from rbdpy.rados.proto.hashes import (
     CEPH_STR_HASH_LINUX,
     CEPH_STR_HASH_RJENKINS,
     CRUSH_HASH_RJENKINS1,
+    CrushHash3Lanes,
     ceph_str_hash,
     ceph_str_hash_linux,
     ceph_str_hash_rjenkins,
@@ -369,6 +370,9 @@ class CrushMap:
         field(default_factory=dict))
     _cache: dict[tuple[int, int, int, int | None, tuple[int, ...]], list[int]] = field(
         default_factory=dict)
+    # straw2/straw item lists (a bucket's, or a choose_args' ids) packed for the lane-wise
+    # hash, by id() of the list; the entry keeps the list alive, so the id stays its own
+    _lanes: dict[int, tuple[list[int], CrushHash3Lanes]] = field(default_factory=dict)
 
     # -- decode ---------------------------------------------------------------------------
 
@@ -532,6 +536,7 @@ class CrushMap:
                 resolved[bidx] = (arg.weight_set or None, arg.ids or None)
             self._resolved_args[index] = resolved
         self._cache = {}
+        self._lanes = {}
 
     # -- encode ---------------------------------------------------------------------------
 
@@ -833,6 +838,15 @@ class CrushMap:
             st[1] = p + 1
         return b.items[st[2 + pr]]
 
+    def _hash3_all(self, ids: list[int], x: int, r: int, hash_type: int) -> Sequence[int]:
+        """``crush_hash32_3(x, id, r)`` for every id: lane-wise when there are several."""
+        if len(ids) < 2 or hash_type != CRUSH_HASH_RJENKINS1:
+            return [crush_hash32_3(x, i, r, hash_type) for i in ids]
+        entry = self._lanes.get(id(ids))
+        if entry is None or entry[0] is not ids:
+            entry = self._lanes[id(ids)] = (ids, CrushHash3Lanes(ids))
+        return entry[1].hash3(x, r)
+
     def _bucket_choose(self, work: dict[int, list[int]], b: CrushBucket, x: int, r: int,
                        arg: tuple[list[list[int]] | None, list[int] | None] | None,
                        position: int) -> int:
@@ -850,13 +864,13 @@ class CrushMap:
                 if aids is not None:
                     ids = aids
             ln_tbl = _LN_NEG
-            bhash = b.hash
+            hashes = self._hash3_all(ids, x, r, b.hash)
             high = 0
             high_draw = 0
             for i in range(len(ids)):
                 wt = weights[i]
                 if wt:
-                    u = crush_hash32_3(x, ids[i], r, bhash) & 0xFFFF
+                    u = hashes[i] & 0xFFFF
                     ln = ln_tbl[u]
                     if ln is None:
                         ln = ln_tbl[u] = crush_ln(u) - 0x1000000000000
@@ -873,10 +887,11 @@ class CrushMap:
         if alg == _ALG_STRAW:
             items = b.items
             straws = b.straws
+            hashes = self._hash3_all(items, x, r, b.hash)
             high = 0
             high_draw = 0
             for i in range(len(items)):
-                draw = (crush_hash32_3(x, items[i], r, b.hash) & 0xFFFF) * straws[i]
+                draw = (hashes[i] & 0xFFFF) * straws[i]
                 if i == 0 or draw > high_draw:
                     high = i
                     high_draw = draw

@@ -16,12 +16,16 @@ net/ceph/ceph_hash.c.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Sequence
+
 from rbdpy.rados.proto.denc import Buffer
 
 __all__ = [
     "CEPH_STR_HASH_LINUX",
     "CEPH_STR_HASH_RJENKINS",
     "CRUSH_HASH_RJENKINS1",
+    "CrushHash3Lanes",
     "ceph_str_hash",
     "ceph_str_hash_linux",
     "ceph_str_hash_rjenkins",
@@ -158,6 +162,71 @@ def crush_hash32_3(a: int, b: int, c: int, hash_type: int = CRUSH_HASH_RJENKINS1
     c = (c - h - y) & _M; c ^= (y << 10) & _M  # noqa: E702
     h = (h - y - c) & _M; h ^= c >> 15  # noqa: E702
     return h
+
+
+def _mix_lanes(a: int, b: int, c: int, m: int, g: int) -> tuple[int, int, int]:
+    """:func:`_mix` on every 64-bit lane of ``a``, ``b``, ``c`` at once (see
+    :class:`CrushHash3Lanes`): ``g`` puts 2**34 under each lane so that subtracting two
+    32-bit words never borrows from the lane above, ``m`` keeps each lane's low 32 bits
+    (and drops what a right shift carried in from the lane above)."""
+    a = (a + g - b - c) & m
+    a ^= c >> 13 & m
+    b = (b + g - c - a) & m
+    b ^= a << 8 & m
+    c = (c + g - a - b) & m
+    c ^= b >> 13 & m
+    a = (a + g - b - c) & m
+    a ^= c >> 12 & m
+    b = (b + g - c - a) & m
+    b ^= a << 16 & m
+    c = (c + g - a - b) & m
+    c ^= b >> 5 & m
+    a = (a + g - b - c) & m
+    a ^= c >> 3 & m
+    b = (b + g - c - a) & m
+    b ^= a << 10 & m
+    c = (c + g - a - b) & m
+    c ^= b >> 15 & m
+    return a, b, c
+
+
+class CrushHash3Lanes:
+    """``crush_hash32_3(a, b, c)`` for many ``b`` and one ``a``, ``c``: a straw2 draw.
+
+    A straw2 bucket hashes (x, item, r) for every item to pick one; in Python each hash
+    costs ~6 us of interpreted arithmetic. Here the items sit in 64-bit lanes of one big
+    integer and each of the hash's 45 steps runs on all lanes at once as a handful of
+    big-integer operations, which CPython does in C: 27 items hash in ~16 us instead of
+    ~180. Results are bit-identical to :func:`crush_hash32_3` (the test suite compares
+    them on random inputs); only the rjenkins1 hash exists.
+    """
+
+    __slots__ = ("_guard", "_mask", "_ones", "_packed", "_unpack", "count")
+
+    def __init__(self, bs: Sequence[int]) -> None:
+        self.count = n = len(bs)
+        self._ones = int.from_bytes(b"\x01\x00\x00\x00\x00\x00\x00\x00" * n, "little")
+        self._mask = _M * self._ones
+        self._guard = (1 << 34) * self._ones
+        self._packed = int.from_bytes(
+            b"".join((b & _M).to_bytes(8, "little") for b in bs), "little")
+        self._unpack = struct.Struct(f"<{n}Q").unpack
+
+    def hash3(self, a: int, c: int) -> tuple[int, ...]:
+        """``[crush_hash32_3(a, b, c) for b in bs]``."""
+        ones, m, g = self._ones, self._mask, self._guard
+        a &= _M
+        c &= _M
+        b = self._packed
+        h = ((_SEED ^ a ^ c) * ones) ^ b
+        a *= ones
+        c *= ones
+        a, b, h = _mix_lanes(a, b, h, m, g)
+        c, x, h = _mix_lanes(c, _X * ones, h, m, g)
+        y, a, h = _mix_lanes(_Y * ones, a, h, m, g)
+        b, x, h = _mix_lanes(b, x, h, m, g)
+        y, c, h = _mix_lanes(y, c, h, m, g)
+        return self._unpack(h.to_bytes(8 * self.count, "little"))
 
 
 def crush_hash32_4(a: int, b: int, c: int, d: int,

@@ -151,6 +151,29 @@ def test_crush_hashes_against_libceph(libceph: ctypes.CDLL) -> None:
             assert cf(0, *args) == fn(*args), (n, args)
 
 
+def test_lane_hash_matches_libceph(libceph: ctypes.CDLL) -> None:
+    # CrushHash3Lanes runs the hash on 64-bit lanes of big integers; every lane must
+    # equal libceph's crush_hash32_3, at lane counts from 1 to past a machine word, with
+    # the extremes that would expose a borrow or a shift leaking between lanes.
+    u32 = ctypes.c_uint32
+    cf = libceph.crush_hash32_3
+    cf.restype = u32
+    cf.argtypes = [ctypes.c_int, u32, u32, u32]
+    rnd = random.Random(3)
+    edge = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF]
+    for n in (1, 2, 3, 7, 20, 64, 300):
+        bs = [rnd.choice(edge) if rnd.random() < 0.3 else rnd.getrandbits(32) - (1 << 31)
+              for _ in range(n)]
+        lanes = hashes.CrushHash3Lanes(bs)
+        for _ in range(40):
+            a = rnd.choice(edge) if rnd.random() < 0.3 else rnd.getrandbits(32)
+            c = rnd.choice(edge) if rnd.random() < 0.3 else rnd.getrandbits(32)
+            assert list(lanes.hash3(a, c)) == [cf(0, a, b & 0xFFFFFFFF, c) for b in bs], (n, a, c)
+    # signed inputs are their two's complement, as in crush_hash32_3
+    assert list(hashes.CrushHash3Lanes([-2, -3]).hash3(-1, 3)) == [
+        hashes.crush_hash32_3(-1, -2, 3), hashes.crush_hash32_3(-1, -3, 3)]
+
+
 def test_str_hashes_against_libceph(libceph: ctypes.CDLL) -> None:
     rnd = random.Random(2)
     for sym, fn in (("_Z22ceph_str_hash_rjenkinsPKcj", hashes.ceph_str_hash_rjenkins),
