@@ -164,29 +164,22 @@ def crush_hash32_3(a: int, b: int, c: int, hash_type: int = CRUSH_HASH_RJENKINS1
     return h
 
 
+# Jenkins' mix in three rounds of (a, b, c) steps: the shifts of each round.
+_MIX_SHIFTS = ((13, 8, 13), (12, 16, 5), (3, 10, 15))
+
+
 def _mix_lanes(a: int, b: int, c: int, m: int, g: int) -> tuple[int, int, int]:
     """:func:`_mix` on every 64-bit lane of ``a``, ``b``, ``c`` at once (see
     :class:`CrushHash3Lanes`): ``g`` puts 2**34 under each lane so that subtracting two
     32-bit words never borrows from the lane above, ``m`` keeps each lane's low 32 bits
     (and drops what a right shift carried in from the lane above)."""
-    a = (a + g - b - c) & m
-    a ^= c >> 13 & m
-    b = (b + g - c - a) & m
-    b ^= a << 8 & m
-    c = (c + g - a - b) & m
-    c ^= b >> 13 & m
-    a = (a + g - b - c) & m
-    a ^= c >> 12 & m
-    b = (b + g - c - a) & m
-    b ^= a << 16 & m
-    c = (c + g - a - b) & m
-    c ^= b >> 5 & m
-    a = (a + g - b - c) & m
-    a ^= c >> 3 & m
-    b = (b + g - c - a) & m
-    b ^= a << 10 & m
-    c = (c + g - a - b) & m
-    c ^= b >> 15 & m
+    for right_a, left_b, right_c in _MIX_SHIFTS:
+        a = (a + g - b - c) & m
+        a ^= c >> right_a & m
+        b = (b + g - c - a) & m
+        b ^= a << left_b & m
+        c = (c + g - a - b) & m
+        c ^= b >> right_c & m
     return a, b, c
 
 
