@@ -84,6 +84,16 @@ class AddrType(IntEnum):
     CIDR = 4
 
 
+# entity_addr_t with an IPv4 sockaddr: marker, struct_v, struct_compat, body length, type,
+# nonce, sockaddr length, family (little-endian) and port (big-endian, as in sockaddr_in:
+# read here little-endian and swapped); the address's 4 bytes and 8 bytes of padding follow.
+_ADDR_V4_HEAD = struct.Struct("<BBBIIIIHH")
+_ADDR_V4_BODY = 28  # type + nonce + sockaddr length + 16-byte sockaddr_in
+_ADDR_V4_SIZE = 3 + 4 + _ADDR_V4_BODY
+_V4_HOSTS: dict[bytes, str] = {}  # dotted quads by their bytes: a map names few hosts
+_V4_HOSTS_MAX = 4096
+
+
 @dataclass(frozen=True)
 class EntityAddr:
     """``entity_addr_t`` (new, MSG_ADDR2 form).
@@ -125,7 +135,27 @@ class EntityAddr:
 
     @classmethod
     def decode(cls, dec: Decoder) -> EntityAddr:
-        """Decode the MSG_ADDR2 form (marker 1); the legacy form is pre-Nautilus only."""
+        """Decode the MSG_ADDR2 form (marker 1); the legacy form is pre-Nautilus only.
+
+        An OSDMap carries four address vectors per OSD, so the common shape -- an IPv4
+        sockaddr in a v1 envelope with nothing after it -- is read with one unpack (and
+        its host string reused from earlier addresses); anything else takes the general
+        path below, which also reports every error.
+        """
+        pos = dec.pos
+        if dec.end - pos >= _ADDR_V4_SIZE:
+            marker, v, compat, length, atype, nonce, sa_len, family, port_le = (
+                _ADDR_V4_HEAD.unpack_from(dec.buf, pos))
+            if (marker == 1 and v >= 1 and compat <= 1 and length == _ADDR_V4_BODY
+                    and sa_len == 16 and family == AF_INET):
+                raw = bytes(dec.buf[pos + 23:pos + 27])
+                host = _V4_HOSTS.get(raw)
+                if host is None:
+                    host = ".".join(map(str, raw))
+                    if len(_V4_HOSTS) < _V4_HOSTS_MAX:
+                        _V4_HOSTS[raw] = host
+                dec.pos = pos + _ADDR_V4_SIZE
+                return cls(atype, nonce, host, (port_le & 0xFF) << 8 | port_le >> 8)
         marker = dec.u8()
         if marker != 1:
             raise dec.error(f"entity_addr_t marker {marker}, expected 1")
