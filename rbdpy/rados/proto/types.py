@@ -200,6 +200,16 @@ class EntityAddrvec:
 
     @classmethod
     def decode(cls, dec: Decoder) -> EntityAddrvec:
+        pos = dec.pos
+        if dec.end - pos >= _ADDRVEC_HEAD_SIZE:
+            # An OSDMap has four of these per OSD (empty ones for OSDs never up): marker
+            # and count in one unpack, and one shared empty vector. Errors: general path.
+            marker, n = _ADDRVEC_HEAD.unpack_from(dec.buf, pos)
+            if marker == 2 and n * 7 <= dec.end - pos - 5:
+                dec.pos = pos + 5
+                if not n:
+                    return _NO_ADDRS
+                return cls(tuple([EntityAddr.decode(dec) for _ in range(n)]))
         marker = dec.u8()
         if marker == 1:
             # A lone entity_addr_t stands for a one-element vector (msg_types.cc decode).
@@ -220,6 +230,11 @@ class EntityAddrvec:
 
     def __str__(self) -> str:
         return "[" + ",".join(str(a) for a in self.addrs) + "]"
+
+
+_ADDRVEC_HEAD = struct.Struct("<BI")  # entity_addrvec_t: marker 2, element count
+_ADDRVEC_HEAD_SIZE = _ADDRVEC_HEAD.size
+_NO_ADDRS = EntityAddrvec()
 
 
 @dataclass(frozen=True, order=True)

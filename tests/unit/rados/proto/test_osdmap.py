@@ -539,23 +539,29 @@ def test_corrupted_incrementals_never_raise_other_exceptions() -> None:
 # -- entity_addr_t's one-unpack path ------------------------------------------------------------
 
 
-def _addr_outcome(data: bytes) -> tuple[str, Any]:
+def _addr_outcome(data: bytes, cls: Any = EntityAddr) -> tuple[str, Any]:
     dec = Decoder(data, "entity_addr_t")
     try:
-        return ("ok", (EntityAddr.decode(dec), dec.pos))
+        return ("ok", (cls.decode(dec), dec.pos))
     except DecodeError as e:
         return ("error", str(e))
 
 
-def test_ipv4_address_fast_path_agrees_with_the_general_decoder(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def _general_path_only(monkeypatch: pytest.MonkeyPatch) -> None:
     from rbdpy.rados.proto import types
 
-    # Every IPv4 entity_addr_t in a live map (bytes from Ceph): the one-unpack path and
-    # the field-by-field one must give the same addresses.
+    # sizes no buffer reaches: the one-unpack paths never apply
+    monkeypatch.setattr(types, "_ADDR_V4_SIZE", 1 << 40)
+    monkeypatch.setattr(types, "_ADDRVEC_HEAD_SIZE", 1 << 40)
+
+
+def test_address_fast_paths_agree_with_the_general_decoder(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every entity_addrvec_t / IPv4 entity_addr_t in a live map (bytes from Ceph): the
+    # one-unpack paths and the field-by-field ones must give the same addresses.
     data = _vector("live_down.bin").read_bytes()
     fast = OSDMap.from_bytes(data)
-    monkeypatch.setattr(types, "_ADDR_V4_SIZE", 1 << 40)  # too long to ever fit: disabled
+    _general_path_only(monkeypatch)
     slow = OSDMap.from_bytes(data)
     assert fast.client_addrs == slow.client_addrs and fast.blocklist == slow.blocklist
     assert any(a.host for v in fast.client_addrs for a in v.addrs)
@@ -570,9 +576,19 @@ def test_ipv4_address_fast_path_agrees_with_the_general_decoder(
     for i in range(len(addr)):
         for bit in range(8):
             cases.append(addr[:i] + bytes([addr[i] ^ (1 << bit)]) + addr[i + 1:])
-    for case in cases:
-        expected_fast = _addr_outcome(case)
-        monkeypatch.setattr(types, "_ADDR_V4_SIZE", 1 << 40)
-        expected_slow = _addr_outcome(case)
-        monkeypatch.undo()
-        assert expected_fast == expected_slow, case.hex()
+    # and as a one- and a two-element entity_addrvec_t, and an empty one
+    vec1 = b"\x02\x01\x00\x00\x00" + addr
+    vec2 = b"\x02\x02\x00\x00\x00" + addr + addr
+    vec_cases = [b"\x02\x00\x00\x00\x00", vec1 + b"\xff", vec2]
+    for vec in (vec1, vec2):
+        vec_cases += [vec[:cut] for cut in range(len(vec))]
+        for i in range(5):
+            for bit in range(8):
+                vec_cases.append(vec[:i] + bytes([vec[i] ^ (1 << bit)]) + vec[i + 1:])
+    for cls, group in ((EntityAddr, cases), (EntityAddrvec, vec_cases)):
+        for case in group:
+            expected_fast = _addr_outcome(case, cls)
+            _general_path_only(monkeypatch)
+            expected_slow = _addr_outcome(case, cls)
+            monkeypatch.undo()
+            assert expected_fast == expected_slow, (cls.__name__, case.hex())
