@@ -205,8 +205,9 @@ class EntityAddrvec:
             # An OSDMap has four of these per OSD (empty ones for OSDs never up): marker
             # and count in one unpack, and one shared empty vector. Errors: general path.
             marker, n = _ADDRVEC_HEAD.unpack_from(dec.buf, pos)
-            if marker == 2 and n * 7 <= dec.end - pos - 5:
-                dec.pos = pos + 5
+            body = pos + _ADDRVEC_HEAD.size
+            if marker == 2 and n * _ADDR_MIN_SIZE <= dec.end - body:
+                dec.pos = body
                 if not n:
                     return _NO_ADDRS
                 return cls(tuple([EntityAddr.decode(dec) for _ in range(n)]))
@@ -217,7 +218,7 @@ class EntityAddrvec:
             return cls((EntityAddr.decode(dec),))
         if marker != 2:
             raise dec.error(f"entity_addrvec_t marker {marker}, expected 2")
-        n = dec.count(7)
+        n = dec.count(_ADDR_MIN_SIZE)
         return cls(tuple(EntityAddr.decode(dec) for _ in range(n)))
 
     def msgr2(self) -> EntityAddr | None:
@@ -233,6 +234,7 @@ class EntityAddrvec:
 
 
 _ADDRVEC_HEAD = struct.Struct("<BI")  # entity_addrvec_t: marker 2, element count
+_ADDR_MIN_SIZE = 7  # the smallest entity_addr_t: marker + struct envelope
 _ADDRVEC_HEAD_SIZE = _ADDRVEC_HEAD.size
 _NO_ADDRS = EntityAddrvec()
 
