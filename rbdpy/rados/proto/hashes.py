@@ -194,13 +194,15 @@ class CrushHash3Lanes:
     them on random inputs); only the rjenkins1 hash exists.
     """
 
-    __slots__ = ("_guard", "_mask", "_ones", "_packed", "_unpack", "count")
+    __slots__ = ("_guard", "_mask", "_ones", "_packed", "_unpack", "_x", "_y", "count")
 
     def __init__(self, bs: Sequence[int]) -> None:
         self.count = n = len(bs)
         self._ones = int.from_bytes(b"\x01\x00\x00\x00\x00\x00\x00\x00" * n, "little")
         self._mask = _M * self._ones
         self._guard = (1 << 34) * self._ones
+        self._x = _X * self._ones  # the hash's two filler words, in every lane
+        self._y = _Y * self._ones
         self._packed = int.from_bytes(
             b"".join((b & _M).to_bytes(8, "little") for b in bs), "little")
         self._unpack = struct.Struct(f"<{n}Q").unpack
@@ -215,8 +217,8 @@ class CrushHash3Lanes:
         a *= ones
         c *= ones
         a, b, h = _mix_lanes(a, b, h, m, g)
-        c, x, h = _mix_lanes(c, _X * ones, h, m, g)
-        y, a, h = _mix_lanes(_Y * ones, a, h, m, g)
+        c, x, h = _mix_lanes(c, self._x, h, m, g)
+        y, a, h = _mix_lanes(self._y, a, h, m, g)
         b, x, h = _mix_lanes(b, x, h, m, g)
         y, c, h = _mix_lanes(y, c, h, m, g)
         return self._unpack(h.to_bytes(8 * self.count, "little"))
