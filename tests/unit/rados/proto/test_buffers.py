@@ -16,10 +16,15 @@ def _fill(view: memoryview, byte: int) -> None:
 
 
 @pytest.fixture()
-def pool() -> buffers._RecyclingPool:
-    if buffers._pool is None:
+def pool(monkeypatch: pytest.MonkeyPatch) -> buffers._RecyclingPool:
+    # A pool of its own for each test: free buffers that other tests (or frames they
+    # decoded) left in the shared pool would otherwise be handed out first.
+    shared = buffers._pool
+    if shared is None:
         pytest.skip("no recycling on this interpreter")
-    return buffers._pool
+    fresh = buffers._RecyclingPool(shared._alloc, shared._reset_hash)
+    monkeypatch.setattr(buffers, "_pool", fresh)
+    return fresh
 
 
 def test_a_dropped_buffer_is_reused(pool: buffers._RecyclingPool) -> None:
