@@ -178,6 +178,9 @@ class Pending(Generic[T]):
         self._value: T | None = None
         self._exc: BaseException | None = None
         self._scope: trio.CancelScope | None = None
+        # Set with the scope's cancel() by Pending.cancel(): the worker reads this flag
+        # instead of ``scope.cancel_called``, a property that reads the clock each time.
+        self._scope_cancelled = False
         self._cancel_requested = False
 
     # -- caller side (any thread) --
@@ -224,6 +227,7 @@ class Pending(Generic[T]):
     def _cancel_in_trio(self) -> None:
         self._cancel_requested = True
         if self._scope is not None:
+            self._scope_cancelled = True
             self._scope.cancel()
 
     def _finish(self, value: T | None, exc: BaseException | None) -> None:
@@ -570,13 +574,14 @@ class Portal:
                             exc = e
                         finally:
                             pending._scope = None
-                    if not scope.cancel_called:
+                    spent = pending._scope_cancelled  # our scope is cancelled for good
+                    if not spent:
                         listener = self._claim_doorbell()
                     pending._finish(value, exc)
                     with self._lock:
                         self._pending.discard(pending)
                     pending = current = None
-                    if scope.cancel_called or (
+                    if spent or (
                         not listener and len(self._parked) >= _MAX_PARKED_WORKERS
                     ):
                         return
