@@ -1374,7 +1374,13 @@ class Image:
         :raises: :class:`InvalidArgument`, :class:`IOError`,
                  :class:`ImageNotFound`
         """
-        raise _nie("Image.diff_iterate", "images")
+        # The extents are computed on the event loop, the callback runs here, on the
+        # caller's thread: it may raise (propagated, as python-rbd does) or call the
+        # blocking API.
+        extents = self._portal.run(self._async.diff_extents, offset, length, from_snapshot,
+                                   include_parent, whole_object)
+        for extent_offset, extent_length, exists in extents:
+            iterate_cb(extent_offset, extent_length, exists)
 
     @requires_not_closed
     def write(self, data, offset, fadvise_flags=0):

@@ -186,6 +186,16 @@ def step_image(conf: str, pool: str) -> None:
             print(f"   rbdpy snapshot 'before' (id {img.snap_get_id('before')}); rbd snap ls: "
                   f"{[(x['id'], x['name']) for x in snap_ls]}; after overwriting 1 MiB, "
                   f"`rbd export --snap before` {verdict} the old content")
+            ours: list[tuple[int, int, bool]] = []
+            img.diff_iterate(0, size, "before", lambda o, n, e: ours.append((o, n, e)),
+                             whole_object=True)
+            cli_diff = json.loads(subprocess.run(
+                ["rbd", "-c", conf, "diff", "--whole-object", "--from-snap", "before",
+                 "--format", "json", f"{pool}/rbdpy-demo-img"], check=True,
+                capture_output=True, text=True, timeout=60).stdout)
+            theirs = [(x["offset"], x["length"], x["exists"] == "true") for x in cli_diff]
+            print(f"   rbdpy diff_iterate since 'before' (fast diff, whole objects): {ours}; "
+                  f"`rbd diff --whole-object`: {'same' if ours == theirs else theirs}")
             img.rollback_to_snap("before")
             print(f"   rbdpy rollback: image content is the old one again: "
                   f"{img.read(0, size) == bytes(model)}")

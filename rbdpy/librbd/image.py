@@ -1050,6 +1050,28 @@ class AsyncImage:
 
         return await snapshots.snap_get_mirror_namespace(self, snap_id)
 
+    async def diff_iterate(self, offset: int, length: int, from_snapshot: str | bytes | None,
+                           iterate_cb: Any, include_parent: bool = True,
+                           whole_object: bool = False) -> None:
+        """``iterate_cb(offset, length, exists)`` for each extent changed since
+        ``from_snapshot`` (None: ever); see :mod:`rbdpy.librbd.diff` for what is covered."""
+        for extent in await self.diff_extents(offset, length, from_snapshot, include_parent,
+                                              whole_object):
+            iterate_cb(*extent)
+
+    async def diff_extents(self, offset: int, length: int, from_snapshot: str | bytes | None,
+                           include_parent: bool = True,
+                           whole_object: bool = False) -> list[tuple[int, int, bool]]:
+        """What :meth:`diff_iterate` reports, as a list."""
+        from rbdpy.librbd import diff
+
+        self.require_not_closed()
+        offset, length = as_uint64(offset), as_uint64(length)
+        snap = _s(from_snapshot) if from_snapshot is not None else None
+        with translate(f"diff_iterate of {self._bname!r} from {snap!r}"):
+            return await diff.diff_extents(self, offset, length, snap, include_parent,
+                                           whole_object)
+
     # -- I/O: see rbdpy.librbd.io ---------------------------------------------------------------
 
     async def read(self, offset: int, length: int, fadvise_flags: int = 0) -> bytes:
