@@ -169,13 +169,25 @@ async def diff_extents(img: AsyncImage, offset: int, length: int,
     period = img.layout.period
     at, end = offset, offset + length
     while at < end:
+        # librbd walks one stripe period at a time and reports its extents in image
+        # order, neighbours of the same kind merged (an interval map per period)
         chunk = min(at - at % period + period, end) - at
+        pieces: list[Extent] = []
         for ex in file_to_extents(img.layout, at, chunk):
             state = states[ex.objectno] if ex.objectno < len(states) else DIFF_HOLE
             if state not in (DIFF_DATA_UPDATED, DIFF_HOLE_UPDATED):
                 continue
             for buf_off, buf_len in ex.buffer_extents:
-                out.append((at + buf_off, buf_len, state == DIFF_DATA_UPDATED))
+                pieces.append((at + buf_off, buf_len, state == DIFF_DATA_UPDATED))
+        pieces.sort()
+        merged: list[Extent] = []
+        for piece in pieces:
+            if merged and merged[-1][0] + merged[-1][1] == piece[0] \
+                    and merged[-1][2] == piece[2]:
+                merged[-1] = (merged[-1][0], merged[-1][1] + piece[1], piece[2])
+            else:
+                merged.append(piece)
+        out.extend(merged)
         at += chunk
     return out
 

@@ -86,9 +86,13 @@ async def test_whole_object_diff_matches_rbd_cli(io: AsyncIoctx, ceph_conf: str,
         await img.close()
 
 
-async def test_diff_of_an_image_librbd_wrote(io: AsyncIoctx, ceph_conf: str,
-                                             pool: str) -> None:
-    await rbd_cli(ceph_conf, pool, "create", "--size", "48M", "lw")
+@pytest.mark.parametrize("striping", [(), ("--stripe-unit", "64K", "--stripe-count", "4")],
+                         ids=["plain", "striped"])
+async def test_diff_of_an_image_librbd_wrote(io: AsyncIoctx, ceph_conf: str, pool: str,
+                                             striping: tuple[str, ...]) -> None:
+    """Maps librbd kept; with striping v2 one object's extents interleave with others' in
+    each period and neighbours merge."""
+    await rbd_cli(ceph_conf, pool, "create", "--size", "48M", *striping, "lw")
     await rbd_cli(ceph_conf, pool, "bench", "--io-type", "write", "--io-size", "4K",
                   "--io-total", "40K", "--io-pattern", "rand", "lw")
     await rbd_cli(ceph_conf, pool, "snap", "create", "lw@a")
