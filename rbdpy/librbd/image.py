@@ -1054,7 +1054,7 @@ class AsyncImage:
                            iterate_cb: Any, include_parent: bool = True,
                            whole_object: bool = False) -> None:
         """``iterate_cb(offset, length, exists)`` for each extent changed since
-        ``from_snapshot`` (None: ever); see :mod:`rbdpy.librbd.diff` for what is covered."""
+        ``from_snapshot`` (None: ever); see :mod:`rbdpy.librbd.diff` for how."""
         for extent in await self.diff_extents(offset, length, from_snapshot, include_parent,
                                               whole_object):
             iterate_cb(*extent)
