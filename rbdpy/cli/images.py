@@ -8,6 +8,7 @@
     rbdpy -c CONF import FILE|- POOL/IMAGE
     rbdpy -c CONF bench POOL/IMAGE --io-type write|read [--io-size 4K] [--io-threads 16]
                                    [--io-total 1G] [--io-pattern seq|rand]
+    rbdpy -c CONF diff POOL/IMAGE[@SNAP] [--from-snap SNAP] [--whole-object] [--format json]
 
 Sizes take rbd's suffixes (K, M, G, T; powers of two). Output follows `rbd`'s where it has
 one; `bench` prints totals in rbd bench's spirit.
@@ -23,7 +24,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-COMMANDS = ("ls", "list", "create", "info", "rm", "remove", "export", "import", "bench")
+COMMANDS = ("ls", "list", "create", "info", "rm", "remove", "export", "import", "bench",
+            "diff")
 _CHUNK = 4 << 20
 
 
@@ -80,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--io-threads", type=int, default=16)
     p.add_argument("--io-total", default="1G")
     p.add_argument("--io-pattern", choices=("seq", "rand"), default="seq")
+    p = sub.add_parser("diff")
+    p.add_argument("spec")
+    p.add_argument("--from-snap", default=None)
+    p.add_argument("--whole-object", action="store_true")
+    p.add_argument("--format", choices=("plain", "json"), default="plain")
     return ap
 
 
@@ -130,7 +137,28 @@ def _run(args: argparse.Namespace, cluster: Any, rbd: Any) -> int:
             _import(r, rbd, ioctx, image, args.path)
         elif args.cmd == "bench":
             _bench(rbd, ioctx, image, args)
+        elif args.cmd == "diff":
+            _diff(rbd, ioctx, image, args)
     return 0
+
+
+def _diff(rbd: Any, ioctx: Any, spec: str, args: argparse.Namespace) -> None:
+    """``rbd diff``: the changed extents, as its table (Offset Length Type) or JSON."""
+    image, _, snap = spec.partition("@")
+    extents: list[tuple[int, int, bool]] = []
+    with rbd.Image(ioctx, image, snapshot=snap or None, read_only=True) as img:
+        img.diff_iterate(0, img.size(), args.from_snap,
+                         lambda off, length, exists: extents.append((off, length, exists)),
+                         whole_object=args.whole_object)
+    if args.format == "json":
+        print(json.dumps([{"offset": o, "length": n, "exists": "true" if e else "false"}
+                          for o, n, e in extents], separators=(",", ":")))
+        return
+    rows = [("Offset", "Length", "Type")] + [
+        (str(o), str(n), "data" if e else "zero") for o, n, e in extents]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _info(r: Any, ioctx: Any, image: str, fmt: str) -> None:

@@ -46,3 +46,27 @@ def test_create_info_import_export_rm(cluster: SessionCluster, pool: str,
     rbdpy(conf, "rm", f"{pool}/made")
     rbdpy(conf, "rm", f"{pool}/imported")
     assert json.loads(rbdpy(conf, "ls", pool, "--format", "json")) == []
+
+
+def test_diff_output_is_rbds(cluster: SessionCluster, pool: str) -> None:
+    """`rbdpy diff` prints what `rbd diff` prints (table and JSON), holes included."""
+    conf = cluster.conf
+
+    def rbd(*args: str) -> bytes:
+        return subprocess.run(["rbd", "-c", str(conf), *args], check=True,
+                              capture_output=True, timeout=120).stdout
+
+    spec = f"{pool}/d"
+    rbd("create", "--size", "16M", spec)
+    rbd("bench", "--io-type", "write", "--io-size", "4K", "--io-total", "64K",
+        "--io-pattern", "rand", spec)
+    rbd("snap", "create", f"{spec}@a")
+    rbd("resize", "--allow-shrink", "--size", "6M", spec)
+    rbd("resize", "--size", "16M", spec)  # what the shrink cut off reads as zeros now
+    rbd("bench", "--io-type", "write", "--io-size", "4K", "--io-total", "16K", spec)
+    for args in ([spec], [spec, "--from-snap", "a"], [spec, "--from-snap", "a",
+                                                      "--whole-object"],
+                 [f"{spec}@a", "--format", "json"], [spec, "--format", "json",
+                                                     "--from-snap", "a"]):
+        assert rbdpy(conf, "diff", *args) == rbd("diff", *args), args
+    assert b"zero" in rbd("diff", spec, "--from-snap", "a")
