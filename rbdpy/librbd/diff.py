@@ -81,8 +81,7 @@ def _next_state(state: int, obj: int, at_end: bool) -> int:
         if obj == OBJECT_NONEXISTENT:
             return DIFF_HOLE_UPDATED
         return DIFF_DATA if obj == OBJECT_EXISTS_CLEAN else DIFF_DATA_UPDATED
-    if state == DIFF_HOLE_UPDATED:
-        return DIFF_HOLE_UPDATED if obj == OBJECT_NONEXISTENT else DIFF_DATA_UPDATED
+    # an updated hole or updated data: whatever the object is now, updated
     return DIFF_HOLE_UPDATED if obj == OBJECT_NONEXISTENT else DIFF_DATA_UPDATED
 
 
@@ -331,22 +330,32 @@ async def diff_extents(img: AsyncImage, offset: int, length: int,
     states = None
     if whole_object and img.features_ & RBD_FEATURE_FAST_DIFF:
         states = await _load_states(img, from_snap_id, end_snap_id)
+    periods = _periods(img, offset, length)
     if states is None:
-        return await _list_snaps_extents(img, offset, length, from_snap_id, end_snap_id,
+        return await _list_snaps_extents(img, periods, from_snap_id, end_snap_id,
                                          whole_object)
     out: list[Extent] = []
-    period = img.layout.period
-    at, end = offset, offset + length
-    while at < end:
-        chunk = min(at - at % period + period, end) - at
+    for at, extents in periods:
         pieces: list[Extent] = []
-        for ex in file_to_extents(img.layout, at, chunk):
+        for ex in extents:
             state = states[ex.objectno] if ex.objectno < len(states) else DIFF_HOLE
             if state not in (DIFF_DATA_UPDATED, DIFF_HOLE_UPDATED):
                 continue
             for buf_off, buf_len in ex.buffer_extents:
                 pieces.append((at + buf_off, buf_len, state == DIFF_DATA_UPDATED))
         out.extend(_in_image_order(pieces))
+    return out
+
+
+def _periods(img: AsyncImage, offset: int, length: int) -> list[tuple[int, list[ObjectExtent]]]:
+    """The range cut at stripe-period boundaries (librbd diffs one period at a time): each
+    piece's image offset and its object extents."""
+    period = img.layout.period
+    out = []
+    at, stop = offset, offset + length
+    while at < stop:
+        chunk = min(at - at % period + period, stop) - at
+        out.append((at, file_to_extents(img.layout, at, chunk)))
         at += chunk
     return out
 
@@ -366,16 +375,10 @@ def _in_image_order(pieces: list[Extent]) -> list[Extent]:
 
 
 
-async def _list_snaps_extents(img: AsyncImage, offset: int, length: int, start: int,
+async def _list_snaps_extents(img: AsyncImage,
+                              periods: list[tuple[int, list[ObjectExtent]]], start: int,
                               end: int, whole_object: bool) -> list[Extent]:
     """The diff through LIST_SNAPS, object by object, reported period by period."""
-    period = img.layout.period
-    chunks: list[tuple[int, list[ObjectExtent]]] = []
-    at, stop = offset, offset + length
-    while at < stop:
-        chunk = min(at - at % period + period, stop) - at
-        chunks.append((at, file_to_extents(img.layout, at, chunk)))
-        at += chunk
     snap_sets: dict[int, ObjListSnapResponse | None] = {}
 
     def job(objectno: int) -> Callable[[], Awaitable[None]]:
@@ -383,11 +386,11 @@ async def _list_snaps_extents(img: AsyncImage, offset: int, length: int, start: 
             snap_sets[objectno] = await _snap_set(img, objectno)
         return run
 
-    objectnos = sorted({ex.objectno for _, extents in chunks for ex in extents})
+    objectnos = sorted({ex.objectno for _, extents in periods for ex in extents})
     # librbd bounds these with rbd_concurrent_management_ops (10)
     await fan_out([job(n) for n in objectnos], limit=_CONCURRENT_LIST_SNAPS)
     out: list[Extent] = []
-    for at, extents in chunks:
+    for at, extents in periods:
         pieces: list[Extent] = []
         for ex in extents:
             delta = object_delta(snap_sets[ex.objectno], start, end, (ex.offset, ex.length),
