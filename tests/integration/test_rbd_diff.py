@@ -111,6 +111,24 @@ async def test_diff_of_an_image_librbd_wrote(io: AsyncIoctx, ceph_conf: str, poo
         await img.close()
 
 
+async def run_both(script: str, conf: str, pool: str, name: str,
+                   *args: str) -> tuple[Any, Any]:
+    """``script`` with python-rbd (system python) on image ``name-ref``, then with rbdpy's
+    facade on ``name-us``; both outputs, parsed."""
+    def run(python: str, rados_mod: str, rbd_mod: str, image: str, **kw: Any) -> Any:
+        proc = subprocess.run(
+            [python, "-c", script.format(rados_mod=rados_mod, rbd_mod=rbd_mod),
+             conf, pool, image, *args], capture_output=True, text=True, timeout=300, **kw)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    ref = await trio.to_thread.run_sync(
+        lambda: run(SYSTEM_PYTHON, "rados", "rbd", f"{name}-ref", env=_system_env()))
+    ours = await trio.to_thread.run_sync(
+        lambda: run(sys.executable, "rbdpy.rados", "rbdpy.rbd", f"{name}-us", cwd=REPO))
+    return ref, ours
+
+
 PARITY = textwrap.dedent("""
     import json, sys
     import {rados_mod} as rados, {rbd_mod} as rbd
@@ -157,17 +175,7 @@ PARITY = textwrap.dedent("""
 
 
 async def test_parity_with_python_rbd(ceph_conf: str, pool: str) -> None:
-    def run(python: str, rados_mod: str, rbd_mod: str, name: str, **kw: Any) -> Any:
-        proc = subprocess.run(
-            [python, "-c", PARITY.format(rados_mod=rados_mod, rbd_mod=rbd_mod),
-             ceph_conf, pool, name], capture_output=True, text=True, timeout=120, **kw)
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout)
-
-    ref = await trio.to_thread.run_sync(
-        lambda: run(SYSTEM_PYTHON, "rados", "rbd", "p-ref", env=_system_env()))
-    ours = await trio.to_thread.run_sync(
-        lambda: run(sys.executable, "rbdpy.rados", "rbdpy.rbd", "p-us", cwd=REPO))
+    ref, ours = await run_both(PARITY, ceph_conf, pool, "p")
     assert ref == ours
     assert ["raised", "'stop'"] in ours and ["InvalidArgument"] in ours
     assert ["ImageNotFound"] in ours
@@ -226,18 +234,8 @@ async def test_randomized_parity_with_python_rbd(ceph_conf: str, pool: str, feat
     image has fast-diff, LIST_SNAPS where not), from each snapshot and from the beginning,
     over the whole image, an unaligned range and a 3-byte one, at HEAD and at a snapshot --
     equals python-rbd's on the same history."""
-    def run(python: str, rados_mod: str, rbd_mod: str, name: str, **kw: Any) -> Any:
-        proc = subprocess.run(
-            [python, "-c", RANDOM_PARITY.format(rados_mod=rados_mod, rbd_mod=rbd_mod),
-             ceph_conf, pool, name, "11", str(features), striped],
-            capture_output=True, text=True, timeout=300, **kw)
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout)
-
-    ref = await trio.to_thread.run_sync(
-        lambda: run(SYSTEM_PYTHON, "rados", "rbd", "r-ref", env=_system_env()))
-    ours = await trio.to_thread.run_sync(
-        lambda: run(sys.executable, "rbdpy.rados", "rbdpy.rbd", "r-us", cwd=REPO))
+    ref, ours = await run_both(RANDOM_PARITY, ceph_conf, pool, "r", "11", str(features),
+                               striped)
     assert len(ref) == 60
     for i, (theirs, mine) in enumerate(zip(ref, ours, strict=True)):
         assert mine == theirs, i
