@@ -1068,7 +1068,9 @@ class AsyncImage:
         self.require_not_closed()
         offset, length = as_uint64(offset), as_uint64(length)
         snap = _s(from_snapshot) if from_snapshot is not None else None
-        with translate(f"diff_iterate of {self._bname!r} from {snap!r}"):
+        # python-rbd's message, with the name as the bytes it passes to librbd
+        label = None if from_snapshot is None else _b(from_snapshot)
+        with translate(f"error generating diff from snapshot {label}"):
             return await diff.diff_extents(self, offset, length, snap, include_parent,
                                            whole_object)
 

@@ -147,7 +147,7 @@ PARITY = textwrap.dedent("""
             img.diff_iterate(*args, lambda o, l, e: got.append([o, l, e]), **kw)
             out.append(got)
         except Exception as e:
-            out.append([type(e).__name__])
+            out.append([type(e).__name__, str(e)])
     for offset, length, snap in [(0, 64 << 20, None), (0, 64 << 20, "s1"),
                                  (4096, 60 << 20, None), ((5 << 20) + 100, 10 << 20, "s1"),
                                  (63 << 20, 8 << 20, None),
@@ -177,8 +177,8 @@ PARITY = textwrap.dedent("""
 async def test_parity_with_python_rbd(ceph_conf: str, pool: str) -> None:
     ref, ours = await run_both(PARITY, ceph_conf, pool, "p")
     assert ref == ours
-    assert ["raised", "'stop'"] in ours and ["InvalidArgument"] in ours
-    assert ["ImageNotFound"] in ours
+    errors = {row[0] for row in ours if row and isinstance(row[0], str)}
+    assert {"raised", "InvalidArgument", "ImageNotFound"} <= errors
 
 
 RANDOM_PARITY = textwrap.dedent("""
