@@ -334,17 +334,16 @@ async def diff_extents(img: AsyncImage, offset: int, length: int,
     if states is None:
         return await _list_snaps_extents(img, periods, from_snap_id, end_snap_id,
                                          whole_object)
-    out: list[Extent] = []
-    for at, extents in periods:
-        pieces: list[Extent] = []
-        for ex in extents:
-            state = states[ex.objectno] if ex.objectno < len(states) else DIFF_HOLE
-            if state not in (DIFF_DATA_UPDATED, DIFF_HOLE_UPDATED):
-                continue
-            for buf_off, buf_len in ex.buffer_extents:
-                pieces.append((at + buf_off, buf_len, state == DIFF_DATA_UPDATED))
-        out.extend(_in_image_order(pieces))
-    return out
+    object_states: list[int] = states  # narrowed, for the closure
+
+    def whole_extent(ex: ObjectExtent) -> list[tuple[int, int, bool]]:
+        n = ex.objectno
+        state = object_states[n] if n < len(object_states) else DIFF_HOLE
+        if state not in (DIFF_DATA_UPDATED, DIFF_HOLE_UPDATED):
+            return []
+        return [(ex.offset, ex.length, state == DIFF_DATA_UPDATED)]
+
+    return _report(periods, whole_extent)
 
 
 def _periods(img: AsyncImage, offset: int, length: int) -> list[tuple[int, list[ObjectExtent]]]:
@@ -357,6 +356,19 @@ def _periods(img: AsyncImage, offset: int, length: int) -> list[tuple[int, list[
         chunk = min(at - at % period + period, stop) - at
         out.append((at, file_to_extents(img.layout, at, chunk)))
         at += chunk
+    return out
+
+
+def _report(periods: list[tuple[int, list[ObjectExtent]]],
+            delta: Callable[[ObjectExtent], list[tuple[int, int, bool]]]) -> list[Extent]:
+    """Each period's changed object ranges (``delta`` of each of its object extents) as
+    image extents, in the order librbd reports them."""
+    out: list[Extent] = []
+    for at, extents in periods:
+        pieces: list[Extent] = []
+        for ex in extents:
+            pieces.extend(_to_image(ex, at, delta(ex)))
+        out.extend(_in_image_order(pieces))
     return out
 
 
@@ -389,12 +401,6 @@ async def _list_snaps_extents(img: AsyncImage,
     objectnos = sorted({ex.objectno for _, extents in periods for ex in extents})
     # librbd bounds these with rbd_concurrent_management_ops (10)
     await fan_out([job(n) for n in objectnos], limit=_CONCURRENT_LIST_SNAPS)
-    out: list[Extent] = []
-    for at, extents in periods:
-        pieces: list[Extent] = []
-        for ex in extents:
-            delta = object_delta(snap_sets[ex.objectno], start, end, (ex.offset, ex.length),
-                                 whole_object, img.layout.object_size)
-            pieces.extend(_to_image(ex, at, delta))
-        out.extend(_in_image_order(pieces))
-    return out
+    return _report(periods, lambda ex: object_delta(
+        snap_sets[ex.objectno], start, end, (ex.offset, ex.length), whole_object,
+        img.layout.object_size))
