@@ -27,7 +27,7 @@ def planned_calls(ids: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]:
     from rbdpy.format import cls_lock, cls_rbd
     from rbdpy.format.object_map import OBJECT_EXISTS, OBJECT_EXISTS_CLEAN
     from rbdpy.format.types import ParentImageSpec
-    from rbdpy.rados.proto.denc import CEPH_NOSNAP
+    from rbdpy.rados.proto.constants import CEPH_NOSNAP
 
     pool = ids["pool"]
     img = ids["cls_img"]

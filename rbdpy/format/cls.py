@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.errors import DecodeError
 
 log = logging.getLogger(__name__)

@@ -48,7 +48,8 @@ from rbdpy.format.types import (
     UserSnapshotNamespace,
     UTime,
 )
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, Decoder, Encoder
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.types import SnapContext
 
 _CLS = "rbd"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import errno as _errno
 import re
 
-from rbdpy.rados.proto.denc import CEPH_NOSNAP
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
 
 # -- feature bits (src/include/rbd/features.h) ------------------------------------------

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from rbdpy.format.types import ClsRbdParent, ClsRbdSnap
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder, decode_all
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.denc import Decoder, Encoder, decode_all
 
 SNAPSHOT_KEY_PREFIX = "snapshot_"
 METADATA_KEY_PREFIX = "metadata_"

@@ -37,8 +37,9 @@ from rbdpy.format.constants import (
     OBJECT_NONEXISTENT,
     OBJECT_PENDING,
 )
+from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.crc32c import ceph_crc32c
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder, decode_all
+from rbdpy.rados.proto.denc import Decoder, Encoder, decode_all
 from rbdpy.rados.proto.errors import CephError, DecodeError
 
 __all__ = [

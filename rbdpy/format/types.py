@@ -22,7 +22,8 @@ from enum import IntEnum
 from typing import ClassVar
 
 from rbdpy.format.constants import RBD_PROTECTION_STATUS_UNPROTECTED
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, Decoder, Encoder
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.denc import Decoder, Encoder
 
 UTime = tuple[int, int]  # (seconds, nanoseconds), utime_t
 

@@ -55,9 +55,10 @@ from rbdpy.format.constants import (
 )
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd import io as image_io
-from rbdpy.librbd.image import AsyncImage, _s, as_uint64, translate
+from rbdpy.librbd.image import AsyncImage, as_uint64, translate
 from rbdpy.librbd.object_map import exec_ops
 from rbdpy.rados.proto import ops
+from rbdpy.rados.proto.bytestr import to_str
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.striping.layout import FileLayout, validate_order, validate_striping
 from rbdpy.striping.striper import get_num_objects
@@ -92,7 +93,7 @@ def _conf_str(ioctx: AsyncIoctx, key: str) -> str | None:
 def _name_arg(name: Any, what: str = "name") -> str:
     if not isinstance(name, (str, bytes)):
         raise rbdx.InvalidArgument(f"{what} must be a string")
-    return _s(name)
+    return to_str(name)
 
 
 class AsyncRBD:

@@ -42,9 +42,10 @@ from rbdpy.format import cls_rbd
 from rbdpy.format.constants import RBD_FEATURE_MAP, RBD_INFO
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.config_schema import RBD_OPTIONS, RbdOption
-from rbdpy.librbd.image import _b, _s, translate
+from rbdpy.librbd.image import translate
 from rbdpy.librbd.object_map import exec_ops
 from rbdpy.rados.proto import ops
+from rbdpy.rados.proto.bytestr import to_bytes, to_str
 from rbdpy.rados.proto.errors import CephError
 
 if TYPE_CHECKING:
@@ -205,38 +206,38 @@ async def _update_pool_timestamp(ioctx: AsyncIoctx) -> None:
 
 
 async def pool_metadata_get(ioctx: AsyncIoctx, key: str | bytes) -> str:
-    k = _s(_key(key, "key"))
+    k = to_str(_key(key, "key"))
     try:
         (v,) = await exec_ops(ioctx, RBD_INFO, [cls_rbd.metadata_get(k)])
     except CephError as e:
         if e.errno == errno.ENOENT:
-            raise KeyError(f"no metadata {_b(k)!r}") from None
-        raise rbdx.make_ex(e.errno, f"error getting metadata {_b(k)!r}") from e
+            raise KeyError(f"no metadata {to_bytes(k)!r}") from None
+        raise rbdx.make_ex(e.errno, f"error getting metadata {to_bytes(k)!r}") from e
     return str(v)
 
 
 async def pool_metadata_set(ioctx: AsyncIoctx, key: str | bytes, value: str | bytes) -> None:
-    k = _s(_key(key, "key"))
-    v = _b(_key(value, "value"))
-    with translate(f"error setting metadata {_b(k)!r}"):
+    k = to_str(_key(key, "key"))
+    v = to_bytes(_key(value, "value"))
+    with translate(f"error setting metadata {to_bytes(k)!r}"):
         await _pool_metadata_set(ioctx, k, v)
 
 
 async def _pool_metadata_set(ioctx: AsyncIoctx, k: str, v: bytes) -> None:
-    check_override(k, _s(v), image=False)
+    check_override(k, to_str(v), image=False)
     await exec_ops(ioctx, RBD_INFO, [cls_rbd.metadata_set({k: v})])
     if k.startswith(CONF_PREFIX):
         await _update_pool_timestamp(ioctx)
 
 
 async def pool_metadata_remove(ioctx: AsyncIoctx, key: str | bytes) -> None:
-    k = _s(_key(key, "key"))
+    k = to_str(_key(key, "key"))
     try:
         await _pool_metadata_remove(ioctx, k)
     except CephError as e:
         if e.errno == errno.ENOENT:
-            raise KeyError(f"no metadata {_b(k)!r}") from None
-        raise rbdx.make_ex(e.errno, f"error removing metadata {_b(k)!r}") from e
+            raise KeyError(f"no metadata {to_bytes(k)!r}") from None
+        raise rbdx.make_ex(e.errno, f"error removing metadata {to_bytes(k)!r}") from e
 
 
 async def _pool_metadata_remove(ioctx: AsyncIoctx, k: str) -> None:
@@ -288,7 +289,7 @@ async def _config_rows(ioctx: AsyncIoctx, image: AsyncImage | None) -> list[dict
 
 
 async def config_get(ioctx: AsyncIoctx, key: str | bytes) -> str:
-    k = _s(_key(key, "key"))
+    k = to_str(_key(key, "key"))
     pool = ioctx.get_pool_name()
     try:
         (v,) = await exec_ops(ioctx, RBD_INFO, [cls_rbd.metadata_get(CONF_PREFIX + k)])
@@ -300,14 +301,14 @@ async def config_get(ioctx: AsyncIoctx, key: str | bytes) -> str:
 
 
 async def config_set(ioctx: AsyncIoctx, key: str | bytes, value: str | bytes) -> None:
-    k = _s(_key(key, "key"))
-    v = _b(_key(value, "value"))
+    k = to_str(_key(key, "key"))
+    v = to_bytes(_key(value, "value"))
     with translate(f"error setting config {k} for pool {ioctx.get_pool_name()}"):
         await _pool_metadata_set(ioctx, CONF_PREFIX + k, v)
 
 
 async def config_remove(ioctx: AsyncIoctx, key: str | bytes) -> None:
-    k = _s(_key(key, "key"))
+    k = to_str(_key(key, "key"))
     pool = ioctx.get_pool_name()
     try:
         await _pool_metadata_remove(ioctx, CONF_PREFIX + k)
@@ -329,7 +330,7 @@ async def image_config_list(img: AsyncImage) -> list[dict[str, Any]]:
 
 async def image_config_get(img: AsyncImage, key: str | bytes) -> str:
     img.require_not_closed()
-    k = _s(_key(key, "key"))
+    k = to_str(_key(key, "key"))
     try:
         (v,) = await exec_ops(img.ioctx, img.header_oid,
                               [cls_rbd.metadata_get(CONF_PREFIX + k)])
@@ -343,16 +344,16 @@ async def image_config_get(img: AsyncImage, key: str | bytes) -> str:
 
 async def image_config_set(img: AsyncImage, key: str | bytes, value: str | bytes) -> None:
     img.require_not_closed()
-    k = _s(_key(key, "key"))
-    v = _b(_key(value, "value"))
+    k = to_str(_key(key, "key"))
+    v = to_bytes(_key(value, "value"))
     with translate(f"error setting config {k} for image {img._bname!r}"):
-        check_override(CONF_PREFIX + k, _s(v), image=True)
+        check_override(CONF_PREFIX + k, to_str(v), image=True)
         await img._writing(lambda: img._meta_op(cls_rbd.metadata_set({CONF_PREFIX + k: v})))
 
 
 async def image_config_remove(img: AsyncImage, key: str | bytes) -> None:
     img.require_not_closed()
-    k = _s(_key(key, "key"))
+    k = to_str(_key(key, "key"))
     try:
         await exec_ops(img.ioctx, img.header_oid, [cls_rbd.metadata_get(CONF_PREFIX + k)])
         await img._writing(lambda: img._meta_op(cls_rbd.metadata_remove(CONF_PREFIX + k)))

@@ -50,7 +50,7 @@ from rbdpy.librbd import snapshots
 from rbdpy.librbd.io import fan_out
 from rbdpy.librbd.object_map import exec_ops
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, CEPH_SNAPDIR
+from rbdpy.rados.proto.constants import CEPH_NOSNAP, CEPH_SNAPDIR
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.striping.striper import ObjectExtent, file_to_extents, get_num_objects
 

@@ -62,7 +62,9 @@ from rbdpy.format.constants import (
 )
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.object_map import ObjectMap, exec_ops
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, Decoder, Encoder
+from rbdpy.rados.proto.bytestr import to_bytes, to_str
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.types import SnapContext
 from rbdpy.striping.layout import FileLayout
@@ -161,14 +163,6 @@ def _utc(t: tuple[int, int]) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(t[0], datetime.timezone.utc).replace(tzinfo=None)
 
 
-def _b(s: str | bytes) -> bytes:
-    return s.encode() if isinstance(s, str) else bytes(s)
-
-
-def _s(s: str | bytes) -> str:
-    return s.decode("utf-8", "surrogateescape") if isinstance(s, bytes) else s
-
-
 def as_uint64(value: Any) -> int:
     """Cython's ``uint64_t`` argument coercion, as python-rbd's signatures apply it."""
     if isinstance(value, float):
@@ -221,10 +215,10 @@ class AsyncImage:
             if v is not None and not isinstance(v, (str, bytes)):
                 raise rbdx.InvalidArgument(f"{what} must be a string")
         self.ioctx = ioctx
-        self.name = _s(name) if name is not None else ""
-        self._name_arg = _b(name if name is not None else image_id or "")
-        self.image_id = _s(image_id) if image_id is not None else ""
-        self.snap_name = _s(snapshot) if snapshot is not None else None
+        self.name = to_str(name) if name is not None else ""
+        self._name_arg = to_bytes(name if name is not None else image_id or "")
+        self.image_id = to_str(image_id) if image_id is not None else ""
+        self.snap_name = to_str(snapshot) if snapshot is not None else None
         self.snap_id = CEPH_NOSNAP
         # Opening at a snapshot is not a read-only open (python-rbd uses rbd_open): I/O
         # writes fail with EROFS while a snapshot is set, snapshot maintenance works.
@@ -275,7 +269,7 @@ class AsyncImage:
                    image_id: str | bytes | None = None) -> AsyncImage:
         """Open an image (python-rbd ``Image(ioctx, name, snapshot, read_only, image_id)``)."""
         img = cls(ioctx, name, snapshot, read_only, image_id)
-        snap = _b(snapshot) if snapshot is not None else None
+        snap = to_bytes(snapshot) if snapshot is not None else None
         with translate(f"error opening image {img._name_arg!r} at snapshot {snap!r}"):
             await img._open()
         return img
@@ -367,7 +361,7 @@ class AsyncImage:
         if self.closed:
             return
         self.closed = True
-        with translate(f"error while closing image {_b(self.name)!r}"):
+        with translate(f"error while closing image {to_bytes(self.name)!r}"):
             await self._io_idle.wait()
             if self.lock_owner:
                 await self._release_lock()
@@ -407,7 +401,7 @@ class AsyncImage:
 
     @property
     def _bname(self) -> bytes:
-        return _b(self.name)
+        return to_bytes(self.name)
 
     async def size(self) -> int:
         self.require_not_closed()
@@ -815,9 +809,9 @@ class AsyncImage:
 
     async def metadata_get(self, key: str | bytes) -> str:
         self.require_not_closed()
-        k = _b(key)
+        k = to_bytes(key)
         try:
-            (v,) = await exec_ops(self.ioctx, self.header_oid, [cls_rbd.metadata_get(_s(k))])
+            (v,) = await exec_ops(self.ioctx, self.header_oid, [cls_rbd.metadata_get(to_str(k))])
         except CephError as e:
             if e.errno == errno.ENOENT:
                 raise KeyError(f"no metadata {k!r} for image {self._bname!r}") from None
@@ -831,20 +825,20 @@ class AsyncImage:
             raise rbdx.InvalidArgument("key must be a string")
         if not isinstance(value, (str, bytes)):
             raise rbdx.InvalidArgument("value must be a string")
-        k, v = _b(key), _b(value)
+        k, v = to_bytes(key), to_bytes(value)
         with translate(f"error setting metadata {k!r} for image {self._bname!r}"):
             from rbdpy.librbd.config import check_override
 
-            check_override(_s(k), _s(v), image=True)  # conf_* keys (Operations.cc)
-            await self._writing(lambda: self._meta_op(cls_rbd.metadata_set({_s(k): v})))
+            check_override(to_str(k), to_str(v), image=True)  # conf_* keys (Operations.cc)
+            await self._writing(lambda: self._meta_op(cls_rbd.metadata_set({to_str(k): v})))
 
     async def metadata_remove(self, key: str | bytes) -> None:
         self.require_not_closed()
-        k = _b(key)
+        k = to_bytes(key)
         try:
             # librbd's metadata_remove reads the key first: a missing key is ENOENT
-            await exec_ops(self.ioctx, self.header_oid, [cls_rbd.metadata_get(_s(k))])
-            await self._writing(lambda: self._meta_op(cls_rbd.metadata_remove(_s(k))))
+            await exec_ops(self.ioctx, self.header_oid, [cls_rbd.metadata_get(to_str(k))])
+            await self._writing(lambda: self._meta_op(cls_rbd.metadata_remove(to_str(k))))
         except CephError as e:
             if e.errno == errno.ENOENT:
                 raise KeyError(f"no metadata {k!r} for image {self._bname!r}") from None
@@ -899,7 +893,8 @@ class AsyncImage:
             if self.lock_owner:
                 raise CephError(errno.EBUSY, "image exclusively locked by this client")
             await exec_ops(self.ioctx, self.header_oid, [cls_lock.lock(
-                RBD_LOCK_NAME, cls_lock.ClsLockType(kind), _s(_b(cookie)), _s(_b(tag)),
+                RBD_LOCK_NAME, cls_lock.ClsLockType(kind), to_str(to_bytes(cookie)),
+                to_str(to_bytes(tag)),
                 "", (0, 0), 0)])
 
     async def lock_exclusive(self, cookie: str | bytes) -> None:
@@ -912,26 +907,26 @@ class AsyncImage:
         self.require_not_closed()
         with translate("error unlocking image"):
             await exec_ops(self.ioctx, self.header_oid,
-                           [cls_lock.unlock(RBD_LOCK_NAME, _s(_b(cookie)))])
+                           [cls_lock.unlock(RBD_LOCK_NAME, to_str(to_bytes(cookie)))])
 
     async def break_lock(self, client: str | bytes, cookie: str | bytes) -> None:
         self.require_not_closed()
         with translate("error unlocking image"):
             try:
-                locker = cls_lock.EntityNameT.parse(_s(_b(client)))
+                locker = cls_lock.EntityNameT.parse(to_str(to_bytes(client)))
             except ValueError:
                 raise CephError(errno.EINVAL, f"bad client name {client!r}") from None
             (info,) = await exec_ops(self.ioctx, self.header_oid,
                                      [cls_lock.get_info(RBD_LOCK_NAME)])
             match = [li for lid, li in info.lockers.items()
-                     if lid.locker == locker and lid.cookie == _s(_b(cookie))]
+                     if lid.locker == locker and lid.cookie == to_str(to_bytes(cookie))]
             if not match:
                 raise CephError(errno.ENOENT, "no such locker")
             # rbd_blocklist_on_break_lock (default true): fence the client first.
             addr = match[0].addr
             await self.ioctx.rados.blocklist_add(f"{addr.host}:{addr.port}/{addr.nonce}")
             await exec_ops(self.ioctx, self.header_oid, [cls_lock.break_lock(
-                RBD_LOCK_NAME, locker, _s(_b(cookie)))])
+                RBD_LOCK_NAME, locker, to_str(to_bytes(cookie)))])
 
     # -- snapshots: see rbdpy.librbd.snapshots ----------------------------------------------
 
@@ -1067,9 +1062,9 @@ class AsyncImage:
 
         self.require_not_closed()
         offset, length = as_uint64(offset), as_uint64(length)
-        snap = _s(from_snapshot) if from_snapshot is not None else None
+        snap = to_str(from_snapshot) if from_snapshot is not None else None
         # python-rbd's message, with the name as the bytes it passes to librbd
-        label = None if from_snapshot is None else _b(from_snapshot)
+        label = None if from_snapshot is None else to_bytes(from_snapshot)
         with translate(f"error generating diff from snapshot {label}"):
             return await diff.diff_extents(self, offset, length, snap, include_parent,
                                            whole_object)

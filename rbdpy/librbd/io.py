@@ -46,6 +46,7 @@ import trio
 
 from rbdpy.format.constants import OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, data_object_name
 from rbdpy.rados.proto import ops
+from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.msgr2.buffers import as_bytes
 from rbdpy.rados.proto.ops import OSDOp
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Buffer = bytes | bytearray | memoryview
 
 # Object ops of one request in flight at once (librbd bounds it with
 # rbd_concurrent_management_ops for maintenance and the objecter throttle for I/O).

@@ -76,7 +76,8 @@ from rbdpy.librbd.image import (
 from rbdpy.librbd.io import fan_out
 from rbdpy.librbd.object_map import ObjectMap, exec_ops
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.denc import CEPH_NOSNAP
+from rbdpy.rados.proto.bytestr import to_bytes, to_str
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
 
 if TYPE_CHECKING:
@@ -364,15 +365,14 @@ async def copy(img: AsyncImage, dest_ioctx: AsyncIoctx, dest_name: str | bytes,
                data_pool: str | None = None) -> None:
     from rbdpy.librbd.api import AsyncRBD
     from rbdpy.librbd.image import AsyncImage as _AsyncImage
-    from rbdpy.librbd.image import _b, _s
 
     img.require_not_closed()
     if not isinstance(dest_name, (str, bytes)):
         raise rbdx.InvalidArgument("dest_name must be a string")
     if data_pool is not None and not isinstance(data_pool, (str, bytes)):
         raise rbdx.InvalidArgument("data_pool must be a string")
-    name = _s(dest_name)
-    with translate(f"error copying image {img._bname!r} to {_b(dest_name)!r}"):
+    name = to_str(dest_name)
+    with translate(f"error copying image {img._bname!r} to {to_bytes(dest_name)!r}"):
         await img._maybe_refresh()
         size = img.size_
         feats = img.features_ if features is None else as_uint64(features)
@@ -381,7 +381,7 @@ async def copy(img: AsyncImage, dest_ioctx: AsyncIoctx, dest_name: str | bytes,
             img.order if order is None else as_uint64(order), feats,
             img.stripe_unit_ if stripe_unit is None else as_uint64(stripe_unit),
             img.stripe_count_ if stripe_count is None else as_uint64(stripe_count),
-            _s(data_pool) if data_pool is not None else None)
+            to_str(data_pool) if data_pool is not None else None)
         dest = await _AsyncImage.open(dest_ioctx, name)
         try:
             meta = await img.metadata_list()
@@ -537,7 +537,6 @@ async def lock_get_owners(img: AsyncImage) -> list[dict[str, Any]]:
 
 
 async def lock_break(img: AsyncImage, lock_mode: int, lock_owner: str | bytes) -> None:
-    from rbdpy.librbd.image import _b, _s
 
     img.require_not_closed()
     with translate("error breaking lock on image"):
@@ -547,7 +546,7 @@ async def lock_break(img: AsyncImage, lock_mode: int, lock_owner: str | bytes) -
         await img._maybe_refresh()
         _require_exclusive_lock_feature(img)
         locker_id, locker_info = await _get_locker(img)
-        if _addr_str(locker_info.addr) != _s(_b(lock_owner)):
+        if _addr_str(locker_info.addr) != to_str(to_bytes(lock_owner)):
             raise CephError(errno.EBUSY, "client is not lock owner")
         if img.lock_owner:
             # librbd 16.2 answers EBUSY when the image itself owns the lock (observed)

@@ -37,7 +37,7 @@ from rbdpy.format.constants import (
 )
 from rbdpy.format.object_map import BitVector, object_may_exist, update_required
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.denc import CEPH_NOSNAP
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.ops import OSDOp
 

@@ -87,7 +87,6 @@ from rbdpy.librbd.constants import (
 from rbdpy.librbd.image import (
     WATCHER_LOCK_TAG,
     NotifyOp,
-    _s,
     as_uint64,
     translate,
 )
@@ -95,7 +94,9 @@ from rbdpy.librbd.io import fan_out
 from rbdpy.librbd.object_map import exec_ops
 from rbdpy.rados import exceptions as radosx
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, decode_all
+from rbdpy.rados.proto.bytestr import to_str
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.denc import decode_all
 from rbdpy.rados.proto.errors import CephError
 
 if TYPE_CHECKING:
@@ -273,7 +274,7 @@ async def _snapshot_done(img: AsyncImage) -> None:
 async def create_snap(img: AsyncImage, name: Any, flags: int = 0) -> None:
     img.require_not_closed()
     bname = _name_arg(name, "name")
-    sname = _s(bname)
+    sname = to_str(bname)
     as_uint64(flags)
     with translate(f"error creating snapshot {bname!r} from {img._bname!r}"):
         img.require_not_read_only()
@@ -335,7 +336,7 @@ async def remove_snap(img: AsyncImage, name: Any) -> None:
     img.require_not_closed()
     bname = _name_arg(name, "name")
     with translate(f"error removing snapshot {bname!r} from {img._bname!r}"):
-        await _remove(img, lambda: _require(img, _s(bname)), 0)
+        await _remove(img, lambda: _require(img, to_str(bname)), 0)
 
 
 async def remove_snap2(img: AsyncImage, name: Any, flags: Any) -> None:
@@ -344,7 +345,7 @@ async def remove_snap2(img: AsyncImage, name: Any, flags: Any) -> None:
     flags = _as_uint32(flags)
     with translate(f"error removing snapshot {bname!r} from {img._bname!r} "
                    f"with flags {flags:x}"):
-        await _remove(img, lambda: _require(img, _s(bname)), flags)
+        await _remove(img, lambda: _require(img, to_str(bname)), flags)
 
 
 async def remove_snap_by_id(img: AsyncImage, snap_id: Any) -> None:
@@ -461,15 +462,15 @@ async def rename_snap(img: AsyncImage, srcname: Any, dstname: Any) -> None:
         img.require_not_read_only()
 
         async def check() -> SnapshotInfo:
-            info = await _require(img, _s(src))
-            if await lookup(img, _s(dst)) is not None:
-                raise CephError(errno.EEXIST, f"snapshot {_s(dst)!r} already exists")
+            info = await _require(img, to_str(src))
+            if await lookup(img, to_str(dst)) is not None:
+                raise CephError(errno.EEXIST, f"snapshot {to_str(dst)!r} already exists")
             return info
 
         await check()
         async with img._exclusive_op():
             info = await check()
-            await _header_update(img, [cls_rbd.snapshot_rename(info.id, _s(dst))])
+            await _header_update(img, [cls_rbd.snapshot_rename(info.id, to_str(dst))])
             img._snap_infos = None
             await _snapshot_done(img)
 
@@ -494,11 +495,11 @@ async def protect_snap(img: AsyncImage, name: Any) -> None:
         img.require_not_read_only()
         await img._maybe_refresh()
         _require_layering(img)
-        info = await _require(img, _s(bname))
+        info = await _require(img, to_str(bname))
         if await _protection(img, info.id) == RBD_PROTECTION_STATUS_PROTECTED:
             raise CephError(errno.EBUSY, "snapshot is already protected")
         async with img._exclusive_op():
-            info = await _require(img, _s(bname))
+            info = await _require(img, to_str(bname))
             if await _protection(img, info.id) == RBD_PROTECTION_STATUS_PROTECTED:
                 raise CephError(errno.EBUSY, "snapshot is already protected")
             await _header_update(img, [cls_rbd.set_protection_status(
@@ -512,7 +513,7 @@ async def unprotect_snap(img: AsyncImage, name: Any) -> None:
     with translate(f"error unprotecting snapshot {img._bname!r}@{bname!r}"):
         img.require_not_read_only()
         # no layering check: clone v2 needs no protection, librbd 16.2 lets it through
-        info = await _require(img, _s(bname))
+        info = await _require(img, to_str(bname))
         await _unprotect(img, info)
 
 
@@ -564,7 +565,7 @@ async def is_protected_snap(img: AsyncImage, name: Any) -> bool:
     img.require_not_closed()
     bname = _name_arg(name, "name")
     with translate(f"error checking if snapshot {img._bname!r}@{bname!r} is protected"):
-        info = await _require(img, _s(bname))
+        info = await _require(img, to_str(bname))
         return await _protection(img, info.id) == RBD_PROTECTION_STATUS_PROTECTED
 
 
@@ -575,9 +576,9 @@ async def rollback_to_snap(img: AsyncImage, name: Any) -> None:
     bname = _name_arg(name, "name")
     with translate(f"error rolling back image {img._bname!r} to snapshot {bname!r}"):
         img.require_writable()
-        await _require(img, _s(bname))
+        await _require(img, to_str(bname))
         async with img._exclusive_op():
-            info = await _require(img, _s(bname))
+            info = await _require(img, to_str(bname))
             await _rollback(img, info)
 
 
@@ -691,14 +692,14 @@ async def snap_exists(img: AsyncImage, name: Any) -> bool:
     img.require_not_closed()
     bname = _name_arg(name, "name")
     with translate(f"error getting snapshot exists for {img._bname!r}"):
-        return await lookup(img, _s(bname)) is not None
+        return await lookup(img, to_str(bname)) is not None
 
 
 async def snap_get_id(img: AsyncImage, snap_name: Any) -> int:
     img.require_not_closed()
     bname = _name_arg(snap_name, "snap_name")
     with translate("error snap_get_id."):
-        return (await _require(img, _s(bname))).id
+        return (await _require(img, to_str(bname))).id
 
 
 async def snap_get_name(img: AsyncImage, snap_id: Any) -> str:
@@ -792,7 +793,7 @@ async def set_snap(img: AsyncImage, name: Any) -> None:
         return
     bname = _name_arg(name, "name")
     with translate(f"error setting image {img._bname!r} to snapshot {bname!r}"):
-        info = await _require(img, _s(bname))
+        info = await _require(img, to_str(bname))
         await _set_snap_id(img, info.id, info)
 
 

@@ -53,7 +53,8 @@ from rbdpy.rados import exceptions as rx
 from rbdpy.rados.client import translate
 from rbdpy.rados.objecter import Objecter, Op, now_utime
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.denc import CEPH_NOSNAP
+from rbdpy.rados.proto.bytestr import to_bytes, to_str
+from rbdpy.rados.proto.constants import CEPH_NOSNAP, POOL_FLAG_EC_OVERWRITES, OsdFlag
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.messages.mon import PoolOp
 from rbdpy.rados.proto.messages.osd import MOSDOpReply, MWatchNotify, WatchEvent
@@ -69,42 +70,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _debug = functools.partial(log.isEnabledFor, logging.DEBUG)
 
-Buffer = bytes | bytearray | memoryview
-
-# CEPH_OSD_FLAG_* (ceph src/include/rados.h)
-_FLAG_ACK = 0x0001
-_FLAG_ONDISK = 0x0004
-_FLAG_READ = 0x0010
-_FLAG_WRITE = 0x0020
-_FLAG_BALANCE_READS = 0x0100
-_FLAG_LOCALIZE_READS = 0x2000
-_FLAG_RWORDERED = 0x4000
-_FLAG_IGNORE_CACHE = 0x8000
-_FLAG_SKIPRWLOCKS = 0x10000
-_FLAG_IGNORE_OVERLAY = 0x20000
-_FLAG_FULL_TRY = 0x800000
-_FLAG_FULL_FORCE = 0x1000000
-_FLAG_IGNORE_REDIRECT = 0x2000000
-_FLAG_ORDERSNAP = 0x40
-_FLAG_RETURNVEC = 0x4000000
 
 # LIBRADOS_OPERATION_* → CEPH_OSD_FLAG_* (librados IoCtxImpl translate_flags).
 _OPERATION_FLAGS = (
-    (1, _FLAG_BALANCE_READS),
-    (2, _FLAG_LOCALIZE_READS),
-    (4, _FLAG_RWORDERED),
-    (8, _FLAG_IGNORE_CACHE),
-    (16, _FLAG_SKIPRWLOCKS),
-    (32, _FLAG_IGNORE_OVERLAY),
-    (64, _FLAG_FULL_TRY),
-    (128, _FLAG_FULL_FORCE),
-    (256, _FLAG_IGNORE_REDIRECT),
-    (512, _FLAG_ORDERSNAP),
-    (1024, _FLAG_RETURNVEC),
+    (1, OsdFlag.BALANCE_READS),
+    (2, OsdFlag.LOCALIZE_READS),
+    (4, OsdFlag.RWORDERED),
+    (8, OsdFlag.IGNORE_CACHE),
+    (16, OsdFlag.SKIPRWLOCKS),
+    (32, OsdFlag.IGNORE_OVERLAY),
+    (64, OsdFlag.FULL_TRY),
+    (128, OsdFlag.FULL_FORCE),
+    (256, OsdFlag.IGNORE_REDIRECT),
+    (512, OsdFlag.ORDERSNAP),
+    (1024, OsdFlag.RETURNVEC),
 )
-
-# pg_pool_t::FLAG_EC_OVERWRITES (osd_types.h)
-_POOL_FLAG_EC_OVERWRITES = 1 << 17
 
 MAX_ERRNO = ops.MAX_ERRNO
 LIBRADOS_ALL_NSPACES = ops.LIBRADOS_ALL_NSPACES
@@ -116,14 +96,6 @@ WATCH_PING_INTERVAL = 5.0
 _DEFAULT_NOTIFY_TIMEOUT = 10
 # PGNLS page size (librados NListContext default of rados_nobjects_list_next).
 _NLS_PAGE = 1024
-
-
-def _b(s: str | bytes) -> bytes:
-    return s.encode("utf-8", "surrogateescape") if isinstance(s, str) else bytes(s)
-
-
-def _s(s: str | bytes) -> str:
-    return s.decode("utf-8", "surrogateescape") if isinstance(s, (bytes, bytearray)) else s
 
 
 def _raise_translated(e: BaseException, msg: str) -> NoReturn:
@@ -250,7 +222,7 @@ class WriteOp(_CompoundOp):
         self._add(ops.writesame(offset, write_len, to_write))
 
     def omap_cmp(self, key: str, val: str | bytes, cmp_op: int = 1) -> None:
-        self._add(ops.omap_cmp({_s(key): (_b(val), cmp_op)}))
+        self._add(ops.omap_cmp({to_str(key): (to_bytes(val), cmp_op)}))
 
 
 # -- object listing --------------------------------------------------------------------------
@@ -285,12 +257,12 @@ class ObjectLister:
             if self._pg >= self._pg_num:
                 self.done = True
                 break
-            target = OpTarget(base_pool=io.pool_id, base_oid=b"", nspace=_b(self._nspace),
-                              flags=_FLAG_READ | _FLAG_IGNORE_OVERLAY,
+            target = OpTarget(base_pool=io.pool_id, base_oid=b"", nspace=to_bytes(self._nspace),
+                              flags=OsdFlag.READ | OsdFlag.IGNORE_OVERLAY,
                               precalc_seed=self._pg)
             op = ops.pgnls(_NLS_PAGE, self._cursor, self._start_epoch)
             reply = await io.rados._objecter().submit(
-                Op(target=target, ops=[op], flags=_FLAG_READ | _FLAG_IGNORE_OVERLAY,
+                Op(target=target, ops=[op], flags=OsdFlag.READ | OsdFlag.IGNORE_OVERLAY,
                    snapid=CEPH_NOSNAP))
             if reply.result < 0:
                 raise CephError(-reply.result, f"pgnls on pg {io.pool_id}.{self._pg:x}")
@@ -501,10 +473,10 @@ class AsyncIoctx:
         return self.last_version
 
     def set_osdmap_full_try(self) -> None:
-        self.extra_flags |= _FLAG_FULL_TRY
+        self.extra_flags |= OsdFlag.FULL_TRY
 
     def unset_osdmap_full_try(self) -> None:
-        self.extra_flags &= ~_FLAG_FULL_TRY
+        self.extra_flags &= ~OsdFlag.FULL_TRY
 
     def close(self) -> None:
         self.state = "closed"
@@ -540,16 +512,16 @@ class AsyncIoctx:
             self.require_ioctx_open()
         objecter = self.rados._objecter()
         op_flags = ops.ops_flags(osd_ops) | flags | self.extra_flags
-        if not op_flags & (_FLAG_READ | _FLAG_WRITE):
+        if not op_flags & (OsdFlag.READ | OsdFlag.WRITE):
             # Only CALLs: librados' exec is a read op; the OSD learns from the class
             # method's own flags whether it writes. Callers that need a snap context on a
             # writing method pass flags=WRITE (librbd does, through a write op).
-            op_flags |= _FLAG_READ
-        is_write = op_flags & _FLAG_WRITE
+            op_flags |= OsdFlag.READ
+        is_write = op_flags & OsdFlag.WRITE
         if is_write:
-            op_flags |= _FLAG_ONDISK
-        target = OpTarget(self.pool_id, _b(oid), _b(self.locator_key),
-                          _b(self.nspace if nspace is None else nspace), op_flags)
+            op_flags |= OsdFlag.ONDISK
+        target = OpTarget(self.pool_id, to_bytes(oid), to_bytes(self.locator_key),
+                          to_bytes(self.nspace if nspace is None else nspace), op_flags)
         if is_write:
             op = Op(target, list(osd_ops), op_flags, snapc or self.snapc, CEPH_NOSNAP,
                     mtime or now_utime())
@@ -592,7 +564,7 @@ class AsyncIoctx:
             reply = await self._operate(key, [op])
             op.decode_reply(reply.rvals[0], reply.outdata[0])  # raises for rval < 0
         except (CephError, trio.TooSlowError) as e:
-            _raise_translated(e, f'Ioctx.write({self.name}): failed to write {_s(key)}')
+            _raise_translated(e, f'Ioctx.write({self.name}): failed to write {to_str(key)}')
         return 0
 
     async def write_full(self, key: str, data: bytes) -> int:
@@ -601,21 +573,21 @@ class AsyncIoctx:
             reply = await self._operate(key, [op])
             op.decode_reply(reply.rvals[0], reply.outdata[0])  # raises for rval < 0
         except (CephError, trio.TooSlowError) as e:
-            _raise_translated(e, f'Ioctx.write_full({self.name}): failed to write {_s(key)}')
+            _raise_translated(e, f'Ioctx.write_full({self.name}): failed to write {to_str(key)}')
         return 0
 
     async def append(self, key: str, data: bytes) -> int:
-        with translate(f'Ioctx.append({self.name}): failed to append {_s(key)}'):
+        with translate(f'Ioctx.append({self.name}): failed to append {to_str(key)}'):
             await self._op1(key, ops.append(data))
         return 0
 
     async def writesame(self, key: str, data: bytes, write_len: int, offset: int = 0) -> None:
-        with translate(f'Ioctx.writesame({self.name}): failed to write {_s(key)}'):
+        with translate(f'Ioctx.writesame({self.name}): failed to write {to_str(key)}'):
             await self._op1(key, ops.writesame(offset, write_len, data))
 
     async def create(self, key: str, exclusive: bool = True) -> None:
         """Create the object (``rados_write_op_create``); EEXIST when ``exclusive``."""
-        with translate(f'Ioctx.create({self.name}): failed to create {_s(key)}'):
+        with translate(f'Ioctx.create({self.name}): failed to create {to_str(key)}'):
             await self._op1(key, ops.create(exclusive))
 
     async def read(self, key: str, length: int = 8192, offset: int = 0) -> bytes:
@@ -628,7 +600,7 @@ class AsyncIoctx:
             if len(out) > length:
                 raise CephError(errno.ERANGE, "read returned more than the buffer")
         except (CephError, trio.TooSlowError) as e:
-            _raise_translated(e, f'Ioctx.read({self.name}): failed to read {_s(key)}')
+            _raise_translated(e, f'Ioctx.read({self.name}): failed to read {to_str(key)}')
         # A large reply's data segment is its own bytes object: handed over, no copy.
         return as_bytes(out)
 
@@ -638,19 +610,19 @@ class AsyncIoctx:
         return st.size, time.localtime(st.mtime[0])
 
     async def trunc(self, key: str, size: int) -> int:
-        with translate(f'Ioctx.trunc({self.name}): failed to truncate {_s(key)}'):
+        with translate(f'Ioctx.trunc({self.name}): failed to truncate {to_str(key)}'):
             await self._op1(key, ops.truncate(size))
         return 0
 
     async def remove_object(self, key: str) -> bool:
-        with translate(f'Failed to remove \'{_s(key)}\''):
+        with translate(f'Failed to remove \'{to_str(key)}\''):
             await self._op1(key, ops.delete())
         return True
 
     async def cmpext(self, key: str, cmp_buf: bytes, offset: int = 0) -> int:
         """0 if the object matches ``cmp_buf`` at ``offset``, else ``-MAX_ERRNO - index``
         of the first differing byte (librados ``rados_cmpext``)."""
-        with translate(f'Ioctx.cmpext({self.name}): failed to compare {_s(key)}'):
+        with translate(f'Ioctx.cmpext({self.name}): failed to compare {to_str(key)}'):
             try:
                 await self._op1(key, ops.cmpext(offset, cmp_buf))
             except CephError as e:
@@ -681,7 +653,7 @@ class AsyncIoctx:
 
     async def execute(self, key: str, cls: str, method: str, data: bytes,
                       length: int = 8192) -> tuple[int, bytes]:
-        with translate(f'Ioctx.read({self.name}): failed to read {_s(key)}'):
+        with translate(f'Ioctx.read({self.name}): failed to read {to_str(key)}'):
             op = ops.call(cls, method, data)
             reply = await self._operate(key, [op])
         out = bytes(reply.outdata[0][:length])
@@ -713,35 +685,35 @@ class AsyncIoctx:
                  values: Sequence[bytes]) -> None:
         if len(keys) != len(values):
             raise rx.Error("Rados(): keys and values must have the same number of items")
-        write_op._compound._add(ops.omap_set_vals({_s(k): _b(v) for k, v in zip(keys, values,
-                                                                    strict=True)}))
+        pairs = {to_str(k): to_bytes(v) for k, v in zip(keys, values, strict=True)}
+        write_op._compound._add(ops.omap_set_vals(pairs))
 
     def remove_omap_keys(self, write_op: WriteOp, keys: Sequence[str | bytes]) -> None:
-        write_op._compound._add(ops.omap_rm_keys([_s(k) for k in keys]))
+        write_op._compound._add(ops.omap_rm_keys([to_str(k) for k in keys]))
 
     def clear_omap(self, write_op: WriteOp) -> None:
         write_op._compound._add(ops.omap_clear())
 
     def remove_omap_range2(self, write_op: WriteOp, key_begin: str, key_end: str) -> None:
-        write_op._compound._add(ops.omap_rm_key_range(_s(key_begin), _s(key_end)))
+        write_op._compound._add(ops.omap_rm_key_range(to_str(key_begin), to_str(key_end)))
 
     def get_omap_vals(self, read_op: ReadOp, start_after: str, filter_prefix: str,
                       max_return: int) -> tuple[OmapResult, int]:
         sink = OmapResult()
-        read_op._compound._add(ops.omap_get_vals2(_s(start_after or ""), _s(filter_prefix or ""),
-                                        max_return), sink)
+        read_op._compound._add(ops.omap_get_vals2(to_str(start_after or ""),
+                                                  to_str(filter_prefix or ""), max_return), sink)
         return sink, 0  # python-rados: "0 is meaningless; there for backward-compat"
 
     def get_omap_keys(self, read_op: ReadOp, start_after: str,
                       max_return: int) -> tuple[OmapResult, int]:
         sink = OmapResult()
-        read_op._compound._add(ops.omap_get_keys2(_s(start_after or ""), max_return), sink)
+        read_op._compound._add(ops.omap_get_keys2(to_str(start_after or ""), max_return), sink)
         return sink, 0
 
     def get_omap_vals_by_keys(self, read_op: ReadOp,
                               keys: Sequence[str | bytes]) -> tuple[OmapResult, int]:
         sink = OmapResult()
-        read_op._compound._add(ops.omap_get_vals_by_keys([_s(k) for k in keys]), sink)
+        read_op._compound._add(ops.omap_get_vals_by_keys([to_str(k) for k in keys]), sink)
         return sink, 0
 
     async def _operate_compound(self, op: _CompoundOp, oid: str | bytes, flags: int,
@@ -749,7 +721,7 @@ class AsyncIoctx:
         cop = op._compound
         extra = translate_operation_flags(flags)
         if write:
-            extra |= _FLAG_WRITE
+            extra |= OsdFlag.WRITE
         mt = (int(mtime), 0) if mtime else None
         try:
             reply = await self._operate(oid, cop._ops, flags=extra, mtime=mt)
@@ -764,20 +736,20 @@ class AsyncIoctx:
 
     async def operate_write_op(self, write_op: WriteOp, oid: str, mtime: int = 0,
                                flags: int = 0) -> None:
-        with translate(f"Failed to operate write op for oid {_s(oid)}"):
+        with translate(f"Failed to operate write op for oid {to_str(oid)}"):
             await self._operate_compound(write_op, oid, flags, mtime, write=True)
 
     async def operate_aio_write_op(self, write_op: WriteOp, oid: str, mtime: int = 0,
                                    flags: int = 0) -> None:
-        with translate(f"Failed to operate aio write op for oid {_s(oid)}"):
+        with translate(f"Failed to operate aio write op for oid {to_str(oid)}"):
             await self._operate_compound(write_op, oid, flags, mtime, write=True)
 
     async def operate_read_op(self, read_op: ReadOp, oid: str, flag: int = 0) -> None:
-        with translate(f"Failed to operate read op for oid {_s(oid)}"):
+        with translate(f"Failed to operate read op for oid {to_str(oid)}"):
             await self._operate_compound(read_op, oid, flag)
 
     async def operate_aio_read_op(self, read_op: ReadOp, oid: str, flag: int = 0) -> None:
-        with translate(f"Failed to operate aio read op for oid {_s(oid)}"):
+        with translate(f"Failed to operate aio read op for oid {to_str(oid)}"):
             await self._operate_compound(read_op, oid, flag)
 
     # -- listing ---------------------------------------------------------------------------
@@ -801,8 +773,8 @@ class AsyncIoctx:
         call = cls_lock.lock(name, lock_type, cookie, tag, desc,
                              (int(secs), round((secs - int(secs)) * 1e9)), flags)
         with translate(f"Ioctx.rados_lock_exclusive({self.name}): failed to set lock "
-                       f"{name} on {_s(key)}"):
-            await self._operate(key, [call.op()], flags=_FLAG_WRITE)
+                       f"{name} on {to_str(key)}"):
+            await self._operate(key, [call.op()], flags=OsdFlag.WRITE)
 
     async def lock_exclusive(self, key: str, name: str, cookie: str, desc: str = "",
                              duration: int | None = None, flags: int = 0) -> None:
@@ -815,8 +787,8 @@ class AsyncIoctx:
     async def unlock(self, key: str, name: str, cookie: str) -> None:
         # python-rados reports a failed unlock with the lock_exclusive text.
         with translate(f"Ioctx.rados_lock_exclusive({self.name}): failed to set lock "
-                       f"{name} on {_s(key)}"):
-            await self._operate(key, [cls_lock.unlock(name, cookie).op()], flags=_FLAG_WRITE)
+                       f"{name} on {to_str(key)}"):
+            await self._operate(key, [cls_lock.unlock(name, cookie).op()], flags=OsdFlag.WRITE)
 
     # -- pool snapshots --------------------------------------------------------------------
 
@@ -862,7 +834,7 @@ class AsyncIoctx:
         return info.stamp[0] + info.stamp[1] / 1e9
 
     async def snap_rollback(self, oid: str, snap_name: str) -> None:
-        with translate(f"Failed to rollback {_s(oid)}"):
+        with translate(f"Failed to rollback {to_str(oid)}"):
             sid = self._snap_by_name(snap_name)
             if sid is None:
                 raise CephError(errno.ENOENT, "no such snapshot")
@@ -890,7 +862,7 @@ class AsyncIoctx:
         self.snapc = SnapContext(seq, tuple(ordered))
 
     async def rollback_self_managed_snap(self, oid: str, snap_id: int) -> None:
-        with translate(f"Failed to rollback {_s(oid)}"):
+        with translate(f"Failed to rollback {to_str(oid)}"):
             await self._op1(oid, ops.rollback(int(snap_id)))
 
     # -- pool information ----------------------------------------------------------------------
@@ -934,7 +906,7 @@ class AsyncIoctx:
         """Append alignment an erasure-coded pool without overwrites requires, else None."""
         with translate("error checking alignment"):
             pool = self._pool()
-        if pool.is_erasure() and not pool.flags & _POOL_FLAG_EC_OVERWRITES:
+        if pool.is_erasure() and not pool.flags & POOL_FLAG_EC_OVERWRITES:
             return pool.stripe_width
         return None
 
@@ -1007,7 +979,7 @@ class AsyncIoctx:
         try:
             with translate("watch error"):
                 await self._operate(obj, [ops.watch(lg.cookie, WatchOp.WATCH, 0, lg.timeout)],
-                                    flags=_FLAG_WRITE)
+                                    flags=OsdFlag.WRITE)
         except BaseException:
             reg.lingers.pop(lg.cookie, None)
             raise
@@ -1039,7 +1011,7 @@ class AsyncIoctx:
                 # python-rados lets a callback exception escape into the C callback,
                 # where it is printed and dropped; the notify is still acknowledged.
                 log.exception("watch %d: notify callback raised", lg.cookie)
-            payload = _b(reply) if reply is not None else b""
+            payload = to_bytes(reply) if reply is not None else b""
             try:
                 await self._operate(lg.oid, [ops.notify_ack(msg.notify_id, lg.cookie,
                                                             payload)])
@@ -1059,7 +1031,7 @@ class AsyncIoctx:
                 await trio.sleep(0.05)
             try:
                 await self._operate(lg.oid, [ops.watch(lg.cookie, WatchOp.PING, lg.gen)],
-                                    flags=_FLAG_READ)
+                                    flags=OsdFlag.READ)
                 lg.last_confirmed = time.monotonic()
             except CephError as e:
                 log.debug("watch %d: ping failed: %s", lg.cookie, e)
@@ -1073,7 +1045,7 @@ class AsyncIoctx:
         lg.gen += 1
         try:
             await self._operate(lg.oid, [ops.watch(lg.cookie, WatchOp.RECONNECT, lg.gen,
-                                                   lg.timeout)], flags=_FLAG_WRITE)
+                                                   lg.timeout)], flags=OsdFlag.WRITE)
             lg.last_confirmed = time.monotonic()
             log.debug("watch %d: reconnected (gen %d)", lg.cookie, lg.gen)
         except CephError as e:
@@ -1123,7 +1095,7 @@ class AsyncIoctx:
 
     async def notify(self, obj: str, msg: str | bytes = "", timeout_ms: int = 5000) -> bool:
         with translate(f"Failed to notify {obj!r}"):
-            r, _ = await self._notify(obj, _b(msg), timeout_ms)
+            r, _ = await self._notify(obj, to_bytes(msg), timeout_ms)
             if r < 0:
                 raise CephError(-r, "notify failed")
         return True
@@ -1134,7 +1106,7 @@ class AsyncIoctx:
         """(return code, acks as (notifier_id, cookie, payload), timeouts as
         (notifier_id, cookie)) — what python-rados' aio_notify passes its callback."""
         try:
-            r, res = await self._notify(obj, _b(msg), timeout_ms)
+            r, res = await self._notify(obj, to_bytes(msg), timeout_ms)
         except CephError as e:
             return -e.errno, None, None
         if r < 0 or res is None:
@@ -1143,7 +1115,7 @@ class AsyncIoctx:
         return 0, acks, list(res.timeouts)
 
     async def list_watchers(self, obj: str) -> list[ops.WatchItem]:
-        with translate(f"Failed to list watchers of {_s(obj)}"):
+        with translate(f"Failed to list watchers of {to_str(obj)}"):
             resp: ops.ObjListWatchResponse = await self._op1(obj, ops.list_watchers())
         return list(resp.entries)
 

@@ -37,6 +37,8 @@ import trio
 
 from rbdpy.rados.proto.auth.cephx import CephxClient
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.constants import CEPH_NOSNAP, OsdFlag
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.features import CEPH_FEATURES_SUPPORTED_DEFAULT
 from rbdpy.rados.proto.messages.base import MsgType, decode_message, encode_message
@@ -57,8 +59,6 @@ from rbdpy.rados.transport import Connection
 log = logging.getLogger(__name__)
 _debug = functools.partial(log.isEnabledFor, logging.DEBUG)
 
-Buffer = bytes | bytearray | memoryview
-
 _OSD_OP = int(MsgType.OSD_OP)
 _OSD_OPREPLY = int(MsgType.OSD_OPREPLY)
 _OSD_OP_VERSION = MOSDOp.HEAD_VERSION
@@ -66,15 +66,12 @@ _OSD_OP_COMPAT = MOSDOp.COMPAT_VERSION
 
 # CEPH_OSD_BACKOFF_OP_* (ceph src/include/rados.h)
 _BACKOFF_BLOCK = 1
-_FLAG_IGNORE_OVERLAY = 0x20000  # CEPH_OSD_FLAG_IGNORE_OVERLAY
-_FLAG_REDIRECTED = 0x200000  # CEPH_OSD_FLAG_REDIRECTED
 _BACKOFF_UNBLOCK = 3
 
 _RECONNECT_BACKOFF = (0.05, 0.1, 0.2, 0.5, 1.0)
 
 
 _EMPTY_SNAPC = SnapContext()
-_NOSNAP = 0xFFFF_FFFF_FFFF_FFFE  # CEPH_NOSNAP
 
 
 class Op:
@@ -101,7 +98,7 @@ class Op:
     )
 
     def __init__(self, target: OpTarget, ops: list[Any], flags: int,
-                 snapc: SnapContext = _EMPTY_SNAPC, snapid: int = _NOSNAP,
+                 snapc: SnapContext = _EMPTY_SNAPC, snapid: int = CEPH_NOSNAP,
                  mtime: tuple[int, int] = (0, 0)) -> None:
         self.target = target
         self.ops = ops  # proto.ops sub-ops
@@ -489,8 +486,8 @@ class Objecter:
         t.nspace = loc.nspace.encode("utf-8", "surrogateescape")
         if reply.redirect.redirect_object:
             t.base_oid = reply.redirect.redirect_object.encode("utf-8", "surrogateescape")
-        t.flags |= _FLAG_REDIRECTED | _FLAG_IGNORE_OVERLAY
-        op.flags |= _FLAG_REDIRECTED | _FLAG_IGNORE_OVERLAY
+        t.flags |= OsdFlag.REDIRECTED | OsdFlag.IGNORE_OVERLAY
+        op.flags |= OsdFlag.REDIRECTED | OsdFlag.IGNORE_OVERLAY
         self._retarget(op, any_change=True)
 
     # -- map changes ---------------------------------------------------------------------

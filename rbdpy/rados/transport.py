@@ -39,6 +39,7 @@ from typing import Any
 import trio
 
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
+from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.errors import CephError, ProtocolError
 from rbdpy.rados.proto.msgr2.events import (
     MessageReceived,
@@ -50,7 +51,6 @@ from rbdpy.rados.proto.types import EntityAddr
 
 log = logging.getLogger(__name__)
 
-Buffer = bytes | bytearray | memoryview
 
 # Receive sizes adapt: small while traffic is small (a recv allocates its full size
 # up front), growing while large messages stream in.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from crc32c import crc32c as _wheel_crc32c
 
-Buffer = bytes | bytearray | memoryview
+from rbdpy.rados.proto.bytestr import Buffer
 
 _POLY = 0x82F63B78
 

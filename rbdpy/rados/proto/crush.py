@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import NamedTuple
 
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.hashes import (
     CEPH_STR_HASH_LINUX,

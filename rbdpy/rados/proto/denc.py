@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.errors import DecodeError
-
-Buffer = bytes | bytearray | memoryview
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -40,9 +39,6 @@ _F64 = _struct.Struct("<d")
 _ENVELOPE = _struct.Struct("<BBI")  # u8 struct_v, u8 struct_compat, le32 struct_len
 _UTIME = _struct.Struct("<II")  # le32 sec, le32 nsec
 
-# Ceph's snapid_t specials (src/include/rados.h CEPH_NOSNAP, CEPH_SNAPDIR).
-CEPH_NOSNAP = 0xFFFF_FFFF_FFFF_FFFE
-CEPH_SNAPDIR = 0xFFFF_FFFF_FFFF_FFFF
 
 
 class Decoder:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from rbdpy.rados.proto.denc import Buffer
+from rbdpy.rados.proto.bytestr import Buffer
 
 __all__ = [
     "CEPH_STR_HASH_LINUX",

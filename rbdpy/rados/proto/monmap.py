@@ -22,7 +22,8 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder, decode_all
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.denc import Decoder, Encoder, decode_all
 from rbdpy.rados.proto.types import EntityAddrvec
 
 log = logging.getLogger(__name__)

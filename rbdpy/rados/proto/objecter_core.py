@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from enum import Enum
 
+from rbdpy.rados.proto.constants import OsdFlag
 from rbdpy.rados.proto.osdmap import (
     CEPH_OSDMAP_FULL,
     CEPH_OSDMAP_PAUSERD,
@@ -40,12 +41,6 @@ from rbdpy.rados.proto.types import PgId
 
 log = logging.getLogger(__name__)
 
-# CEPH_OSD_FLAG_* that matter to targeting (ceph src/include/rados.h).
-CEPH_OSD_FLAG_READ = 0x0010
-CEPH_OSD_FLAG_WRITE = 0x0020
-CEPH_OSD_FLAG_IGNORE_OVERLAY = 0x20000
-CEPH_OSD_FLAG_FULL_TRY = 0x800000
-CEPH_OSD_FLAG_FULL_FORCE = 0x1000000
 
 POOL_FLAG_FULL = PgPool.FLAG_FULL
 
@@ -153,12 +148,12 @@ _DEFAULT_CACHE = MappingCache()
 def target_should_be_paused(osdmap: OSDMap, t: OpTarget) -> bool:
     """Whether the map holds this op back (PAUSERD/PAUSEWR, or a full cluster/pool)."""
     flags = osdmap.flags
-    if t.flags & CEPH_OSD_FLAG_READ and flags & CEPH_OSDMAP_PAUSERD:
+    if t.flags & OsdFlag.READ and flags & CEPH_OSDMAP_PAUSERD:
         return True
-    if t.flags & CEPH_OSD_FLAG_WRITE:
+    if t.flags & OsdFlag.WRITE:
         if flags & CEPH_OSDMAP_PAUSEWR:
             return True
-        if not t.flags & (CEPH_OSD_FLAG_FULL_TRY | CEPH_OSD_FLAG_FULL_FORCE):
+        if not t.flags & (OsdFlag.FULL_TRY | OsdFlag.FULL_FORCE):
             pool = osdmap.pools.get(t.pool if t.pool >= 0 else t.base_pool)
             if flags & CEPH_OSDMAP_FULL or (pool is not None and pool.flags & POOL_FLAG_FULL):
                 return True
@@ -178,10 +173,10 @@ def calc_target(osdmap: OSDMap, t: OpTarget, *, any_change: bool = False,
         return CalcResult.POOL_DNE
     pool_id = t.base_pool
     # Cache tiering: the overlay redirects ops unless told not to (Objecter::_calc_target).
-    if not t.flags & CEPH_OSD_FLAG_IGNORE_OVERLAY:
-        if t.flags & CEPH_OSD_FLAG_READ and base.read_tier >= 0:
+    if not t.flags & OsdFlag.IGNORE_OVERLAY:
+        if t.flags & OsdFlag.READ and base.read_tier >= 0:
             pool_id = base.read_tier
-        elif t.flags & CEPH_OSD_FLAG_WRITE and base.write_tier >= 0:
+        elif t.flags & OsdFlag.WRITE and base.write_tier >= 0:
             pool_id = base.write_tier
     pool = osdmap.pools.get(pool_id)
     if pool is None:

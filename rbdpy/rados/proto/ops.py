@@ -38,10 +38,12 @@ import logging
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import IntEnum, IntFlag
+from enum import IntEnum
 from typing import Any
 
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, Buffer, Decoder, Encoder, decode_all
+from rbdpy.rados.proto.bytestr import Buffer, to_bytes
+from rbdpy.rados.proto.constants import CEPH_NOSNAP, OsdFlag, OsdOpFlag
+from rbdpy.rados.proto.denc import Decoder, Encoder, decode_all
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.types import EntityAddr, PgId
 
@@ -109,51 +111,6 @@ def op_name(op: int) -> str:
         return OsdOp(op).name.lower()
     except ValueError:
         return f"op{op:#x}"
-
-
-class OsdFlag(IntFlag):
-    """``CEPH_OSD_FLAG_*``: the le32 ``flags`` of an MOSDOp (reply: le64, same bits)."""
-
-    ACK = 0x0001
-    ONNVRAM = 0x0002
-    ONDISK = 0x0004
-    RETRY = 0x0008
-    READ = 0x0010
-    WRITE = 0x0020
-    ORDERSNAP = 0x0040
-    PEERSTAT_OLD = 0x0080
-    BALANCE_READS = 0x0100
-    PARALLELEXEC = 0x0200
-    PGOP = 0x0400
-    EXEC = 0x0800
-    EXEC_PUBLIC = 0x1000
-    LOCALIZE_READS = 0x2000
-    RWORDERED = 0x4000
-    IGNORE_CACHE = 0x8000
-    SKIPRWLOCKS = 0x10000
-    IGNORE_OVERLAY = 0x20000
-    FLUSH = 0x40000
-    MAP_SNAP_CLONE = 0x80000
-    ENFORCE_SNAPC = 0x100000
-    REDIRECTED = 0x200000
-    KNOWN_REDIR = 0x400000
-    FULL_TRY = 0x800000
-    FULL_FORCE = 0x1000000
-    IGNORE_REDIRECT = 0x2000000
-    RETURNVEC = 0x4000000  # Octopus+: per-op rvals/outdata even when the op vector fails
-
-
-class OsdOpFlag(IntFlag):
-    """``CEPH_OSD_OP_FLAG_*``: per-op flags (``ceph_osd_op.flags``)."""
-
-    EXCL = 0x1
-    FAILOK = 0x2
-    FADVISE_RANDOM = 0x4
-    FADVISE_SEQUENTIAL = 0x8
-    FADVISE_WILLNEED = 0x10
-    FADVISE_DONTNEED = 0x20
-    FADVISE_NOCACHE = 0x40
-    FADVISE_FUA = 0x80  # Octopus+
 
 
 class WatchOp(IntEnum):
@@ -729,10 +686,6 @@ def _encode(fn: Callable[[Encoder], None]) -> bytes:
     return enc.getvalue()
 
 
-def _b(s: str | bytes) -> bytes:
-    return s.encode("utf-8", "surrogateescape") if isinstance(s, str) else s
-
-
 def _reply(fn: Callable[[Decoder], Any], what: str) -> ReplyDecoder:
     """A reply decoder that decodes all of the outdata with ``fn``."""
 
@@ -920,7 +873,7 @@ def call(cls: str, method: str, indata: Buffer = b"",
 
     The input is ``class | method | indata`` with the lengths in the union (argc 0).
     """
-    c, m = _b(cls), _b(method)
+    c, m = to_bytes(cls), to_bytes(method)
     if len(c) > 255 or len(m) > 255:
         raise CephError(errno.EINVAL, "class/method name longer than 255 bytes")
     return OSDOp(OsdOp.CALL, 0, _union(_U_CLS, len(c), len(m), 0, len(indata)),
@@ -932,7 +885,7 @@ def call(cls: str, method: str, indata: Buffer = b"",
 
 def _xattr_op(op: OsdOp, name: str, value: Buffer = b"", cmp_op: int = 0, cmp_mode: int = 0,
               decoder: ReplyDecoder = _no_output) -> OSDOp:
-    n = _b(name)
+    n = to_bytes(name)
     pieces: tuple[Buffer, ...] = (n, value) if len(value) else (n,)
     return OSDOp(op, 0, _union(_U_XATTR, len(n), len(value), cmp_op, cmp_mode), pieces,
                  decoder)

@@ -35,9 +35,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
 
+from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.crc32c import ceph_crc32c
 from rbdpy.rados.proto.crush import CrushMap, crush_hash32_2
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder
+from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.errors import DecodeError
 from rbdpy.rados.proto.types import EntityAddr, EntityAddrvec, PgId
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
+from rbdpy.rados.proto.bytestr import to_bytes
 from rbdpy.rados.proto.crush import CRUSH_ITEM_NONE, ceph_str_hash, crush_hash32_2
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.osdmap import (
@@ -77,10 +78,6 @@ class PgMapping(NamedTuple):
     acting_primary: int
 
 
-def _b(s: str | bytes) -> bytes:
-    return s.encode("utf-8", "surrogateescape") if isinstance(s, str) else s
-
-
 # -- object → pg ---------------------------------------------------------------------------
 
 
@@ -92,8 +89,8 @@ _HASH_CACHE_MAX = 8192
 
 def hash_key(pool: PgPool, key: str | bytes, nspace: str | bytes = b"") -> int:
     """``pg_pool_t::hash_key``: the pool's string hash of ``[nspace '\\x1f'] key``."""
-    k = _b(key)
-    ns = _b(nspace)
+    k = to_bytes(key)
+    ns = to_bytes(nspace)
     if type(k) is not bytes or type(ns) is not bytes:  # bytearray/memoryview: hashable copy
         k, ns = bytes(k), bytes(ns)
     ck = (pool.object_hash, k, ns)

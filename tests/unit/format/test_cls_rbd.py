@@ -52,7 +52,8 @@ from rbdpy.format.types import (
     UserSnapshotNamespace,
 )
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, Encoder
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.denc import Encoder
 from rbdpy.rados.proto.errors import DecodeError
 from rbdpy.rados.proto.types import SnapContext
 from tests.unit.format.cls_vectors import cli, ids, planned, recorded, reply

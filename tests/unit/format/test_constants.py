@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from rbdpy.format import constants as c
-from rbdpy.rados.proto.denc import CEPH_NOSNAP
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
 
 FROM_STRING_CASES = [

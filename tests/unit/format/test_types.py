@@ -22,7 +22,8 @@ from rbdpy.format.types import (
     UnknownSnapshotNamespace,
     UserSnapshotNamespace,
 )
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, Decoder, Encoder, decode_all
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.denc import Decoder, Encoder, decode_all
 from rbdpy.rados.proto.errors import DecodeError
 
 

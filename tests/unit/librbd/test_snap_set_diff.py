@@ -5,7 +5,7 @@ tests/integration/test_rbd_diff.py::test_randomized_parity_with_python_rbd."""
 from __future__ import annotations
 
 from rbdpy.librbd.diff import object_delta, snap_set_diff
-from rbdpy.rados.proto.denc import CEPH_NOSNAP
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.ops import CloneInfo, ObjListSnapResponse
 
 HEAD = CEPH_NOSNAP

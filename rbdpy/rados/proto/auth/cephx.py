@@ -52,7 +52,8 @@ from rbdpy.rados.proto.auth.crypto import (
     encode_encrypt,
 )
 from rbdpy.rados.proto.auth.handler import AuthMethod, AuthResult, ConMode
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder, decode_all
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.denc import Decoder, Encoder, decode_all
 from rbdpy.rados.proto.errors import AuthError, DecodeError
 from rbdpy.rados.proto.types import EntityName, EntityType
 

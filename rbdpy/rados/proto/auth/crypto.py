@@ -30,7 +30,8 @@ from enum import IntEnum
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder, decode_all
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.denc import Decoder, Encoder, decode_all
 from rbdpy.rados.proto.errors import AuthError
 
 # Fixed IV of every cephx AES-CBC operation (ceph src/auth/Crypto.cc CEPH_AES_IV; kernel

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar, TypeVar
 
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.errors import DecodeError
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from rbdpy.rados.proto.denc import Buffer, Decoder, Encoder
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.errors import DecodeError
 from rbdpy.rados.proto.messages.base import (
     Message,

@@ -32,7 +32,9 @@ import logging
 import struct
 from dataclasses import dataclass, field
 
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, Buffer, Decoder, Encoder
+from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.messages.base import Message, MsgType, front_decoder, register
 from rbdpy.rados.proto.ops import (
     EVersion,

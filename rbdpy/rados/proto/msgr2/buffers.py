@@ -28,11 +28,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from rbdpy.rados.proto.bytestr import Buffer
+
 __all__ = ["POOL_MAX_BYTES", "POOL_MIN_SIZE", "alloc_segment", "as_bytes", "pool_stats"]
 
 log = logging.getLogger(__name__)
-
-Buffer = bytes | bytearray | memoryview
 
 # Segments at least this big come from the pool: below it fresh memory is cheap (glibc's
 # heap keeps it) and the pool would only hold small objects alive.

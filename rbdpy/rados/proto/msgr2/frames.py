@@ -40,11 +40,10 @@ from typing import Protocol
 
 from crc32c import crc32c as _wheel_crc32c
 
+from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.crc32c import ceph_crc32c
 from rbdpy.rados.proto.errors import IntegrityError, LocalProtocolError, RemoteProtocolError
 from rbdpy.rados.proto.msgr2.buffers import alloc_segment
-
-Buffer = bytes | bytearray | memoryview
 
 log = logging.getLogger(__name__)
 

@@ -58,6 +58,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 
 from rbdpy.rados.proto.auth.handler import AuthHandler, AuthMethod, ConMode
+from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.errors import (
     AuthError,
@@ -91,8 +92,6 @@ from rbdpy.rados.proto.msgr2.frames import (
 )
 from rbdpy.rados.proto.msgr2.secure import SecureTx, session_ciphers
 from rbdpy.rados.proto.types import AddrType, EntityAddr, EntityAddrvec, EntityType
-
-Buffer = bytes | bytearray | memoryview
 
 log = logging.getLogger(__name__)
 

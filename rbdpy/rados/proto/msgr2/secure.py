@@ -39,6 +39,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.errors import (
     AuthError,
     IntegrityError,
@@ -59,8 +60,6 @@ from rbdpy.rados.proto.msgr2.frames import (
     num_segments,
     pad16,
 )
-
-Buffer = bytes | bytearray | memoryview
 
 KEY_LEN = 16
 NONCE_LEN = 12

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, Decoder, Encoder, decode_all
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.denc import Decoder, Encoder, decode_all
 from rbdpy.rados.proto.errors import CephError, DecodeError
 from rbdpy.rados.proto.messages.osd import RequestRedirect
 from rbdpy.rados.proto.ops import (

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.denc import CEPH_NOSNAP, CEPH_SNAPDIR, Decoder
+from rbdpy.rados.proto.constants import CEPH_NOSNAP, CEPH_SNAPDIR
+from rbdpy.rados.proto.denc import Decoder
 from rbdpy.rados.proto.errors import CephError, DecodeError
 from rbdpy.rados.proto.messages.base import MsgType, decode_message, encode_message
 from rbdpy.rados.proto.messages.osd import (
