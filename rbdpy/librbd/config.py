@@ -33,29 +33,27 @@ from __future__ import annotations
 
 import errno
 import logging
-import math
-import re
 import time
 from typing import TYPE_CHECKING, Any
 
 from rbdpy.format import cls_rbd
-from rbdpy.format.constants import RBD_FEATURE_MAP, RBD_INFO
+from rbdpy.format.constants import RBD_INFO
 from rbdpy.librbd import exceptions as rbdx
+from rbdpy.librbd.config_check import CONF_PREFIX, check_override
 from rbdpy.librbd.config_schema import RBD_OPTIONS, RbdOption
-from rbdpy.librbd.image import translate
-from rbdpy.librbd.object_map import exec_ops
+from rbdpy.librbd.errors import translate
+from rbdpy.librbd.metadata import header_change, metadata_list
+from rbdpy.librbd.object_io import exec_ops
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.bytestr import to_bytes, to_str
 from rbdpy.rados.proto.errors import CephError
 
 if TYPE_CHECKING:
-    from rbdpy.librbd.image import AsyncImage
+    from rbdpy.librbd.image_ctx import ImageCtx
     from rbdpy.rados.ioctx import AsyncIoctx
 
 log = logging.getLogger(__name__)
 
-# ImageCtx::METADATA_CONF_PREFIX
-CONF_PREFIX = "conf_"
 # rbd_config_source_t
 RBD_CONFIG_SOURCE_CONFIG = 0
 RBD_CONFIG_SOURCE_POOL = 1
@@ -65,85 +63,6 @@ _MAX_KEYS = 64
 
 _OVERWRITE_VALIDATED = b"overwrite validated"
 _VALIDATE = b"validate"
-
-# strict_si_cast: decimal digits, optional sign, one optional SI suffix (powers of 1000 in
-# Pacific's si_cast? no: librbd stores the text; only acceptance matters here).
-_SI_INT = re.compile(r"[+-]?[0-9]+[KMGTPE]?")
-# strict_iec_cast: digits then an optional IEC prefix, optionally followed by "i" or "B",
-# or a bare "B" ("1Ki", "1MB", "1B" parse; "1MiB" does not -- checked with python3-rbd).
-_IEC_SIZE = re.compile(r"\+?[0-9]+(?:[KMGTPE][iB]?|B)?")
-_SUFFIX_POW = {"K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
-
-
-def _int_value(text: str, iec: bool) -> int | None:
-    pattern = _IEC_SIZE if iec else _SI_INT
-    if not pattern.fullmatch(text):
-        return None
-    digits = text.rstrip("iB")
-    unit = 1
-    if digits and digits[-1] in _SUFFIX_POW:
-        unit = (1024 if iec else 1000) ** _SUFFIX_POW[digits[-1]]
-        digits = digits[:-1]
-    return int(digits) * unit
-
-
-def _float_value(text: str) -> float | None:
-    # strtod: no surrounding space, no Python-only spellings (underscores)
-    if not text or text != text.strip() or "_" in text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def validate_value(opt: RbdOption, value: str) -> bool:
-    """ConfigProxy::set_val's acceptance of ``value`` for ``opt`` (type, bounds, enum)."""
-    number: float | None
-    if opt.type == "bool":
-        if value.lower() in ("true", "false"):
-            return True
-        return bool(re.fullmatch(r"[+-]?[0-9]+", value))
-    if opt.type in ("uint", "int", "size"):
-        n = _int_value(value, iec=opt.type == "size")
-        if n is None or (opt.type in ("uint", "size") and n < 0):
-            return False
-        number = n
-    elif opt.type == "float":
-        number = _float_value(value)
-        if number is None:
-            return False
-    else:
-        if opt.enum and value not in opt.enum:
-            return False
-        if opt.name == "rbd_default_features":
-            return _features_value_ok(value)
-        return True
-    if math.isnan(number):
-        return True
-    if opt.min is not None and number < opt.min:
-        return False
-    return not (opt.max is not None and number > opt.max)
-
-
-def _features_value_ok(value: str) -> bool:
-    """options.cc's rbd_default_features validator: a number, or feature names."""
-    if not value or value.isdigit():
-        return True
-    return all(name.strip() in RBD_FEATURE_MAP for name in value.split(","))
-
-
-def check_override(key: str, value: str, image: bool) -> None:
-    """Validate a ``conf_*`` metadata key/value (EINVAL); other keys pass."""
-    if not key.startswith(CONF_PREFIX):
-        return
-    opt = RBD_OPTIONS.get(key[len(CONF_PREFIX):])
-    if opt is None or (image and not opt.image):
-        raise CephError(errno.EINVAL, f"validation for {key} failed: not allowed "
-                                      f"{'image' if image else 'pool'} level override")
-    if not validate_value(opt, value):
-        raise CephError(errno.EINVAL, f"validation for {key} failed: bad value")
-
 
 def _client_value(ioctx: AsyncIoctx, opt: RbdOption) -> str:
     """The option as this client's configuration has it (librbd: cct->_conf.get_val)."""
@@ -269,7 +188,7 @@ async def config_list(ioctx: AsyncIoctx) -> list[dict[str, Any]]:
         return await _config_rows(base, image=None)
 
 
-async def _config_rows(ioctx: AsyncIoctx, image: AsyncImage | None) -> list[dict[str, Any]]:
+async def _config_rows(ioctx: AsyncIoctx, image: ImageCtx | None) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     for name, opt in sorted(RBD_OPTIONS.items()):
         if image is not None and not opt.image:
@@ -281,7 +200,7 @@ async def _config_rows(ioctx: AsyncIoctx, image: AsyncImage | None) -> list[dict
         if row is not None:
             row["value"], row["source"] = v.decode("utf-8", "replace"), RBD_CONFIG_SOURCE_POOL
     if image is not None:
-        for k, sv in await image.metadata_list():
+        for k, sv in await metadata_list(image):
             row = rows.get(k[len(CONF_PREFIX):]) if k.startswith(CONF_PREFIX) else None
             if row is not None:
                 row["value"], row["source"] = sv, RBD_CONFIG_SOURCE_IMAGE
@@ -321,47 +240,47 @@ async def config_remove(ioctx: AsyncIoctx, key: str | bytes) -> None:
 # -- image config overrides (rbd.pyx Image.config_*) -------------------------------------------
 
 
-async def image_config_list(img: AsyncImage) -> list[dict[str, Any]]:
-    img.require_not_closed()
-    with translate(f"error listing config options for image {img._bname!r}"):
-        base = await _default_ns(img.ioctx)
-        return await _config_rows(base, image=img)
+async def image_config_list(ictx: ImageCtx) -> list[dict[str, Any]]:
+    ictx.require_not_closed()
+    with translate(f"error listing config options for image {ictx.name_bytes!r}"):
+        base = await _default_ns(ictx.ioctx)
+        return await _config_rows(base, image=ictx)
 
 
-async def image_config_get(img: AsyncImage, key: str | bytes) -> str:
-    img.require_not_closed()
+async def image_config_get(ictx: ImageCtx, key: str | bytes) -> str:
+    ictx.require_not_closed()
     k = to_str(_key(key, "key"))
     try:
-        (v,) = await exec_ops(img.ioctx, img.header_oid,
+        (v,) = await exec_ops(ictx.ioctx, ictx.header_oid,
                               [cls_rbd.metadata_get(CONF_PREFIX + k)])
     except CephError as e:
         if e.errno == errno.ENOENT:
-            raise KeyError(f"no config {k} for image {img._bname!r}") from None
+            raise KeyError(f"no config {k} for image {ictx.name_bytes!r}") from None
         raise rbdx.make_ex(e.errno, f"error getting config {k} for image "
-                                    f"{img._bname!r}") from e
+                                    f"{ictx.name_bytes!r}") from e
     return str(v)
 
 
-async def image_config_set(img: AsyncImage, key: str | bytes, value: str | bytes) -> None:
-    img.require_not_closed()
+async def image_config_set(ictx: ImageCtx, key: str | bytes, value: str | bytes) -> None:
+    ictx.require_not_closed()
     k = to_str(_key(key, "key"))
     v = to_bytes(_key(value, "value"))
-    with translate(f"error setting config {k} for image {img._bname!r}"):
+    with translate(f"error setting config {k} for image {ictx.name_bytes!r}"):
         check_override(CONF_PREFIX + k, to_str(v), image=True)
-        await img._writing(lambda: img._meta_op(cls_rbd.metadata_set({CONF_PREFIX + k: v})))
+        await ictx.writing(lambda: header_change(ictx, cls_rbd.metadata_set({CONF_PREFIX + k: v})))
 
 
-async def image_config_remove(img: AsyncImage, key: str | bytes) -> None:
-    img.require_not_closed()
+async def image_config_remove(ictx: ImageCtx, key: str | bytes) -> None:
+    ictx.require_not_closed()
     k = to_str(_key(key, "key"))
     try:
-        await exec_ops(img.ioctx, img.header_oid, [cls_rbd.metadata_get(CONF_PREFIX + k)])
-        await img._writing(lambda: img._meta_op(cls_rbd.metadata_remove(CONF_PREFIX + k)))
+        await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.metadata_get(CONF_PREFIX + k)])
+        await ictx.writing(lambda: header_change(ictx, cls_rbd.metadata_remove(CONF_PREFIX + k)))
     except CephError as e:
         if e.errno == errno.ENOENT:
-            raise KeyError(f"no config {k} for image {img._bname!r}") from None
+            raise KeyError(f"no config {k} for image {ictx.name_bytes!r}") from None
         raise rbdx.make_ex(e.errno, f"error removing config {k} for image "
-                                    f"{img._bname!r}") from e
+                                    f"{ictx.name_bytes!r}") from e
 
 
 # -- rbd pool init (api/Pool.cc init, image/ValidatePoolRequest.cc) --------------------------
@@ -400,7 +319,7 @@ async def _app_enable(ioctx: AsyncIoctx, force: bool) -> None:
 
 async def _validate_pool(io: AsyncIoctx) -> None:
     try:
-        reply = await io._operate(RBD_INFO, [ops.read(0, 0)])
+        reply = await io.operate(RBD_INFO, [ops.read(0, 0)])
         content: bytes | None = bytes(reply.outdata[0])
     except CephError as e:
         if e.errno != errno.ENOENT:
@@ -419,7 +338,7 @@ async def _validate_pool(io: AsyncIoctx) -> None:
             raise
         failure: CephError | None = None
         try:
-            await io._operate(RBD_INFO, [ops.create(exclusive=True), ops.write(0, _VALIDATE)],
+            await io.operate(RBD_INFO, [ops.create(exclusive=True), ops.write(0, _VALIDATE)],
                               flags=ops.OsdFlag.WRITE)
         except CephError as e:
             if e.errno == errno.EOPNOTSUPP:
@@ -434,7 +353,7 @@ async def _validate_pool(io: AsyncIoctx) -> None:
         if failure is not None:
             raise failure
     try:
-        await io._operate(RBD_INFO, [ops.write(0, _OVERWRITE_VALIDATED)],
+        await io.operate(RBD_INFO, [ops.write(0, _OVERWRITE_VALIDATED)],
                           flags=ops.OsdFlag.WRITE)
     except CephError as e:
         if e.errno == errno.EOPNOTSUPP:
@@ -442,7 +361,7 @@ async def _validate_pool(io: AsyncIoctx) -> None:
         raise
 
 
-__all__ = ["CONF_PREFIX", "check_override", "config_get", "config_list", "config_remove",
+__all__ = ["config_get", "config_list", "config_remove",
            "config_set", "image_config_get", "image_config_list", "image_config_remove",
            "image_config_set", "pool_init", "pool_metadata_get", "pool_metadata_list",
-           "pool_metadata_remove", "pool_metadata_set", "validate_value"]
+           "pool_metadata_remove", "pool_metadata_set"]

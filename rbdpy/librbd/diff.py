@@ -46,16 +46,15 @@ from rbdpy.format.constants import (
     data_object_name,
     object_map_name,
 )
-from rbdpy.librbd import snapshots
-from rbdpy.librbd.io import fan_out
-from rbdpy.librbd.object_map import exec_ops
+from rbdpy.librbd.concurrency import fan_out
+from rbdpy.librbd.object_io import exec_ops
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.constants import CEPH_NOSNAP, CEPH_SNAPDIR
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.striping.striper import ObjectExtent, file_to_extents, get_num_objects
 
 if TYPE_CHECKING:
-    from rbdpy.librbd.image import AsyncImage
+    from rbdpy.librbd.image_ctx import ImageCtx
     from rbdpy.rados.proto.ops import ObjListSnapResponse
 
 __all__ = ["DIFF_DATA", "DIFF_DATA_UPDATED", "DIFF_HOLE", "DIFF_HOLE_UPDATED", "SnapSetDiff",
@@ -204,11 +203,11 @@ def snap_set_diff(snap_set: ObjListSnapResponse, start: int, end: int) -> SnapSe
     return SnapSetDiff([(0, start_size)] if start_size else [], 0, False, False)
 
 
-async def _snap_set(img: AsyncImage, objectno: int) -> ObjListSnapResponse | None:
+async def _snap_set(ictx: ImageCtx, objectno: int) -> ObjListSnapResponse | None:
     """LIST_SNAPS of one data object (read at CEPH_SNAPDIR); None if it never existed."""
     try:
-        snap_set: ObjListSnapResponse = await img.data_ioctx._op1(
-            data_object_name(img.object_prefix, objectno), ops.list_snaps(),
+        snap_set: ObjListSnapResponse = await ictx.data_ioctx._op1(
+            data_object_name(ictx.object_prefix, objectno), ops.list_snaps(),
             snapid=CEPH_SNAPDIR)
     except CephError as e:
         if e.errno == errno.ENOENT:
@@ -268,24 +267,24 @@ def _to_image(ex: ObjectExtent, at: int,
     return out
 
 
-async def _load_states(img: AsyncImage, from_snap_id: int,
+async def _load_states(ictx: ImageCtx, from_snap_id: int,
                        end_snap_id: int) -> list[int] | None:
     """The object-map diff between two points, or None when fast diff cannot answer."""
-    infos = await snapshots.snap_infos(img)
+    infos = await ictx.snap_infos()
     from_start = from_snap_id == 0
     # From the beginning of time only the end version matters (see the module doc).
     points = [] if from_start else [
         s for s in sorted(infos) if from_snap_id <= s < end_snap_id]
     points.append(end_snap_id)
-    flags = await exec_ops(img.ioctx, img.header_oid,
+    flags = await exec_ops(ictx.ioctx, ictx.header_oid,
                            [cls_rbd.get_flags(snap_id) for snap_id in points])
     if any(f & RBD_FLAG_FAST_DIFF_INVALID for f in flags):
         return None
     maps: list[list[int]] = []
     for snap_id in points:
-        size = img.head_size_ if snap_id == CEPH_NOSNAP else infos[snap_id].image_size
+        size = ictx.head_size if snap_id == CEPH_NOSNAP else infos[snap_id].image_size
         try:
-            (bits,) = await exec_ops(img.ioctx, object_map_name(img.image_id, snap_id),
+            (bits,) = await exec_ops(ictx.ioctx, object_map_name(ictx.image_id, snap_id),
                                      [cls_rbd.object_map_load()])
         except CephError as e:
             if e.errno != errno.ENOENT:
@@ -293,14 +292,14 @@ async def _load_states(img: AsyncImage, from_snap_id: int,
             if snap_id in (from_snap_id, end_snap_id):
                 return None
             continue  # an intermediate snapshot being removed: librbd skips it too
-        count = get_num_objects(img.layout, size)
+        count = get_num_objects(ictx.layout, size)
         if len(bits) < count:
             return None  # librbd: "object map too small"
         maps.append(list(bits)[:count])
     return diff_states(maps, not from_start)
 
 
-async def diff_extents(img: AsyncImage, offset: int, length: int,
+async def diff_extents(ictx: ImageCtx, offset: int, length: int,
                        from_snapshot: str | None, include_parent: bool = True,
                        whole_object: bool = False) -> list[Extent]:
     """What ``diff_iterate`` reports, in order: ``(offset, length, exists)`` extents.
@@ -309,30 +308,30 @@ async def diff_extents(img: AsyncImage, offset: int, length: int,
         image's current snapshot or an offset past the end
     """
     del include_parent  # rbdpy opens no clones: there is no parent to include
-    await img._io_idle.wait()  # librbd flushes first: in-flight writes count
-    await img._maybe_refresh()
+    await ictx.wait_io_idle()  # librbd flushes first: in-flight writes count
+    await ictx.maybe_refresh()
     from_snap_id = 0
     if from_snapshot is not None:
-        info = await snapshots.lookup(img, from_snapshot)
+        info = await ictx.lookup_snap(from_snapshot)
         if info is None:
             raise CephError(errno.ENOENT, f"snapshot {from_snapshot!r} not found")
         from_snap_id = info.id
-    end_snap_id = img.snap_id
+    end_snap_id = ictx.snap_id
     if length == 0:
         return []
-    if offset >= img.size_:
-        raise CephError(errno.EINVAL, f"offset {offset} at or past image end {img.size_}")
-    length = min(length, img.size_ - offset)
+    if offset >= ictx.size:
+        raise CephError(errno.EINVAL, f"offset {offset} at or past image end {ictx.size}")
+    length = min(length, ictx.size - offset)
     if from_snap_id == end_snap_id:
         return []
     if from_snap_id > end_snap_id:
         raise CephError(errno.EINVAL, "from_snapshot is after the image's current snapshot")
     states = None
-    if whole_object and img.features_ & RBD_FEATURE_FAST_DIFF:
-        states = await _load_states(img, from_snap_id, end_snap_id)
-    periods = _periods(img, offset, length)
+    if whole_object and ictx.features & RBD_FEATURE_FAST_DIFF:
+        states = await _load_states(ictx, from_snap_id, end_snap_id)
+    periods = _periods(ictx, offset, length)
     if states is None:
-        return await _list_snaps_extents(img, periods, from_snap_id, end_snap_id,
+        return await _list_snaps_extents(ictx, periods, from_snap_id, end_snap_id,
                                          whole_object)
     object_states: list[int] = states  # narrowed, for the closure
 
@@ -346,15 +345,15 @@ async def diff_extents(img: AsyncImage, offset: int, length: int,
     return _report(periods, whole_extent)
 
 
-def _periods(img: AsyncImage, offset: int, length: int) -> list[tuple[int, list[ObjectExtent]]]:
+def _periods(ictx: ImageCtx, offset: int, length: int) -> list[tuple[int, list[ObjectExtent]]]:
     """The range cut at stripe-period boundaries (librbd diffs one period at a time): each
     piece's image offset and its object extents."""
-    period = img.layout.period
+    period = ictx.layout.period
     out = []
     at, stop = offset, offset + length
     while at < stop:
         chunk = min(at - at % period + period, stop) - at
-        out.append((at, file_to_extents(img.layout, at, chunk)))
+        out.append((at, file_to_extents(ictx.layout, at, chunk)))
         at += chunk
     return out
 
@@ -387,7 +386,7 @@ def _in_image_order(pieces: list[Extent]) -> list[Extent]:
 
 
 
-async def _list_snaps_extents(img: AsyncImage,
+async def _list_snaps_extents(ictx: ImageCtx,
                               periods: list[tuple[int, list[ObjectExtent]]], start: int,
                               end: int, whole_object: bool) -> list[Extent]:
     """The diff through LIST_SNAPS, object by object, reported period by period."""
@@ -395,7 +394,7 @@ async def _list_snaps_extents(img: AsyncImage,
 
     def job(objectno: int) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            snap_sets[objectno] = await _snap_set(img, objectno)
+            snap_sets[objectno] = await _snap_set(ictx, objectno)
         return run
 
     objectnos = sorted({ex.objectno for _, extents in periods for ex in extents})
@@ -403,4 +402,4 @@ async def _list_snaps_extents(img: AsyncImage,
     await fan_out([job(n) for n in objectnos], limit=_CONCURRENT_LIST_SNAPS)
     return _report(periods, lambda ex: object_delta(
         snap_sets[ex.objectno], start, end, (ex.offset, ex.length), whole_object,
-        img.layout.object_size))
+        ictx.layout.object_size))

@@ -42,9 +42,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-import trio
-
 from rbdpy.format.constants import OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, data_object_name
+from rbdpy.format.object_map import object_may_not_exist
+from rbdpy.librbd.concurrency import fan_out
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.errors import CephError
@@ -53,82 +53,54 @@ from rbdpy.rados.proto.ops import OSDOp
 from rbdpy.striping.striper import ObjectExtent, file_to_extents, get_num_objects
 
 if TYPE_CHECKING:
-    from rbdpy.librbd.image import AsyncImage
+    from rbdpy.librbd.image_ctx import ImageCtx
 
 log = logging.getLogger(__name__)
 
 
-# Object ops of one request in flight at once (librbd bounds it with
-# rbd_concurrent_management_ops for maintenance and the objecter throttle for I/O).
-MAX_CONCURRENT_OPS = 32
 # rbd_discard_granularity_bytes (Pacific default).
 DISCARD_GRANULARITY = 64 * 1024
 
 
-async def fan_out(jobs: Sequence[Callable[[], Awaitable[None]]],
-                  limit: int = MAX_CONCURRENT_OPS) -> None:
-    """Run ``jobs`` concurrently (at most ``limit`` at once); raise the first failure in
-    job order once all have finished."""
-    if len(jobs) == 1:
-        await jobs[0]()
-        return
-    errors: list[Exception | None] = [None] * len(jobs)
-    limiter = trio.CapacityLimiter(limit)
-
-    async def run(i: int) -> None:
-        async with limiter:
-            try:
-                await jobs[i]()
-            except Exception as e:  # collected; re-raised in order below
-                errors[i] = e
-
-    async with trio.open_nursery() as nursery:
-        for i in range(len(jobs)):
-            nursery.start_soon(run, i)
-    for e in errors:
-        if e is not None:
-            raise e
-
-
-def _clip(img: AsyncImage, offset: int, length: int) -> int:
+def _clip(ictx: ImageCtx, offset: int, length: int) -> int:
     """librbd ``clip_io``: EINVAL at or past the end; shorten a request crossing it."""
-    size = img.size_
+    size = ictx.size
     if offset >= size:
         raise CephError(errno.EINVAL, f"offset {offset} at or past image end {size}")
     return min(length, size - offset)
 
 
-def _oid(img: AsyncImage, objectno: int) -> str:
-    return data_object_name(img.object_prefix, objectno)
+def _oid(ictx: ImageCtx, objectno: int) -> str:
+    return data_object_name(ictx.object_prefix, objectno)
 
 
 # -- read --------------------------------------------------------------------------------------
 
 
-async def read(img: AsyncImage, offset: int, length: int, fadvise_flags: int = 0) -> bytes:
+async def read(ictx: ImageCtx, offset: int, length: int, fadvise_flags: int = 0) -> bytes:
     if length == 0:
         return b""
-    await img._maybe_refresh()
-    length = _clip(img, offset, length)
-    extents = file_to_extents(img.layout, offset, length)
+    await ictx.maybe_refresh()
+    length = _clip(ictx, offset, length)
+    extents = file_to_extents(ictx.layout, offset, length)
     # (buffer offset, bytes the object returned for that piece); a piece shorter than its
     # buffer extent, or missing (object absent), reads as zeros.
     pieces: list[tuple[int, Buffer]] = []
-    await fan_out([partial(_read_extent, img, ex, fadvise_flags, pieces) for ex in extents])
-    log.debug("read %s %d~%d: %d object extents", img.name, offset, length, len(extents))
+    await fan_out([partial(_read_extent, ictx, ex, fadvise_flags, pieces) for ex in extents])
+    log.debug("read %s %d~%d: %d object extents", ictx.name, offset, length, len(extents))
     return _assemble(pieces, length)
 
 
-async def _read_extent(img: AsyncImage, ex: ObjectExtent, fadvise_flags: int,
+async def _read_extent(ictx: ImageCtx, ex: ObjectExtent, fadvise_flags: int,
                        pieces: list[tuple[int, Buffer]]) -> None:
     """Read one object extent; add what it holds to ``pieces`` (nothing for a hole)."""
-    om = img.object_map
+    om = ictx.object_map
     if om is not None and not om.may_exist(ex.objectno):
         return
     try:
-        reply = await img.data_ioctx._operate(
-            _oid(img, ex.objectno), [ops.read(ex.offset, ex.length, fadvise_flags)],
-            snapid=img.snap_id)
+        reply = await ictx.data_ioctx.operate(
+            _oid(ictx, ex.objectno), [ops.read(ex.offset, ex.length, fadvise_flags)],
+            snapid=ictx.snap_id)
     except CephError as e:
         if e.errno == errno.ENOENT:
             return  # never written: zeros
@@ -170,34 +142,34 @@ def _assemble(pieces: list[tuple[int, Buffer]], length: int) -> bytes:
 # -- write -------------------------------------------------------------------------------------
 
 
-async def write(img: AsyncImage, data: Buffer, offset: int, fadvise_flags: int = 0) -> int:
+async def write(ictx: ImageCtx, data: Buffer, offset: int, fadvise_flags: int = 0) -> int:
     length = len(data)
     if length == 0:
         return 0
-    img.require_writable()
-    await img._maybe_refresh()
-    length = _clip(img, offset, length)
+    ictx.require_writable()
+    await ictx.maybe_refresh()
+    length = _clip(ictx, offset, length)
     mv = memoryview(data)
     if mv.format != "B" or mv.ndim != 1:
         mv = mv.cast("B")
-    extents = file_to_extents(img.layout, offset, length)
+    extents = file_to_extents(ictx.layout, offset, length)
 
     async def do_write() -> None:
-        om = img.object_map
+        om = ictx.object_map
         fresh = {ex.objectno for ex in extents
-                 if om is None or not _known_to_exist(img, ex.objectno)}
+                 if om is None or not _known_to_exist(ictx, ex.objectno)}
         if om is not None:
             # also turns EXISTS_CLEAN (fast-diff) into EXISTS; no I/O when all are EXISTS
             await om.mark_exists([ex.objectno for ex in extents])
-        await fan_out([partial(_write_extent, img, ex, mv, fadvise_flags, fresh)
+        await fan_out([partial(_write_extent, ictx, ex, mv, fadvise_flags, fresh)
                        for ex in extents])
 
-    await img._writing(do_write)
-    log.debug("write %s %d~%d: %d object extents", img.name, offset, length, len(extents))
+    await ictx.writing(do_write)
+    log.debug("write %s %d~%d: %d object extents", ictx.name, offset, length, len(extents))
     return length
 
 
-async def _write_extent(img: AsyncImage, ex: ObjectExtent, mv: memoryview, fadvise_flags: int,
+async def _write_extent(ictx: ImageCtx, ex: ObjectExtent, mv: memoryview, fadvise_flags: int,
                         fresh: set[int]) -> None:
     """Write one object extent from the caller's buffer."""
     if len(ex.buffer_extents) == 1:
@@ -208,16 +180,14 @@ async def _write_extent(img: AsyncImage, ex: ObjectExtent, mv: memoryview, fadvi
     osd_ops: list[OSDOp] = []
     if ex.objectno in fresh:
         # add_write_hint: tell the OSD the object's final size up front
-        object_size = img.layout.object_size
+        object_size = ictx.layout.object_size
         osd_ops.append(ops.set_alloc_hint(object_size, object_size))
     osd_ops.append(ops.write(ex.offset, payload, fadvise_flags))
-    await img.data_ioctx._operate(_oid(img, ex.objectno), osd_ops, snapc=img.snapc)
+    await ictx.data_ioctx.operate(_oid(ictx, ex.objectno), osd_ops, snapc=ictx.snapc)
 
 
-def _known_to_exist(img: AsyncImage, objectno: int) -> bool:
-    from rbdpy.format.object_map import object_may_not_exist
-
-    om = img.object_map
+def _known_to_exist(ictx: ImageCtx, objectno: int) -> bool:
+    om = ictx.object_map
     if om is None or objectno >= len(om):
         return False
     return not object_may_not_exist(om.bits[objectno])
@@ -226,10 +196,10 @@ def _known_to_exist(img: AsyncImage, objectno: int) -> bool:
 # -- discard / trim ----------------------------------------------------------------------------
 
 
-async def _discard_extents(img: AsyncImage, extents: Sequence[ObjectExtent]) -> None:
+async def _discard_extents(ictx: ImageCtx, extents: Sequence[ObjectExtent]) -> None:
     """Remove / truncate / zero object extents (ObjectDiscardRequest), as the lock owner."""
-    om = img.object_map
-    object_size = img.layout.object_size
+    om = ictx.object_map
+    object_size = ictx.layout.object_size
     removes = [ex.objectno for ex in extents if ex.offset == 0 and ex.length == object_size
                and (om is None or om.may_exist(ex.objectno))]
     if om is not None and removes:
@@ -252,8 +222,8 @@ async def _discard_extents(img: AsyncImage, extents: Sequence[ObjectExtent]) -> 
             else:
                 osd_ops = [ops.assert_exists(), ops.zero(ex.offset, ex.length)]
             try:
-                await img.data_ioctx._operate(_oid(img, ex.objectno), osd_ops,
-                                              snapc=img.snapc)
+                await ictx.data_ioctx.operate(_oid(ictx, ex.objectno), osd_ops,
+                                              snapc=ictx.snapc)
             except CephError as e:
                 if e.errno != errno.ENOENT:
                     raise
@@ -276,33 +246,33 @@ def _prune(extents: list[ObjectExtent], granularity: int) -> list[ObjectExtent]:
     return out
 
 
-async def discard(img: AsyncImage, offset: int, length: int,
+async def discard(ictx: ImageCtx, offset: int, length: int,
                   granularity: int | None = None) -> None:
     """Discard; ``granularity`` 0 disables the inward pruning (write_zeroes' discard)."""
     if length == 0:
         return
-    img.require_writable()
-    await img._maybe_refresh()
-    length = _clip(img, offset, length)
+    ictx.require_writable()
+    await ictx.maybe_refresh()
+    length = _clip(ictx, offset, length)
     if granularity is None:
         granularity = DISCARD_GRANULARITY
-    extents = file_to_extents(img.layout, offset, length)
+    extents = file_to_extents(ictx.layout, offset, length)
     if granularity:
-        extents = _prune(extents, min(granularity, img.layout.object_size))
+        extents = _prune(extents, min(granularity, ictx.layout.object_size))
     if not extents:
         return
 
     async def do_discard() -> None:
-        await _discard_extents(img, extents)
+        await _discard_extents(ictx, extents)
 
-    await img._writing(do_discard)
+    await ictx.writing(do_discard)
 
 
 # RBD_WRITE_ZEROES_FLAG_THICK_PROVISION (librbd.h)
 WRITE_ZEROES_FLAG_THICK_PROVISION = 1 << 0
 
 
-async def write_zeroes(img: AsyncImage, offset: int, length: int, zero_flags: int = 0) -> None:
+async def write_zeroes(ictx: ImageCtx, offset: int, length: int, zero_flags: int = 0) -> None:
     """api/Io.cc aio_write_zeroes: unknown flags are EINVAL; by default a discard without
     granularity pruning (partial extents zeroed, whole objects removed); with
     THICK_PROVISION, zeros are written (librbd's write-same of a zero buffer), one object
@@ -312,28 +282,28 @@ async def write_zeroes(img: AsyncImage, offset: int, length: int, zero_flags: in
         raise CephError(errno.EINVAL, f"unsupported zero flags {zero_flags:#x}")
     if length == 0:
         return
-    img.require_writable()
-    await img._maybe_refresh()
-    length = _clip(img, offset, length)
+    ictx.require_writable()
+    await ictx.maybe_refresh()
+    length = _clip(ictx, offset, length)
     if not thick:
-        await discard(img, offset, length, granularity=0)
+        await discard(ictx, offset, length, granularity=0)
         return
-    step = img.layout.object_size
+    step = ictx.layout.object_size
     zeros = bytes(min(step, length))
     pos = offset
     end = offset + length
     while pos < end:
         n = min(step, end - pos)
-        await write(img, memoryview(zeros)[:n], pos)
+        await write(ictx, memoryview(zeros)[:n], pos)
         pos += n
 
 
-async def trim(img: AsyncImage, new_size: int, old_size: int) -> None:
+async def trim(ictx: ImageCtx, new_size: int, old_size: int) -> None:
     """Delete/truncate everything in [new_size, old_size) (TrimRequest); lock owner only."""
-    layout = img.layout
+    layout = ictx.layout
     first_gone = get_num_objects(layout, new_size)
     last = get_num_objects(layout, old_size)
-    om = img.object_map
+    om = ictx.object_map
     gone = [n for n in range(first_gone, last) if om is None or om.may_exist(n)]
     if om is not None:
         await om.mark_pending(gone)
@@ -341,8 +311,8 @@ async def trim(img: AsyncImage, new_size: int, old_size: int) -> None:
     def job(objno: int) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             try:
-                await img.data_ioctx._operate(_oid(img, objno), [ops.delete()],
-                                              snapc=img.snapc)
+                await ictx.data_ioctx.operate(_oid(ictx, objno), [ops.delete()],
+                                              snapc=ictx.snapc)
             except CephError as e:
                 if e.errno != errno.ENOENT:
                     raise
@@ -356,13 +326,13 @@ async def trim(img: AsyncImage, new_size: int, old_size: int) -> None:
         boundary = [ex for ex in file_to_extents(layout, new_size, old_size - new_size)
                     if ex.objectno < first_gone]
         if boundary:
-            await _discard_extents(img, boundary)
+            await _discard_extents(ictx, boundary)
 
 
-async def remove_all_objects(img: AsyncImage) -> None:
+async def remove_all_objects(ictx: ImageCtx) -> None:
     """Image removal: every data object (the object map says which may exist)."""
-    await trim(img, 0, img.size_)
+    await trim(ictx, 0, ictx.size)
 
 
-__all__ = ["DISCARD_GRANULARITY", "MAX_CONCURRENT_OPS", "discard", "fan_out", "read",
+__all__ = ["DISCARD_GRANULARITY", "discard", "read",
            "remove_all_objects", "trim", "write", "write_zeroes"]

@@ -77,21 +77,19 @@ from rbdpy.format.types import (
     SnapshotNamespaceType,
     TrashSnapshotNamespace,
     UnknownSnapshotNamespace,
-    UserSnapshotNamespace,
 )
+from rbdpy.format.watch_notify import NotifyOp
 from rbdpy.librbd import exceptions as rbdx
+from rbdpy.librbd.coerce import UINT64_MAX, as_uint64, utc_datetime
+from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.constants import (
     RBD_SNAP_REMOVE_FLATTEN,
     RBD_SNAP_REMOVE_UNPROTECT,
 )
-from rbdpy.librbd.image import (
-    WATCHER_LOCK_TAG,
-    NotifyOp,
-    as_uint64,
-    translate,
-)
-from rbdpy.librbd.io import fan_out
-from rbdpy.librbd.object_map import exec_ops
+from rbdpy.librbd.errors import translate
+from rbdpy.librbd.exclusive_lock import WATCHER_LOCK_TAG
+from rbdpy.librbd.object_io import exec_ops
+from rbdpy.librbd.resize import resize_image
 from rbdpy.rados import exceptions as radosx
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.bytestr import to_str
@@ -101,13 +99,10 @@ from rbdpy.rados.proto.errors import CephError
 
 if TYPE_CHECKING:
     from rbdpy.format.cls import ClsCall
-    from rbdpy.librbd.image import AsyncImage
+    from rbdpy.librbd.image_ctx import ImageCtx
 
 log = logging.getLogger(__name__)
 
-UINT64_MAX = (1 << 64) - 1
-# snapshot_get calls per compound op when listing (keeps one OSD op message small).
-_SNAP_GET_BATCH = 64
 # librbd's rbd_concurrent_management_ops default: objects rolled back at once.
 _CONCURRENT_MANAGEMENT_OPS = 10
 
@@ -143,66 +138,15 @@ def _as_snap_id(value: Any) -> tuple[int, int]:
     return sid, sid
 
 
-def _utc(seconds: int) -> datetime.datetime:
-    # python-rbd: datetime.utcfromtimestamp(timestamp.tv_sec) -- naive UTC, whole seconds.
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).replace(
-        tzinfo=None)
-
-
-# -- the snapshot table (RefreshRequest's snapshot_get batch) -----------------------------
-
-async def snap_infos(img: AsyncImage) -> dict[int, SnapshotInfo]:
-    """Every snapshot of the image by id (ascending, librbd's ``snap_info`` order).
-
-    Read once per header refresh: the snap context's ids, then one compound op of
-    ``snapshot_get`` per batch. A snapshot removed between the two reads (ENOENT) makes
-    us refresh and read again.
-    """
-    await img._maybe_refresh()
-    cached = img._snap_infos
-    if cached is not None:
-        return cached
-    for _attempt in range(5):
-        ids = sorted(img.snapc.snaps)
-        infos: dict[int, SnapshotInfo] = {}
-        try:
-            for i in range(0, len(ids), _SNAP_GET_BATCH):
-                batch = ids[i:i + _SNAP_GET_BATCH]
-                res = await exec_ops(img.ioctx, img.header_oid,
-                                     [cls_rbd.snapshot_get(s) for s in batch])
-                for snap_id, info in zip(batch, res, strict=True):
-                    infos[snap_id] = info
-        except CephError as e:
-            if e.errno != errno.ENOENT:
-                raise
-            await img.refresh()
-            continue
-        img._snap_infos = infos
-        return infos
-    raise CephError(errno.ESTALE, "snapshot table keeps changing under us")
-
-
-def _is_user(info: SnapshotInfo) -> bool:
-    return isinstance(info.snapshot_namespace, UserSnapshotNamespace)
-
-
-async def lookup(img: AsyncImage, name: str) -> SnapshotInfo | None:
-    """The user-namespace snapshot called ``name`` (ImageCtx::get_snap_id)."""
-    for info in (await snap_infos(img)).values():
-        if _is_user(info) and info.name == name:
-            return info
-    return None
-
-
-async def _require(img: AsyncImage, name: str) -> SnapshotInfo:
-    info = await lookup(img, name)
+async def _require(ictx: ImageCtx, name: str) -> SnapshotInfo:
+    info = await ictx.lookup_snap(name)
     if info is None:
         raise CephError(errno.ENOENT, f"snapshot {name!r} does not exist")
     return info
 
 
-async def _require_id(img: AsyncImage, snap_id: int) -> SnapshotInfo:
-    info = (await snap_infos(img)).get(snap_id)
+async def _require_id(ictx: ImageCtx, snap_id: int) -> SnapshotInfo:
+    info = (await ictx.snap_infos()).get(snap_id)
     if info is None:
         raise CephError(errno.ENOENT, f"snapshot id {snap_id} does not exist")
     return info
@@ -210,13 +154,13 @@ async def _require_id(img: AsyncImage, snap_id: int) -> SnapshotInfo:
 
 # -- building blocks -----------------------------------------------------------------------
 
-def _header_lock_assert(img: AsyncImage) -> list[ClsCall[Any]]:
+def _header_lock_assert(ictx: ImageCtx) -> list[ClsCall[Any]]:
     """librbd's ``assert_header_locked``: a header update fails (EBUSY) unless we still
     own the exclusive lock, so a client that lost it cannot change the snapshot table."""
-    if not img.lock_owner:
+    if not ictx.exclusive_lock.is_owner:
         return []
     return [cls_lock.assert_locked(RBD_LOCK_NAME, cls_lock.ClsLockType.EXCLUSIVE,
-                                   img._cookie, WATCHER_LOCK_TAG)]
+                                   ictx.exclusive_lock.cookie, WATCHER_LOCK_TAG)]
 
 
 def _om_lock_assert() -> ClsCall[None]:
@@ -224,101 +168,101 @@ def _om_lock_assert() -> ClsCall[None]:
     return cls_lock.assert_locked(RBD_LOCK_NAME, cls_lock.ClsLockType.EXCLUSIVE, "", "")
 
 
-async def _header_update(img: AsyncImage, calls: list[ClsCall[Any]]) -> None:
-    await exec_ops(img.ioctx, img.header_oid, _header_lock_assert(img) + calls)
+async def _header_update(ictx: ImageCtx, calls: list[ClsCall[Any]]) -> None:
+    await exec_ops(ictx.ioctx, ictx.header_oid, _header_lock_assert(ictx) + calls)
 
 
-async def _allocate_snap_id(img: AsyncImage) -> int:
+async def _allocate_snap_id(ictx: ImageCtx) -> int:
     """A new self-managed snap id of the data pool (librados selfmanaged_snap_create)."""
     try:
-        return await img.data_ioctx.create_self_managed_snap()
+        return await ictx.data_ioctx.create_self_managed_snap()
     except radosx.Error as e:  # the ioctx speaks python-rados; we want the errno back
         raise CephError(e.errno or errno.EIO, str(e)) from e
 
 
-async def _release_snap_id(img: AsyncImage, snap_id: int) -> None:
+async def _release_snap_id(ictx: ImageCtx, snap_id: int) -> None:
     """Give the id back to the pool (DELETE_UNMANAGED_SNAP): the OSDs trim its clones."""
     try:
-        await img.data_ioctx.remove_self_managed_snap(snap_id)
+        await ictx.data_ioctx.remove_self_managed_snap(snap_id)
     except radosx.Error as e:
         # ENOENT: already released (a retried removal), as librbd tolerates.
         if e.errno != errno.ENOENT:
             raise CephError(e.errno or errno.EIO, str(e)) from e
 
 
-async def _read_whole(img: AsyncImage, oid: str) -> bytes:
-    reply = await img.ioctx._operate(oid, [ops.read(0, 0)])
+async def _read_whole(ictx: ImageCtx, oid: str) -> bytes:
+    reply = await ictx.ioctx.operate(oid, [ops.read(0, 0)])
     return bytes(reply.outdata[0])
 
 
-async def _invalidate_map(img: AsyncImage, snap_id: int) -> None:
+async def _invalidate_map(ictx: ImageCtx, snap_id: int) -> None:
     """object_map::InvalidateRequest: flag a map invalid (rebuild needed), never fail."""
     flags = RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID
-    log.debug("image %s: flagging object map of snap %#x invalid", img.name, snap_id)
+    log.debug("image %s: flagging object map of snap %#x invalid", ictx.name, snap_id)
     try:
-        await _header_update(img, [cls_rbd.set_flags(snap_id, flags, flags)])
+        await _header_update(ictx, [cls_rbd.set_flags(snap_id, flags, flags)])
     except CephError as e:
-        log.debug("image %s: invalidating object map failed: %s", img.name, e)
+        log.debug("image %s: invalidating object map failed: %s", ictx.name, e)
     if snap_id == CEPH_NOSNAP:
-        img.flags_ |= flags
+        ictx.flags |= flags
 
 
-async def _snapshot_done(img: AsyncImage) -> None:
+async def _snapshot_done(ictx: ImageCtx) -> None:
     """Re-read the header (new snap context for our writes) and tell the other clients."""
-    await img.refresh()
-    await img._notify_header(NotifyOp.HEADER_UPDATE)
+    await ictx.refresh()
+    await ictx.notify_header(NotifyOp.HEADER_UPDATE)
 
 
 # -- create (operation/SnapshotCreateRequest, object_map/SnapshotCreateRequest) ------------
 
-async def create_snap(img: AsyncImage, name: Any, flags: int = 0) -> None:
-    img.require_not_closed()
+async def create_snap(ictx: ImageCtx, name: Any, flags: int = 0) -> None:
+    ictx.require_not_closed()
     bname = _name_arg(name, "name")
     sname = to_str(bname)
     as_uint64(flags)
-    with translate(f"error creating snapshot {bname!r} from {img._bname!r}"):
-        img.require_not_read_only()
+    with translate(f"error creating snapshot {bname!r} from {ictx.name_bytes!r}"):
+        ictx.require_not_read_only()
         # Operations::snap_create checks the name before asking for the lock.
-        if await lookup(img, sname) is not None:
+        if await ictx.lookup_snap(sname) is not None:
             raise CephError(errno.EEXIST, f"snapshot {sname!r} already exists")
-        async with img._exclusive_op():
-            if await lookup(img, sname) is not None:
+        async with ictx.exclusive_op():
+            if await ictx.lookup_snap(sname) is not None:
                 raise CephError(errno.EEXIST, f"snapshot {sname!r} already exists")
-            await _create(img, sname)
+            await _create(ictx, sname)
 
 
-async def _create(img: AsyncImage, name: str) -> None:
+async def _create(ictx: ImageCtx, name: str) -> None:
     while True:
-        snap_id = await _allocate_snap_id(img)
+        snap_id = await _allocate_snap_id(ictx)
         try:
-            await _header_update(img, [cls_rbd.snapshot_add(snap_id, name)])
+            await _header_update(ictx, [cls_rbd.snapshot_add(snap_id, name)])
         except CephError as e:
-            await _release_snap_id(img, snap_id)
+            await _release_snap_id(ictx, snap_id)
             if e.errno == errno.ESTALE:
                 # Another client's snapshot raised snap_seq past our id meanwhile.
-                log.debug("image %s: snap id %d stale, allocating again", img.name, snap_id)
-                await img.refresh()
+                log.debug("image %s: snap id %d stale, allocating again", ictx.name, snap_id)
+                await ictx.refresh()
                 continue
             raise
         break
-    log.debug("image %s: created snapshot %r id %d", img.name, name, snap_id)
-    om = img.object_map
+    log.debug("image %s: created snapshot %r id %d", ictx.name, name, snap_id)
+    om = ictx.object_map
     if om is not None:
-        await _object_map_snapshot_create(img, snap_id)
-    await _snapshot_done(img)
+        await _object_map_snapshot_create(ictx, snap_id)
+    await _snapshot_done(ictx)
 
 
-async def _object_map_snapshot_create(img: AsyncImage, snap_id: int) -> None:
+async def _object_map_snapshot_create(ictx: ImageCtx, snap_id: int) -> None:
     """Copy HEAD's map to the snapshot's (writes are blocked: the disk copy is current),
     then with fast-diff mark HEAD's EXISTS entries EXISTS_CLEAN."""
-    om = img.object_map
+    om = ictx.object_map
     assert om is not None
     try:
-        raw = await _read_whole(img, om.oid)
-        await img.ioctx._operate(object_map_name(img.image_id, snap_id),
+        raw = await _read_whole(ictx, om.oid)
+        await ictx.ioctx.operate(object_map_name(ictx.image_id, snap_id),
                                  [ops.writefull(raw)])
-        if img.features_ & RBD_FEATURE_FAST_DIFF:
-            await exec_ops(img.ioctx, om.oid, [_om_lock_assert(),
+        if ictx.features & RBD_FEATURE_FAST_DIFF:
+            await exec_ops(ictx.ioctx, om.oid, [_om_lock_assert(),
                                                cls_rbd.object_map_snap_add()])
             bits = om.bits
             for i in range(len(bits)):
@@ -326,117 +270,117 @@ async def _object_map_snapshot_create(img: AsyncImage, snap_id: int) -> None:
                     bits[i] = OBJECT_EXISTS_CLEAN
     except CephError as e:
         # object_map::Request: a failed map update invalidates the map, not the snapshot.
-        log.debug("image %s: object map snapshot failed: %s", img.name, e)
-        await _invalidate_map(img, CEPH_NOSNAP)
+        log.debug("image %s: object map snapshot failed: %s", ictx.name, e)
+        await _invalidate_map(ictx, CEPH_NOSNAP)
 
 
 # -- remove (api::Snapshot::remove, operation/SnapshotRemoveRequest) -----------------------
 
-async def remove_snap(img: AsyncImage, name: Any) -> None:
-    img.require_not_closed()
+async def remove_snap(ictx: ImageCtx, name: Any) -> None:
+    ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error removing snapshot {bname!r} from {img._bname!r}"):
-        await _remove(img, lambda: _require(img, to_str(bname)), 0)
+    with translate(f"error removing snapshot {bname!r} from {ictx.name_bytes!r}"):
+        await _remove(ictx, lambda: _require(ictx, to_str(bname)), 0)
 
 
-async def remove_snap2(img: AsyncImage, name: Any, flags: Any) -> None:
-    img.require_not_closed()
+async def remove_snap2(ictx: ImageCtx, name: Any, flags: Any) -> None:
+    ictx.require_not_closed()
     bname = _name_arg(name, "name")
     flags = _as_uint32(flags)
-    with translate(f"error removing snapshot {bname!r} from {img._bname!r} "
+    with translate(f"error removing snapshot {bname!r} from {ictx.name_bytes!r} "
                    f"with flags {flags:x}"):
-        await _remove(img, lambda: _require(img, to_str(bname)), flags)
+        await _remove(ictx, lambda: _require(ictx, to_str(bname)), flags)
 
 
-async def remove_snap_by_id(img: AsyncImage, snap_id: Any) -> None:
-    img.require_not_closed()
+async def remove_snap_by_id(ictx: ImageCtx, snap_id: Any) -> None:
+    ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error removing snapshot {sid} from {img._bname!r}"):
-        await _remove(img, lambda: _require_id(img, sid), 0)
+    with translate(f"error removing snapshot {sid} from {ictx.name_bytes!r}"):
+        await _remove(ictx, lambda: _require_id(ictx, sid), 0)
 
 
-async def _remove(img: AsyncImage, find: Callable[[], Awaitable[SnapshotInfo]],
+async def _remove(ictx: ImageCtx, find: Callable[[], Awaitable[SnapshotInfo]],
                   flags: int) -> None:
     # api::Snapshot::remove looks the snapshot up (and its protection) before
     # Operations::snap_remove refuses a read-only image.
     info = await find()
-    if flags & RBD_SNAP_REMOVE_FLATTEN and await _has_children(img, info):
+    if flags & RBD_SNAP_REMOVE_FLATTEN and await _has_children(ictx, info):
         raise CephError(errno.EOPNOTSUPP, "flattening children is not implemented")
-    status = await _protection(img, info.id)
+    status = await _protection(ictx, info.id)
     if status != RBD_PROTECTION_STATUS_UNPROTECTED:
         if not flags & RBD_SNAP_REMOVE_UNPROTECT:
             raise CephError(errno.EBUSY, f"snapshot {info.name!r} is protected")
-        img.require_not_read_only()
-        await _unprotect(img, info)
-    img.require_not_read_only()
-    async with img._exclusive_op():
+        ictx.require_not_read_only()
+        await _unprotect(ictx, info)
+    ictx.require_not_read_only()
+    async with ictx.exclusive_op():
         info = await find()
-        if await _protection(img, info.id) != RBD_PROTECTION_STATUS_UNPROTECTED:
+        if await _protection(ictx, info.id) != RBD_PROTECTION_STATUS_UNPROTECTED:
             raise CephError(errno.EBUSY, f"snapshot {info.name!r} is protected")
-        await _remove_snapshot(img, info)
+        await _remove_snapshot(ictx, info)
 
 
-async def _remove_snapshot(img: AsyncImage, info: SnapshotInfo) -> None:
+async def _remove_snapshot(ictx: ImageCtx, info: SnapshotInfo) -> None:
     snap_id = info.id
     # SnapshotRemoveRequest::send_trash_snap / handle_get_snap: clone-v2 children keep
     # the snapshot alive in the trash namespace; the last child's detach removes it.
-    (fresh,) = await exec_ops(img.ioctx, img.header_oid, [cls_rbd.snapshot_get(snap_id)])
+    (fresh,) = await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.snapshot_get(snap_id)])
     if fresh.child_count > 0:
         if not isinstance(fresh.snapshot_namespace, TrashSnapshotNamespace):
-            await _header_update(img, [cls_rbd.snapshot_trash_add(snap_id)])
+            await _header_update(ictx, [cls_rbd.snapshot_trash_add(snap_id)])
             log.debug("image %s: snapshot %d moved to the trash (has children)",
-                      img.name, snap_id)
-        await _snapshot_done(img)
+                      ictx.name, snap_id)
+        await _snapshot_done(ictx)
         return
-    if img.object_map is not None:
-        await _object_map_snapshot_remove(img, snap_id)
-    await _release_snap_id(img, snap_id)
+    if ictx.object_map is not None:
+        await _object_map_snapshot_remove(ictx, snap_id)
+    await _release_snap_id(ictx, snap_id)
     try:
-        await _header_update(img, [cls_rbd.snapshot_remove(snap_id)])
+        await _header_update(ictx, [cls_rbd.snapshot_remove(snap_id)])
     except CephError as e:
         if e.errno != errno.ENOENT:
             raise
-    log.debug("image %s: removed snapshot %r id %d", img.name, info.name, snap_id)
-    await _snapshot_done(img)
+    log.debug("image %s: removed snapshot %r id %d", ictx.name, info.name, snap_id)
+    await _snapshot_done(ictx)
 
 
-async def _object_map_snapshot_remove(img: AsyncImage, snap_id: int) -> None:
+async def _object_map_snapshot_remove(ictx: ImageCtx, snap_id: int) -> None:
     """Fold the snapshot's map into the next newer one (fast-diff), drop its object."""
-    om = img.object_map
+    om = ictx.object_map
     assert om is not None
-    snap_oid = object_map_name(img.image_id, snap_id)
-    if img.features_ & RBD_FEATURE_FAST_DIFF:
-        newer = sorted(s for s in img.snapc.snaps if s > snap_id)
+    snap_oid = object_map_name(ictx.image_id, snap_id)
+    if ictx.features & RBD_FEATURE_FAST_DIFF:
+        newer = sorted(s for s in ictx.snapc.snaps if s > snap_id)
         next_id = newer[0] if newer else CEPH_NOSNAP
-        next_oid = object_map_name(img.image_id, next_id)
+        next_oid = object_map_name(ictx.image_id, next_id)
         try:
-            (snap_map,) = await exec_ops(img.ioctx, snap_oid, [cls_rbd.object_map_load()])
+            (snap_map,) = await exec_ops(ictx.ioctx, snap_oid, [cls_rbd.object_map_load()])
         except CephError as e:
             if e.errno == errno.ENOENT:
                 # handle_load_map: already removed by an earlier, interrupted attempt
                 return
-            await _invalidate_map(img, next_id)
+            await _invalidate_map(ictx, next_id)
             snap_map = None
         if snap_map is not None:
-            (snap_flags,) = await exec_ops(img.ioctx, img.header_oid,
+            (snap_flags,) = await exec_ops(ictx.ioctx, ictx.header_oid,
                                            [cls_rbd.get_flags(snap_id)])
             if snap_flags & RBD_FLAG_OBJECT_MAP_INVALID:
                 # an invalid map cannot tell the next one which objects were clean
-                await _invalidate_map(img, next_id)
+                await _invalidate_map(ictx, next_id)
             else:
                 calls: list[ClsCall[Any]] = [cls_rbd.object_map_snap_remove(snap_map)]
                 if next_id == CEPH_NOSNAP:
                     calls.insert(0, _om_lock_assert())
                 try:
-                    await exec_ops(img.ioctx, next_oid, calls)
+                    await exec_ops(ictx.ioctx, next_oid, calls)
                 except CephError as e:
                     if e.errno != errno.ENOENT:
-                        await _invalidate_map(img, next_id)
+                        await _invalidate_map(ictx, next_id)
                 else:
                     if next_id == CEPH_NOSNAP:
                         _fold_into_head(om.bits, snap_map)
     try:
-        await img.ioctx._operate(snap_oid, [ops.delete()])
+        await ictx.ioctx.operate(snap_oid, [ops.delete()])
     except CephError as e:
         if e.errno != errno.ENOENT:
             raise
@@ -454,106 +398,106 @@ def _fold_into_head(head: BitVector, snap_map: BitVector) -> None:
 
 # -- rename (operation/SnapshotRenameRequest) -----------------------------------------------
 
-async def rename_snap(img: AsyncImage, srcname: Any, dstname: Any) -> None:
-    img.require_not_closed()
+async def rename_snap(ictx: ImageCtx, srcname: Any, dstname: Any) -> None:
+    ictx.require_not_closed()
     src = _name_arg(srcname, "srcname")
     dst = _name_arg(dstname, "dstname")
-    with translate(f"error renaming snapshot of {img._bname!r} from {src!r} to {dst!r}"):
-        img.require_not_read_only()
+    with translate(f"error renaming snapshot of {ictx.name_bytes!r} from {src!r} to {dst!r}"):
+        ictx.require_not_read_only()
 
         async def check() -> SnapshotInfo:
-            info = await _require(img, to_str(src))
-            if await lookup(img, to_str(dst)) is not None:
+            info = await _require(ictx, to_str(src))
+            if await ictx.lookup_snap(to_str(dst)) is not None:
                 raise CephError(errno.EEXIST, f"snapshot {to_str(dst)!r} already exists")
             return info
 
         await check()
-        async with img._exclusive_op():
+        async with ictx.exclusive_op():
             info = await check()
-            await _header_update(img, [cls_rbd.snapshot_rename(info.id, to_str(dst))])
-            img._snap_infos = None
-            await _snapshot_done(img)
+            await _header_update(ictx, [cls_rbd.snapshot_rename(info.id, to_str(dst))])
+            ictx.snap_table = None
+            await _snapshot_done(ictx)
 
 
 # -- protection (operation/SnapshotProtectRequest, SnapshotUnprotectRequest) ---------------
 
-async def _protection(img: AsyncImage, snap_id: int) -> int:
-    (status,) = await exec_ops(img.ioctx, img.header_oid,
+async def _protection(ictx: ImageCtx, snap_id: int) -> int:
+    (status,) = await exec_ops(ictx.ioctx, ictx.header_oid,
                                [cls_rbd.get_protection_status(snap_id)])
     return int(status)
 
 
-def _require_layering(img: AsyncImage) -> None:
-    if not img.features_ & RBD_FEATURE_LAYERING:
+def _require_layering(ictx: ImageCtx) -> None:
+    if not ictx.features & RBD_FEATURE_LAYERING:
         raise CephError(errno.ENOSYS, "image must support layering")
 
 
-async def protect_snap(img: AsyncImage, name: Any) -> None:
-    img.require_not_closed()
+async def protect_snap(ictx: ImageCtx, name: Any) -> None:
+    ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error protecting snapshot {img._bname!r}@{bname!r}"):
-        img.require_not_read_only()
-        await img._maybe_refresh()
-        _require_layering(img)
-        info = await _require(img, to_str(bname))
-        if await _protection(img, info.id) == RBD_PROTECTION_STATUS_PROTECTED:
+    with translate(f"error protecting snapshot {ictx.name_bytes!r}@{bname!r}"):
+        ictx.require_not_read_only()
+        await ictx.maybe_refresh()
+        _require_layering(ictx)
+        info = await _require(ictx, to_str(bname))
+        if await _protection(ictx, info.id) == RBD_PROTECTION_STATUS_PROTECTED:
             raise CephError(errno.EBUSY, "snapshot is already protected")
-        async with img._exclusive_op():
-            info = await _require(img, to_str(bname))
-            if await _protection(img, info.id) == RBD_PROTECTION_STATUS_PROTECTED:
+        async with ictx.exclusive_op():
+            info = await _require(ictx, to_str(bname))
+            if await _protection(ictx, info.id) == RBD_PROTECTION_STATUS_PROTECTED:
                 raise CephError(errno.EBUSY, "snapshot is already protected")
-            await _header_update(img, [cls_rbd.set_protection_status(
+            await _header_update(ictx, [cls_rbd.set_protection_status(
                 info.id, RBD_PROTECTION_STATUS_PROTECTED)])
-            await _snapshot_done(img)
+            await _snapshot_done(ictx)
 
 
-async def unprotect_snap(img: AsyncImage, name: Any) -> None:
-    img.require_not_closed()
+async def unprotect_snap(ictx: ImageCtx, name: Any) -> None:
+    ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error unprotecting snapshot {img._bname!r}@{bname!r}"):
-        img.require_not_read_only()
+    with translate(f"error unprotecting snapshot {ictx.name_bytes!r}@{bname!r}"):
+        ictx.require_not_read_only()
         # no layering check: clone v2 needs no protection, librbd 16.2 lets it through
-        info = await _require(img, to_str(bname))
-        await _unprotect(img, info)
+        info = await _require(ictx, to_str(bname))
+        await _unprotect(ictx, info)
 
 
-async def _unprotect(img: AsyncImage, info: SnapshotInfo) -> None:
+async def _unprotect(ictx: ImageCtx, info: SnapshotInfo) -> None:
     """UNPROTECTING while we look for children, then UNPROTECTED, or back to PROTECTED
     (EBUSY) when some clone still depends on the snapshot."""
-    async with img._exclusive_op():
-        if await _protection(img, info.id) == RBD_PROTECTION_STATUS_UNPROTECTED:
+    async with ictx.exclusive_op():
+        if await _protection(ictx, info.id) == RBD_PROTECTION_STATUS_UNPROTECTED:
             raise CephError(errno.EINVAL, "snapshot is already unprotected")
-        await _header_update(img, [cls_rbd.set_protection_status(
+        await _header_update(ictx, [cls_rbd.set_protection_status(
             info.id, RBD_PROTECTION_STATUS_UNPROTECTING)])
         try:
-            busy = await _has_children(img, info)
+            busy = await _has_children(ictx, info)
         except BaseException:
-            await _header_update(img, [cls_rbd.set_protection_status(
+            await _header_update(ictx, [cls_rbd.set_protection_status(
                 info.id, RBD_PROTECTION_STATUS_PROTECTED)])
             raise
         status = RBD_PROTECTION_STATUS_PROTECTED if busy \
             else RBD_PROTECTION_STATUS_UNPROTECTED
-        await _header_update(img, [cls_rbd.set_protection_status(info.id, status)])
-        await _snapshot_done(img)
+        await _header_update(ictx, [cls_rbd.set_protection_status(info.id, status)])
+        await _snapshot_done(ictx)
         if busy:
             raise CephError(errno.EBUSY, "snapshot has children")
 
 
-async def _has_children(img: AsyncImage, info: SnapshotInfo) -> bool:
+async def _has_children(ictx: ImageCtx, info: SnapshotInfo) -> bool:
     """Clone-v2 children (``children_list`` on the header) or clone-v1 ones (the pool's
     ``rbd_children`` index). Only the image's own pool is scanned for v1 children."""
     try:
-        (kids,) = await exec_ops(img.ioctx, img.header_oid,
+        (kids,) = await exec_ops(ictx.ioctx, ictx.header_oid,
                                  [cls_rbd.children_list(info.id)])
         if kids:
             return True
     except CephError as e:
         if e.errno != errno.ENOENT:
             raise
-    spec = ParentImageSpec(img.ioctx.pool_id, img.ioctx.get_namespace(), img.image_id,
+    spec = ParentImageSpec(ictx.ioctx.pool_id, ictx.ioctx.get_namespace(), ictx.image_id,
                            info.id)
     try:
-        (v1,) = await exec_ops(img.ioctx, RBD_CHILDREN, [cls_rbd.get_children(spec)])
+        (v1,) = await exec_ops(ictx.ioctx, RBD_CHILDREN, [cls_rbd.get_children(spec)])
     except CephError as e:
         if e.errno != errno.ENOENT:
             raise
@@ -561,46 +505,46 @@ async def _has_children(img: AsyncImage, info: SnapshotInfo) -> bool:
     return bool(v1)
 
 
-async def is_protected_snap(img: AsyncImage, name: Any) -> bool:
-    img.require_not_closed()
+async def is_protected_snap(ictx: ImageCtx, name: Any) -> bool:
+    ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error checking if snapshot {img._bname!r}@{bname!r} is protected"):
-        info = await _require(img, to_str(bname))
-        return await _protection(img, info.id) == RBD_PROTECTION_STATUS_PROTECTED
+    with translate(f"error checking if snapshot {ictx.name_bytes!r}@{bname!r} is protected"):
+        info = await _require(ictx, to_str(bname))
+        return await _protection(ictx, info.id) == RBD_PROTECTION_STATUS_PROTECTED
 
 
 # -- rollback (operation/SnapshotRollbackRequest, object_map/SnapshotRollbackRequest) -----
 
-async def rollback_to_snap(img: AsyncImage, name: Any) -> None:
-    img.require_not_closed()
+async def rollback_to_snap(ictx: ImageCtx, name: Any) -> None:
+    ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error rolling back image {img._bname!r} to snapshot {bname!r}"):
-        img.require_writable()
-        await _require(img, to_str(bname))
-        async with img._exclusive_op():
-            info = await _require(img, to_str(bname))
-            await _rollback(img, info)
+    with translate(f"error rolling back image {ictx.name_bytes!r} to snapshot {bname!r}"):
+        ictx.require_writable()
+        await _require(ictx, to_str(bname))
+        async with ictx.exclusive_op():
+            info = await _require(ictx, to_str(bname))
+            await _rollback(ictx, info)
 
 
-async def _rollback(img: AsyncImage, info: SnapshotInfo) -> None:
+async def _rollback(ictx: ImageCtx, info: SnapshotInfo) -> None:
     snap_id = info.id
-    if img.head_size_ != info.image_size:
-        await img._resize(info.image_size)
-    om = img.object_map
+    if ictx.head_size != info.image_size:
+        await resize_image(ictx, info.image_size)
+    om = ictx.object_map
     head_bits: BitVector | None = None
     snap_bits: BitVector | None = None
     if om is not None:
         head_bits = om.bits
         try:
-            raw = await _read_whole(img, object_map_name(img.image_id, snap_id))
+            raw = await _read_whole(ictx, object_map_name(ictx.image_id, snap_id))
             snap_bits = decode_all(raw, BitVector.decode, "snapshot object map")
-            await exec_ops(img.ioctx, om.oid, [_om_lock_assert(), ops.writefull(raw)])
+            await exec_ops(ictx.ioctx, om.oid, [_om_lock_assert(), ops.writefull(raw)])
         except CephError as e:
-            log.debug("image %s: object map rollback failed: %s", img.name, e)
+            log.debug("image %s: object map rollback failed: %s", ictx.name, e)
             snap_bits = None
-            await _invalidate_map(img, CEPH_NOSNAP)
-    num_objects = img.num_objects(info.image_size)
-    snapc = img.snapc
+            await _invalidate_map(ictx, CEPH_NOSNAP)
+    num_objects = ictx.num_objects(info.image_size)
+    snapc = ictx.snapc
 
     def needed(objno: int) -> bool:
         # C_RollbackObject: nothing to do where neither map has the object
@@ -613,8 +557,8 @@ async def _rollback(img: AsyncImage, info: SnapshotInfo) -> None:
     def job(objno: int) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             try:
-                await img.data_ioctx._operate(
-                    data_object_name(img.object_prefix, objno), [ops.rollback(snap_id)],
+                await ictx.data_ioctx.operate(
+                    data_object_name(ictx.object_prefix, objno), [ops.rollback(snap_id)],
                     snapc=snapc)
             except CephError as e:
                 if e.errno != errno.ENOENT:
@@ -626,33 +570,33 @@ async def _rollback(img: AsyncImage, info: SnapshotInfo) -> None:
     if om is not None:
         # send_refresh_object_map: HEAD's map is now the snapshot's
         await om.load(num_objects)
-    log.debug("image %s: rolled back to snapshot %r id %d", img.name, info.name, snap_id)
-    await _snapshot_done(img)
+    log.debug("image %s: rolled back to snapshot %r id %d", ictx.name, info.name, snap_id)
+    await _snapshot_done(ictx)
 
 
 # -- limits (operation/SnapshotLimitRequest) ----------------------------------------------
 
-async def get_snap_limit(img: AsyncImage) -> int:
-    img.require_not_closed()
-    with translate(f"error getting snapshot limit for {img._bname!r}"):
-        (limit,) = await exec_ops(img.ioctx, img.header_oid, [cls_rbd.snapshot_get_limit()])
+async def get_snap_limit(ictx: ImageCtx) -> int:
+    ictx.require_not_closed()
+    with translate(f"error getting snapshot limit for {ictx.name_bytes!r}"):
+        (limit,) = await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.snapshot_get_limit()])
     return int(limit)
 
 
-async def set_snap_limit(img: AsyncImage, limit: Any, what: str = "setting") -> int:
-    img.require_not_closed()
+async def set_snap_limit(ictx: ImageCtx, limit: Any, what: str = "setting") -> int:
+    ictx.require_not_closed()
     value = as_uint64(limit)
-    with translate(f"error {what} snapshot limit for {img._bname!r}"):
-        img.require_not_read_only()
-        async with img._exclusive_op():
+    with translate(f"error {what} snapshot limit for {ictx.name_bytes!r}"):
+        ictx.require_not_read_only()
+        async with ictx.exclusive_op():
             # cls answers ERANGE when the image already has more snapshots than that
-            await _header_update(img, [cls_rbd.snapshot_set_limit(value)])
-            await img._notify_header(NotifyOp.HEADER_UPDATE)
+            await _header_update(ictx, [cls_rbd.snapshot_set_limit(value)])
+            await ictx.notify_header(NotifyOp.HEADER_UPDATE)
     return 0
 
 
-async def remove_snap_limit(img: AsyncImage) -> int:
-    return await set_snap_limit(img, UINT64_MAX, "removing")
+async def remove_snap_limit(ictx: ImageCtx) -> int:
+    return await set_snap_limit(ictx, UINT64_MAX, "removing")
 
 
 # -- queries -------------------------------------------------------------------------------
@@ -668,12 +612,12 @@ def _namespace_type(ns: SnapshotNamespace) -> int:
     return int(ns.SNAPSHOT_NAMESPACE_TYPE)
 
 
-async def list_snaps(img: AsyncImage) -> list[dict[str, Any]]:
+async def list_snaps(ictx: ImageCtx) -> list[dict[str, Any]]:
     """python-rbd's SnapIterator entries, by snapshot id; group/trash/mirror snapshots get
     their namespace dict (None when it cannot be read, as SnapIterator's ``except``)."""
-    img.require_not_closed()
-    with translate(f"error listing snapshots for image {img._bname!r}"):
-        infos = await snap_infos(img)
+    ictx.require_not_closed()
+    with translate(f"error listing snapshots for image {ictx.name_bytes!r}"):
+        infos = await ictx.snap_infos()
     out = []
     for info in infos.values():
         d = _snap_dict(info)
@@ -681,69 +625,69 @@ async def list_snaps(img: AsyncImage) -> list[dict[str, Any]]:
         if extra is not None:
             key, fn = extra
             try:
-                d[key] = await fn(img, info.id)
+                d[key] = await fn(ictx, info.id)
             except rbdx.Error:
                 d[key] = None
         out.append(d)
     return out
 
 
-async def snap_exists(img: AsyncImage, name: Any) -> bool:
-    img.require_not_closed()
+async def snap_exists(ictx: ImageCtx, name: Any) -> bool:
+    ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error getting snapshot exists for {img._bname!r}"):
-        return await lookup(img, to_str(bname)) is not None
+    with translate(f"error getting snapshot exists for {ictx.name_bytes!r}"):
+        return await ictx.lookup_snap(to_str(bname)) is not None
 
 
-async def snap_get_id(img: AsyncImage, snap_name: Any) -> int:
-    img.require_not_closed()
+async def snap_get_id(ictx: ImageCtx, snap_name: Any) -> int:
+    ictx.require_not_closed()
     bname = _name_arg(snap_name, "snap_name")
     with translate("error snap_get_id."):
-        return (await _require(img, to_str(bname))).id
+        return (await _require(ictx, to_str(bname))).id
 
 
-async def snap_get_name(img: AsyncImage, snap_id: Any) -> str:
-    img.require_not_closed()
+async def snap_get_name(ictx: ImageCtx, snap_id: Any) -> str:
+    ictx.require_not_closed()
     _, sid = _as_snap_id(snap_id)
     with translate("error snap_get_name."):
-        return (await _require_id(img, sid)).name
+        return (await _require_id(ictx, sid)).name
 
 
-async def get_snap_timestamp(img: AsyncImage, snap_id: Any) -> datetime.datetime:
-    img.require_not_closed()
+async def get_snap_timestamp(ictx: ImageCtx, snap_id: Any) -> datetime.datetime:
+    ictx.require_not_closed()
     sid = as_uint64(snap_id)
     # librbd 16.2 asserts on an unknown id (Snapshot.cc get_timestamp); we answer ENOENT.
-    with translate(f"error getting snapshot timestamp for image: {img._bname!r}, "
+    with translate(f"error getting snapshot timestamp for image: {ictx.name_bytes!r}, "
                    f"snap_id: {sid}"):
-        return _utc((await _require_id(img, sid)).timestamp[0])
+        return utc_datetime((await _require_id(ictx, sid)).timestamp[0])
 
 
-async def snap_get_namespace_type(img: AsyncImage, snap_id: Any) -> int:
-    img.require_not_closed()
+async def snap_get_namespace_type(ictx: ImageCtx, snap_id: Any) -> int:
+    ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error getting snapshot namespace type for image: {img._bname!r}, "
+    with translate(f"error getting snapshot namespace type for image: {ictx.name_bytes!r}, "
                    f"snap_id: {sid}"):
-        return _namespace_type((await _require_id(img, sid)).snapshot_namespace)
+        return _namespace_type((await _require_id(ictx, sid)).snapshot_namespace)
 
 
-async def _namespace_of(img: AsyncImage, sid: int, kind: type[SnapshotNamespace]) -> Any:
-    ns = (await _require_id(img, sid)).snapshot_namespace
+async def _namespace_of(ictx: ImageCtx, sid: int, kind: type[SnapshotNamespace]) -> Any:
+    ns = (await _require_id(ictx, sid)).snapshot_namespace
     if not isinstance(ns, kind):
         raise CephError(errno.EINVAL, "snapshot is in another namespace")
     return ns
 
 
-async def snap_get_group_namespace(img: AsyncImage, snap_id: Any) -> dict[str, Any]:
-    img.require_not_closed()
+async def snap_get_group_namespace(ictx: ImageCtx, snap_id: Any) -> dict[str, Any]:
+    ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error getting snapshot group namespace for image: {img._bname!r}, "
+    with translate(f"error getting snapshot group namespace for image: {ictx.name_bytes!r}, "
                    f"snap_id: {sid}"):
-        ns: GroupSnapshotNamespace = await _namespace_of(img, sid, GroupSnapshotNamespace)
+        ns: GroupSnapshotNamespace = await _namespace_of(ictx, sid, GroupSnapshotNamespace)
         # api::Snapshot::get_group_namespace: the group's name from the group directory
         # and the group snapshot's name from the group header, both in the group's pool.
-        gio = await img.ioctx.rados.open_ioctx2(ns.group_pool)
+        gio = await ictx.ioctx.rados.open_ioctx2(ns.group_pool)
         try:
-            gio.set_namespace(img.ioctx.get_namespace())
+            gio.set_namespace(ictx.ioctx.get_namespace())
             (group_name,) = await exec_ops(gio, RBD_GROUP_DIRECTORY,
                                            [cls_rbd.dir_get_name(ns.group_id)])
             (gsnap,) = await exec_ops(gio, RBD_GROUP_HEADER_PREFIX + ns.group_id,
@@ -753,28 +697,28 @@ async def snap_get_group_namespace(img: AsyncImage, snap_id: Any) -> dict[str, A
     return {"pool": ns.group_pool, "name": group_name, "snap_name": gsnap.name}
 
 
-async def snap_get_trash_namespace(img: AsyncImage, snap_id: Any) -> dict[str, Any]:
-    img.require_not_closed()
+async def snap_get_trash_namespace(ictx: ImageCtx, snap_id: Any) -> dict[str, Any]:
+    ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error getting snapshot trash namespace image: {img._bname!r}, "
+    with translate(f"error getting snapshot trash namespace image: {ictx.name_bytes!r}, "
                    f"snap_id: {sid}"):
-        ns: TrashSnapshotNamespace = await _namespace_of(img, sid, TrashSnapshotNamespace)
+        ns: TrashSnapshotNamespace = await _namespace_of(ictx, sid, TrashSnapshotNamespace)
     return {"original_name": ns.original_name}
 
 
-async def snap_get_mirror_namespace(img: AsyncImage, snap_id: Any) -> dict[str, Any]:
-    img.require_not_closed()
+async def snap_get_mirror_namespace(ictx: ImageCtx, snap_id: Any) -> dict[str, Any]:
+    ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error getting snapshot mirror namespace for image: {img._bname!r}, "
+    with translate(f"error getting snapshot mirror namespace for image: {ictx.name_bytes!r}, "
                    f"snap_id: {sid}"):
-        ns: MirrorSnapshotNamespace = await _namespace_of(img, sid, MirrorSnapshotNamespace)
+        ns: MirrorSnapshotNamespace = await _namespace_of(ictx, sid, MirrorSnapshotNamespace)
     return {"state": ns.state, "mirror_peer_uuids": sorted(ns.mirror_peer_uuids),
             "complete": ns.complete, "primary_mirror_uuid": ns.primary_mirror_uuid,
             "primary_snap_id": ns.primary_snap_id,
             "last_copied_object_number": ns.last_copied_object_number}
 
 
-_NamespaceFn = Callable[["AsyncImage", Any], Awaitable[dict[str, Any]]]
+_NamespaceFn = Callable[["ImageCtx", Any], Awaitable[dict[str, Any]]]
 # SnapIterator: the extra key and getter per namespace type.
 _NAMESPACE_DICTS: dict[int, tuple[str, _NamespaceFn]] = {
     SnapshotNamespaceType.GROUP: ("group", snap_get_group_namespace),
@@ -785,54 +729,50 @@ _NAMESPACE_DICTS: dict[int, tuple[str, _NamespaceFn]] = {
 
 # -- set_snap (image/SetSnapRequest) --------------------------------------------------------
 
-async def set_snap(img: AsyncImage, name: Any) -> None:
-    img.require_not_closed()
+async def set_snap(ictx: ImageCtx, name: Any) -> None:
+    ictx.require_not_closed()
     if name is None:
-        with translate(f"error setting image {img._bname!r} to snapshot None"):
-            await _set_snap_id(img, CEPH_NOSNAP, None)
+        with translate(f"error setting image {ictx.name_bytes!r} to snapshot None"):
+            await _set_snap_id(ictx, CEPH_NOSNAP, None)
         return
     bname = _name_arg(name, "name")
-    with translate(f"error setting image {img._bname!r} to snapshot {bname!r}"):
-        info = await _require(img, to_str(bname))
-        await _set_snap_id(img, info.id, info)
+    with translate(f"error setting image {ictx.name_bytes!r} to snapshot {bname!r}"):
+        info = await _require(ictx, to_str(bname))
+        await _set_snap_id(ictx, info.id, info)
 
 
-async def set_snap_by_id(img: AsyncImage, snap_id: Any) -> None:
-    img.require_not_closed()
+async def set_snap_by_id(ictx: ImageCtx, snap_id: Any) -> None:
+    ictx.require_not_closed()
     if snap_id is None:
-        with translate(f"error setting image {img._bname!r} to snapshot None"):
-            await _set_snap_id(img, CEPH_NOSNAP, None)
+        with translate(f"error setting image {ictx.name_bytes!r} to snapshot None"):
+            await _set_snap_id(ictx, CEPH_NOSNAP, None)
         return
     given, sid = _as_snap_id(snap_id)
-    with translate(f"error setting image {img._bname!r} to snapshot {given}"):
-        info = None if sid == CEPH_NOSNAP else await _require_id(img, sid)
-        await _set_snap_id(img, sid, info)
+    with translate(f"error setting image {ictx.name_bytes!r} to snapshot {given}"):
+        info = None if sid == CEPH_NOSNAP else await _require_id(ictx, sid)
+        await _set_snap_id(ictx, sid, info)
 
 
-async def _set_snap_id(img: AsyncImage, snap_id: int, info: SnapshotInfo | None) -> None:
+async def _set_snap_id(ictx: ImageCtx, snap_id: int, info: SnapshotInfo | None) -> None:
     """Switch reads to a snapshot (or back to HEAD). Moving off HEAD drops the exclusive
     lock after in-flight writes, as SetSnapRequest shuts the lock down."""
-    if snap_id != CEPH_NOSNAP and img.snap_id == CEPH_NOSNAP:
-        await img._io_idle.wait()
-        if img.lock_owner:
-            async with img._lock_mutex:
-                if img.lock_owner:
-                    await img._release_lock()
-    img.snap_id = snap_id
+    if snap_id != CEPH_NOSNAP and ictx.snap_id == CEPH_NOSNAP:
+        await ictx.exclusive_lock.release()
+    ictx.snap_id = snap_id
     if info is not None:
-        img.snap_name = info.name
-        img.size_ = info.image_size
+        ictx.snap_name = info.name
+        ictx.size = info.image_size
     else:
-        img.snap_name = None
-        await img.refresh()
+        ictx.snap_name = None
+        await ictx.refresh()
 
 
 __all__ = [
     "create_snap", "get_snap_limit", "get_snap_timestamp",
-    "is_protected_snap", "list_snaps", "lookup", "protect_snap", "remove_snap",
+    "is_protected_snap", "list_snaps", "protect_snap", "remove_snap",
     "remove_snap2", "remove_snap_by_id", "remove_snap_limit", "rename_snap",
     "rollback_to_snap", "set_snap", "set_snap_by_id", "set_snap_limit", "snap_exists",
     "snap_get_group_namespace", "snap_get_id", "snap_get_mirror_namespace",
-    "snap_get_name", "snap_get_namespace_type", "snap_get_trash_namespace", "snap_infos",
+    "snap_get_name", "snap_get_namespace_type", "snap_get_trash_namespace",
     "unprotect_snap",
 ]

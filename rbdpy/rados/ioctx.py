@@ -716,6 +716,9 @@ class AsyncIoctx:
         read_op._compound._add(ops.omap_get_vals_by_keys([to_str(k) for k in keys]), sink)
         return sink, 0
 
+    # The names librbd's seam uses (rbdpy.librbd.object_io.ImageIoctx).
+    operate = _operate
+
     async def _operate_compound(self, op: _CompoundOp, oid: str | bytes, flags: int,
                                 mtime: int = 0, write: bool = False) -> None:
         cop = op._compound
@@ -1092,6 +1095,8 @@ class AsyncIoctx:
             return msg.return_code, result
         finally:
             reg.lingers.pop(lg.cookie, None)
+
+    notify_with_acks = _notify
 
     async def notify(self, obj: str, msg: str | bytes = "", timeout_ms: int = 5000) -> bool:
         with translate(f"Failed to notify {obj!r}"):

@@ -52,14 +52,21 @@ def test_conf_only_binds_loopback(cluster: SessionCluster) -> None:
             assert a["addr"].startswith("127.0.0.1:")
 
 
-def test_kill_and_restart_osd_shows_in_osd_stat(cluster: SessionCluster) -> None:
-    dc = cluster.devcluster()
-    n = osd_stat(cluster.conf)["num_osds"]
-    dc.kill("osd.1")
-    wait_for(lambda: osd_stat(cluster.conf)["num_up_osds"] == n - 1)
-    assert dc.status()["daemons"]["osd.1"]["running"] is False  # type: ignore[index]
-    dc.restart("osd.1")
-    assert osd_stat(cluster.conf)["num_up_osds"] == n
+def test_kill_and_restart_osd_shows_in_osd_stat(tmp_path: Path) -> None:
+    # A cluster of its own: a memstore OSD comes back empty, so restarting one of the
+    # session cluster's would lose the PGs it alone held (size-1 pools such as the mgr's
+    # device_health_metrics stay stale, and every later op on them hangs "queued for pg").
+    dc = DevCluster(tmp_path / "restart")
+    dc.start(osds=2)
+    try:
+        n = osd_stat(dc.conf_path)["num_osds"]
+        dc.kill("osd.1")
+        wait_for(lambda: osd_stat(dc.conf_path)["num_up_osds"] == n - 1)
+        assert dc.status()["daemons"]["osd.1"]["running"] is False  # type: ignore[index]
+        dc.restart("osd.1")
+        assert osd_stat(dc.conf_path)["num_up_osds"] == n
+    finally:
+        dc.stop()
 
 
 def test_pool_create_and_delete_are_fast(cluster: SessionCluster) -> None:

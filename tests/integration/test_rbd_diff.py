@@ -54,7 +54,7 @@ async def test_whole_object_diff_matches_rbd_cli(io: AsyncIoctx, ceph_conf: str,
     try:
         for step in range(5):
             for _ in range(4):
-                off = rng.randrange(0, img.size_ - 8192)
+                off = rng.randrange(0, await img.size() - 8192)
                 await img.write(bytes([65 + step]) * 8192, off)
             if step == 0:
                 await img.write(b"h" * 4096, 13 * MiB)  # object 3, discarded below
@@ -74,7 +74,8 @@ async def test_whole_object_diff_matches_rbd_cli(io: AsyncIoctx, ceph_conf: str,
                 spec = "d" if end is None else f"d@{end}"
                 starts = [None, *(snaps if end is None else snaps[:snaps.index(end)])]
                 for start in starts:
-                    ours = await view.diff_extents(0, view.size_, start, whole_object=True)
+                    ours = await view.diff_extents(0, await view.size(), start,
+                                                     whole_object=True)
                     theirs = await cli_diff(ceph_conf, pool, spec, start)
                     assert ours == theirs, (spec, start)
                     holes += sum(not exists for _, _, exists in ours)
@@ -104,7 +105,7 @@ async def test_diff_of_an_image_librbd_wrote(io: AsyncIoctx, ceph_conf: str, poo
     img = await AsyncImage.open(io, "lw", read_only=True)
     try:
         for start in (None, "a", "b"):
-            ours = await img.diff_extents(0, img.size_, start, whole_object=True)
+            ours = await img.diff_extents(0, await img.size(), start, whole_object=True)
             assert ours == await cli_diff(ceph_conf, pool, "lw", start), start
             assert ours  # the benches wrote something after every snapshot
     finally:

@@ -27,6 +27,7 @@ import trio
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.api import AsyncRBD
 from rbdpy.librbd.image import AsyncImage
+from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.rados.client import AsyncRados
 from rbdpy.rados.ioctx import AsyncIoctx
 from tests.integration.test_rbd_images import export, info, object_map_check, rbd_cli
@@ -256,12 +257,12 @@ async def test_stale_snap_id_is_released_and_reallocated(
     handed: list[int] = []
     released: list[int] = []
 
-    async def racing(img: AsyncImage) -> int:
+    async def racing(img: ImageCtx) -> int:
         sid = stale if not handed else await real(img)
         handed.append(sid)
         return sid
 
-    async def release(img: AsyncImage, snap_id: int) -> None:
+    async def release(img: ImageCtx, snap_id: int) -> None:
         released.append(snap_id)
         await real_release(img, snap_id)
 

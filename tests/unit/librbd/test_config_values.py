@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from rbdpy.librbd.config import CONF_PREFIX, check_override, validate_value
+from rbdpy.librbd.config_check import CONF_PREFIX, check_override, validate_value
 from rbdpy.librbd.config_schema import RBD_OPTIONS
 from rbdpy.rados.proto.errors import CephError
 

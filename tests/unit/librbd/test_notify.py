@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 import trio
 
-from rbdpy.librbd.image import (
+from rbdpy.format.watch_notify import (
     NotifyOp,
-    as_uint64,
     decode_notify_op,
     encode_notify,
     encode_response,
 )
-from rbdpy.librbd.io import _prune, fan_out
+from rbdpy.librbd.coerce import as_uint64
+from rbdpy.librbd.concurrency import fan_out
+from rbdpy.librbd.io import _prune
 from rbdpy.librbd.object_map import _runs
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.striping.striper import ObjectExtent

@@ -1,0 +1,134 @@
+"""The pool's image directory: listing, removing and renaming images.
+
+Theory of operation: ``rbd_directory`` (an omap of name ↔ id) lists a pool's images. Removal
+opens the image, refuses while it has snapshots (ENOTEMPTY) or watchers other than ourselves
+(EBUSY), takes the exclusive lock, deletes the data objects, then the header (which carries
+the lock and the watch, so it goes after we let both go), the object map, the directory
+entry and the id object. Rename writes the new id object, renames the directory entry, then
+drops the old id object, undoing the first step if the second fails.
+
+Mirrors: ceph src/librbd/image/RemoveRequest.cc, src/librbd/api/Image.cc (list_images,
+rename), src/librbd/internal.cc (rename).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from rbdpy.format import cls_rbd
+from rbdpy.format.constants import RBD_DIRECTORY, id_obj_name, object_map_name
+from rbdpy.librbd.image_ctx import ImageCtx
+from rbdpy.librbd.io import remove_all_objects
+from rbdpy.librbd.object_io import exec_ops
+from rbdpy.rados.proto import ops
+from rbdpy.rados.proto.errors import CephError
+from rbdpy.striping.striper import get_num_objects
+
+if TYPE_CHECKING:
+    from rbdpy.rados.ioctx import AsyncIoctx
+
+log = logging.getLogger(__name__)
+
+
+async def list_images(ioctx: AsyncIoctx) -> dict[str, str]:
+    """Every image of the pool's directory: name → id."""
+    out: dict[str, str] = {}
+    start = ""
+    while True:
+        try:
+            (page,) = await exec_ops(ioctx, RBD_DIRECTORY,
+                                     [cls_rbd.dir_list(start, 1024)])
+        except CephError as e:
+            if e.errno == errno.ENOENT:
+                break
+            raise
+        out.update(page)
+        if len(page) < 1024:
+            break
+        start = max(page)
+    return out
+
+
+async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) -> None:
+    """RemoveRequest for the image called ``name``; errors as CephError."""
+    ictx = ImageCtx(ioctx, name)
+    await ictx.open_image()
+    try:
+        if ictx.snapc.snaps:
+            raise CephError(errno.ENOTEMPTY, "image has snapshots")
+        watchers = await ioctx.list_watchers(ictx.header_oid)
+        mine = ictx.watch_handle()
+        gid = ioctx.rados.get_instance_id()
+        others = [w for w in watchers if not (w.cookie == mine and w.name.num == gid)]
+        if others:
+            raise CephError(errno.EBUSY, "image still has watchers")
+        await ictx.exclusive_lock.acquire()
+        ictx.io_start()
+        try:
+            # librbd's TrimRequest reports (objects done, object count) to the
+            # ProgressContext; the user's callback runs on a worker thread, never on
+            # the trio thread (it may call back into the blocking API).
+            count = get_num_objects(ictx.layout, ictx.size)
+            if on_progress is not None:
+                await trio.to_thread.run_sync(on_progress, 0, count)
+            await remove_all_objects(ictx)
+            if on_progress is not None:
+                await trio.to_thread.run_sync(on_progress, count, count)
+        finally:
+            ictx.io_done()
+        if ictx.object_map is not None:
+            await ictx.object_map.unlock()
+            ictx.object_map = None
+    except BaseException:
+        await ictx.close()
+        raise
+    # The header carries the lock and the watch: remove it last of the image's own
+    # state, after dropping our watch (RemoveRequest: remove_header).
+    ictx.exclusive_lock.forget()
+    await ictx.close()
+    for oid in (ictx.header_oid, object_map_name(ictx.image_id)):
+        try:
+            await ioctx.operate(oid, [ops.delete()])
+        except CephError as e:
+            if e.errno != errno.ENOENT:
+                raise
+    try:
+        await exec_ops(ioctx, RBD_DIRECTORY, [cls_rbd.dir_remove_image(name, ictx.image_id)])
+    except CephError as e:
+        if e.errno != errno.ENOENT:
+            raise
+    try:
+        await ioctx.operate(id_obj_name(name), [ops.delete()])
+    except CephError as e:
+        if e.errno != errno.ENOENT:
+            raise
+    log.debug("removed image %r id %s", name, ictx.image_id)
+
+
+async def rename_image(ioctx: AsyncIoctx, src_name: str, dest_name: str) -> None:
+    """Rename: the new id object, the directory entry, then drop the old id object."""
+    (image_id,) = await exec_ops(ioctx, id_obj_name(src_name), [cls_rbd.get_id()])
+    if not dest_name:
+        raise CephError(errno.EINVAL, "destination name must not be empty")
+    try:
+        await ioctx.operate(id_obj_name(dest_name), [ops.stat()])
+        raise CephError(errno.EEXIST, f"rbd image {dest_name} already exists")
+    except CephError as e:
+        if e.errno != errno.ENOENT:
+            raise
+    await exec_ops(ioctx, id_obj_name(dest_name),
+                   [ops.create(exclusive=True), cls_rbd.set_id(image_id)])
+    try:
+        await exec_ops(ioctx, RBD_DIRECTORY,
+                       [cls_rbd.dir_rename_image(src_name, dest_name, image_id)])
+    except BaseException:
+        await ioctx.operate(id_obj_name(dest_name), [ops.delete()])
+        raise
+    await ioctx.operate(id_obj_name(src_name), [ops.delete()])
+
+
+__all__ = ["list_images", "remove_image", "rename_image"]

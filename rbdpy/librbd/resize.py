@@ -1,0 +1,53 @@
+"""Resizing an image (the HEAD size in the header), as the exclusive-lock owner.
+
+Growing updates the object map first, so objects written right after the resize already
+have entries, then the header. Shrinking lowers the in-memory size first (no new I/O past
+the new end), trims the data objects past it, then writes the header and drops the object
+map's tail. Either way the other clients hear a HEADER_UPDATE. Snapshot rollback reuses
+:func:`resize_image` to bring HEAD back to the snapshot's size.
+
+Mirrors: ceph src/librbd/operation/ResizeRequest.cc, operation/TrimRequest.cc.
+"""
+
+from __future__ import annotations
+
+from rbdpy.format import cls_rbd
+from rbdpy.format.constants import OBJECT_NONEXISTENT
+from rbdpy.format.watch_notify import NotifyOp
+from rbdpy.librbd import exceptions as rbdx
+from rbdpy.librbd.image_ctx import ImageCtx
+from rbdpy.librbd.io import trim
+from rbdpy.librbd.object_io import exec_ops
+
+
+async def resize(ictx: ImageCtx, size: int, allow_shrink: bool = True) -> None:
+    """``Image.resize``: refuse a shrink when ``allow_shrink`` is False, else resize."""
+    ictx.require_writable()
+    await ictx.maybe_refresh()
+    if not allow_shrink and size < ictx.size:
+        raise rbdx.InvalidArgument("error allow_shrink is False but old_size > new_size")
+    await ictx.writing(lambda: resize_image(ictx, size))
+
+
+async def resize_image(ictx: ImageCtx, new_size: int) -> None:
+    """Set HEAD's size to ``new_size``; the caller owns the exclusive lock."""
+    old_size = ictx.size
+    if new_size == old_size:
+        return
+    new_objects = ictx.num_objects(new_size)
+    om = ictx.object_map
+    if new_size > old_size:
+        if om is not None:
+            await om.resize(new_objects, OBJECT_NONEXISTENT)
+        await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.set_size(new_size)])
+    else:
+        ictx.size = new_size
+        await trim(ictx, new_size, old_size)
+        await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.set_size(new_size)])
+        if om is not None:
+            await om.resize(new_objects, OBJECT_NONEXISTENT)
+    ictx.size = new_size
+    await ictx.notify_header(NotifyOp.HEADER_UPDATE)
+
+
+__all__ = ["resize", "resize_image"]
