@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from rbdpy.format.cls import ClsCall
-from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.ops import OsdFlag, OSDOp
 from rbdpy.rados.proto.types import SnapContext
 
