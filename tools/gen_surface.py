@@ -274,7 +274,8 @@ def _exception_record(exc: type) -> dict[str, Any]:
     init = exc.__dict__.get("__init__")
     line = _sig_line(getattr(init, "__doc__", None), f"{exc.__name__}.__init__")
     if line is None:
-        line = _sig_line(getattr(exc.__init__, "__doc__", None), "Error.__init__")
+        inherited = getattr(exc, "__init__", None)
+        line = _sig_line(getattr(inherited, "__doc__", None), "Error.__init__")
     rec["init"] = parse_signature(line) if line else None
     arg_sets: list[tuple[Any, ...]] = [("msg",), ("msg", 5), ("msg", None), ("", 0)]
     if exc.__name__ == "ExtendMismatch":
@@ -420,10 +421,10 @@ def main() -> None:
     )
     opts = ap.parse_args()
 
-    import rados
-    import rbd
+    import rados  # type: ignore[import-not-found]  # system python3-rados
+    import rbd  # type: ignore[import-not-found]  # system python3-rbd
 
-    surface = {
+    surface: dict[str, Any] = {
         "generated_by": "tools/gen_surface.py",
         "python": sys.version.split()[0],
         "librados_version": str(rados.Rados().version()),
@@ -469,7 +470,7 @@ def main() -> None:
 
 
 def _param_text(p: dict[str, Any]) -> str:
-    name = p["name"]
+    name: str = p["name"]
     if p["kind"] == "VAR_POSITIONAL":
         return "*" + name
     if p["kind"] == "VAR_KEYWORD":
