@@ -1,22 +1,27 @@
 #!/usr/bin/python3
 """Introspect the system python-rados / python-rbd and record their public surface.
 
-Theory of operation: Ceph's bindings are Cython extension modules compiled with
-``embedsignature=True``, so every function's docstring starts with its Python-level
-signature (``Ioctx.write(self, unicode key: str, bytes data: bytes, offset: int = 0)``).
-Methods wrapped by python-rbd's ``requires_not_closed`` decorator lose that docstring at
-runtime, but the original NUL-terminated docstring literal is still in the shared
-object's read-only data, so we also scan the ``.so`` for strings that start with
-``Class.method(``. Everything else (constants, exception bases, ``str()`` formats,
-attributes) is read by plain introspection.
+What is recorded are facts about the API: names, parameter names/kinds/defaults, constant
+values, exception bases and their ``str()``/``args``/``errno`` behaviour, attributes. No
+docstring prose is stored: rbdpy writes its own documentation.
+
+How signatures are recovered: the bindings are Cython extension modules built with
+``embedsignature=True``, so a function's runtime ``__doc__`` begins with one line holding
+its Python-level signature (``Ioctx.write(self, unicode key: str, ...)``); only that line
+is parsed. A decorated method (python-rbd's ``requires_not_closed``, python-rados'
+``set_object_*``) has lost its ``__doc__`` at runtime, but the string literal is still in
+the shared object's read-only data, so the ``.so`` is scanned for NUL-terminated strings
+starting with ``Class.method(`` and, again, only their first line is kept. Everything else
+is read by plain introspection.
 
 Outputs (all committed; rerun this tool to refresh them):
 
 * ``tests/compat/reference_surface.json`` -- what tests/compat/test_surface.py compares to;
 * ``rbdpy/rados/constants.py`` and ``rbdpy/librbd/constants.py`` -- readable constant modules;
 * with ``--scaffold DIR``: first-draft facade shells (``DIR/rados_shell.py``,
-  ``DIR/rbd_shell.py``) that were hand-edited into ``rbdpy/rados/__init__.py`` and
-  ``rbdpy/rbd.py``; never written over the real facades.
+  ``DIR/rbd_shell.py``: signatures and ``NotImplementedError`` bodies, no docstrings) from
+  which ``rbdpy/rados/facade.py`` and ``rbdpy/rbd.py`` were first written; never written
+  over the real facades.
 
 Must run with the interpreter that can import the reference modules::
 
@@ -33,7 +38,6 @@ import json
 import os
 import re
 import sys
-import textwrap
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -146,11 +150,12 @@ def parse_signature(line: str) -> dict[str, Any]:
     return {"params": params, "returns": returns, "text": line.strip()}
 
 
-def _so_docstrings(module: Any) -> dict[str, str]:
-    """Map ``Class.method`` -> full docstring found in the extension's read-only data."""
+def _so_signatures(module: Any) -> dict[str, str]:
+    """Map ``Class.method`` -> its signature line, from strings in the extension's data."""
     with open(module.__file__, "rb") as f:
         data = f.read()
     found: dict[str, str] = {}
+    lengths: dict[str, int] = {}
     for chunk in data.split(b"\0"):
         if b"(" not in chunk[:200]:
             continue
@@ -161,20 +166,27 @@ def _so_docstrings(module: Any) -> dict[str, str]:
         m = _SIG_RE.match(text)
         if m:
             key = f"{m.group(1)}.{m.group(2)}"
-            # Keep the longest candidate: short ones are bare signatures.
-            if len(text) > len(found.get(key, "")):
-                found[key] = text
+            # Several strings can start with the same name; the longest is the docstring
+            # literal, and its first line is the signature. Only that line is kept.
+            if len(text) > lengths.get(key, 0):
+                lengths[key] = len(text)
+                found[key] = text.lstrip().partition("\n")[0].strip()
     return found
 
 
-def _split_doc(doc: str | None, expect: str) -> tuple[str | None, str]:
-    """Split a Cython docstring into (signature line, body)."""
+def _sig_line(doc: str | None, expect: str) -> str | None:
+    """The embedsignature line at the head of ``doc`` if it names ``expect``, else None."""
     if not doc:
-        return None, ""
-    first, _, body = doc.lstrip().partition("\n")
+        return None
+    first = doc.lstrip().partition("\n")[0]
     if first.startswith(expect + "(") or first.startswith(expect.split(".")[-1] + "("):
-        return first.strip(), textwrap.dedent(body).strip("\n")
-    return None, textwrap.dedent(doc).strip("\n")
+        return first.strip()
+    return None
+
+
+_SELF_ONLY: list[dict[str, Any]] = [
+    {"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None, "annotation": None}
+]
 
 
 def _plain_sig(obj: Any) -> dict[str, Any] | None:
@@ -195,7 +207,7 @@ def _plain_sig(obj: Any) -> dict[str, Any] | None:
 
 
 def _method_record(
-    modname: str, cls: type, owner: type, name: str, value: Any, so_docs: dict[str, str]
+    modname: str, cls: type, owner: type, name: str, value: Any, so_sigs: dict[str, str]
 ) -> dict[str, Any]:
     key = f"{owner.__name__}.{name}"
     kind = "method"
@@ -203,86 +215,53 @@ def _method_record(
         kind = "staticmethod"
     elif isinstance(value, classmethod):
         kind = "classmethod"
-    sig_line, body = _split_doc(getattr(value, "__doc__", None), key)
-    # A decorator (rbd's requires_not_closed, rados' set_object_*) hides the docstring at
-    # runtime; the original is still in the extension's data.
+    sig_line = _sig_line(getattr(value, "__doc__", None), key)
+    # A decorator (rbd's requires_not_closed, rados' set_object_*) hides the signature line
+    # at runtime; the string literal is still in the extension's data.
     wrapped = False
-    if sig_line is None and key in so_docs:
-        sig_line, body = _split_doc(so_docs[key], key)
+    if sig_line is None and key in so_sigs:
+        sig_line = _sig_line(so_sigs[key], key)
         wrapped = sig_line is not None
     if sig_line is not None:
         sig = parse_signature(sig_line)
     elif name in ("__iter__", "__next__", "__str__", "__repr__", "__len__", "__enter__"):
-        sig = {
-            "params": [
-                {
-                    "name": "self",
-                    "kind": "POSITIONAL_OR_KEYWORD",
-                    "default": None,
-                    "annotation": None,
-                }
-            ],
-            "returns": None,
-            "text": f"{key}(self)",
-        }
-        body = ""
+        sig = {"params": list(_SELF_ONLY), "returns": None, "text": f"{key}(self)"}
     else:
         sig = _plain_sig(value) or {
-            "params": [
-                {
-                    "name": "self",
-                    "kind": "POSITIONAL_OR_KEYWORD",
-                    "default": None,
-                    "annotation": None,
-                }
-            ],
+            "params": list(_SELF_ONLY),
             "returns": None,
             "text": "(self, ...)",
         }
-    if body.startswith("Initialize self.") or body.startswith("Implement "):
-        body = ""
-    return {"kind": kind, "owner": owner.__name__, "doc": body, "wrapped": wrapped, **sig}
+    return {"kind": kind, "owner": owner.__name__, "wrapped": wrapped, **sig}
 
 
-def _init_record(cls: type, so_docs: dict[str, str]) -> dict[str, Any]:
+def _init_record(cls: type, so_sigs: dict[str, str]) -> dict[str, Any]:
     """Find the real constructor signature of an extension class."""
     name = cls.__name__
     setup = cls.__dict__.get("__setup") or cls.__dict__.get(f"_{name}__setup")
-    init_doc = ""
     init = cls.__dict__.get("__init__")
-    if init is not None:
-        _, init_doc = _split_doc(init.__doc__, f"{name}.__init__")
-        if init_doc.startswith("Initialize self."):
-            init_doc = ""
     if setup is not None:
-        line, body = _split_doc(setup.__doc__, f"{name}.__setup")
+        line = _sig_line(setup.__doc__, f"{name}.__setup")
         assert line is not None
-        sig = parse_signature(line)
-        return {"kind": "method", "owner": name, "doc": body or init_doc, **sig}
+        return {"kind": "method", "owner": name, **parse_signature(line)}
     first = (cls.__doc__ or "").lstrip().split("\n", 1)[0]
     m = _CLASS_SIG_RE.match(first)
     if m and m.group(1) == name and "*args" not in first:
         sig = parse_signature(first)
-        sig["params"].insert(
-            0,
-            {"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None, "annotation": None},
-        )
-        return {"kind": "method", "owner": name, "doc": init_doc, **sig}
+        sig["params"].insert(0, dict(_SELF_ONLY[0]))
+        return {"kind": "method", "owner": name, **sig}
     if init is not None:
-        line, body = _split_doc(init.__doc__, f"{name}.__init__")
-        if line is None and f"{name}.__init__" in so_docs:
-            line, body = _split_doc(so_docs[f"{name}.__init__"], f"{name}.__init__")
+        line = _sig_line(init.__doc__, f"{name}.__init__")
+        if line is None and f"{name}.__init__" in so_sigs:
+            line = _sig_line(so_sigs[f"{name}.__init__"], f"{name}.__init__")
         if line is not None:
-            return {"kind": "method", "owner": name, "doc": body, **parse_signature(line)}
+            return {"kind": "method", "owner": name, **parse_signature(line)}
     return {
         "kind": "method",
         "owner": name,
-        "doc": "",
         "text": f"{name}(self)",
         "returns": None,
-        "params": [
-            {"name": "self", "kind": "POSITIONAL_OR_KEYWORD", "default": None, "annotation": None}
-        ],
+        "params": list(_SELF_ONLY),
     }
 
 
@@ -290,13 +269,13 @@ def _exception_record(exc: type) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "bases": [b.__name__ for b in exc.__bases__],
         "mro": [b.__name__ for b in exc.__mro__],
-        "doc": exc.__doc__,
         "samples": [],
     }
     init = exc.__dict__.get("__init__")
-    line, _ = _split_doc(getattr(init, "__doc__", None), f"{exc.__name__}.__init__")
+    line = _sig_line(getattr(init, "__doc__", None), f"{exc.__name__}.__init__")
     if line is None:
-        line, _ = _split_doc(getattr(exc.__init__, "__doc__", None), "Error.__init__")
+        inherited = getattr(exc, "__init__", None)
+        line = _sig_line(getattr(inherited, "__doc__", None), "Error.__init__")
     rec["init"] = parse_signature(line) if line else None
     arg_sets: list[tuple[Any, ...]] = [("msg",), ("msg", 5), ("msg", None), ("", 0)]
     if exc.__name__ == "ExtendMismatch":
@@ -328,10 +307,9 @@ def _jsonable(value: Any) -> Any:
 
 def introspect(module: Any) -> dict[str, Any]:
     modname = module.__name__
-    so_docs = _so_docstrings(module)
+    so_sigs = _so_signatures(module)
     out: dict[str, Any] = {
         "file": module.__file__,
-        "doc": module.__doc__,
         "constants": {},
         "functions": {},
         "exceptions": {},
@@ -347,29 +325,23 @@ def introspect(module: Any) -> dict[str, Any]:
             if issubclass(value, BaseException):
                 out["exceptions"][name] = _exception_record(value)
             else:
-                out["classes"][name] = _class_record(modname, value, so_docs)
+                out["classes"][name] = _class_record(modname, value, so_sigs)
         elif isinstance(value, (bool, int, float, str, bytes, list, tuple)):
             out["constants"][name] = {"type": type(value).__name__, "value": _jsonable(value)}
         elif callable(value) and getattr(value, "__module__", None) == modname:
-            line, body = _split_doc(value.__doc__, name)
+            line = _sig_line(value.__doc__, name)
             sig = parse_signature(line) if line else _plain_sig(value)
-            out["functions"][name] = {"doc": body, **(sig or {})}
+            out["functions"][name] = dict(sig or {})
     return out
 
 
-def _class_record(modname: str, cls: type, so_docs: dict[str, str]) -> dict[str, Any]:
+def _class_record(modname: str, cls: type, so_sigs: dict[str, str]) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "bases": [b.__name__ for b in cls.__bases__],
-        "doc": None,
         "methods": {},
         "attributes": [],
         "class_constants": {},
     }
-    first, _, body = (cls.__doc__ or "").lstrip().partition("\n")
-    if _CLASS_SIG_RE.match(first) and first.startswith(cls.__name__ + "("):
-        rec["doc"] = textwrap.dedent(body).strip("\n")
-    else:
-        rec["doc"] = textwrap.dedent(cls.__doc__ or "").strip("\n") or None
     for owner in cls.__mro__:
         if owner is object or owner.__module__ != modname:
             continue
@@ -378,18 +350,18 @@ def _class_record(modname: str, cls: type, so_docs: dict[str, str]) -> dict[str,
             if not public or name in rec["methods"] or name in rec["attributes"]:
                 continue
             if name == "__init__":
-                rec["methods"][name] = _init_record(owner, so_docs)
+                rec["methods"][name] = _init_record(owner, so_sigs)
             elif type(value).__name__ in ("getset_descriptor", "member_descriptor", "property"):
                 rec["attributes"].append(name)
             elif isinstance(value, (int, str, float, bytes)):
                 rec["class_constants"][name] = value
             elif callable(value) or isinstance(value, (staticmethod, classmethod)):
-                rec["methods"][name] = _method_record(modname, cls, owner, name, value, so_docs)
+                rec["methods"][name] = _method_record(modname, cls, owner, name, value, so_sigs)
     if "__init__" not in rec["methods"]:
         # Cython cdef classes may take their constructor from __cinit__ only.
         first = (cls.__doc__ or "").lstrip().split("\n", 1)[0]
         if first.startswith(cls.__name__ + "(") and "*args" not in first:
-            rec["methods"]["__init__"] = _init_record(cls, so_docs)
+            rec["methods"]["__init__"] = _init_record(cls, so_sigs)
     rec["attributes"].sort()
     return rec
 
@@ -449,10 +421,10 @@ def main() -> None:
     )
     opts = ap.parse_args()
 
-    import rados
-    import rbd
+    import rados  # type: ignore[import-not-found]  # system python3-rados
+    import rbd  # type: ignore[import-not-found]  # system python3-rbd
 
-    surface = {
+    surface: dict[str, Any] = {
         "generated_by": "tools/gen_surface.py",
         "python": sys.version.split()[0],
         "librados_version": str(rados.Rados().version()),
@@ -498,7 +470,7 @@ def main() -> None:
 
 
 def _param_text(p: dict[str, Any]) -> str:
-    name = p["name"]
+    name: str = p["name"]
     if p["kind"] == "VAR_POSITIONAL":
         return "*" + name
     if p["kind"] == "VAR_KEYWORD":
@@ -522,14 +494,6 @@ def _sig_text(params: list[dict[str, Any]]) -> str:
             kw_marked = True
         out.append(_param_text(p))
     return ", ".join(out)
-
-
-def _doc_block(doc: str, indent: str) -> list[str]:
-    if not doc:
-        return []
-    doc = doc.replace("\\", "\\\\").replace('"""', "'''")
-    body = textwrap.indent(doc, indent).rstrip()
-    return [f'{indent}"""{body.lstrip()}', f'{indent}"""']
 
 
 # (class prefix or "*", method-name fragment, capability) — first match wins; used only for
@@ -590,7 +554,6 @@ def _scaffold(modname: str, surface: dict[str, Any]) -> str:
     for cname, crec in surface["classes"].items():
         bases = ", ".join(crec["bases"]) if crec["bases"] != ["object"] else ""
         lines.append(f"class {cname}({bases}):" if bases else f"class {cname}:")
-        lines.extend(_doc_block(crec["doc"] or "", "    "))
         for attr in crec["attributes"]:
             lines.append(f"    {attr}: Any")
         for k, v in crec["class_constants"].items():
@@ -605,7 +568,6 @@ def _scaffold(modname: str, surface: dict[str, Any]) -> str:
             if m.get("wrapped") and modname == "rbd":
                 lines.append("    @requires_not_closed")
             lines.append(f"    def {mname}({_sig_text(m['params'])}){ret}:")
-            lines.extend(_doc_block(m["doc"], "        "))
             cap = _capability(cname, mname)
             lines.append(f'        raise _nie("{cname}.{mname}", "{cap}")')
             lines.append("")

@@ -71,7 +71,11 @@ class Error(Exception):
 
 
 class OSError(Error):
-    """`OSError` class, derived from `Error`"""
+    """An errno from librbd's work; the class for errnos without their own.
+
+    ``errno`` is the positive errno or None; ``str()`` is ``"[errno N] message"`` when it is
+    set. Subclasses prefix the message with their kind, e.g. ``"RBD image not found (...)"``.
+    """
 
     # Subclasses wrap the caller's message, e.g. "RBD image not found (%s)".
     _template: ClassVar[str] = "%s"
@@ -93,121 +97,121 @@ class OSError(Error):
 
 
 class PermissionError(OSError):
-    """EPERM."""
+    """EPERM: the operation is not permitted."""
 
     _template = "RBD permission error (%s)"
 
 
 class ImageNotFound(OSError):
-    """ENOENT for image calls."""
+    """ENOENT from an image call: no such image, snapshot, parent, ..."""
 
     _template = "RBD image not found (%s)"
 
 
 class ObjectNotFound(OSError):
-    """ENOENT for group calls."""
+    """ENOENT from a group call."""
 
     _template = "RBD object not found (%s)"
 
 
 class ImageExists(OSError):
-    """EEXIST for image calls."""
+    """EEXIST from an image call: the image or snapshot name is taken."""
 
     _template = "RBD image already exists (%s)"
 
 
 class ObjectExists(OSError):
-    """EEXIST for group calls."""
+    """EEXIST from a group call."""
 
     _template = "RBD object already exists (%s)"
 
 
 class IOError(OSError):
-    """EIO."""
+    """EIO: an I/O error."""
 
     _template = "RBD I/O error (%s)"
 
 
 class NoSpace(OSError):
-    """ENOSPC."""
+    """ENOSPC: the pool or cluster is full."""
 
     _template = "RBD insufficient space available (%s)"
 
 
 class IncompleteWriteError(OSError):
-    """A write transferred fewer bytes than asked."""
+    """A write that stored fewer bytes than it was given."""
 
     _template = "RBD incomplete write (%s)"
 
 
 class InvalidArgument(OSError):
-    """EINVAL."""
+    """EINVAL: an argument librbd or the OSD refused."""
 
     _template = "RBD invalid argument (%s)"
 
 
 class LogicError(OSError):
-    """Misuse detected by the binding itself."""
+    """Misuse the binding itself detects (no errno from the cluster)."""
 
     _template = "RBD logic error (%s)"
 
 
 class ReadOnlyImage(OSError):
-    """EROFS."""
+    """EROFS: a write to an image opened read-only or at a snapshot."""
 
     _template = "RBD read-only image (%s)"
 
 
 class ImageBusy(OSError):
-    """EBUSY."""
+    """EBUSY: e.g. removing an image another client still has open."""
 
     _template = "RBD image is busy (%s)"
 
 
 class ImageHasSnapshots(OSError):
-    """ENOTEMPTY."""
+    """ENOTEMPTY: e.g. removing an image that still has snapshots."""
 
     _template = "RBD image has snapshots (%s)"
 
 
 class FunctionNotSupported(OSError):
-    """ENOSYS."""
+    """ENOSYS: the function is not supported."""
 
     _template = "RBD function not supported (%s)"
 
 
 class ArgumentOutOfRange(OSError):
-    """EDOM."""
+    """EDOM: a value out of its allowed range (e.g. an object size order)."""
 
     _template = "RBD arguments out of range (%s)"
 
 
 class ConnectionShutdown(OSError):
-    """ESHUTDOWN."""
+    """ESHUTDOWN: the cluster handle was shut down."""
 
     _template = "RBD connection was shutdown (%s)"
 
 
 class Timeout(OSError):
-    """ETIMEDOUT."""
+    """ETIMEDOUT: no answer in time."""
 
     _template = "RBD operation timeout (%s)"
 
 
 class DiskQuotaExceeded(OSError):
-    """EDQUOT."""
+    """EDQUOT: a pool quota is reached."""
 
     _template = "RBD disk quota exceeded (%s)"
 
 
 class OperationNotSupported(OSError):
-    """EOPNOTSUPP."""
+    """EOPNOTSUPP: the image's features or format do not allow it."""
 
     _template = "RBD operation not supported (%s)"
 
 
 class OperationCanceled(OSError):
-    """ECANCELED."""
+    """ECANCELED: the operation was cancelled."""
 
     _template = "RBD operation canceled (%s)"
 

@@ -64,7 +64,11 @@ def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, A
 
 
 class Error(Exception):
-    """`Error` class, derived from `Exception`"""
+    """Base of every exception this package raises; ``errno`` is the positive errno or None.
+
+    ``str()`` is ``"[errno N] message"`` when ``errno`` is set, else the message alone.
+    Subclasses prefix the message with their kind, e.g. ``"RADOS object not found (...)"``.
+    """
 
     # "%s" for the bare classes; subclasses wrap the caller's message, e.g.
     # "RADOS object not found (%s)", as rados.pyx does in each __init__.
@@ -87,11 +91,11 @@ class Error(Exception):
 
 
 class OSError(Error):
-    """`OSError` class, derived from `Error`"""
+    """An errno reported by the cluster or the client; the class for errnos without their own."""
 
 
 class InvalidArgumentError(Error):
-    """`InvalidArgumentError` class, derived from `Error` (EINVAL)."""
+    """EINVAL: the cluster or the client refused an argument."""
 
     _template = "RADOS invalid argument (%s)"
 
@@ -107,109 +111,109 @@ class ExtendMismatch(Error):
 
 
 class PermissionError(OSError):
-    """`PermissionError` class, derived from `OSError` (EPERM)."""
+    """EPERM: the operation is not permitted (e.g. pool deletion disabled)."""
 
     _template = "RADOS permission error (%s)"
 
 
 class PermissionDeniedError(OSError):
-    """deal with EACCES related."""
+    """EACCES: the entity's capabilities or key do not allow it."""
 
     _template = "RADOS permission denied (%s)"
 
 
 class ObjectNotFound(OSError):
-    """`ObjectNotFound` class, derived from `OSError` (ENOENT)."""
+    """ENOENT: no such object, pool, snapshot, option, ..."""
 
     _template = "RADOS object not found (%s)"
 
 
 class NoData(OSError):
-    """`NoData` class, derived from `OSError` (ENODATA)."""
+    """ENODATA: e.g. an extended attribute that is not set."""
 
     _template = "RADOS no data (%s)"
 
 
 class ObjectExists(OSError):
-    """`ObjectExists` class, derived from `OSError` (EEXIST)."""
+    """EEXIST: the object, pool or snapshot already exists."""
 
     _template = "RADOS object exists (%s)"
 
 
 class ObjectBusy(OSError):
-    """`ObjectBusy` class, derived from `OSError` (EBUSY)."""
+    """EBUSY: e.g. a lock held by another owner."""
 
     _template = "RADOS object busy (%s)"
 
 
 class IOError(OSError):
-    """`IOError` class, derived from `OSError` (EIO)."""
+    """EIO: an I/O error."""
 
     _template = "RADOS I/O error (%s)"
 
 
 class NoSpace(OSError):
-    """`NoSpace` class, derived from `OSError` (ENOSPC)."""
+    """ENOSPC: the cluster or pool is full."""
 
     _template = "RADOS no space (%s)"
 
 
 class NotConnected(OSError):
-    """`NotConnected` class, derived from `OSError` (ENOTCONN)."""
+    """ENOTCONN: the handle is not connected, or a watch was lost."""
 
     _template = "RADOS not connected (%s)"
 
 
 class RadosStateError(Error):
-    """`RadosStateError` class, derived from `Error`"""
+    """A :class:`~rbdpy.rados.Rados` call made in a state that does not allow it."""
 
     _template = "RADOS rados state (%s)"
 
 
 class IoctxStateError(Error):
-    """`IoctxStateError` class, derived from `Error`"""
+    """An :class:`~rbdpy.rados.Ioctx` call made after it was closed."""
 
     _template = "RADOS Ioctx state error (%s)"
 
 
 class ObjectStateError(Error):
-    """`ObjectStateError` class, derived from `Error`"""
+    """An :class:`~rbdpy.rados.Object` call made after the object was removed."""
 
     _template = "RADOS object state error (%s)"
 
 
 class LogicError(Error):
-    """`LogicError` class, derived from `Error`"""
+    """Misuse the binding itself detects (no errno from the cluster)."""
 
     _template = "RADOS logic error (%s)"
 
 
 class TimedOut(OSError):
-    """`TimedOut` class, derived from `OSError` (ETIMEDOUT)."""
+    """ETIMEDOUT: no answer in time (connect, notify, ...)."""
 
     _template = "RADOS timed out (%s)"
 
 
 class InProgress(Error):
-    """`InProgress` class, derived from `Error` (EINPROGRESS)."""
+    """EINPROGRESS: the operation is already under way."""
 
     _template = "RADOS in progress error (%s)"
 
 
 class IsConnected(Error):
-    """`IsConnected` class, derived from `Error` (EISCONN)."""
+    """EISCONN: already connected."""
 
     _template = "RADOS is connected error (%s)"
 
 
 class ConnectionShutdown(OSError):
-    """`ConnectionShutdown` class, derived from `OSError` (ESHUTDOWN)."""
+    """ESHUTDOWN: the handle was shut down while a call waited on it."""
 
     _template = "RADOS connection was shutdown (%s)"
 
 
 class InterruptedOrTimeoutError(OSError):
-    """`InterruptedOrTimeoutError` class, derived from `OSError` (EINTR)."""
+    """EINTR: the call was interrupted."""
 
     _template = "RADOS interrupted or timeout (%s)"
 

@@ -1,22 +1,25 @@
 # mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 # mypy: disable-error-code="type-arg"
-"""python-rados compatible synchronous API (``from rbdpy import rados``).
+"""rbdpy's drop-in for python-rados: ``from rbdpy import rados`` in place of ``import rados``.
 
-Theory of operation: this module is the *facade* over the trio-native core. It has the
-public surface of Ceph Pacific's ``rados`` module -- every class, method signature and
-docstring, every ``LIBRADOS_*`` constant and exception class (re-exported from
-:mod:`rbdpy.rados.constants` and :mod:`rbdpy.rados.exceptions`) -- pinned by
-tests/compat/test_surface.py against the installed module.
+Theory of operation: a synchronous facade over the trio-native core. The names, parameter
+lists, defaults, ``LIBRADOS_*`` constants and exception classes are python-rados' (Ceph
+Pacific), re-exported from :mod:`rbdpy.rados.constants` and :mod:`rbdpy.rados.exceptions`
+and pinned by tests/compat/test_surface.py; the docstrings are rbdpy's own.
 
-Each ``Rados`` handle owns one :class:`rbdpy._sync.Portal` (a trio thread) and an
-``AsyncRados``; ``Ioctx`` keeps its handle's portal and its ``AsyncIoctx``, and each method
-is a one-liner ``self._portal.run(self._async.method, ...)``: the async method translates
-errors with :func:`rbdpy.rados.exceptions.make_ex`, so both APIs raise the same classes.
-``aio_*`` methods start the same async methods with ``Portal.spawn`` and bind the call to a
-:class:`Completion`; their callbacks (and watch callbacks) never run on the trio thread.
-``ReadOp``/``WriteOp`` are the async layer's op builders with python-rados' docstrings.
-Methods that still need the cluster and are not implemented raise ``NotImplementedError``
-(via ``_nie``) -- never a silent success.
+A connected :class:`Rados` owns one :class:`rbdpy._sync.Portal` (a thread running trio)
+and an :class:`~rbdpy.rados.client.AsyncRados`. An :class:`Ioctx` shares its handle's
+portal and drives one :class:`~rbdpy.rados.ioctx.AsyncIoctx`; most methods are one call,
+``self._portal.run(self._async.<same name>, ...)``. Errors are therefore translated in
+one place, by the async method: an errno from the OSD, the monitor or the client itself
+becomes the class :data:`rbdpy.rados.exceptions.errno_to_exception` names for it, through
+:func:`~rbdpy.rados.exceptions.make_ex`, and ``rbdpy.aio`` callers see the same classes.
+
+``aio_*`` calls start the same coroutine with ``Portal.spawn`` and return a
+:class:`Completion`; their callbacks, like watch callbacks, run on worker threads and never
+on the trio thread, so they may call back into this API. :class:`ReadOp`/:class:`WriteOp`
+collect sub-operations in the async layer's op builders. What rbdpy cannot do yet raises
+``NotImplementedError`` naming the call (see ``_nie``); nothing succeeds silently.
 
 Mirrors: src/pybind/rados/rados.pyx (Ceph 16.2).
 """
@@ -174,7 +177,8 @@ unicode = str
 
 
 def _nie(what: str, capability: str) -> NotImplementedError:
-    """The error every not-yet-wired facade method raises (never a silent success)."""
+    """Build the ``NotImplementedError`` an unsupported call raises: ``"<what>: <capability> ..."``.
+    """
     return NotImplementedError(f"{what}: {capability} is not implemented in rbdpy yet")
 
 
@@ -182,14 +186,10 @@ def _nie(what: str, capability: str) -> NotImplementedError:
 
 
 def cstr(val: Any, name: str, encoding: str = "utf-8", opt: bool = False) -> bytes | None:
-    """
-    Create a byte string from a Python string
+    """Return ``val`` as bytes: str is encoded with ``encoding``, bytes pass through.
 
-    :param basestring val: Python string
-    :param str name: Name of the string parameter, for exceptions
-    :param str encoding: Encoding to use
-    :param bool opt: If True, None is allowed
-    :raises: :class:`InvalidArgument`
+    ``None`` is returned as is when ``opt`` is true. Anything else raises ``TypeError``
+    with the message ``"<name> must be a string"``.
     """
     if opt and val is None:
         return None
@@ -201,28 +201,32 @@ def cstr(val: Any, name: str, encoding: str = "utf-8", opt: bool = False) -> byt
 
 
 def cstr_list(list_str: Sequence[Any], name: str, encoding: str = "utf-8") -> list[bytes | None]:
+    """Apply :func:`cstr` to every item; like python-rados, items use UTF-8 whatever ``encoding``.
+    """
     # python-rados ignores ``encoding`` here (each item uses cstr's default); so do we.
     return [cstr(s, name) for s in list_str]
 
 
 def decode_cstr(val: bytes | None, encoding: str = "utf-8") -> str | None:
-    """
-    Decode a byte string into a Python string.
-
-    :param bytes val: byte string
-    """
+    """Return ``val`` decoded with ``encoding`` (UTF-8 by default); None stays None."""
     if val is None:
         return None
     return val.decode(encoding)
 
 
 def flatten_dict(d: dict[str, str], name: str) -> bytes | None:
+    """Encode ``d`` as ``key NUL value NUL ...`` bytes (the form librados' service-map calls take).
+    """
     # librados' service-map calls take "k\0v\0k\0v\0" strings.
     return cstr("".join(item + "\0" for item in chain.from_iterable(d.items())), name)
 
 
 def set_object_locator(func: _F) -> _F:
-    """Run an :class:`Object` method with the ioctx locator key set to the object's."""
+    """Decorator for :class:`Object` methods: use the object's locator key on its ioctx.
+
+    The ioctx's key is put back after the call returns (not when it raises, matching
+    python-rados). An object without a locator key leaves the ioctx untouched.
+    """
 
     @functools.wraps(func)
     def retfunc(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -239,7 +243,11 @@ def set_object_locator(func: _F) -> _F:
 
 
 def set_object_namespace(func: _F) -> _F:
-    """Run an :class:`Object` method with the ioctx namespace set to the object's."""
+    """Decorator for :class:`Object` methods: use the object's namespace on its ioctx.
+
+    The ioctx's namespace is put back after the call returns (not when it raises, matching
+    python-rados); an object whose ``nspace`` is None raises :class:`LogicError`.
+    """
 
     @functools.wraps(func)
     def retfunc(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -265,13 +273,18 @@ def _conf_key(option: Any) -> str:
 
 
 async def _to_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run the blocking callable ``fn(*args)`` on a trio worker thread and await it."""
     import trio
 
     return await trio.to_thread.run_sync(fn, *args)
 
 
 def _return_code(pending: Pending[Any]) -> int:
-    """librados-style return value of a finished portal call (for Completion)."""
+    """The integer a finished aio call reports, as librados would.
+
+    A failure gives ``-errno`` (``-EIO`` when the exception has none), an int result itself,
+    a bytes-like result its length, and anything else 0.
+    """
     exc = pending.exception()
     if exc is not None:
         code = getattr(exc, "errno", None)
@@ -288,7 +301,15 @@ def _return_code(pending: Pending[Any]) -> int:
 
 
 class Completion:
-    """completion object"""
+    """Handle on one ``aio_*`` or ``operate_aio_*`` call of an :class:`Ioctx`.
+
+    Create it only through those methods: a Completion not bound to a call raises
+    ``NotImplementedError`` from its query and wait methods. Callbacks run on the portal's
+    finisher thread once the call has finished, and only if ``oncomplete`` was given
+    (``onsafe`` then runs after it); since librados has one completion state, "safe" and
+    "complete" are the same moment. After the callbacks, the completion keeps only the
+    return code, not a read's data.
+    """
 
     ioctx: Ioctx
     oncomplete: Any
@@ -303,7 +324,7 @@ class Completion:
         self._pending = None
 
     def _attach(self, pending: Pending[Any]) -> None:
-        """Bind this completion to the portal call that implements it (aio_* wiring)."""
+        """Bind this completion to the portal call ``pending`` that carries it out."""
         self._pending = pending
 
     def _require_pending(self, what: str) -> Pending[Any]:
@@ -312,60 +333,35 @@ class Completion:
         return self._pending
 
     def is_safe(self) -> bool:
-        """Is an asynchronous operation safe?
-
-        This does not imply that the safe callback has finished.
-
-        :returns: True if the operation is safe
-        """
+        """True once the call has finished; the same as :meth:`is_complete`."""
         return self.is_complete()
 
     def is_complete(self) -> bool:
-        """Has an asynchronous operation completed?
-
-        This does not imply that the safe callback has finished.
-
-        :returns: True if the operation is completed
-        """
+        """True once the call has finished, whether or not its callback has returned yet."""
         return self._require_pending("Completion.is_complete").done()
 
     def wait_for_safe(self):
-        """Wait for an asynchronous operation to be marked safe
-
-        wait_for_safe() is an alias of wait_for_complete()  since Luminous
-        """
+        """Block until the call finishes; the same as :meth:`wait_for_complete`."""
         self.wait_for_complete()
 
     def wait_for_complete(self):
-        """Wait for an asynchronous operation to complete
-
-        This does not imply that the complete callback has finished.
-        """
+        """Block until the call finishes; its callback may still be running when this returns."""
         self._require_pending("Completion.wait_for_complete").wait()
 
     def wait_for_safe_and_cb(self):
-        """Wait for an asynchronous operation to be marked safe and for
-        the safe callback to have returned
-        """
+        """The same as :meth:`wait_for_complete_and_cb`."""
         return self.wait_for_complete_and_cb()
 
     def wait_for_complete_and_cb(self):
-        """Wait for an asynchronous operation to complete and for the
-        complete callback to have returned
-
-        :returns:  whether the operation is completed
-        """
+        """Block until the call has finished and its callbacks have returned; returns 0."""
         self._require_pending("Completion.wait_for_complete_and_cb").wait_callback()
         # librados returns rados_aio_wait_for_complete_and_cb()'s own status: always 0.
         return 0
 
     def get_return_value(self) -> int:
-        """Get the return value of an asychronous operation
+        """The call's result code: 0 while it runs, then ``-errno`` on failure.
 
-        The return value is set when the operation is complete or safe,
-        whichever comes first.
-
-        :returns: int - return value of the operation
+        On success: the call's integer result, or the length of the data a read returned, or 0.
         """
         pending = self._require_pending("Completion.get_return_value")
         if not pending.done():
@@ -374,7 +370,22 @@ class Completion:
 
 
 class Ioctx:
-    """rados.Ioctx object"""
+    """I/O context: object operations in one pool, namespace, locator key and read snapshot.
+
+    Get one from :meth:`Rados.open_ioctx` or :meth:`Rados.open_ioctx2`; it is a context
+    manager that closes itself. Each cluster operation runs the
+    :class:`~rbdpy.rados.ioctx.AsyncIoctx` method of the same name (the ``rbdpy.aio`` API) on
+    the handle's portal, and fails the same way:
+
+    * :class:`IoctxStateError` once the context is closed;
+    * the :mod:`rbdpy.rados.exceptions` class for the errno the OSD or monitor returned, e.g.
+      :class:`ObjectNotFound` (ENOENT), :class:`ObjectExists` (EEXIST),
+      :class:`PermissionDeniedError` (EACCES), :class:`TimedOut` (ETIMEDOUT), else
+      :class:`OSError` with that ``errno``;
+    * ``TypeError`` for a name argument that is neither str nor bytes.
+
+    The ``aio_*`` methods return a :class:`Completion` instead of blocking.
+    """
 
     complete_completions: list[Completion]
     locator_key: str
@@ -400,11 +411,12 @@ class Ioctx:
         self._aio_tracked: set[Completion] = set()
 
     def _aio(self, afn, args, oncomplete, onsafe, done=None) -> Completion:
-        """Start ``afn(*args)`` on the portal; python-rados Completion semantics.
+        """Start ``afn(*args)`` on the portal and return the :class:`Completion` bound to it.
 
-        As librados, callbacks run only when ``oncomplete`` is given (then ``onsafe``
-        after it), on the portal's finisher thread; ``done(completion, pending)``
-        replaces the plain ``oncomplete(completion); onsafe(completion)``.
+        Callbacks run on the portal's finisher thread and only when ``oncomplete`` is given:
+        ``done(completion, pending)`` if supplied (for callbacks that take results), else
+        ``oncomplete(completion)`` followed by ``onsafe(completion)``. The completion is listed in
+        ``complete_completions``/``safe_completions`` until its callbacks are done.
         """
         comp = Completion(self, oncomplete, onsafe)
         with self.lock:
@@ -448,7 +460,10 @@ class Ioctx:
         return False
 
     def dup(self):
-        """Duplicate IoCtx"""
+        """Open a new :class:`Ioctx` on the same pool, with this one's namespace.
+
+        The locator key and read snapshot are not copied. Async: :meth:`AsyncIoctx.dup`.
+        """
         ioctx = self._rados.open_ioctx2(self.get_pool_id())
         ioctx.set_namespace(self.get_namespace())
         return ioctx
@@ -458,18 +473,11 @@ class Ioctx:
         object_name: str,
         oncomplete: Callable[[Completion, int | None, time.struct_time | None], None],
     ) -> Completion:
-        """Asynchronously get object stats (size/mtime)
+        """Start a stat of ``object_name``; returns a :class:`Completion`.
 
-        oncomplete will be called with the returned size and mtime
-        as well as the completion:
-
-        oncomplete(completion, size, mtime)
-
-        :param object_name: the name of the object to get stats from
-        :param oncomplete: what to do when the stat is complete
-
-        :raises: :class:`Error`
-        :returns: completion object
+        ``oncomplete(completion, size, mtime)`` receives what :meth:`stat` returns, or
+        ``(completion, None, None)`` when the stat failed (the return value then holds
+        ``-errno``).
         """
         def done(comp, pending):
             exc = pending.exception()
@@ -488,20 +496,10 @@ class Ioctx:
         oncomplete: Callable[[Completion], None] | None = None,
         onsafe: Callable[[Completion], None] | None = None,
     ) -> Completion:
-        """Write data to an object asynchronously
+        """Start writing ``to_write`` into ``object_name`` at ``offset``; returns a Completion.
 
-        Queues the write and returns.
-
-        :param object_name: name of the object
-        :param to_write: data to write
-        :param offset: byte offset in the object to begin writing at
-        :param oncomplete: what to do when the write is safe and complete in memory
-            on all replicas
-        :param onsafe:  what to do when the write is safe and complete on storage
-            on all replicas
-
-        :raises: :class:`Error`
-        :returns: completion object
+        ``oncomplete(completion)`` then ``onsafe(completion)`` run once the OSDs have applied
+        the write. The synchronous form is :meth:`write`.
         """
         return self._aio(self._async.write, (object_name, to_write, offset), oncomplete, onsafe)
 
@@ -512,21 +510,10 @@ class Ioctx:
         oncomplete: Callable | None = None,
         onsafe: Callable | None = None,
     ) -> Completion:
-        """Asynchronously write an entire object
+        """Start replacing the whole content of ``object_name`` by ``to_write``.
 
-        The object is filled with the provided data. If the object exists,
-        it is atomically truncated and then written.
-        Queues the write and returns.
-
-        :param object_name: name of the object
-        :param to_write: data to write
-        :param oncomplete: what to do when the write is safe and complete in memory
-            on all replicas
-        :param onsafe:  what to do when the write is safe and complete on storage
-            on all replicas
-
-        :raises: :class:`Error`
-        :returns: completion object
+        Returns a :class:`Completion`; callbacks as for :meth:`aio_write`. Synchronous form:
+        :meth:`write_full`.
         """
         return self._aio(self._async.write_full, (object_name, to_write), oncomplete, onsafe)
 
@@ -538,16 +525,10 @@ class Ioctx:
         offset: int = 0,
         oncomplete: Callable | None = None,
     ) -> Completion:
-        """Asynchronously write the same buffer multiple times
+        """Start a :meth:`writesame`: ``to_write`` repeated over ``write_len`` bytes.
 
-        :param object_name: name of the object
-        :param to_write: data to write
-        :param write_len: total number of bytes to write
-        :param offset: byte offset in the object to begin writing at
-        :param oncomplete: what to do when the writesame is safe and
-            complete in memory on all replicas
-        :raises: :class:`Error`
-        :returns: completion object
+        It starts at ``offset``. Returns a :class:`Completion`; ``oncomplete(completion)`` runs
+        when it is done.
         """
         return self._aio(self._async.writesame, (object_name, to_write, write_len, offset),
                          oncomplete, None)
@@ -559,27 +540,16 @@ class Ioctx:
         oncomplete: Callable | None = None,
         onsafe: Callable | None = None,
     ) -> Completion:
-        """Asynchronously append data to an object
+        """Start appending ``to_append`` to ``object_name``; returns a :class:`Completion`.
 
-        Queues the write and returns.
-
-        :param object_name: name of the object
-        :param to_append: data to append
-        :param offset: byte offset in the object to begin writing at
-        :param oncomplete: what to do when the write is safe and complete in memory
-            on all replicas
-        :param onsafe:  what to do when the write is safe and complete on storage
-            on all replicas
-
-        :raises: :class:`Error`
-        :returns: completion object
+        Callbacks as for :meth:`aio_write`. Synchronous form: :meth:`append`.
         """
         return self._aio(self._async.append, (object_name, to_append), oncomplete, onsafe)
 
     def aio_flush(self):
-        """Block until all pending writes in an io context are safe
+        """Block until every aio call started on this context, and every write in flight, is done.
 
-        :raises: :class:`Error`
+        Async: :meth:`AsyncIoctx.aio_flush` (which waits for the writes only).
         """
         with self.lock:
             pendings = [c._pending for c in self._aio_tracked if c._pending is not None]
@@ -590,50 +560,30 @@ class Ioctx:
     def aio_cmpext(
         self, object_name: str, cmp_buf: bytes, offset: int = 0, oncomplete: Callable | None = None
     ) -> Completion:
-        """Asynchronously compare an on-disk object range with a buffer
-        :param object_name: the name of the object
-        :param cmp_buf: buffer containing bytes to be compared with object contents
-        :param offset: object byte offset at which to start the comparison
-        :param oncomplete: what to do when the write is safe and complete in memory
-            on all replicas
+        """Start a :meth:`cmpext` of ``cmp_buf`` against ``object_name`` at ``offset``.
 
-        :raises: :class:`TypeError`
-        returns: 0 - on success, negative error code on failure,
-                 (-MAX_ERRNO - mismatch_off) on mismatch
+        Returns a :class:`Completion` whose return value is what :meth:`cmpext` returns: 0 for
+        equal bytes, ``-(MAX_ERRNO + i)`` when byte ``i`` of ``cmp_buf`` differs, ``-errno`` on
+        failure.
         """
         return self._aio(self._async.cmpext, (object_name, cmp_buf, offset), oncomplete, None)
 
     def aio_rmxattr(
         self, object_name: str, xattr_name: str, oncomplete: Callable | None = None
     ) -> Completion:
-        """Asynchronously delete an extended attribute from an object
+        """Start removing extended attribute ``xattr_name`` of ``object_name``.
 
-        :param object_name: the name of the object to remove xattr from
-        :param xattr_name: which extended attribute to remove
-        :param oncomplete: what to do when the rmxattr completes
-
-        :raises: :class:`Error`
-        :returns: completion object
+        Returns a :class:`Completion`. Synchronous form: :meth:`rm_xattr`.
         """
         return self._aio(self._async.rm_xattr, (object_name, xattr_name), oncomplete, None)
 
     def aio_read(
         self, object_name: str, length: int, offset: int, oncomplete: Callable | None = None
     ) -> Completion:
-        """Asynchronously read data from an object
+        """Start reading up to ``length`` bytes of ``object_name`` from ``offset``.
 
-        oncomplete will be called with the returned read value as
-        well as the completion:
-
-        oncomplete(completion, data_read)
-
-        :param object_name: name of the object to read from
-        :param length: the number of bytes to read
-        :param offset: byte offset in the object to begin reading from
-        :param oncomplete: what to do when the read is complete
-
-        :raises: :class:`Error`
-        :returns: completion object
+        Returns a :class:`Completion`; ``oncomplete(completion, data)`` receives the bytes read,
+        or None when the read failed (the return value then holds ``-errno``).
         """
         def done(comp, pending):
             return oncomplete(comp, pending.result() if pending.exception() is None else None)
@@ -651,24 +601,10 @@ class Ioctx:
         oncomplete: Callable[[Completion, bytes], None] | None = None,
         onsafe: Callable[[Completion, bytes], None] | None = None,
     ) -> Completion:
-        """Asynchronously execute an OSD class method on an object.
+        """Start an object-class call, as :meth:`execute` does; returns a :class:`Completion`.
 
-        oncomplete and onsafe will be called with the data returned from
-        the plugin as well as the completion:
-
-        oncomplete(completion, data)
-        onsafe(completion, data)
-
-        :param object_name: name of the object
-        :param cls: name of the object class
-        :param method: name of the method
-        :param data: input data
-        :param length: size of output buffer in bytes (default=8192)
-        :param oncomplete: what to do when the execution is complete
-        :param onsafe:  what to do when the execution is safe and complete
-
-        :raises: :class:`Error`
-        :returns: completion object
+        ``oncomplete(completion, out)`` and then ``onsafe(completion, out)`` receive the method's
+        output (at most ``length`` bytes), or None when the call failed.
         """
         async def run():
             _, out = await self._async.execute(object_name, cls, method, data, length)
@@ -691,15 +627,9 @@ class Ioctx:
         xattr_value: bytes,
         oncomplete: Callable | None = None,
     ) -> Completion:
-        """Asynchronously set an extended attribute on an object
+        """Start setting extended attribute ``xattr_name`` of ``object_name`` to ``xattr_value``.
 
-        :param object_name: the name of the object to set xattr to
-        :param xattr_name: which extended attribute to set
-        :param xattr_value: the value of the  extended attribute
-        :param oncomplete: what to do when the setxttr completes
-
-        :raises: :class:`Error`
-        :returns: completion object
+        Returns a :class:`Completion`. Synchronous form: :meth:`set_xattr`.
         """
         return self._aio(self._async.set_xattr, (object_name, xattr_name, xattr_value),
                          oncomplete, None)
@@ -707,39 +637,22 @@ class Ioctx:
     def aio_remove(
         self, object_name: str, oncomplete: Callable | None = None, onsafe: Callable | None = None
     ) -> Completion:
-        """Asynchronously remove an object
+        """Start deleting ``object_name``; returns a :class:`Completion`.
 
-        :param object_name: name of the object to remove
-        :param oncomplete: what to do when the remove is safe and complete in memory
-            on all replicas
-        :param onsafe:  what to do when the remove is safe and complete on storage
-            on all replicas
-
-        :raises: :class:`Error`
-        :returns: completion object
+        Callbacks as for :meth:`aio_write`; a missing object gives ``-ENOENT`` as return value.
         """
         return self._aio(self._async.remove_object, (object_name,), oncomplete, onsafe)
 
     def require_ioctx_open(self):
-        """Checks if the rados.Ioctx object state is 'open'
-
-        :raises: IoctxStateError
-        """
+        """Raise :class:`IoctxStateError` unless this context is still open."""
         if self.state != "open":
             raise IoctxStateError(f"The pool is {self.state}")
 
     def set_locator_key(self, loc_key: str):
-        """Set the key for mapping objects to pgs within an io context.
+        """Place later objects by ``loc_key`` instead of by their own names; "" goes back to names.
 
-        The key is used instead of the object name to determine which
-        placement groups an object is put in. This affects all subsequent
-        operations of the io context - until a different locator key is
-        set, all objects in this io context will be placed in the same pg.
-
-        :param loc_key: the key to use as the object locator, or NULL to discard
-            any previously set key
-
-        :raises: :class:`TypeError`
+        Every object written with the same key lands in the same placement group. Local: no
+        message is sent. ``TypeError`` for a key that is not str or bytes.
         """
         self.require_ioctx_open()
         cstr(loc_key, "loc_key")
@@ -748,20 +661,14 @@ class Ioctx:
         self.locator_key = loc_key
 
     def get_locator_key(self) -> str:
-        """Get the locator_key of context
-
-        :returns: locator_key
-        """
+        """The current locator key ("" when objects are placed by name)."""
         return self.locator_key
 
     def set_read(self, snap_id: int):
-        """Set the snapshot for reading objects.
+        """Make later reads see pool or self-managed snapshot ``snap_id``.
 
-        To stop to read from snapshot, use set_read(LIBRADOS_SNAP_HEAD)
-
-        :param snap_id: the snapshot Id
-
-        :raises: :class:`TypeError`
+        ``LIBRADOS_SNAP_HEAD`` returns to the current data. Local; ``TypeError`` if
+        ``snap_id`` is not an int.
         """
         self.require_ioctx_open()
         if not isinstance(snap_id, int):
@@ -771,16 +678,10 @@ class Ioctx:
         self._read_snap = snap_id
 
     def set_namespace(self, nspace: str):
-        """Set the namespace for objects within an io context.
+        """Use namespace ``nspace`` for later operations; None or "" is the default namespace.
 
-        The namespace in addition to the object name fully identifies
-        an object. This affects all subsequent operations of the io context
-        - until a different namespace is set, all objects in this io context
-        will be placed in the same namespace.
-
-        :param nspace: the namespace to use, or None/"" for the default namespace
-
-        :raises: :class:`TypeError`
+        ``LIBRADOS_ALL_NSPACES`` makes :meth:`list_objects` cover every namespace. Local: no
+        message is sent.
         """
         self.require_ioctx_open()
         if nspace is None:
@@ -791,19 +692,13 @@ class Ioctx:
         self.nspace = nspace
 
     def get_namespace(self) -> str:
-        """Get the namespace of context
-
-        :returns: namespace
-        """
+        """The current namespace ("" for the default one)."""
         return self.nspace
 
     def close(self):
-        """Close a rados.Ioctx object.
+        """Close the context; later calls on it raise :class:`IoctxStateError`.
 
-        This just tells librados that you no longer need to use the io context.
-        It may not be freed immediately if there are pending asynchronous
-        requests on it, but you should not use an io context again after
-        calling this function on it.
+        Operations already submitted still complete. Closing twice is harmless.
         """
         if self.state == "open":
             # rados_ioctx_destroy: ops already submitted still complete.
@@ -812,71 +707,44 @@ class Ioctx:
             self.state = "closed"
 
     def write(self, key: str, data: bytes, offset: int = 0):
-        """Write data to an object synchronously
+        """Write ``data`` into object ``key`` at byte ``offset``, creating the object if needed.
 
-        :param key: name of the object
-        :param data: data to write
-        :param offset: byte offset in the object to begin writing at
-
-        :raises: :class:`TypeError`
-        :raises: :class:`LogicError`
-        :returns: int - 0 on success
+        Bytes outside the written range are kept. Returns 0. Async: :meth:`AsyncIoctx.write`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.write, key, data, offset)
 
     def write_full(self, key: str, data: bytes):
-        """Write an entire object synchronously.
+        """Make ``data`` the whole content of object ``key``, atomically; returns 0.
 
-        The object is filled with the provided data. If the object exists,
-        it is atomically truncated and then written.
-
-        :param key: name of the object
-        :param data: data to write
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: int - 0 on success
+        The object is created if needed, and anything past ``len(data)`` is dropped. Async:
+        :meth:`AsyncIoctx.write_full`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.write_full, key, data)
 
     def writesame(self, key: str, data: bytes, write_len: int, offset: int = 0):
-        """Write the same buffer multiple times
-        :param key: name of the object
-        :param data: data to write
-        :param write_len: total number of bytes to write
-        :param offset: byte offset in the object to begin writing at
+        """Fill ``write_len`` bytes of object ``key`` from ``offset`` with copies of ``data``.
 
-        :raises: :class:`TypeError`
-        :raises: :class:`LogicError`
+        ``write_len`` must be a multiple of ``len(data)``; otherwise the OSD answers EINVAL
+        (:class:`InvalidArgumentError`). Async: :meth:`AsyncIoctx.writesame`.
         """
         self.require_ioctx_open()
         self._portal.run(self._async.writesame, key, data, write_len, offset)
 
     def append(self, key: str, data: bytes):
-        """Append data to an object synchronously
+        """Add ``data`` at the end of object ``key``, creating it if needed; returns 0.
 
-        :param key: name of the object
-        :param data: data to write
-
-        :raises: :class:`TypeError`
-        :raises: :class:`LogicError`
-        :returns: int - 0 on success
+        Async: :meth:`AsyncIoctx.append`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.append, key, data)
 
     def read(self, key: str, length: int = 8192, offset: int = 0) -> bytes:
-        """Read data from an object synchronously
+        """Return up to ``length`` bytes of object ``key`` starting at ``offset``.
 
-        :param key: name of the object
-        :param length: the number of bytes to read (default=8192)
-        :param offset: byte offset in the object to begin reading at
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: str - data read from object
+        Fewer bytes come back near the end of the object, and b"" past it.
+        :class:`ObjectNotFound` if the object does not exist. Async: :meth:`AsyncIoctx.read`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.read, key, length, offset)
@@ -884,172 +752,106 @@ class Ioctx:
     def execute(
         self, key: str, cls: str, method: str, data: bytes, length: int = 8192
     ) -> tuple[int, object]:
-        """Execute an OSD class method on an object.
+        """Call method ``method`` of object class ``cls`` (an OSD plugin) on object ``key``.
 
-        :param key: name of the object
-        :param cls: name of the object class
-        :param method: name of the method
-        :param data: input data
-        :param length: size of output buffer in bytes (default=8192)
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: (ret, method output)
+        ``data`` is the method's input. Returns ``(n, out)``: the method's output truncated to
+        ``length`` bytes and its length. An error the method returns is raised as the matching
+        exception class. Async: :meth:`AsyncIoctx.execute`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.execute, key, cls, method, data, length)
 
     def get_stats(self) -> dict[str, int]:
-        """Get pool usage statistics
+        """Usage figures of this pool, as a dict of ints.
 
-        :returns: dict - contains the following keys:
+        Keys: ``num_bytes``, ``num_kb``, ``num_objects``, ``num_object_clones``,
+        ``num_object_copies``, ``num_objects_missing_on_primary``, ``num_objects_unfound``,
+        ``num_objects_degraded``, ``num_rd``, ``num_rd_kb``, ``num_wr``, ``num_wr_kb``
+        (``num_rd``/``num_wr`` count operations, the ``_kb`` keys data).
 
-            - ``num_bytes`` (int) - size of pool in bytes
-
-            - ``num_kb`` (int) - size of pool in kbytes
-
-            - ``num_objects`` (int) - number of objects in the pool
-
-            - ``num_object_clones`` (int) - number of object clones
-
-            - ``num_object_copies`` (int) - number of object copies
-
-            - ``num_objects_missing_on_primary`` (int) - number of objets
-                missing on primary
-
-            - ``num_objects_unfound`` (int) - number of unfound objects
-
-            - ``num_objects_degraded`` (int) - number of degraded objects
-
-            - ``num_rd`` (int) - bytes read
-
-            - ``num_rd_kb`` (int) - kbytes read
-
-            - ``num_wr`` (int) - bytes written
-
-            - ``num_wr_kb`` (int) - kbytes written
+        rbdpy reads them from the monitor's ``df detail`` report, so they lag behind recent
+        I/O. The clone, missing, unfound and degraded counts are reported as 0,
+        ``num_object_copies`` is objects times the pool's replica count, and a pool the
+        manager has not reported yet gives all zeros. Async: :meth:`AsyncIoctx.get_stats`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.get_stats)
 
     def remove_object(self, key: str) -> bool:
-        """Delete an object
+        """Delete object ``key``; returns True.
 
-        This does not delete any snapshots of the object.
-
-        :param key: the name of the object to delete
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: bool - True on success
+        Snapshots of the object are kept. :class:`ObjectNotFound` if it does not exist. Async:
+        :meth:`AsyncIoctx.remove_object`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.remove_object, key)
 
     def trunc(self, key: str, size: int):
-        """Resize an object
+        """Set the size of object ``key`` to ``size`` bytes; returns 0.
 
-        If this enlarges the object, the new area is logically filled with
-        zeroes. If this shrinks the object, the excess data is removed.
-
-        :param key: the name of the object to resize
-        :param size: the new size of the object in bytes
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: int - 0 on success, otherwise raises error
+        Growing adds zeros, shrinking drops the tail. Async: :meth:`AsyncIoctx.trunc`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.trunc, key, size)
 
     def cmpext(self, key: str, cmp_buf: bytes, offset: int = 0) -> int:
-        """Compare an on-disk object range with a buffer
-        :param key: the name of the object
-        :param cmp_buf: buffer containing bytes to be compared with object contents
-        :param offset: object byte offset at which to start the comparison
+        """Compare ``cmp_buf`` with the bytes of object ``key`` at ``offset``.
 
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: 0 - on success, negative error code on failure,
-                 (-MAX_ERRNO - mismatch_off) on mismatch
+        Returns 0 when they are equal, and ``-(MAX_ERRNO + i)`` when byte ``i`` of ``cmp_buf``
+        is the first that differs (a mismatch is a result here, not an exception). Other
+        failures raise. Async: :meth:`AsyncIoctx.cmpext`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.cmpext, key, cmp_buf, offset)
 
     def stat(self, key: str) -> tuple[int, time.struct_time]:
-        """Get object stats (size/mtime)
+        """Return ``(size, mtime)`` of object ``key``; ``mtime`` is a local ``time.struct_time``.
 
-        :param key: the name of the object to get stats from
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: (size,timestamp)
+        :class:`ObjectNotFound` if it does not exist. Async: :meth:`AsyncIoctx.stat`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.stat, key)
 
     def get_xattr(self, key: str, xattr_name: str) -> bytes:
-        """Get the value of an extended attribute on an object.
+        """Return the value (bytes) of extended attribute ``xattr_name`` of object ``key``.
 
-        :param key: the name of the object to get xattr from
-        :param xattr_name: which extended attribute to read
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: str - value of the xattr
+        :class:`NoData` if the attribute is not set, :class:`ObjectNotFound` if the object does
+        not exist. Async: :meth:`AsyncIoctx.get_xattr`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.get_xattr, key, xattr_name)
 
     def get_xattrs(self, oid: str) -> XattrIterator:
-        """Start iterating over xattrs on an object.
+        """Return an :class:`XattrIterator` over ``(name, value)`` for every xattr of ``oid``.
 
-        :param oid: the name of the object to get xattrs from
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: XattrIterator
+        The attributes are fetched here, in one request; errors are raised here too. Async:
+        :meth:`AsyncIoctx.get_xattrs` (a dict).
         """
         self.require_ioctx_open()
         return XattrIterator(self, oid)
 
     def set_xattr(self, key: str, xattr_name: str, xattr_value: bytes) -> bool:
-        """Set an extended attribute on an object.
+        """Set extended attribute ``xattr_name`` of object ``key`` to ``xattr_value``; returns True.
 
-        :param key: the name of the object to set xattr to
-        :param xattr_name: which extended attribute to set
-        :param xattr_value: the value of the  extended attribute
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: bool - True on success, otherwise raise an error
+        The object is created if needed. Async: :meth:`AsyncIoctx.set_xattr`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.set_xattr, key, xattr_name, xattr_value)
 
     def rm_xattr(self, key: str, xattr_name: str) -> bool:
-        """Removes an extended attribute on from an object.
+        """Remove extended attribute ``xattr_name`` from object ``key``; returns True.
 
-        :param key: the name of the object to remove xattr from
-        :param xattr_name: which extended attribute to remove
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: bool - True on success, otherwise raise an error
+        Async: :meth:`AsyncIoctx.rm_xattr`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.rm_xattr, key, xattr_name)
 
     def notify(self, obj: str, msg: str = "", timeout_ms: int = 5000) -> bool:
-        """Send a rados notification to an object.
+        """Send ``msg`` to every watcher of ``obj`` and wait until all acknowledged; returns True.
 
-        :param obj: the name of the object to notify
-        :param msg: optional message to send in the notification
-        :param timeout_ms: notify timeout (in ms)
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: bool - True on success, otherwise raise an error
+        ``timeout_ms`` is rounded down to whole seconds (at least 1); 0 means 10 seconds.
+        :class:`TimedOut` when a watcher did not answer in time. Async:
+        :meth:`AsyncIoctx.notify`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.notify, obj, msg, timeout_ms)
@@ -1061,7 +863,12 @@ class Ioctx:
         msg: str = "",
         timeout_ms: int = 5000,
     ) -> Completion:
-        """Asynchronously send a rados notification to an object"""
+        """Start a :meth:`notify`; returns a :class:`Completion`.
+
+        ``oncomplete(completion, ret, acks, timeouts)`` gets the return code, the
+        acknowledgements as ``(notifier_id, cookie, payload)`` and the watchers that did not
+        answer as ``(notifier_id, cookie)``; both lists are None unless ``ret`` is 0.
+        """
         self.require_ioctx_open()
         lists: list = [None, None]
 
@@ -1083,179 +890,134 @@ class Ioctx:
         error_callback: Callable[[int], None] | None = None,
         timeout: int | None = None,
     ) -> Watch:
-        """Register an interest in an object.
+        """Watch ``obj`` for notifications; returns a :class:`Watch` (close it to stop).
 
-        :param obj: the name of the object to notify
-        :param callback: what to do when a notify is received on this object
-        :param error_callback: what to do when the watch session encounters an error
-        :param timeout: how many seconds the connection will keep after disconnection
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: watch_id - internal id assigned to this watch
+        ``callback(notify_id, notifier_id, watch_id, data)`` runs for each notify, one at a
+        time, on a worker thread; what it returns (bytes or None) is sent back as the
+        acknowledgement payload. ``error_callback(watch_id, -errno)`` runs if the watch is lost
+        (``-ENOTCONN`` when the OSD dropped it). ``timeout`` is how many seconds the OSD keeps
+        the watch without hearing from this client (0 or None: the OSD's default). Async:
+        :meth:`AsyncIoctx.watch`.
         """
         self.require_ioctx_open()
         return Watch(self, obj, callback, error_callback, timeout)
 
     def list_objects(self) -> ObjectIterator:
-        """Get ObjectIterator on rados.Ioctx object.
+        """Return an :class:`ObjectIterator` over the objects of the current namespace.
 
-        :returns: ObjectIterator
+        With ``LIBRADOS_ALL_NSPACES`` as namespace it covers every namespace. Objects are
+        fetched page by page while iterating. Async: :meth:`AsyncIoctx.list_objects`.
         """
         self.require_ioctx_open()
         return ObjectIterator(self)
 
     def list_snaps(self) -> SnapIterator:
-        """Get SnapIterator on rados.Ioctx object.
-
-        :returns: SnapIterator
-        """
+        """Return a :class:`SnapIterator` over this pool's snapshots (read now, in id order)."""
         self.require_ioctx_open()
         return SnapIterator(self)
 
     def get_pool_id(self) -> int:
-        """Get pool id
-
-        :returns: int - pool id
-        """
+        """The id of this context's pool."""
         return self._async.get_pool_id()
 
     def get_pool_name(self) -> str:
-        """Get pool name
-
-        :returns: str - pool name
-        """
+        """The name of this context's pool."""
         return self._async.get_pool_name()
 
     def create_snap(self, snap_name: str):
-        """Create a pool-wide snapshot
+        """Take a pool snapshot named ``snap_name``; returns when the OSD map shows it.
 
-        :param snap_name: the name of the snapshot
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
+        :class:`ObjectExists` if the name is taken. Pool snapshots and self-managed snapshots
+        exclude each other on one pool. Async: :meth:`AsyncIoctx.create_snap`.
         """
         self.require_ioctx_open()
         self._portal.run(self._async.create_snap, snap_name)
 
     def remove_snap(self, snap_name: str):
-        """Removes a pool-wide snapshot
+        """Delete pool snapshot ``snap_name``; :class:`ObjectNotFound` if there is none.
 
-        :param snap_name: the name of the snapshot
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
+        Async: :meth:`AsyncIoctx.remove_snap`.
         """
         self.require_ioctx_open()
         self._portal.run(self._async.remove_snap, snap_name)
 
     def lookup_snap(self, snap_name: str) -> Snap:
-        """Get the id of a pool snapshot
+        """Return the :class:`Snap` of pool snapshot ``snap_name``.
 
-        :param snap_name: the name of the snapshot to lookop
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
-        :returns: Snap - on success
+        :class:`ObjectNotFound` if there is none. Async: :meth:`AsyncIoctx.lookup_snap` (the id).
         """
         self.require_ioctx_open()
         return Snap(self, snap_name, self._portal.run(self._async.lookup_snap, snap_name))
 
     def snap_rollback(self, oid: str, snap_name: str):
-        """Rollback an object to a snapshot
+        """Restore object ``oid`` to its content at pool snapshot ``snap_name``.
 
-        :param oid: the name of the object
-        :param snap_name: the name of the snapshot
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
+        :class:`ObjectNotFound` if the snapshot does not exist. Async:
+        :meth:`AsyncIoctx.snap_rollback`.
         """
         self.require_ioctx_open()
         self._portal.run(self._async.snap_rollback, oid, snap_name)
 
     def create_self_managed_snap(self):
-        """Creates a self-managed snapshot
+        """Allocate a new self-managed snapshot id from the monitors and return it.
 
-        :returns: snap id on success
-
-        :raises: :class:`Error`
+        Writes only preserve it once it is part of the write context
+        (:meth:`set_self_managed_snap_write`). Async: :meth:`AsyncIoctx.create_self_managed_snap`.
         """
         self.require_ioctx_open()
         return self._portal.run(self._async.create_self_managed_snap)
 
     def remove_self_managed_snap(self, snap_id: int):
-        """Removes a self-managed snapshot
+        """Release self-managed snapshot id ``snap_id``; the OSDs then trim its clones.
 
-        :param snap_id: the name of the snapshot
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
+        Async: :meth:`AsyncIoctx.remove_self_managed_snap`.
         """
         self.require_ioctx_open()
         self._portal.run(self._async.remove_self_managed_snap, snap_id)
 
     def set_self_managed_snap_write(self, snaps: Sequence[int | str]):
-        """Updates the write context to the specified self-managed
-        snapshot ids.
+        """Use ``snaps`` (self-managed snapshot ids) as the snapshot context of later writes.
 
-        :param snaps: all associated self-managed snapshot ids
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
+        The newest id becomes the sequence number; order does not matter. A repeated id raises
+        :class:`InvalidArgumentError`. Local: no message is sent.
         """
         self.require_ioctx_open()
         self._async.set_self_managed_snap_write(snaps)
 
     def rollback_self_managed_snap(self, oid: str, snap_id: int):
-        """Rolls an specific object back to a self-managed snapshot revision
+        """Restore object ``oid`` to its content at self-managed snapshot ``snap_id``.
 
-        :param oid: the name of the object
-        :param snap_id: the name of the snapshot
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
+        Async: :meth:`AsyncIoctx.rollback_self_managed_snap`.
         """
         self.require_ioctx_open()
         self._portal.run(self._async.rollback_self_managed_snap, oid, snap_id)
 
     def get_last_version(self) -> int:
-        """Return the version of the last object read or written to.
-
-        This exposes the internal version number of the last object read or
-        written via this io context
-
-        :returns: version of the last object used
-        """
+        """The object version the OSD reported for the last operation on this context."""
         self.require_ioctx_open()
         return self._async.get_last_version()
 
     def create_write_op(self) -> WriteOp:
-        """create write operation object.
-        need call release_write_op after use
-        """
+        """Return a new, empty :class:`WriteOp` (run it with :meth:`operate_write_op`)."""
         return WriteOp().create()
 
     def create_read_op(self) -> ReadOp:
-        """create read operation object.
-        need call release_read_op after use
-        """
+        """Return a new, empty :class:`ReadOp` (run it with :meth:`operate_read_op`)."""
         return ReadOp().create()
 
     def release_write_op(self, write_op):
-        """release memory alloc by create_write_op"""
+        """Discard the sub-operations of ``write_op``."""
         write_op.release()
 
     def release_read_op(self, read_op: ReadOp):
-        """release memory alloc by create_read_op
-        :para read_op: read_op object
-        """
+        """Discard the sub-operations of ``read_op``."""
         read_op.release()
 
     def set_omap(self, write_op: WriteOp, keys: Sequence[str], values: Sequence[bytes]):
-        """set keys values to write_op
-        :para write_op: write_operation object
-        :para keys: a tuple of keys
-        :para values: a tuple of values
+        """Add to ``write_op`` the setting of omap ``keys`` to ``values`` (pairwise).
+
+        :class:`Error` if the two sequences differ in length. Nothing is sent until the op is
+        run.
         """
         cstr_list(keys, "keys")
         self._async.set_omap(write_op, keys, values)
@@ -1263,11 +1025,11 @@ class Ioctx:
     def operate_write_op(
         self, write_op: WriteOp, oid: str, mtime: int = 0, flags: int = LIBRADOS_OPERATION_NOFLAG
     ):
-        """execute the real write operation
-        :para write_op: write operation object
-        :para oid: object name
-        :para mtime: the time to set the mtime to, 0 for the current time
-        :para flags: flags to apply to the entire operation
+        """Run the sub-operations of ``write_op`` on object ``oid``, all or none.
+
+        ``mtime`` is the modification time to record (seconds since the epoch; 0 is now) and
+        ``flags`` are ``LIBRADOS_OPERATION_*`` bits. The first failing sub-operation's errno is
+        raised. Async: :meth:`AsyncIoctx.operate_write_op`.
         """
         cstr(oid, "oid")
         self._portal.run(self._async.operate_write_op, write_op, oid, mtime, flags)
@@ -1281,28 +1043,20 @@ class Ioctx:
         mtime: int = 0,
         flags: int = LIBRADOS_OPERATION_NOFLAG,
     ) -> Completion:
-        """execute the real write operation asynchronously
-        :para write_op: write operation object
-        :para oid: object name
-        :param oncomplete: what to do when the remove is safe and complete in memory
-            on all replicas
-        :param onsafe:  what to do when the remove is safe and complete on storage
-            on all replicas
-        :para mtime: the time to set the mtime to, 0 for the current time
-        :para flags: flags to apply to the entire operation
+        """Start :meth:`operate_write_op`; returns a :class:`Completion`.
 
-        :raises: :class:`Error`
-        :returns: completion object
+        Callbacks as for :meth:`aio_write`.
         """
         cstr(oid, "oid")
         return self._aio(self._async.operate_aio_write_op, (write_op, oid, mtime, flags),
                          oncomplete, onsafe)
 
     def operate_read_op(self, read_op: ReadOp, oid: str, flag: int = LIBRADOS_OPERATION_NOFLAG):
-        """execute the real read operation
-        :para read_op: read operation object
-        :para oid: object name
-        :para flag: flags to apply to the entire operation
+        """Run the sub-operations of ``read_op`` on object ``oid``.
+
+        ``flag`` takes ``LIBRADOS_OPERATION_*`` bits. Afterwards the omap iterators that
+        ``get_omap_*`` returned for this op hold their results. Async:
+        :meth:`AsyncIoctx.operate_read_op`.
         """
         cstr(oid, "oid")
         self._portal.run(self._async.operate_read_op, read_op, oid, flag)
@@ -1315,14 +1069,9 @@ class Ioctx:
         onsafe: Callable[[Completion], None] | None = None,
         flag: int = LIBRADOS_OPERATION_NOFLAG,
     ) -> Completion:
-        """execute the real read operation
-        :para read_op: read operation object
-        :para oid: object name
-        :param oncomplete: what to do when the remove is safe and complete in memory
-            on all replicas
-        :param onsafe:  what to do when the remove is safe and complete on storage
-            on all replicas
-        :para flag: flags to apply to the entire operation
+        """Start :meth:`operate_read_op`; returns a :class:`Completion`.
+
+        The op's omap iterators are filled once it is complete.
         """
         cstr(oid, "oid")
         return self._aio(self._async.operate_aio_read_op, (read_op, oid, flag), oncomplete,
@@ -1331,12 +1080,11 @@ class Ioctx:
     def get_omap_vals(
         self, read_op: ReadOp, start_after: str, filter_prefix: str, max_return: int
     ) -> tuple[OmapIterator, int]:
-        """get the omap values
-        :para read_op: read operation object
-        :para start_after: list keys starting after start_after
-        :para filter_prefix: list only keys beginning with filter_prefix
-        :para max_return: list no more than max_return key/value pairs
-        :returns: an iterator over the requested omap values, return value from this action
+        """Add an omap read to ``read_op``: pairs whose key has ``filter_prefix``.
+
+        Keys sort after ``start_after`` ("" for the first), at most ``max_return`` pairs.
+        Returns ``(iterator, 0)``; the :class:`OmapIterator` yields ``(key, value)`` once the op
+        has been run (the 0 is kept for compatibility only).
         """
         result, ret = self._async.get_omap_vals(read_op, start_after, filter_prefix,
                                                max_return)
@@ -1345,11 +1093,10 @@ class Ioctx:
     def get_omap_keys(
         self, read_op: ReadOp, start_after: str, max_return: int
     ) -> tuple[OmapIterator, int]:
-        """get the omap keys
-        :para read_op: read operation object
-        :para start_after: list keys starting after start_after
-        :para max_return: list no more than max_return key/value pairs
-        :returns: an iterator over the requested omap values, return value from this action
+        """Add an omap key listing to ``read_op``: up to ``max_return`` keys after ``start_after``.
+
+        Returns ``(iterator, 0)``; after the op has run, the :class:`OmapIterator` yields
+        ``(key, None)``.
         """
         result, ret = self._async.get_omap_keys(read_op, start_after, max_return)
         return OmapIterator(self, result), ret
@@ -1357,35 +1104,27 @@ class Ioctx:
     def get_omap_vals_by_keys(
         self, read_op: ReadOp, keys: Sequence[str]
     ) -> tuple[OmapIterator, int]:
-        """get the omap values by keys
-        :para read_op: read operation object
-        :para keys: input key tuple
-        :returns: an iterator over the requested omap values, return value from this action
+        """Add to ``read_op`` a read of the omap values of ``keys``; absent keys are skipped.
+
+        Returns ``(iterator, 0)``; after the op has run, the :class:`OmapIterator` yields
+        ``(key, value)``.
         """
         cstr_list(keys, "keys")
         result, ret = self._async.get_omap_vals_by_keys(read_op, keys)
         return OmapIterator(self, result), ret
 
     def remove_omap_keys(self, write_op: WriteOp, keys: Sequence[str]):
-        """remove omap keys specifiled
-        :para write_op: write operation object
-        :para keys: input key tuple
-        """
+        """Add to ``write_op`` the removal of omap ``keys``."""
         cstr_list(keys, "keys")
         self._async.remove_omap_keys(write_op, keys)
 
     def clear_omap(self, write_op: WriteOp):
-        """Remove all key/value pairs from an object
-        :para write_op: write operation object
-        """
+        """Add to ``write_op`` the removal of every omap pair of the object."""
         self._async.clear_omap(write_op)
 
     def remove_omap_range2(self, write_op: WriteOp, key_begin: str, key_end: str):
-        """Remove key/value pairs from an object whose keys are in the range
-        [key_begin, key_end)
-        :param write_op: write operation object
-        :param key_begin: the lower bound of the key range to remove
-        :param key_end: the upper bound of the key range to remove
+        """Add to ``write_op`` the removal of the omap keys from ``key_begin`` up to, not including,
+        ``key_end``.
         """
         self._async.remove_omap_range2(write_op, key_begin, key_end)
 
@@ -1398,17 +1137,12 @@ class Ioctx:
         duration: int | None = None,
         flags: int = 0,
     ):
-        """Take an exclusive lock on an object
+        """Take the exclusive advisory lock ``name`` on object ``key`` as owner ``cookie``.
 
-        :param key: name of the object
-        :param name: name of the lock
-        :param cookie: cookie of the lock
-        :param desc: description of the lock
-        :param duration: duration of the lock in seconds
-        :param flags: flags
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
+        Done by the OSD's ``lock`` object class. ``desc`` is free text, ``duration`` the seconds
+        until the lock expires (None: never), ``flags`` are passed to the class as is. Another
+        owner holding the lock gives :class:`ObjectBusy`, holding it ourselves already
+        :class:`ObjectExists`. Async: :meth:`AsyncIoctx.lock_exclusive`.
         """
         self.require_ioctx_open()
         self._portal.run(self._async.lock_exclusive, key, name, cookie, desc, duration, flags)
@@ -1423,137 +1157,89 @@ class Ioctx:
         duration: int | None = None,
         flags: int = 0,
     ):
-        """Take a shared lock on an object
+        """Take the shared advisory lock ``name`` on object ``key`` as owner ``cookie``.
 
-        :param key: name of the object
-        :param name: name of the lock
-        :param cookie: cookie of the lock
-        :param tag: tag of the lock
-        :param desc: description of the lock
-        :param duration: duration of the lock in seconds
-        :param flags: flags
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
+        Holders must agree on ``tag``; other arguments and errors as for
+        :meth:`lock_exclusive`. Async: :meth:`AsyncIoctx.lock_shared`.
         """
         self.require_ioctx_open()
         self._portal.run(self._async.lock_shared, key, name, cookie, tag, desc, duration,
                          flags)
 
     def unlock(self, key: str, name: str, cookie: str):
-        """Release a shared or exclusive lock on an object
+        """Release lock ``name`` held on object ``key`` by owner ``cookie``.
 
-        :param key: name of the object
-        :param name: name of the lock
-        :param cookie: cookie of the lock
-
-        :raises: :class:`TypeError`
-        :raises: :class:`Error`
+        :class:`ObjectNotFound` if that owner does not hold it. Async: :meth:`AsyncIoctx.unlock`.
         """
         self.require_ioctx_open()
         self._portal.run(self._async.unlock, key, name, cookie)
 
     def set_osdmap_full_try(self):
-        """Set global osdmap_full_try label to true"""
+        """Let later operations try even when the cluster or pool is flagged full.
+
+        They carry the FULL_TRY flag; the OSDs still refuse writes past their failsafe ratio.
+        """
         self._async.set_osdmap_full_try()
 
     def unset_osdmap_full_try(self):
-        """Unset"""
+        """Stop sending the FULL_TRY flag (undo :meth:`set_osdmap_full_try`)."""
         self._async.unset_osdmap_full_try()
 
     def application_enable(self, app_name: str, force: bool = False):
-        """Enable an application on an OSD pool
+        """Tag this pool as used by application ``app_name`` (e.g. "rbd", "rgw", "cephfs").
 
-        :param app_name: application name
-        :type app_name: str
-        :param force: False if only a single app should exist per pool
-        :type expire_seconds: boool
-
-        :raises: :class:`Error`
+        A pool that already has another application needs ``force=True``. Sent as a monitor
+        command; returns once this client has the OSD map it produced. Async:
+        :meth:`AsyncIoctx.application_enable`.
         """
         self._portal.run(self._async.application_enable, app_name, force)
 
     def application_list(self) -> list[str]:
-        """Returns a list of enabled applications
-
-        :returns: list of app name string
-        """
+        """Names of the applications enabled on this pool, sorted, from this client's OSD map."""
         return self._portal.run(self._async.application_list)
 
     def application_metadata_get(self, app_name: str, key: str) -> str:
-        """Gets application metadata on an OSD pool for the given key
+        """Return the value stored under ``key`` for application ``app_name`` on this pool.
 
-        :param app_name: application name
-        :type app_name: str
-        :param key: metadata key
-        :type key: str
-        :returns: str - metadata value
-
-        :raises: :class:`Error`
+        :class:`ObjectNotFound` if the application or the key is absent. Read from the OSD map.
         """
         return self._portal.run(self._async.application_metadata_get, app_name, key)
 
     def application_metadata_set(self, app_name: str, key: str, value: str):
-        """Sets application metadata on an OSD pool
+        """Store ``value`` under ``key`` for application ``app_name`` on this pool.
 
-        :param app_name: application name
-        :type app_name: str
-        :param key: metadata key
-        :type key: str
-        :param value: metadata value
-        :type value: str
-
-        :raises: :class:`Error`
+        A monitor command; returns once this client has the resulting OSD map. Async:
+        :meth:`AsyncIoctx.application_metadata_set`.
         """
         self._portal.run(self._async.application_metadata_set, app_name, key, value)
 
     def application_metadata_remove(self, app_name: str, key: str):
-        """Remove application metadata from an OSD pool
+        """Remove ``key`` from the metadata of application ``app_name`` on this pool.
 
-        :param app_name: application name
-        :type app_name: str
-        :param key: metadata key
-        :type key: str
-
-        :raises: :class:`Error`
+        A monitor command, like :meth:`application_metadata_set`.
         """
         self._portal.run(self._async.application_metadata_remove, app_name, key)
 
     def application_metadata_list(self, app_name: str) -> list[tuple[str, str]]:
-        """Returns a list of enabled applications
+        """The ``(key, value)`` metadata pairs of application ``app_name``, sorted by key.
 
-        :param app_name: application name
-        :type app_name: str
-        :returns: list of key/value tuples
+        :class:`ObjectNotFound` if the application is not enabled on this pool.
         """
         return self._portal.run(self._async.application_metadata_list, app_name)
 
     def alignment(self) -> int:
-        """Returns pool alignment
+        """The size appends must be a multiple of in this pool, or None if any size is fine.
 
-        :returns:
-            Number of alignment bytes required by the current pool, or None if
-            alignment is not required.
+        Only an erasure-coded pool without overwrites has one: its stripe width.
         """
         return self._async.alignment()
 
 
 class MonitorLog:
-    """For watching cluster log messages.  Instantiate an object and keep
-    it around while callback is periodically called.  Construct with
-    'level' to monitor 'level' messages (one of MONITOR_LEVELS).
-    arg will be passed to the callback.
+    """Subscription to the cluster log through ``cluster.monitor_log(level, callback, arg)``.
 
-    callback will be called with:
-        arg (given to __init__)
-        line (the full line, including timestamp, who, level, msg)
-        who (which entity issued the log message)
-        timestamp_sec (sec of a struct timespec)
-        timestamp_nsec (sec of a struct timespec)
-        seq (sequence number)
-        level (string representing the level of the log message)
-        msg (the message itself)
-    callback's return value is ignored
+    Not available in rbdpy yet: constructing one raises ``NotImplementedError`` (from
+    :meth:`Rados.monitor_log`).
     """
 
     def __init__(self, cluster, level, callback, arg):
@@ -1565,7 +1251,12 @@ class MonitorLog:
 
 
 class Object:
-    """Rados object wrapper, makes the object look like a file"""
+    """File-like view of one object: reads and writes move a position, as in a file.
+
+    Each method switches the ioctx to the object's namespace and locator key for the call
+    (see :func:`set_object_namespace`). After :meth:`remove`, every method raises
+    :class:`ObjectStateError`.
+    """
 
     ioctx: Ioctx
 
@@ -1585,12 +1276,14 @@ class Object:
         )
 
     def require_object_exists(self):
+        """Raise :class:`ObjectStateError` once the object has been removed."""
         if self.state != "exists":
             raise ObjectStateError(f"The object is {self.state}")
 
     @set_object_locator
     @set_object_namespace
     def read(self, length=1048576):
+        """Read up to ``length`` bytes at the current position and advance past them."""
         self.require_object_exists()
         data = self.ioctx.read(self.key, length, self.offset)
         self.offset += len(data)
@@ -1599,6 +1292,7 @@ class Object:
     @set_object_locator
     @set_object_namespace
     def write(self, string_to_write):
+        """Write ``string_to_write`` (bytes) at the current position; advance past it on success."""
         self.require_object_exists()
         ret = self.ioctx.write(self.key, string_to_write, self.offset)
         if ret == 0:
@@ -1608,6 +1302,7 @@ class Object:
     @set_object_locator
     @set_object_namespace
     def remove(self):
+        """Delete the object; this wrapper is unusable afterwards."""
         self.require_object_exists()
         self.ioctx.remove_object(self.key)
         self.state = "removed"
@@ -1615,40 +1310,50 @@ class Object:
     @set_object_locator
     @set_object_namespace
     def stat(self) -> tuple[int, time.struct_time]:
+        """Return ``(size, mtime)`` as :meth:`Ioctx.stat` does."""
         self.require_object_exists()
         return self.ioctx.stat(self.key)
 
     def seek(self, position: int):
+        """Move the current position to byte ``position``."""
         self.require_object_exists()
         self.offset = position
 
     @set_object_locator
     @set_object_namespace
     def get_xattr(self, xattr_name: str) -> bytes:
+        """Return the value of extended attribute ``xattr_name``."""
         self.require_object_exists()
         return self.ioctx.get_xattr(self.key, xattr_name)
 
     @set_object_locator
     @set_object_namespace
     def get_xattrs(self) -> XattrIterator:
+        """Return an :class:`XattrIterator` over the object's extended attributes."""
         self.require_object_exists()
         return self.ioctx.get_xattrs(self.key)
 
     @set_object_locator
     @set_object_namespace
     def set_xattr(self, xattr_name: str, xattr_value: bytes) -> bool:
+        """Set extended attribute ``xattr_name`` to ``xattr_value``; returns True."""
         self.require_object_exists()
         return self.ioctx.set_xattr(self.key, xattr_name, xattr_value)
 
     @set_object_locator
     @set_object_namespace
     def rm_xattr(self, xattr_name: str) -> bool:
+        """Remove extended attribute ``xattr_name``; returns True."""
         self.require_object_exists()
         return self.ioctx.rm_xattr(self.key, xattr_name)
 
 
 class ObjectIterator:
-    """rados.Ioctx Object iterator"""
+    """Iterator of :class:`Object`, one per object listed by :meth:`Ioctx.list_objects`.
+
+    Pages of names are fetched from the OSDs, placement group by placement group, as the
+    iteration needs them; a failure raises from ``next()``.
+    """
 
     ioctx: Ioctx
 
@@ -1673,7 +1378,10 @@ class ObjectIterator:
 
 
 class OmapIterator:
-    """Omap iterator"""
+    """Iterator of the ``(key, value)`` pairs one omap read of a :class:`ReadOp` returned.
+
+    Empty until the op has been run; an empty value comes back as None.
+    """
 
     ioctx: Ioctx
 
@@ -1697,6 +1405,8 @@ class OmapIterator:
 
 
 class OpCtx:
+    """Mixin making an op a context manager: ``with`` creates it and releases it on exit."""
+
     def __enter__(self):
         return self.create()  # type: ignore[attr-defined]  # ReadOp/WriteOp mixin
 
@@ -1705,7 +1415,23 @@ class OpCtx:
 
 
 class Rados:
-    """This class wraps librados functions"""
+    """A cluster handle: configure it, :meth:`connect`, open :class:`Ioctx` objects, shut down.
+
+    Its ``state`` goes from "configuring" to "connected" to "shutdown"; a call made in the
+    wrong state raises :class:`RadosStateError`. Used as a context manager it connects on
+    entry and shuts down on exit.
+
+    Constructor: give ``rados_id`` ("admin") or ``name`` ("client.admin"), not both
+    (:class:`Error`); the default is client.admin. Configuration is applied in this order,
+    later values winning: ``$CEPH_ARGS``, ``conf_defaults``, the file(s) ``conffile`` names
+    (``NO_CONF_FILE``, the default, reads none; ``DEFAULT_CONF_FILES`` or "" searches
+    ``$CEPH_CONF``, /etc/ceph/$cluster.conf, ~/.ceph/$cluster.conf, ./$cluster.conf), then
+    ``conf``. Sharing a ``context`` is not implemented (``NotImplementedError``).
+
+    Each call runs the :class:`~rbdpy.rados.client.AsyncRados` method of the same name (the
+    ``rbdpy.aio`` API) on the handle's portal thread; errors are the classes of
+    :mod:`rbdpy.rados.exceptions` for the errno the monitors or OSDs returned.
+    """
 
     conf_defaults: dict[str, str] | None
     conffile: str | int | None
@@ -1764,15 +1490,15 @@ class Rados:
         self.state = "configuring"
 
     def get_addrs(self):
-        """Get associated client addresses with this RADOS session."""
+        """This client's address on its monitor session, as a string like ``"[v2:ip:0/nonce]"``.
+
+        "[]" when the session has no address (yet).
+        """
         self.require_state("connected")
         return self._async.get_addrs()
 
     def require_state(self, *args):
-        """Checks if the Rados object is in a special state
-
-        :raises: :class:`RadosStateError`
-        """
+        """Raise :class:`RadosStateError` unless ``state`` is one of ``args``."""
         if self.state in args:
             return
         raise RadosStateError(
@@ -1780,8 +1506,9 @@ class Rados:
         )
 
     def shutdown(self):
-        """Disconnects from the cluster.  Call this explicitly when a
-        Rados.connect()ed object is no longer used.
+        """Disconnect and stop the handle's thread; the handle cannot be used again.
+
+        Safe to call more than once, and on a handle that never connected.
         """
         if self.state != "shutdown":
             if self._portal is not None:
@@ -1801,25 +1528,25 @@ class Rados:
         return False
 
     def version(self) -> Version:
-        """Get the version number of the ``librados`` C library.
-
-        :returns: a tuple of ``(major, minor, extra)`` components of the
-                  librados version
-        """
+        """The librados API version rbdpy implements, ``Version(3, 0, 0)`` (Pacific's); local."""
         return Version(*_LIBRADOS_VERSION)
 
     def conf_read_file(self, path: str | None = None):
-        """Configure the cluster handle using a Ceph config file.
+        """Apply the first existing file of ``path`` (comma/semicolon-separated list).
 
-        :param path: path to the config file
+        None searches ``$CEPH_CONF``, /etc/ceph/$cluster.conf, ~/.ceph/$cluster.conf,
+        ./$cluster.conf. :class:`ObjectNotFound` if no file exists, :class:`InvalidArgumentError`
+        if one does not parse.
         """
         self.require_state("configuring", "connected")
         cstr(path, "path", opt=True)
         self._async.conf_read_file(path)
 
     def conf_parse_argv(self, args: Sequence[str]):
-        """Parse known arguments from args, and remove; returned
-        args contain only those unknown to ceph
+        """Apply the Ceph options found in ``args`` (``--name``, ``--conf``, ``--mon-host`` ...).
+
+        Returns the arguments that are not Ceph options, also kept in ``parsed_args``; an empty
+        ``args`` returns None.
         """
         self.require_state("configuring", "connected")
         if not args:
@@ -1829,8 +1556,9 @@ class Rados:
         return self.parsed_args
 
     def conf_parse_env(self, var: str | None = "CEPH_ARGS"):
-        """Parse known arguments from an environment variable, normally
-        CEPH_ARGS.
+        """Apply the Ceph options in environment variable ``var`` ($CEPH_ARGS by default).
+
+        An unset or empty variable changes nothing.
         """
         self.require_state("configuring", "connected")
         if not var or not os.environ.get(var):
@@ -1838,24 +1566,21 @@ class Rados:
         self._async.conf_parse_env(var)
 
     def conf_get(self, option: str) -> str | None:
-        """Get the value of a configuration option
+        """The value of configuration option ``option`` as a string; None if it has none.
 
-        :param option: which option to read
-
-        :returns: str - value of the option or None
-        :raises: :class:`TypeError`
+        "-" and " " in the name count as "_". Local: no message is sent.
         """
         self.require_state("configuring", "connected")
         cstr(option, "option")
         return self._async.conf_get(option)
 
     def conf_set(self, option: str, val: str):
-        """Set the value of a configuration option
+        """Set configuration option ``option`` to ``val`` (a string).
 
-        :param option: which option to set
-        :param option: value of the option
-
-        :raises: :class:`TypeError`, :class:`ObjectNotFound`
+        An option rbdpy knows is checked and normalized (:class:`InvalidArgumentError` for a bad
+        value); one it does not know is kept as a plain string instead of being refused with
+        ENOENT as librados does, so that conf files with server options still load. Local;
+        options read at connect time must be set before :meth:`connect`.
         """
         self.require_state("configuring", "connected")
         cstr(option, "option")
@@ -1863,19 +1588,17 @@ class Rados:
         self._async.conf_set(option, val)
 
     def ping_monitor(self, mon_id: str):
-        """Ping a monitor to assess liveness
-
-        May be used as a simply way to assess liveness, or to obtain
-        information about the monitor in a simple way even in the
-        absence of quorum.
-
-        :param mon_id: the ID portion of the monitor's name (i.e., mon.<ID>)
-        :returns: the string reply from the monitor
-        """
+        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
         raise _nie("Rados.ping_monitor", "the cluster log")
 
     def connect(self, timeout: int = 0):
-        """Connect to the cluster.  Use shutdown() to release resources."""
+        """Start the handle's thread, authenticate with a monitor and fetch the cluster maps.
+
+        ``timeout`` is in seconds; 0 uses the ``client_mount_timeout`` option. Typical failures:
+        :class:`PermissionDeniedError` for a wrong key or unknown entity, :class:`TimedOut`
+        when no monitor answers in time, :class:`ObjectNotFound` when no monitor address is
+        configured. On failure the handle stays "configuring". Async: :meth:`AsyncRados.connect`.
+        """
         self.require_state("configuring")
         from rbdpy._sync import Portal
 
@@ -1890,139 +1613,84 @@ class Rados:
         self.state = "connected"
 
     def get_instance_id(self) -> int:
-        """Get a global id for current instance"""
+        """The global id the monitors gave this client session."""
         self.require_state("connected")
         return self._async.get_instance_id()
 
     def get_cluster_stats(self) -> dict[str, int]:
-        """Read usage info about the cluster
+        """Cluster-wide usage: a dict with ``kb``, ``kb_used``, ``kb_avail`` and ``num_objects``.
 
-        This tells you total space, space used, space available, and number
-        of objects. These are not updated immediately when data is written,
-        they are eventually consistent.
-
-        :returns: dict - contains the following keys:
-
-            - ``kb`` (int) - total space
-
-            - ``kb_used`` (int) - space used
-
-            - ``kb_avail`` (int) - free space available
-
-            - ``num_objects`` (int) - number of objects
+        The monitors' figures lag behind recent writes. Async:
+        :meth:`AsyncRados.get_cluster_stats`.
         """
         self.require_state("connected")
         return self._portal.run(self._async.get_cluster_stats)
 
     def pool_exists(self, pool_name: str) -> bool:
-        """Checks if a given pool exists.
-
-        :param pool_name: name of the pool to check
-
-        :raises: :class:`TypeError`, :class:`Error`
-        :returns: bool - whether the pool exists, false otherwise.
-        """
+        """True if this client's OSD map has a pool named ``pool_name``."""
         self.require_state("connected")
         cstr(pool_name, "pool_name")
         return self._portal.run(self._async.pool_exists, pool_name)
 
     def pool_lookup(self, pool_name: str) -> int:
-        """Returns a pool's ID based on its name.
-
-        :param pool_name: name of the pool to look up
-
-        :raises: :class:`TypeError`, :class:`Error`
-        :returns: int - pool ID, or None if it doesn't exist
-        """
+        """The id of pool ``pool_name``, or None if there is none."""
         self.require_state("connected")
         cstr(pool_name, "pool_name")
         return self._portal.run(self._async.pool_lookup, pool_name)
 
     def pool_reverse_lookup(self, pool_id: int):
-        """Returns a pool's name based on its ID.
-
-        :param pool_id: ID of the pool to look up
-
-        :raises: :class:`TypeError`, :class:`Error`
-        :returns: string - pool name, or None if it doesn't exist
-        """
+        """The name of the pool with id ``pool_id``, or None if there is none."""
         self.require_state("connected")
         return self._portal.run(self._async.pool_reverse_lookup, pool_id)
 
     def create_pool(self, pool_name: str, crush_rule: int | None = None, auid: int | None = None):
-        """Create a pool:
-        - with default settings: if crush_rule=None and auid=None
-        - with a specific CRUSH rule: crush_rule given
-        - with a specific auid: auid given
-        - with a specific CRUSH rule and auid: crush_rule and auid given
+        """Create pool ``pool_name`` with the monitors' defaults; returns once the OSD map has it.
 
-        :param pool_name: name of the pool to create
-        :param crush_rule: rule to use for placement in the new pool
-        :param auid: id of the owner of the new pool
-
-        :raises: :class:`TypeError`, :class:`Error`
+        ``crush_rule`` picks a CRUSH rule by id (None: the monitors' default). ``auid`` is
+        accepted and ignored, as the monitors no longer keep pool owners. :class:`ObjectExists`
+        if the name is taken. Async: :meth:`AsyncRados.create_pool`.
         """
         self.require_state("connected")
         cstr(pool_name, "pool_name")
         self._portal.run(self._async.create_pool, pool_name, crush_rule, auid)
 
     def get_pool_base_tier(self, pool_id: int) -> int:
-        """Get base pool
+        """The pool that pool ``pool_id`` is a cache tier of, or ``pool_id`` itself if none.
 
-        :returns: base pool, or pool_id if tiering is not configured for the pool
+        :class:`ObjectNotFound` if the pool does not exist.
         """
         self.require_state("connected")
         return self._portal.run(self._async.get_pool_base_tier, pool_id)
 
     def delete_pool(self, pool_name: str):
-        """Delete a pool and all data inside it.
+        """Delete pool ``pool_name`` and its objects; the OSDs reclaim the space afterwards.
 
-        The pool is removed from the cluster immediately,
-        but the actual data is deleted in the background.
-
-        :param pool_name: name of the pool to delete
-
-        :raises: :class:`TypeError`, :class:`Error`
+        :class:`ObjectNotFound` if there is no such pool; the monitors refuse with EPERM
+        (:class:`PermissionError`) unless ``mon_allow_pool_delete`` is true. Async:
+        :meth:`AsyncRados.delete_pool`.
         """
         self.require_state("connected")
         cstr(pool_name, "pool_name")
         self._portal.run(self._async.delete_pool, pool_name)
 
     def get_inconsistent_pgs(self, pool_id: int) -> list[str]:
-        """List inconsistent placement groups in the given pool
-
-        :param pool_id: ID of the pool in which PGs are listed
-        :returns: list - inconsistent placement groups
-        """
+        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
         raise _nie("Rados.get_inconsistent_pgs", "the cluster connection")
 
     def list_pools(self) -> list[str]:
-        """Gets a list of pool names.
-
-        :returns: list - of pool names.
-        """
+        """Names of all pools in this client's OSD map, by pool id."""
         self.require_state("connected")
         return self._portal.run(self._async.list_pools)
 
     def get_fsid(self) -> str:
-        """Get the fsid of the cluster as a hexadecimal string.
-
-        :raises: :class:`Error`
-        :returns: str - cluster fsid
-        """
+        """The cluster's fsid, as a UUID string (``xxxxxxxx-xxxx-...``)."""
         self.require_state("connected")
         return self._async.get_fsid()
 
     def open_ioctx(self, ioctx_name: str) -> Ioctx:
-        """Create an io context
+        """Return an :class:`Ioctx` on the pool named ``ioctx_name``.
 
-        The io context allows you to perform operations within a particular
-        pool.
-
-        :param ioctx_name: name of the pool
-
-        :raises: :class:`TypeError`, :class:`Error`
-        :returns: Ioctx - Rados Ioctx object
+        :class:`ObjectNotFound` if there is no such pool. Async: :meth:`AsyncRados.open_ioctx`.
         """
         self.require_state("connected")
         cstr(ioctx_name, "ioctx_name")
@@ -2032,15 +1700,9 @@ class Rados:
         return io
 
     def open_ioctx2(self, pool_id: int) -> Ioctx:
-        """Create an io context
+        """Return an :class:`Ioctx` on the pool with id ``pool_id``.
 
-        The io context allows you to perform operations within a particular
-        pool.
-
-        :param pool_id: ID of the pool
-
-        :raises: :class:`TypeError`, :class:`Error`
-        :returns: Ioctx - Rados Ioctx object
+        :class:`ObjectNotFound` if there is no such pool. Async: :meth:`AsyncRados.open_ioctx2`.
         """
         self.require_state("connected")
         aio = self._portal.run(self._async.open_ioctx2, pool_id)
@@ -2051,23 +1713,14 @@ class Rados:
     def mon_command(
         self, cmd: str, inbuf: bytes, timeout: int = 0, target: str | int | None = None
     ) -> tuple[int, bytes, str]:
-        """Send a command to the mon.
+        """Send monitor command ``cmd`` (a JSON object as a string) with input ``inbuf``.
 
-        mon_command[_target](cmd, inbuf, outbuf, outbuflen, outs, outslen)
-
-        :param cmd: JSON formatted string.
-        :param inbuf: optional string.
-        :param timeout: This parameter is ignored.
-        :param target: name or rank of a specific mon. Optional
-        :return: (int ret, string outbuf, string outs)
-
-        Example:
-
-        >>> import json
-        >>> c = Rados(conffile='/etc/ceph/ceph.conf')
-        >>> c.connect()
-        >>> cmd = json.dumps({"prefix": "osd safe-to-destroy", "ids": ["2"], "format": "json"})
-        >>> c.mon_command(cmd, b'')
+        Returns ``(ret, outbuf, outs)``: the return code (``-errno`` on failure; not raised),
+        the output bytes and the status string. With ``timeout`` > 0 (seconds) the answer is
+        awaited that long, then ``ret`` is ``-ETIMEDOUT``. Addressing one monitor with
+        ``target`` raises ``NotImplementedError``. For example
+        ``mon_command(json.dumps({"prefix": "df", "format": "json"}), b"")``. Async:
+        :meth:`AsyncRados.mon_command`.
         """
         self.require_state("connected")
         cstr(cmd, "cmd")
@@ -2076,38 +1729,34 @@ class Rados:
     def osd_command(
         self, osdid: int, cmd: str, inbuf: bytes, timeout: int = 0
     ) -> tuple[int, bytes, str]:
-        """osd_command(osdid, cmd, inbuf, outbuf, outbuflen, outs, outslen)
-
-        :return: (int ret, string outbuf, string outs)
-        """
+        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
         raise _nie("Rados.osd_command", "mon/osd/mgr/pg commands")
 
     def mgr_command(
         self, cmd: str, inbuf: bytes, timeout: int = 0, target: str | None = None
     ) -> tuple[int, str, bytes]:
-        """:return: (int ret, string outbuf, string outs)"""
+        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
         raise _nie("Rados.mgr_command", "mon/osd/mgr/pg commands")
 
     def pg_command(
         self, pgid: str, cmd: str, inbuf: bytes, timeout: int = 0
     ) -> tuple[int, bytes, str]:
-        """pg_command(pgid, cmd, inbuf, outbuf, outbuflen, outs, outslen)
-
-        :return: (int ret, string outbuf, string outs)
-        """
+        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
         raise _nie("Rados.pg_command", "mon/osd/mgr/pg commands")
 
     def wait_for_latest_osdmap(self) -> int:
+        """Wait until this client has the newest OSD map the monitors know of; returns 0.
+
+        Async: :meth:`AsyncRados.wait_for_latest_osdmap`.
+        """
         self.require_state("connected")
         return self._portal.run(self._async.wait_for_latest_osdmap)
 
     def blocklist_add(self, client_address: str, expire_seconds: int = 0):
-        """Blocklist a client from the OSDs
+        """Block the client at ``client_address`` (``ip:port/nonce``) from the OSDs.
 
-        :param client_address: client address
-        :param expire_seconds: number of seconds to blocklist
-
-        :raises: :class:`Error`
+        ``expire_seconds`` of 0 lets the monitors choose the duration. Sent as an ``osd
+        blocklist add`` monitor command. Async: :meth:`AsyncRados.blocklist_add`.
         """
         self.require_state("connected")
         cstr(client_address, "client_address")
@@ -2119,6 +1768,7 @@ class Rados:
         callback: Callable[[object, str, str, str, int, int, int, str, str], None] | None = None,
         arg: object | None = None,
     ):
+        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
         raise _nie("Rados.monitor_log", "the cluster log")
 
     def monitor_log2(
@@ -2128,22 +1778,27 @@ class Rados:
         | None = None,
         arg: object | None = None,
     ):
+        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
         raise _nie("Rados.monitor_log2", "the cluster log")
 
     def service_daemon_register(self, service: str, daemon: str, metadata: dict[str, str]):
-        """:param str service: service name (e.g. "rgw")
-        :param str daemon: daemon name (e.g. "gwfoo")
-        :param dict metadata: static metadata about the register daemon
-               (e.g., the version of Ceph, the kernel version.)
-        """
+        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
         raise _nie("Rados.service_daemon_register", "service daemon registration")
 
     def service_daemon_update(self, status: dict[str, str]):
+        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
         raise _nie("Rados.service_daemon_update", "service daemon registration")
 
 
 class ReadOp:
+    """A compound read: sub-operations run together by :meth:`Ioctx.operate_read_op`.
+
+    Omap reads are added through the ioctx (``get_omap_*``). The async equivalent is
+    :class:`rbdpy.rados.ioctx.ReadOp`.
+    """
+
     def create(self):
+        """Start with no sub-operations; returns this op."""
         # The ops live in an async-layer ReadOp that AsyncIoctx.operate_read_op runs.
         # Imported here, not at module level: importing any rbdpy.rados.proto module runs
         # this package's __init__, which must stay light (and free of import cycles).
@@ -2153,28 +1808,28 @@ class ReadOp:
         return self
 
     def release(self):
+        """Drop every sub-operation added so far."""
         self._compound.release()
 
     def cmpext(self, cmp_buf: bytes, offset: int = 0):
-        """Ensure that given object range (extent) satisfies comparison
-        :param cmp_buf: buffer containing bytes to be compared with object contents
-        :param offset: object byte offset at which to start the comparison
+        """Add a check that the object's bytes at ``offset`` equal ``cmp_buf``.
+
+        A mismatch makes the whole op fail.
         """
         self._compound.cmpext(cmp_buf, offset)
 
     def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG):
-        """Set flags for the last operation added to this read_op.
-        :para flags: flags to apply to the last operation
+        """Set ``LIBRADOS_OP_FLAG_*`` bits on the sub-operation added last (none added: no effect).
         """
         self._compound.set_flags(flags)
 
 
 class ReadOpCtx(ReadOp, OpCtx):
-    """read operation context manager"""
+    """A :class:`ReadOp` usable as ``with ReadOpCtx() as op:``."""
 
 
 class Snap:
-    """Snapshot object"""
+    """A pool snapshot: ``name``, ``snap_id`` and the :class:`Ioctx` it was found through."""
 
     ioctx: Ioctx
     name: str
@@ -2189,17 +1844,16 @@ class Snap:
         return f"rados.Snap(ioctx={self.ioctx},name={self.name},snap_id={self.snap_id:d})"
 
     def get_timestamp(self) -> float:
-        """Find when a snapshot in the current pool occurred
+        """When the snapshot was taken, as a naive local ``datetime.datetime`` (whole seconds).
 
-        :raises: :class:`Error`
-        :returns: datetime - the data and time the snapshot was created
+        :class:`ObjectNotFound` if the snapshot no longer exists.
         """
         stamp = self.ioctx._portal.run(self.ioctx._async.get_snap_stamp, self.snap_id)
         return datetime.datetime.fromtimestamp(int(stamp))
 
 
 class SnapIterator:
-    """Snapshot iterator"""
+    """Iterator of :class:`Snap` for the pool's snapshots, read once when it is created."""
 
     ioctx: Ioctx
 
@@ -2218,7 +1872,7 @@ class SnapIterator:
 
 
 class Version:
-    """Version information"""
+    """A ``major.minor.extra`` version number, as :meth:`Rados.version` returns."""
 
     def __init__(self, major, minor, extra):
         self.major = major
@@ -2230,7 +1884,12 @@ class Version:
 
 
 class Watch:
-    """watch object"""
+    """A watch on one object, made by :meth:`Ioctx.watch`; a context manager that closes it.
+
+    It runs on its own duplicate of the ioctx, closed with the watch. Its callbacks run on
+    worker threads, never on the trio thread, one at a time. Async:
+    :class:`rbdpy.rados.ioctx.AsyncWatch`.
+    """
 
     def __init__(self, ioctx, oid, callback, error_callback, timeout):
         self.id = 0
@@ -2261,21 +1920,22 @@ class Watch:
         return False
 
     def get_id(self) -> int:
+        """The watch's id (the cookie passed to callbacks as ``watch_id``); 0 once closed."""
         return self.id
 
     def check(self):
-        """Check on watch validity.
+        """Time since the OSD last confirmed the watch, as a ``datetime.timedelta``.
 
-        :raises: :class:`Error`
-        :returns: timedelta since last confirmed valid
+        If the watch has been lost, raises the matching error instead (:class:`NotConnected`
+        when the OSD dropped it).
         """
         self.ioctx.require_ioctx_open()
         return datetime.timedelta(seconds=self._watch.check())
 
     def close(self):
-        """Unregister an interest in an object.
+        """Unregister the watch and close its ioctx; closing again does nothing.
 
-        :raises: :class:`Error`
+        A watch the OSD already forgot is not an error.
         """
         if self.id == 0:
             return
@@ -2288,7 +1948,14 @@ class Watch:
 
 
 class WriteOp:
+    """A compound write: sub-operations :meth:`Ioctx.operate_write_op` applies all or none.
+
+    Omap changes are added through the ioctx (``set_omap``, ``remove_omap_keys``, ...).
+    The async equivalent is :class:`rbdpy.rados.ioctx.WriteOp`.
+    """
+
     def create(self):
+        """Start with no sub-operations; returns this op."""
         # The ops live in an async-layer WriteOp that AsyncIoctx.operate_write_op runs.
         from rbdpy.rados.ioctx import WriteOp as _AsyncWriteOp
 
@@ -2296,108 +1963,78 @@ class WriteOp:
         return self
 
     def release(self):
+        """Drop every sub-operation added so far."""
         self._compound.release()
 
     def new(self, exclusive: int | None = None):
-        """Create the object."""
+        """Add creation of the object; with a true ``exclusive`` an existing object fails the op."""
         self._compound.new(exclusive)
 
     def remove(self):
-        """Remove object."""
+        """Add deletion of the object."""
         self._compound.remove()
 
     def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG):
-        """Set flags for the last operation added to this write_op.
-        :para flags: flags to apply to the last operation
+        """Set ``LIBRADOS_OP_FLAG_*`` bits on the sub-operation added last (none added: no effect).
         """
         self._compound.set_flags(flags)
 
     def set_xattr(self, xattr_name: str, xattr_value: bytes):
-        """Set an extended attribute on an object.
-        :param xattr_name: name of the xattr
-        :param xattr_value: buffer to set xattr to
-        """
+        """Add setting extended attribute ``xattr_name`` to ``xattr_value``."""
         cstr(xattr_name, "xattr_name")
         self._compound.set_xattr(xattr_name, xattr_value)
 
     def rm_xattr(self, xattr_name: str):
-        """Removes an extended attribute on from an object.
-        :param xattr_name: name of the xattr to remove
-        """
+        """Add removal of extended attribute ``xattr_name``."""
         cstr(xattr_name, "xattr_name")
         self._compound.rm_xattr(xattr_name)
 
     def append(self, to_write: bytes):
-        """Append data to an object synchronously
-        :param to_write: data to write
-        """
+        """Add appending ``to_write`` at the end of the object."""
         self._compound.append(to_write)
 
     def write_full(self, to_write: bytes):
-        """Write whole object, atomically replacing it.
-        :param to_write: data to write
-        """
+        """Add replacing the object's whole content by ``to_write``."""
         self._compound.write_full(to_write)
 
     def write(self, to_write: bytes, offset: int = 0):
-        """Write to offset.
-        :param to_write: data to write
-        :param offset: byte offset in the object to begin writing at
-        """
+        """Add writing ``to_write`` at byte ``offset``."""
         self._compound.write(to_write, offset)
 
     def assert_version(self, version: int):
-        """Check if object's version is the expected one.
-        :param version: expected version of the object
-        :param type: int
-        """
+        """Add a guard: the op fails unless the object's version is ``version``."""
         self._compound.assert_version(version)
 
     def zero(self, offset: int, length: int):
-        """Zero part of an object.
-        :param offset: byte offset in the object to begin writing at
-        :param offset: number of zero to write
-        """
+        """Add zeroing ``length`` bytes from byte ``offset``."""
         self._compound.zero(offset, length)
 
     def truncate(self, offset: int):
-        """Truncate an object.
-        :param offset: byte offset in the object to begin truncating at
-        """
+        """Add setting the object's size to ``offset`` bytes."""
         self._compound.truncate(offset)
 
     def execute(self, cls: str, method: str, data: bytes):
-        """Execute an OSD class method on an object
-
-        :param cls: name of the object class
-        :param method: name of the method
-        :param data: input data
-        """
+        """Add a call of object-class method ``cls.method`` with input ``data``."""
         cstr(cls, "cls")
         cstr(method, "method")
         self._compound.execute(cls, method, data)
 
     def writesame(self, to_write: bytes, write_len: int, offset: int = 0):
-        """Write the same buffer multiple times
-        :param to_write: data to write
-        :param write_len: total number of bytes to write
-        :param offset: byte offset in the object to begin writing at
-        """
+        """Add filling ``write_len`` bytes from ``offset`` with copies of ``to_write``."""
         self._compound.writesame(to_write, write_len, offset)
 
     def cmpext(self, cmp_buf: bytes, offset: int = 0):
-        """Ensure that given object range (extent) satisfies comparison
-        :param cmp_buf: buffer containing bytes to be compared with object contents
-        :param offset: object byte offset at which to start the comparison
+        """Add a check that the object's bytes at ``offset`` equal ``cmp_buf``.
+
+        A mismatch makes the whole op fail.
         """
         self._compound.cmpext(cmp_buf, offset)
 
     def omap_cmp(self, key: str, val: str, cmp_op: int = LIBRADOS_CMPXATTR_OP_EQ):
-        """Ensure that an omap key value satisfies comparison
-        :param key: omap key whose associated value is evaluated for comparison
-        :param val: value to compare with
-        :param cmp_op: comparison operator, one of LIBRADOS_CMPXATTR_OP_EQ (1),
-            LIBRADOS_CMPXATTR_OP_GT (3), or LIBRADOS_CMPXATTR_OP_LT (5).
+        """Add a guard comparing the omap value of ``key`` with ``val``.
+
+        ``cmp_op`` is a ``LIBRADOS_CMPXATTR_OP_*`` constant (EQ by default); the op fails when
+        the comparison is false.
         """
         cstr(key, "key")
         cstr(val, "val")
@@ -2405,11 +2042,14 @@ class WriteOp:
 
 
 class WriteOpCtx(WriteOp, OpCtx):
-    """write operation context manager"""
+    """A :class:`WriteOp` usable as ``with WriteOpCtx() as op:``."""
 
 
 class XattrIterator:
-    """Extended attribute iterator"""
+    """Iterator of ``(name, value)`` for an object's extended attributes, sorted by name.
+
+    All attributes are fetched when it is created (see :meth:`Ioctx.get_xattrs`).
+    """
 
     ioctx: Ioctx
     oid: bytes | None

@@ -8,7 +8,8 @@ re-introspect them live and require the committed JSON to be current.
 Checked: every public name exists and is exported; every constant is equal; every exception
 has the same base classes, constructor parameters, ``str()``/``args``/``errno`` for the
 same inputs, and pickles; every class has every public method and attribute with the same
-parameter names, kinds and defaults, and the upstream docstring. Pure local behaviour
+parameter names, kinds and defaults. Docstrings are not compared: the reference holds no
+upstream prose, and rbdpy documents its API in its own words. Pure local behaviour
 (feature strings, Rados state machine) is compared with the live modules.
 """
 
@@ -197,8 +198,6 @@ def test_class_shape(mod: str, name: str, rec: dict[str, Any]) -> None:
         assert annotated or hasattr(cls, attr), f"{name}.{attr}"
     for const, value in rec["class_constants"].items():
         assert getattr(cls, const) == value
-    if rec["doc"]:
-        assert cls.__doc__ and " ".join(cls.__doc__.split()) == " ".join(rec["doc"].split())
 
 
 @pytest.mark.parametrize(("mod", "qualname", "recs"), METHODS, ids=_ids(METHODS))
@@ -222,9 +221,6 @@ def test_method_signature(mod: str, qualname: str, recs: tuple[dict[str, Any], .
         else:
             expected = _default_value(theirs["default"], OURS[mod], cls)
             assert ours.default == expected, f"{qualname}({ours.name})"
-    if mrec["doc"]:
-        doc = inspect.getdoc(getattr(cls, mname)) or ""
-        assert " ".join(doc.split()) == " ".join(mrec["doc"].split()), qualname
 
 
 @pytest.mark.parametrize(("mod", "name", "rec"), FUNCTIONS, ids=_ids(FUNCTIONS))
