@@ -1,30 +1,32 @@
 # mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 # mypy: disable-error-code="type-arg"
-"""python-rbd compatible synchronous API (``from rbdpy import rbd``).
+"""python-rbd's synchronous API, served by rbdpy's async librbd (``from rbdpy import rbd``).
 
-Theory of operation: this module is the *facade* over the trio-native librbd layer. It has
-the public surface of Ceph Pacific's ``rbd`` module -- every class, method signature and
-docstring, every ``RBD_*`` constant and exception class (re-exported from
-:mod:`rbdpy.librbd.constants` and :mod:`rbdpy.librbd.exceptions`) -- pinned by
-tests/compat/test_surface.py against the installed module.
+``RBD``, ``Image`` and the iterators are a thin face over
+:class:`rbdpy.librbd.api.AsyncRBD` and :class:`rbdpy.librbd.image.AsyncImage` (also
+exported as :mod:`rbdpy.aio`). Each call finds the :class:`rbdpy._sync.Portal` of the
+``rados.Rados`` handle behind the ioctx it is given -- one trio event loop on its own
+thread per handle -- runs the matching coroutine there and blocks the calling thread until
+it returns; its result is returned and its exception re-raised here. Calling this module
+from inside a trio task raises ``RuntimeError``: trio code should use :mod:`rbdpy.aio`.
 
-``RBD``, ``Image`` and ``Group`` will keep a reference to their ioctx's handle portal
-(:class:`rbdpy._sync.Portal`) and to their async counterpart. Until the async layer
-lands, every method that needs the cluster raises ``NotImplementedError`` (via ``_nie``)
--- never a silent success. Pure local methods are implemented: ``RBD.version``,
-``RBD.features_to_string`` / ``features_from_string`` (librbd's feature-name table and
-its parsing quirks, checked against the installed librbd by the compat test), the
-closed-image checks and context managers.
+Errors: the cluster answers with an errno, which the librbd layer turns into python-rbd's
+exception class through :func:`rbdpy.librbd.exceptions.make_ex` (ENOENT is
+:class:`ImageNotFound`, EEXIST :class:`ImageExists`, EINVAL :class:`InvalidArgument`,
+EBUSY :class:`ImageBusy`, EROFS :class:`ReadOnlyImage`, ...). Calls on a closed
+:class:`Image` raise :class:`InvalidArgument`.
 
-COORDINATOR WIRING CONVENTION: replace each ``raise _nie("Class.method", ...)`` with a
-one-liner ``return self._portal.run(self._async.method, <same arguments>)``; errors are
-translated by the async layer with :func:`rbdpy.librbd.exceptions.make_ex`. Methods that
-python-rbd guards with ``requires_not_closed`` carry the same decorator here. ``aio_*``
-methods use ``self._portal.spawn(...)`` and ``Completion._attach(pending)``. Places that
-need more than a one-liner are marked ``# WIRE:``.
+``aio_*`` methods return a :class:`Completion` at once; the operation runs on the portal and
+``oncomplete`` is called on the portal's finisher thread (never the event loop's), so it
+may use the blocking API again. A failed operation gives a negative errno as its return
+value instead of raising.
 
-Mirrors: src/pybind/rbd/rbd.pyx (Ceph 16.2); feature names from src/include/rbd/features.h
-and src/librbd/Features.cc.
+Compatibility: names, signatures, defaults, ``RBD_*`` constants and exception classes are
+those of Ceph Pacific (16.2) python-rbd, checked by tests/compat/test_surface.py.
+``RBD.version`` and the feature-string conversions work without a cluster. Not implemented
+yet, and raising ``NotImplementedError`` that names the missing capability: clones and
+their parent/child queries, groups, the trash, namespaces, migration, mirroring,
+encryption, pool statistics, deep copy, ``aio_open_image`` and ``aio_close``.
 """
 
 from __future__ import annotations
@@ -318,15 +320,10 @@ def _ioctx_async(ioctx: Any) -> tuple[Any, Any]:
 
 
 def cstr(val: Any, name: str, encoding: str = "utf-8", opt: bool = False) -> bytes | None:
-    """
-    Create a byte string from a Python string
+    """Return ``val`` as bytes: ``str`` is encoded with ``encoding``, ``bytes`` passes through.
 
-    :param basestring val: Python string
-    :param str name: Name of the string parameter, for exceptions
-    :param str encoding: Encoding to use
-    :param bool opt: If True, None is allowed
-    :rtype: bytes
-    :raises: :class:`InvalidArgument`
+    With ``opt=True`` a ``None`` is returned as ``None``. Any other type raises
+    :class:`InvalidArgument`, whose message names the parameter ``name``.
     """
     if opt and val is None:
         return None
@@ -338,19 +335,17 @@ def cstr(val: Any, name: str, encoding: str = "utf-8", opt: bool = False) -> byt
 
 
 def decode_cstr(val: bytes | None, encoding: str = "utf-8") -> str | None:
-    """
-    Decode a byte string into a Python string.
-
-    :param bytes val: byte string
-    :rtype: unicode or None
-    """
+    """Return ``val`` decoded with ``encoding`` (UTF-8 by default); ``None`` stays ``None``."""
     if val is None:
         return None
     return val.decode(encoding)
 
 
 def requires_not_closed(f: _F) -> _F:
-    """Guard an :class:`Image` method: raise :class:`InvalidArgument` once it is closed."""
+    """Decorator for :class:`Image` methods: call ``require_not_closed()`` before the method.
+
+    A closed image therefore raises :class:`InvalidArgument` instead of running the method.
+    """
 
     @functools.wraps(f)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -493,21 +488,13 @@ def _image_aio(image: Any, afn: Any, args: tuple[Any, ...], oncomplete: Any,
 
 
 class ChildIterator:
-    """Iterator over child info for the image or its snapshot.
+    """Children (clones) of an image or of its current snapshot, one dict each.
 
-    Yields a dictionary containing information about a child.
+    Dict keys, as python-rbd: ``pool``, ``pool_namespace``, ``image``, ``id`` (strings) and
+    ``trash`` (bool, whether the child sits in the trash). With ``descendants=True`` clones of
+    clones are listed too.
 
-    Keys are:
-
-    * ``pool`` (str) - name of the pool
-
-    * ``pool_namespace`` (str) - namespace of the pool
-
-    * ``image`` (str) - name of the child
-
-    * ``id`` (str) - id of the child
-
-    * ``trash`` (bool) - True if child is in trash bin
+    Not implemented in rbdpy yet (clones): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -518,7 +505,13 @@ class ChildIterator:
 
 
 class Completion:
-    """completion object"""
+    """Handle on one ``aio_*`` operation of an :class:`Image`, returned as soon as it starts.
+
+    ``oncomplete`` (if given) runs on the portal's finisher thread when the operation ends.
+    Poll with :meth:`is_complete`, block with :meth:`wait_for_complete_and_cb`, and read the
+    outcome with :meth:`get_return_value` (librbd's convention: byte count for reads, 0 for
+    other successes, a negative errno for failures).
+    """
 
     _pending: Pending[Any] | None
 
@@ -540,33 +533,24 @@ class Completion:
         return self._pending
 
     def is_complete(self):
-        """Has an asynchronous operation completed?
-
-        This does not imply that the callback has finished.
-
-        :returns: True if the operation is completed
-        """
+        """Return True once the operation has finished (its callback may still be running)."""
         return self._require_pending("Completion.is_complete").done()
 
     def wait_for_complete_and_cb(self):
-        """Wait for an asynchronous operation to complete
+        """Block until the operation has finished and its ``oncomplete`` callback has returned.
 
-        This method waits for the callback to execute, if one was provided.
-        It will also re-raise any exceptions raised by the callback. You
-        should call this to "reap" asynchronous completions and ensure that
-        any exceptions in the callbacks are handled, as an exception internal
-        to this module may have occurred.
+        If the callback raised, that exception is raised here: call this to collect callback
+        failures, which the finisher thread cannot report by itself.
         """
         self._require_pending("Completion.wait_for_complete_and_cb").wait_callback()
         if self._callback_exc is not None:
             raise self._callback_exc
 
     def get_return_value(self):
-        """Get the return value of an asychronous operation
+        """Return the operation's result code: the number of bytes for a read, 0 for any other
+        success, a negative errno for a failure (-EIO when the error carries none).
 
-        The return value is set when the operation is complete.
-
-        :returns: int - return value of the operation
+        Before the operation has finished this is 0.
         """
         pending = self._require_pending("Completion.get_return_value")
         if not pending.done():
@@ -575,17 +559,12 @@ class Completion:
 
 
 class ConfigImageIterator:
-    """Iterator over image-level overrides for an image.
+    """Every librbd option an image may override, with the value that applies to this image.
 
-    Yields a dictionary containing information about an override.
-
-    Keys are:
-
-    * ``name`` (str) - override name
-
-    * ``value`` (str) - override value
-
-    * ``source`` (str) - override source
+    One dict per option: ``name``, ``value`` (str) and ``source``: ``RBD_CONFIG_SOURCE_CONFIG``
+    (the client's configuration), ``..._POOL`` (a pool override) or ``..._IMAGE`` (an image
+    override). Built in full when the iterator is created
+    (:meth:`rbdpy.aio.AsyncImage.config_list`).
     """
 
     def __iter__(self):
@@ -597,17 +576,11 @@ class ConfigImageIterator:
 
 
 class ConfigPoolIterator:
-    """Iterator over pool-level overrides for a pool.
+    """Every librbd option with the value that applies in a pool: dicts with ``name``, ``value``
+    and ``source`` (``RBD_CONFIG_SOURCE_CONFIG`` or ``RBD_CONFIG_SOURCE_POOL``).
 
-    Yields a dictionary containing information about an override.
-
-    Keys are:
-
-    * ``name`` (str) - override name
-
-    * ``value`` (str) - override value
-
-    * ``source`` (str) - override source
+    Pool overrides are read from the pool's default namespace, in full, when the iterator is
+    created (:meth:`rbdpy.aio.AsyncRBD.config_list`).
     """
 
     def __iter__(self):
@@ -621,8 +594,10 @@ class ConfigPoolIterator:
 
 
 class Group:
-    """This class represents an RBD group. It is used to interact with
-    snapshots and images members.
+    """An RBD group (a set of images that can be snapshotted together) in a pool.
+
+    Not implemented in rbdpy yet: the constructor and every method raise
+    ``NotImplementedError``. The methods keep python-rbd's signatures.
     """
 
     def __init__(self, ioctx, name):
@@ -635,107 +610,69 @@ class Group:
         return False
 
     def add_image(self, image_ioctx, image_name):
-        """Add an image to a group.
+        """Make the image ``image_name`` of the pool behind ``image_ioctx`` a member of the group.
 
-        :param image_ioctx: determines which RADOS pool the image belongs to.
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image to add
-        :type name: str
-
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`ObjectExists`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        python-rbd raises ObjectNotFound, ObjectExists, InvalidArgument or FunctionNotSupported
+        here. Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.add_image", "RBD groups")
 
     def remove_image(self, image_ioctx, image_name):
-        """Remove an image from a group.
+        """Take the image ``image_name`` (in the pool behind ``image_ioctx``) out of the group.
 
-        :param image_ioctx: determines which RADOS pool the image belongs to.
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image to remove
-        :type name: str
-
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.remove_image", "RBD groups")
 
     def list_images(self):
-        """Iterate over the images of a group.
+        """Return a :class:`GroupImageIterator` over the group's members.
 
-        :returns: :class:`GroupImageIterator`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.list_images", "RBD groups")
 
     def create_snap(self, snap_name, flags=0):
-        """Create a snapshot for the group.
+        """Snapshot every member of the group at once, as group snapshot ``snap_name``.
 
-        :param snap_name: the name of the snapshot to create
-        :param flags: create snapshot flags
-        :type name: str
-
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`ObjectExists`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        ``flags`` takes the ``RBD_SNAP_CREATE_*`` quiesce flags. Not implemented in rbdpy yet:
+        raises ``NotImplementedError``.
         """
         raise _nie("Group.create_snap", "RBD groups")
 
     def remove_snap(self, snap_name):
-        """Remove a snapshot from the group.
+        """Delete the group snapshot ``snap_name``.
 
-        :param snap_name: the name of the snapshot to remove
-        :type name: str
-
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.remove_snap", "RBD groups")
 
     def rename_snap(self, old_snap_name, new_snap_name):
-        """Rename group's snapshot.
+        """Rename the group snapshot ``old_snap_name`` to ``new_snap_name``.
 
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`ObjectExists`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.rename_snap", "RBD groups")
 
     def list_snaps(self):
-        """Iterate over the images of a group.
+        """Return a :class:`GroupSnapIterator` over the group's snapshots.
 
-        :returns: :class:`GroupSnapIterator`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.list_snaps", "RBD groups")
 
     def rollback_to_snap(self, name):
-        """Rollback group to snapshot.
+        """Roll every member image back to the group snapshot ``name``.
 
-        :param name: the group snapshot to rollback to
-        :type name: str
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`IOError`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.rollback_to_snap", "RBD groups")
 
 
 class GroupImageIterator:
-    """Iterator over image info for a group.
+    """Members of a :class:`Group`: dicts with ``name`` (str), ``pool`` (int, pool id) and
+    ``state`` (``RBD_GROUP_IMAGE_STATE_*``).
 
-    Yields a dictionary containing information about an image.
-
-    Keys are:
-
-    * ``name`` (str) - name of the image
-
-    * ``pool`` (int) - id of the pool this image belongs to
-
-    * ``state`` (int) - state of the image
+    Not implemented in rbdpy yet: constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -746,15 +683,10 @@ class GroupImageIterator:
 
 
 class GroupSnapIterator:
-    """Iterator over snaps specs for a group.
+    """Snapshots of a :class:`Group`: dicts with ``name`` (str) and ``state``
+    (``RBD_GROUP_SNAP_STATE_*``).
 
-    Yields a dictionary containing information about a snapshot.
-
-    Keys are:
-
-    * ``name`` (str) - name of the snapshot
-
-    * ``state`` (int) - state of the snapshot
+    Not implemented in rbdpy yet: constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -1953,15 +1885,11 @@ class Image:
 
 
 class ImageIterator:
-    """Iterator over RBD images in a pool
+    """The images of the ioctx's pool (and namespace): dicts with ``id`` and ``name`` (str),
+    sorted by name.
 
-    Yields a dictionary containing information about the images
-
-    Keys are:
-
-    * ``id`` (str) - image id
-
-    * ``name`` (str) - image name
+    The pool directory is read in full when the iterator is built
+    (:meth:`rbdpy.aio.AsyncRBD.list2`).
     """
 
     def __iter__(self):
@@ -1976,15 +1904,12 @@ class ImageIterator:
 
 
 class LockOwnerIterator:
-    """Iterator over managed lock owners for an image
+    """Owners of an image's exclusive (managed) lock: dicts with ``mode``
+    (``RBD_LOCK_MODE_EXCLUSIVE``) and ``owner`` (the holder's address, str).
 
-    Yields a dictionary containing information about the image's lock
-
-    Keys are:
-
-    * ``mode`` (int) - active lock mode
-
-    * ``owner`` (str) - lock owner name
+    Empty when nobody holds the lock. Read when the iterator is built
+    (:meth:`rbdpy.aio.AsyncImage.lock_get_owners`); raises :class:`InvalidArgument` if the
+    image lacks the exclusive-lock feature.
     """
 
     def __iter__(self):
@@ -1996,12 +1921,10 @@ class LockOwnerIterator:
 
 
 class MetadataIterator:
-    """Iterator over metadata list for an image.
+    """An image's metadata as ``(key, value)`` string pairs, in key order.
 
-    Yields ``(key, value)`` tuple.
-
-    * ``key`` (str) - metadata key
-    * ``value`` (str) - metadata value
+    All pairs are fetched, page by page, when the iterator is built
+    (:meth:`rbdpy.aio.AsyncImage.metadata_list`).
     """
 
     def __iter__(self):
@@ -2017,9 +1940,10 @@ class MetadataIterator:
 
 
 class MirrorImageInfoIterator:
-    """Iterator over mirror image info for a pool.
+    """Mirroring info of a pool's images as ``(image_id, info)`` pairs, optionally only those in
+    mirror mode ``mode_filter``.
 
-    Yields ``(image_id, info)`` tuple.
+    Not implemented in rbdpy yet (mirroring): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -2033,9 +1957,9 @@ class MirrorImageInfoIterator:
 
 
 class MirrorImageInstanceIdIterator:
-    """Iterator over mirror image instance id for a pool.
+    """``(image_id, instance_id)`` pairs: which rbd-mirror instance handles each image of a pool.
 
-    Yields ``(image_id, instance_id)`` tuple.
+    Not implemented in rbdpy yet (mirroring): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -2049,37 +1973,13 @@ class MirrorImageInstanceIdIterator:
 
 
 class MirrorImageStatusIterator:
-    """Iterator over mirror image status for a pool.
+    """Mirroring status of each image of a pool, one dict per image.
 
-    Yields a dictionary containing mirror status of an image.
+    Keys as python-rbd: ``name``, ``id``, ``info`` (dict), ``state``, ``description``,
+    ``last_update`` (datetime), ``up`` (bool) and ``remote_statuses``, a list of dicts with
+    ``mirror_uuid``, ``state``, ``description``, ``last_update`` and ``up``.
 
-    Keys are:
-
-        * ``name`` (str) - mirror image name
-
-        * ``id`` (str) - mirror image id
-
-        * ``info`` (dict) - mirror image info
-
-        * ``state`` (int) - status mirror state
-
-        * ``description`` (str) - status description
-
-        * ``last_update`` (datetime) - last status update time
-
-        * ``up`` (bool) - is mirroring agent up
-
-        * ``remote_statuses`` (array) -
-
-        *   ``mirror uuid`` (str) - remote mirror uuid
-
-        *   ``state`` (int) - status mirror state
-
-        *   ``description`` (str) - status description
-
-        *   ``last_update`` (datetime) - last status update time
-
-        *   ``up`` (bool) - is mirroring agent up
+    Not implemented in rbdpy yet (mirroring): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -2093,21 +1993,10 @@ class MirrorImageStatusIterator:
 
 
 class MirrorPeerIterator:
-    """Iterator over mirror peer info for a pool.
+    """Mirroring peers of a pool: dicts with ``uuid``, ``direction``
+    (``RBD_MIRROR_PEER_DIRECTION_*``), ``site_name``, ``mirror_uuid`` and ``client_name``.
 
-    Yields a dictionary containing information about a peer.
-
-    Keys are:
-
-    * ``uuid`` (str) - uuid of the peer
-
-    * ``direction`` (int) - direction enum
-
-    * ``site_name`` (str) - cluster name of the peer
-
-    * ``mirror_uuid`` (str) - mirror uuid of the peer
-
-    * ``client_name`` (str) - client name of the peer
+    Not implemented in rbdpy yet (mirroring): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -2118,12 +2007,10 @@ class MirrorPeerIterator:
 
 
 class PoolMetadataIterator:
-    """Iterator over pool metadata list.
+    """A pool's RBD metadata as ``(key, value)`` string pairs, in key order.
 
-    Yields ``(key, value)`` tuple.
-
-    * ``key`` (str) - metadata key
-    * ``value`` (str) - metadata value
+    All pairs are fetched when the iterator is built
+    (:meth:`rbdpy.aio.AsyncRBD.pool_metadata_list`).
     """
 
     def __iter__(self):
@@ -3040,25 +2927,13 @@ class RBD:
 
 
 class SnapIterator:
-    """Iterator over snapshot info for an image.
+    """The snapshots of an image, in snapshot-id order, one dict each.
 
-    Yields a dictionary containing information about a snapshot.
-
-    Keys are:
-
-    * ``id`` (int) - numeric identifier of the snapshot
-
-    * ``size`` (int) - size of the image at the time of snapshot (in bytes)
-
-    * ``name`` (str) - name of the snapshot
-
-    * ``namespace`` (int) - enum for snap namespace
-
-    * ``group`` (dict) - optional for group namespace snapshots
-
-    * ``trash`` (dict) - optional for trash namespace snapshots
-
-    * ``mirror`` (dict) - optional for mirror namespace snapshots
+    Every dict has ``id`` (int), ``size`` (image size at snapshot time, bytes), ``name`` (str)
+    and ``namespace`` (``RBD_SNAP_NAMESPACE_TYPE_*``). Snapshots outside the user namespace
+    also carry a ``group``, ``trash`` or ``mirror`` dict (``None`` if it cannot be read); see
+    the ``snap_get_*_namespace`` methods of :class:`Image`. Read when the iterator is built
+    (:meth:`rbdpy.aio.AsyncImage.list_snaps`).
     """
 
     def __iter__(self):
@@ -3070,22 +2945,10 @@ class SnapIterator:
 
 
 class TrashIterator:
-    """Iterator over trash entries.
+    """Images in a pool's trash: dicts with ``id``, ``name``, ``source`` and the datetimes
+    ``deletion_time`` and ``deferment_end_time``.
 
-    Yields a dictionary containing trash info of an image.
-
-    Keys are:
-
-        * `id` (str) - image id
-
-        * `name` (str) - image name
-
-        * `source` (str) - source of deletion
-
-        * `deletion_time` (datetime) - time of deletion
-
-        * `deferment_end_time` (datetime) - time that an image is allowed to be
-                                            removed from trash
+    Not implemented in rbdpy yet (trash): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -3096,17 +2959,10 @@ class TrashIterator:
 
 
 class WatcherIterator:
-    """Iterator over watchers of an image.
+    """Clients watching an image's header: dicts with ``addr`` (str), ``id`` (int, the client's
+    global id) and ``cookie`` (int, the watch handle).
 
-    Yields a dictionary containing information about a watcher.
-
-    Keys are:
-
-    * ``addr`` (str) - address of the watcher
-
-    * ``id`` (int) - id of the watcher
-
-    * ``cookie`` (int) - the watcher's cookie
+    Read when the iterator is built (:meth:`rbdpy.aio.AsyncImage.watchers_list`).
     """
 
     def __iter__(self):
