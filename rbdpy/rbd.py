@@ -1852,13 +1852,17 @@ class PoolMetadataIterator:
 
 
 class RBD:
-    """This class wraps librbd CRUD functions."""
+    """Pool-level RBD calls: create, list, rename and remove images, pool metadata and
+    configuration overrides, pool initialisation, feature-name conversion.
+
+    The object holds no state; each call takes the ``rados.Ioctx`` of the pool (and
+    namespace) it works on and runs on that handle's portal. Async form:
+    :class:`rbdpy.aio.AsyncRBD`, whose methods take an ``AsyncIoctx``.
+    """
 
     def version(self):
-        """Get the version number of the ``librbd`` C library.
-
-        :returns: a tuple of ``(major, minor, extra)`` components of the
-                  librbd version
+        """Return the librbd version rbdpy reports, as ``(major, minor, extra)``: that of Pacific's
+        librbd, ``(1, 16, 0)``. No cluster is involved.
         """
         return _LIBRBD_VERSION
 
@@ -1874,32 +1878,22 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Create an rbd image.
+        """Create a format 2 image called ``name`` of ``size`` bytes in ``ioctx``'s pool.
 
-        :param ioctx: the context in which to create the image
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: what the image is called
-        :type name: str
-        :param size: how big the image is in bytes
-        :type size: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param old_format: whether to create an old-style image that
-                           is accessible by old clients, but can't
-                           use more advanced features like layering.
-        :type old_format: bool
-        :param features: bitmask of features to enable
-        :type features: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`ImageExists`
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        ``order`` (objects of ``2 ** order`` bytes), ``stripe_unit``, ``stripe_count`` and
+        ``data_pool`` (name of a separate pool for the data objects) set the layout; None means
+        the client's ``rbd_default_*`` option.
+
+        ``features`` is an ``RBD_FEATURE_*`` bitmask (default: ``rbd_default_features``, limited
+        to what the OSDs support); fast-diff follows object-map, and the striping and data-pool
+        bits follow the layout. ``old_format=True`` still makes a format 2
+        image (as Pacific does) but refuses features, striping and a data pool.
+
+        Raises :class:`ImageExists` if the name is taken, :class:`InvalidArgument` for an empty
+        or non-string name, a bad layout or incompatible features, :class:`FunctionNotSupported`
+        for unknown feature bits, :class:`OperationNotSupported` for journaling (not implemented
+        in rbdpy), ``TypeError``/``OverflowError`` for a size that is not a non-negative integer.
+        A failed create removes what it had written. Async form: ``rbdpy.aio.AsyncRBD.create``.
         """
         portal, aio = _ioctx_async(ioctx)
         from rbdpy.librbd.api import AsyncRBD
@@ -1920,42 +1914,19 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Clone a parent rbd snapshot into a COW sparse child.
+        """Create ``c_name`` in ``c_ioctx``'s pool as a copy-on-write clone of the snapshot
+        ``p_snapname`` of ``p_name`` in ``p_ioctx``'s pool.
 
-        :param p_ioctx: the parent context that represents the parent snap
-        :type ioctx: :class:`rados.Ioctx`
-        :param p_name: the parent image name
-        :type name: str
-        :param p_snapname: the parent image snapshot name
-        :type name: str
-        :param c_ioctx: the child context that represents the new clone
-        :type ioctx: :class:`rados.Ioctx`
-        :param c_name: the clone (child) name
-        :type name: str
-        :param features: bitmask of features to enable; if set, must include layering
-        :type features: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`ImageExists`
-        :raises: :class:`FunctionNotSupported`
-        :raises: :class:`ArgumentOutOfRange`
+        The layout arguments work as in :meth:`create`.
+
+        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
         """
         raise _nie("RBD.clone", "clones")
 
     def list(self, ioctx):
-        """List image names.
+        """Return the names of the images in ``ioctx``'s pool (and namespace), sorted.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: list -- a list of image names
+        Async form: ``rbdpy.aio.AsyncRBD.list``.
         """
         portal, aio = _ioctx_async(ioctx)
         from rbdpy.librbd.api import AsyncRBD
@@ -1963,31 +1934,19 @@ class RBD:
         return portal.run(AsyncRBD().list, aio)
 
     def list2(self, ioctx):
-        """Iterate over the images in the pool.
-
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`ImageIterator`
+        """Return an :class:`ImageIterator` (``id`` and ``name`` of each image) over ``ioctx``'s
+        pool.
         """
         return ImageIterator(ioctx)
 
     def remove(self, ioctx, name, on_progress=None):
-        """Delete an RBD image. This may take a long time, since it does
-        not return until every object that comprises the image has
-        been deleted. Note that all snapshots must be deleted before
-        the image can be removed. If there are snapshots left,
-        :class:`ImageHasSnapshots` is raised. If the image is still
-        open, or the watch from a crashed client has not expired,
-        :class:`ImageBusy` is raised.
+        """Delete the image ``name`` from ``ioctx``'s pool with all its data objects.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image to remove
-        :type name: str
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`, :class:`ImageBusy`,
-                 :class:`ImageHasSnapshots`
+        Takes time proportional to the image size; ``on_progress(done, total)``, if given, is
+        called on a worker thread before and after the data objects are deleted. Raises
+        :class:`ImageNotFound` if there is no such image, :class:`ImageHasSnapshots` while it has
+        snapshots and :class:`ImageBusy` while another client has it open (or a crashed client's
+        watch has not timed out yet). Async form: ``rbdpy.aio.AsyncRBD.remove``.
         """
         portal, aio = _ioctx_async(ioctx)
         from rbdpy.librbd.api import AsyncRBD
@@ -1995,15 +1954,11 @@ class RBD:
         return portal.run(AsyncRBD().remove, aio, name, on_progress)
 
     def rename(self, ioctx, src, dest):
-        """Rename an RBD image.
+        """Rename the image ``src`` of ``ioctx``'s pool to ``dest``.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param src: the current name of the image
-        :type src: str
-        :param dest: the new name of the image
-        :type dest: str
-        :raises: :class:`ImageNotFound`, :class:`ImageExists`
+        Raises :class:`ImageNotFound` if ``src`` does not exist, :class:`ImageExists` if
+        ``dest`` does, :class:`InvalidArgument` for an empty ``dest``. Async form:
+        ``rbdpy.aio.AsyncRBD.rename``.
         """
         portal, aio = _ioctx_async(ioctx)
         from rbdpy.librbd.api import AsyncRBD
@@ -2011,97 +1966,45 @@ class RBD:
         return portal.run(AsyncRBD().rename, aio, src, dest)
 
     def trash_move(self, ioctx, name, delay=0):
-        """Move an RBD image to the trash.
+        """Move the image ``name`` into the pool's trash, removable only after ``delay`` seconds.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image to remove
-        :type name: str
-        :param delay: time delay in seconds before the image can be deleted
-                      from trash
-        :type delay: int
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_move", "the RBD trash")
 
     def trash_purge(self, ioctx, expire_ts=None, threshold=-1):
-        """Delete RBD images from trash in bulk.
+        """Remove the trash entries whose deferment ended before ``expire_ts`` (default: now), or,
+        with ``threshold`` (0 to 1), as many as needed to bring the pool's usage under it.
 
-        By default it removes images with deferment end time less than now.
-
-        The timestamp is configurable, e.g. delete images that have expired a
-        week ago.
-
-        If the threshold is used it deletes images until X% pool usage is met.
-
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param expire_ts: timestamp for images to be considered as expired (UTC)
-        :type expire_ts: datetime
-        :param threshold: percentage of pool usage to be met (0 to 1)
-        :type threshold: float
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_purge", "the RBD trash")
 
     def trash_remove(self, ioctx, image_id, force=False, on_progress=None):
-        """Delete an RBD image from trash. If image deferment time has not
-        expired :class:`PermissionError` is raised.
+        """Delete the trashed image ``image_id``; ``force`` ignores an unexpired deferment.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_id: the id of the image to remove
-        :type image_id: str
-        :param force: force remove even if deferment time has not expired
-        :type force: bool
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`, :class:`PermissionError`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_remove", "the RBD trash")
 
     def trash_get(self, ioctx, image_id):
-        """Retrieve RBD image info from trash.
+        """Return the trash entry of ``image_id`` as a dict shaped like :class:`TrashIterator`'s.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_id: the id of the image to restore
-        :type image_id: str
-        :returns: dict - contains the following keys:
-
-            * ``id`` (str) - image id
-
-            * ``name`` (str) - image name
-
-            * ``source`` (str) - source of deletion
-
-            * ``deletion_time`` (datetime) - time of deletion
-
-            * ``deferment_end_time`` (datetime) - time that an image is allowed
-              to be removed from trash
-
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_get", "the RBD trash")
 
     def trash_list(self, ioctx):
-        """List all entries from trash.
+        """Return a :class:`TrashIterator` over the pool's trash.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`TrashIterator`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_list", "the RBD trash")
 
     def trash_restore(self, ioctx, image_id, name):
-        """Restore an RBD image from trash.
+        """Bring the trashed image ``image_id`` back under the name ``name``.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_id: the id of the image to restore
-        :type image_id: str
-        :param name: the new name of the restored image
-        :type name: str
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_restore", "the RBD trash")
 
@@ -2117,31 +2020,10 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Prepare an RBD image migration.
+        """Start a live migration of ``image_name`` to ``dest_image_name`` in ``dest_ioctx``'s pool
+        (possibly a new layout, as in :meth:`create`).
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the current name of the image
-        :type src: str
-        :param dest_ioctx: determines which pool to migration into
-        :type dest_ioctx: :class:`rados.Ioctx`
-        :param dest_image_name: the name of the destination image (may be the same image)
-        :type dest_image_name: str
-        :param features: bitmask of features to enable; if set, must include layering
-        :type features: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`ImageExists`
-        :raises: :class:`FunctionNotSupported`
-        :raises: :class:`ArgumentOutOfRange`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_prepare", "live image migration")
 
@@ -2156,310 +2038,186 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Prepare an RBD image migration.
+        """Start a live import into ``dest_image_name`` from the external source described by the
+        JSON ``source_spec``.
 
-        :param source_spec: JSON-encoded source-spec
-        :type source_spec: str
-        :param dest_ioctx: determines which pool to migration into
-        :type dest_ioctx: :class:`rados.Ioctx`
-        :param dest_image_name: the name of the destination image (may be the same image)
-        :type dest_image_name: str
-        :param features: bitmask of features to enable; if set, must include layering
-        :type features: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`ImageExists`
-        :raises: :class:`FunctionNotSupported`
-        :raises: :class:`ArgumentOutOfRange`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_prepare_import", "live image migration")
 
     def migration_execute(self, ioctx, image_name, on_progress=None):
-        """Execute a prepared RBD image migration.
+        """Copy the data of a prepared migration of ``image_name`` (``on_progress`` optional).
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the name of the image
-        :type image_name: str
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_execute", "live image migration")
 
     def migration_commit(self, ioctx, image_name, on_progress=None):
-        """Commit an executed RBD image migration.
+        """Finish an executed migration of ``image_name``, dropping the source.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the name of the image
-        :type image_name: str
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_commit", "live image migration")
 
     def migration_abort(self, ioctx, image_name, on_progress=None):
-        """Cancel a previously started but interrupted migration.
+        """Undo an unfinished migration of ``image_name``, going back to the source.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the name of the image
-        :type image_name: str
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_abort", "live image migration")
 
     def migration_status(self, ioctx, image_name):
-        """Return RBD image migration status.
+        """Return the migration state of ``image_name``: a dict naming source and destination
+        (``source_pool_id``, ``source_pool_namespace``, ``source_image_name``,
+        ``source_image_id`` and the same four ``dest_*`` keys), ``state``
+        (``RBD_IMAGE_MIGRATION_STATE_*``) and ``state_description``.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the name of the image
-        :type image_name: str
-        :returns: dict - contains the following keys:
-
-            * ``source_pool_id`` (int) - source image pool id
-
-            * ``source_pool_namespace`` (str) - source image pool namespace
-
-            * ``source_image_name`` (str) - source image name
-
-            * ``source_image_id`` (str) - source image id
-
-            * ``dest_pool_id`` (int) - destination image pool id
-
-            * ``dest_pool_namespace`` (str) - destination image pool namespace
-
-            * ``dest_image_name`` (str) - destination image name
-
-            * ``dest_image_id`` (str) - destination image id
-
-            * ``state`` (int) - current migration state
-
-            * ``state_description`` (str) - migration state description
-
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_status", "live image migration")
 
     def mirror_site_name_get(self, rados):
-        """Get the local cluster's friendly site name
+        """Return the site name this cluster uses for mirroring (takes a ``rados.Rados``).
 
-        :param rados: cluster connection
-        :type rados: :class: rados.Rados
-        :returns: str - local site name
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_site_name_get", "RBD mirroring")
 
     def mirror_site_name_set(self, rados, site_name):
-        """Set the local cluster's friendly site name
+        """Set the site name this cluster uses for mirroring to ``site_name``.
 
-        :param rados: cluster connection
-        :type rados: :class: rados.Rados
-        :param site_name: friendly site name
-        :type str:
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_site_name_set", "RBD mirroring")
 
     def mirror_mode_get(self, ioctx):
-        """Get pool mirror mode.
+        """Return the pool's ``RBD_MIRROR_MODE_*``.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: int - pool mirror mode
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_mode_get", "RBD mirroring")
 
     def mirror_mode_set(self, ioctx, mirror_mode):
-        """Set pool mirror mode.
+        """Set the pool's mirroring mode to ``mirror_mode`` (``RBD_MIRROR_MODE_*``).
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param mirror_mode: mirror mode to set
-        :type mirror_mode: int
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_mode_set", "RBD mirroring")
 
     def mirror_uuid_get(self, ioctx):
-        """Get pool mirror uuid
+        """Return the pool's mirroring uuid (str).
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: ste - pool mirror uuid
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_uuid_get", "RBD mirroring")
 
     def mirror_peer_bootstrap_create(self, ioctx):
-        """Creates a new RBD mirroring bootstrap token for an
-        external cluster.
+        """Return a token another cluster can import to become this pool's mirroring peer.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: str - bootstrap token
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_bootstrap_create", "RBD mirroring")
 
     def mirror_peer_bootstrap_import(self, ioctx, direction, token):
-        """Import a bootstrap token from an external cluster to
-        auto-configure the mirror peer.
+        """Configure a mirroring peer from ``token`` (made by :meth:`mirror_peer_bootstrap_create`
+        on the other cluster), in ``RBD_MIRROR_PEER_DIRECTION_*`` ``direction``.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param direction: mirror peer direction
-        :type direction: int
-        :param token: bootstrap token
-        :type token: str
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_bootstrap_import", "RBD mirroring")
 
     def mirror_peer_add(
         self, ioctx, site_name, client_name, direction=RBD_MIRROR_PEER_DIRECTION_RX_TX
     ):
-        """Add mirror peer.
+        """Register the mirroring peer ``client_name`` at ``site_name`` and return its uuid.
 
-        :param ioctx: determines which RADOS pool is used
-        :type ioctx: :class:`rados.Ioctx`
-        :param site_name: mirror peer site name
-        :type site_name: str
-        :param client_name: mirror peer client name
-        :type client_name: str
-        :param direction: the direction of the mirroring
-        :type direction: int
-        :returns: str - peer uuid
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_add", "RBD mirroring")
 
     def mirror_peer_remove(self, ioctx, uuid):
-        """Remove mirror peer.
+        """Unregister the mirroring peer ``uuid``.
 
-        :param ioctx: determines which RADOS pool is used
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: peer uuid
-        :type uuid: str
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_remove", "RBD mirroring")
 
     def mirror_peer_list(self, ioctx):
-        """Iterate over the peers of a pool.
+        """Return a :class:`MirrorPeerIterator` over the pool's peers.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`MirrorPeerIterator`
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_list", "RBD mirroring")
 
     def mirror_peer_set_client(self, ioctx, uuid, client_name):
-        """Set mirror peer client name
+        """Change the client name used to reach the mirroring peer ``uuid``.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: uuid of the mirror peer
-        :type uuid: str
-        :param client_name: client name of the mirror peer to set
-        :type client_name: str
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_set_client", "RBD mirroring")
 
     def mirror_peer_set_name(self, ioctx, uuid, site_name):
-        """Set mirror peer site name
+        """Change the site name of the mirroring peer ``uuid``.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: uuid of the mirror peer
-        :type uuid: str
-        :param site_name: site name of the mirror peer to set
-        :type site_name: str
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_set_name", "RBD mirroring")
 
     def mirror_peer_set_cluster(self, ioctx, uuid, cluster_name):
+        """Older spelling of :meth:`mirror_peer_set_name` (``cluster_name`` is the site name).
+
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
+        """
         raise _nie("RBD.mirror_peer_set_cluster", "RBD mirroring")
 
     def mirror_peer_get_attributes(self, ioctx, uuid):
-        """Get optional mirror peer attributes
+        """Return the extra attributes of the mirroring peer ``uuid`` (``mon_host`` and ``key``).
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: uuid of the mirror peer
-        :type uuid: str
-
-        :returns: dict - contains the following keys:
-
-            * ``mon_host`` (str) - monitor addresses
-
-            * ``key`` (str) - CephX key
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_get_attributes", "RBD mirroring")
 
     def mirror_peer_set_attributes(self, ioctx, uuid, attributes):
-        """Set optional mirror peer attributes
+        """Store ``attributes`` (``mon_host``, ``key``) for the mirroring peer ``uuid``.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: uuid of the mirror peer
-        :type uuid: str
-        :param attributes: 'mon_host' and 'key' attributes
-        :type attributes: dict
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_set_attributes", "RBD mirroring")
 
     def mirror_image_status_list(self, ioctx):
-        """Iterate over the mirror image statuses of a pool.
+        """Return a :class:`MirrorImageStatusIterator` over the pool's mirrored images.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`MirrorImageStatusIterator`
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_image_status_list", "RBD mirroring")
 
     def mirror_image_status_summary(self, ioctx):
-        """Get mirror image status summary of a pool.
+        """Return ``(state, count)`` pairs counting the pool's mirrored images by state.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: list - a list of (state, count) tuples
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_image_status_summary", "RBD mirroring")
 
     def mirror_image_instance_id_list(self, ioctx):
-        """Iterate over the mirror image instance ids of a pool.
+        """Return a :class:`MirrorImageInstanceIdIterator` for the pool.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`MirrorImageInstanceIdIterator`
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_image_instance_id_list", "RBD mirroring")
 
     def mirror_image_info_list(self, ioctx, mode_filter=None):
-        """Iterate over the mirror image instance ids of a pool.
+        """Return a :class:`MirrorImageInfoIterator` for the pool, optionally only the images in
+        mirror mode ``mode_filter``.
 
-        :param ioctx: determines which RADOS pool is read
-        :param mode_filter: list images in this image mirror mode
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`MirrorImageInfoIterator`
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_image_info_list", "RBD mirroring")
 
     def pool_metadata_get(self, ioctx, key):
-        """Get pool metadata for the given key.
+        """Return the pool metadata value stored under ``key`` (str).
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: metadata key
-        :type key: str
-        :returns: str - metadata value
+        Raises ``KeyError`` if the key is not set. Async form:
+        ``rbdpy.aio.AsyncRBD.pool_metadata_get``.
         """
         from rbdpy.librbd import config
 
@@ -2467,14 +2225,11 @@ class RBD:
         return portal.run(config.pool_metadata_get, aio, key)
 
     def pool_metadata_set(self, ioctx, key, value):
-        """Set pool metadata for the given key.
+        """Store ``value`` under ``key`` in the pool's RBD metadata.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: metadata key
-        :type key: str
-        :param value: metadata value
-        :type value: str
+        ``conf_*`` keys are configuration overrides and are checked: an unknown option or a bad
+        value raises :class:`InvalidArgument`. Async form:
+        ``rbdpy.aio.AsyncRBD.pool_metadata_set``.
         """
         from rbdpy.librbd import config
 
@@ -2482,13 +2237,10 @@ class RBD:
         return portal.run(config.pool_metadata_set, aio, key, value)
 
     def pool_metadata_remove(self, ioctx, key):
-        """Remove pool metadata for the given key.
+        """Delete ``key`` from the pool's RBD metadata.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: metadata key
-        :type key: str
-        :returns: str - metadata value
+        Raises ``KeyError`` if the key is not set. Async form:
+        ``rbdpy.aio.AsyncRBD.pool_metadata_remove``.
         """
         from rbdpy.librbd import config
 
@@ -2496,27 +2248,18 @@ class RBD:
         return portal.run(config.pool_metadata_remove, aio, key)
 
     def pool_metadata_list(self, ioctx):
-        """List pool metadata.
-
-        :returns: :class:`PoolMetadataIterator`
-        """
+        """Return a :class:`PoolMetadataIterator` over the pool's ``(key, value)`` metadata."""
         return PoolMetadataIterator(ioctx)
 
     def config_list(self, ioctx):
-        """List pool-level config overrides.
-
-        :returns: :class:`ConfigPoolIterator`
-        """
+        """Return a :class:`ConfigPoolIterator`: every option and the value in force in the pool."""
         return ConfigPoolIterator(ioctx)
 
     def config_get(self, ioctx, key):
-        """Get a pool-level configuration override.
+        """Return the pool's own override of the option ``key`` (str).
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: key
-        :type key: str
-        :returns: str - value
+        Raises ``KeyError`` if the pool does not override it. Async form:
+        ``rbdpy.aio.AsyncRBD.config_get``.
         """
         from rbdpy.librbd import config
 
@@ -2524,14 +2267,10 @@ class RBD:
         return portal.run(config.config_get, aio, key)
 
     def config_set(self, ioctx, key, value):
-        """Get a pool-level configuration override.
+        """Override the librbd option ``key`` with ``value`` for every image of the pool.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: key
-        :type key: str
-        :param value: value
-        :type value: str
+        Stored as pool metadata ``conf_<key>``; an unknown option or a bad value raises
+        :class:`InvalidArgument`. Async form: ``rbdpy.aio.AsyncRBD.config_set``.
         """
         from rbdpy.librbd import config
 
@@ -2539,13 +2278,10 @@ class RBD:
         return portal.run(config.config_set, aio, key, value)
 
     def config_remove(self, ioctx, key):
-        """Remove a pool-level configuration override.
+        """Drop the pool's override of the option ``key``.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: key
-        :type key: str
-        :returns: str - value
+        Raises ``KeyError`` if the pool does not override it. Async form:
+        ``rbdpy.aio.AsyncRBD.config_remove``.
         """
         from rbdpy.librbd import config
 
@@ -2553,105 +2289,69 @@ class RBD:
         return portal.run(config.config_remove, aio, key)
 
     def group_create(self, ioctx, name):
-        """Create a group.
+        """Create an empty group called ``name`` in ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool is used
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the group
-        :type name: str
-        :raises: :class:`ObjectExists`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
         """
         raise _nie("RBD.group_create", "RBD groups")
 
     def group_remove(self, ioctx, name):
-        """Delete an RBD group. This may take a long time, since it does
-        not return until every image in the group has been removed
-        from the group.
+        """Delete the group ``name``, first taking every member image out of it.
 
-        :param ioctx: determines which RADOS pool the group is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the group to remove
-        :type name: str
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
         """
         raise _nie("RBD.group_remove", "RBD groups")
 
     def group_list(self, ioctx):
-        """List groups.
+        """Return the names of the groups in ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: list -- a list of groups names
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
         """
         raise _nie("RBD.group_list", "RBD groups")
 
     def group_rename(self, ioctx, src, dest):
-        """Rename an RBD group.
+        """Rename the group ``src`` to ``dest``.
 
-        :param ioctx: determines which RADOS pool the group is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param src: the current name of the group
-        :type src: str
-        :param dest: the new name of the group
-        :type dest: str
-        :raises: :class:`ObjectExists`
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
         """
         raise _nie("RBD.group_rename", "RBD groups")
 
     def namespace_create(self, ioctx, name):
-        """Create an RBD namespace within a pool
+        """Create the RBD namespace ``name`` in ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: namespace name
-        :type name: str
+        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
         """
         raise _nie("RBD.namespace_create", "RADOS namespaces management")
 
     def namespace_remove(self, ioctx, name):
-        """Remove an RBD namespace from a pool
+        """Delete the RBD namespace ``name`` from ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: namespace name
-        :type name: str
+        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
         """
         raise _nie("RBD.namespace_remove", "RADOS namespaces management")
 
     def namespace_exists(self, ioctx, name):
-        """Verifies if a namespace exists within a pool
+        """Return whether ``ioctx``'s pool has the RBD namespace ``name``.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: namespace name
-        :type name: str
-        :returns: bool - true if namespace exists
+        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
         """
         raise _nie("RBD.namespace_exists", "RADOS namespaces management")
 
     def namespace_list(self, ioctx):
-        """List all namespaces within a pool
+        """Return the names of the RBD namespaces in ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: list - collection of namespace names
+        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
         """
         raise _nie("RBD.namespace_list", "RADOS namespaces management")
 
     def pool_init(self, ioctx, force):
-        """Initialize an RBD pool
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :param force: force init
-        :type force: bool
+        """Prepare ``ioctx``'s pool for RBD, as ``rbd pool init`` does.
+
+        Tags the pool with the ``rbd`` application (``force`` lets that replace another
+        application's tag), then, unless the pool turns ``rbd_validate_pool`` off, checks once
+        that the pool supports self-managed snapshots and overwrites (an erasure-coded pool
+        without overwrites gives :class:`InvalidArgument`). Async form:
+        ``rbdpy.aio.AsyncRBD.pool_init``.
         """
         from rbdpy.librbd import config
 
@@ -2659,37 +2359,19 @@ class RBD:
         return portal.run(config.pool_init, aio, force)
 
     def pool_stats_get(self, ioctx):
-        """Return RBD pool stats
+        """Return image and trash counts, snapshot counts and provisioned bytes of the pool, as a
+        dict keyed like the ``RBD_POOL_STAT_OPTION_*`` names.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: dict - contains the following keys:
-
-            * ``image_count`` (int) - image count
-
-            * ``image_provisioned_bytes`` (int) - image total HEAD provisioned bytes
-
-            * ``image_max_provisioned_bytes`` (int) - image total max provisioned bytes
-
-            * ``image_snap_count`` (int) - image snap count
-
-            * ``trash_count`` (int) - trash image count
-
-            * ``trash_provisioned_bytes`` (int) - trash total HEAD provisioned bytes
-
-            * ``trash_max_provisioned_bytes`` (int) - trash total max provisioned bytes
-
-            * ``trash_snap_count`` (int) - trash snap count
+        Not implemented in rbdpy yet (pool statistics): raises ``NotImplementedError``.
         """
         raise _nie("RBD.pool_stats_get", "pool management")
 
     def features_to_string(self, features):
-        """Convert features bitmask to str.
+        """Return the comma-separated names of the features in the bitmask ``features``, in
+        alphabetical order (``"exclusive-lock,layering"``).
 
-        :param features: feature bitmask
-        :type features: int
-        :returns: str - the features str of the image
-        :raises: :class:`InvalidArgument`
+        Raises :class:`InvalidArgument` for bits librbd does not know, ``TypeError`` or
+        ``OverflowError`` for a value that is not a non-negative 64-bit integer. Runs locally.
         """
         bits = _as_uint64(features)
         if bits & ~RBD_FEATURES_ALL:
@@ -2697,13 +2379,11 @@ class RBD:
         return ",".join(name for name, bit in _FEATURE_BY_NAME.items() if bits & bit)
 
     def features_from_string(self, str_features):
-        """Get features bitmask from str, if str_features is empty, it will return
-        RBD_FEATURES_DEFAULT.
+        """Return the feature bitmask named by ``str_features``, parsed as librbd does.
 
-        :param str_features: feature str
-        :type str_features: str
-        :returns: int - the features bitmask of the image
-        :raises: :class:`InvalidArgument`
+        Accepts comma-separated feature names or a decimal number; an empty (or blank) string
+        gives librbd's compiled default features, not ``rbd_default_features``. Unknown names or
+        bits raise :class:`InvalidArgument`. Runs locally.
         """
         raw = cstr(str_features, "str_features")
         assert raw is not None
@@ -2715,37 +2395,11 @@ class RBD:
     def aio_open_image(
         self, oncomplete, ioctx, name=None, snapshot=None, read_only=False, image_id=None
     ):
-        """Asynchronously open the image at the given snapshot.
-        Specify either name or id, otherwise :class:`InvalidArgument` is raised.
+        """Open an image without blocking; ``oncomplete(completion, image)`` would receive the
+        :class:`Image`. Arguments as :class:`Image`.
 
-        oncomplete will be called with the created Image object as
-        well as the completion:
-
-        oncomplete(completion, image)
-
-        If a snapshot is specified, the image will be read-only, unless
-        :func:`Image.set_snap` is called later.
-
-        If read-only mode is used, metadata for the :class:`Image`
-        object (such as which snapshots exist) may become obsolete. See
-        the C api for more details.
-
-        To clean up from opening the image, :func:`Image.close` or
-        :func:`Image.aio_close` should be called.
-
-        :param oncomplete: what to do when open is complete
-        :type oncomplete: completion
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image
-        :type name: str
-        :param snapshot: which snapshot to read from
-        :type snaphshot: str
-        :param read_only: whether to open the image in read-only mode
-        :type read_only: bool
-        :param image_id: the id of the image
-        :type image_id: str
-        :returns: :class:`Completion` - the completion object
+        Not implemented in rbdpy yet (asynchronous open): raises ``NotImplementedError``.
+        Use :class:`Image`, or ``await rbdpy.aio.AsyncImage.open(...)``.
         """
         raise _nie("RBD.aio_open_image", "asynchronous I/O")
 
