@@ -303,7 +303,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _nie(what: str, capability: str) -> NotImplementedError:
-    """The error every not-yet-wired facade method raises (never a silent success)."""
+    """The error a facade method of a capability rbdpy lacks raises (never a silent success)."""
     return NotImplementedError(f"{what}: {capability} is not implemented in rbdpy yet")
 
 
@@ -519,7 +519,7 @@ class Completion:
         self.image = image
         self.oncomplete = oncomplete
         self._pending = None
-        # WIRE: the aio_* on_done wrapper stores an exception raised by ``oncomplete`` here;
+        # _image_aio's on_done callback stores an exception raised by ``oncomplete`` here;
         # python-rbd re-raises it from wait_for_complete_and_cb().
         self._callback_exc: BaseException | None = None
 
