@@ -1,30 +1,32 @@
 # mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 # mypy: disable-error-code="type-arg"
-"""python-rbd compatible synchronous API (``from rbdpy import rbd``).
+"""python-rbd's synchronous API, served by rbdpy's async librbd (``from rbdpy import rbd``).
 
-Theory of operation: this module is the *facade* over the trio-native librbd layer. It has
-the public surface of Ceph Pacific's ``rbd`` module -- every class, method signature and
-docstring, every ``RBD_*`` constant and exception class (re-exported from
-:mod:`rbdpy.librbd.constants` and :mod:`rbdpy.librbd.exceptions`) -- pinned by
-tests/compat/test_surface.py against the installed module.
+``RBD``, ``Image`` and the iterators are a thin face over
+:class:`rbdpy.librbd.api.AsyncRBD` and :class:`rbdpy.librbd.image.AsyncImage` (also
+exported as :mod:`rbdpy.aio`). Each call finds the :class:`rbdpy._sync.Portal` of the
+``rados.Rados`` handle behind the ioctx it is given -- one trio event loop on its own
+thread per handle -- runs the matching coroutine there and blocks the calling thread until
+it returns; its result is returned and its exception re-raised here. Calling this module
+from inside a trio task raises ``RuntimeError``: trio code should use :mod:`rbdpy.aio`.
 
-``RBD``, ``Image`` and ``Group`` will keep a reference to their ioctx's handle portal
-(:class:`rbdpy._sync.Portal`) and to their async counterpart. Until the async layer
-lands, every method that needs the cluster raises ``NotImplementedError`` (via ``_nie``)
--- never a silent success. Pure local methods are implemented: ``RBD.version``,
-``RBD.features_to_string`` / ``features_from_string`` (librbd's feature-name table and
-its parsing quirks, checked against the installed librbd by the compat test), the
-closed-image checks and context managers.
+Errors: the cluster answers with an errno, which the librbd layer turns into python-rbd's
+exception class through :func:`rbdpy.librbd.exceptions.make_ex` (ENOENT is
+:class:`ImageNotFound`, EEXIST :class:`ImageExists`, EINVAL :class:`InvalidArgument`,
+EBUSY :class:`ImageBusy`, EROFS :class:`ReadOnlyImage`, ...). Calls on a closed
+:class:`Image` raise :class:`InvalidArgument`.
 
-COORDINATOR WIRING CONVENTION: replace each ``raise _nie("Class.method", ...)`` with a
-one-liner ``return self._portal.run(self._async.method, <same arguments>)``; errors are
-translated by the async layer with :func:`rbdpy.librbd.exceptions.make_ex`. Methods that
-python-rbd guards with ``requires_not_closed`` carry the same decorator here. ``aio_*``
-methods use ``self._portal.spawn(...)`` and ``Completion._attach(pending)``. Places that
-need more than a one-liner are marked ``# WIRE:``.
+``aio_*`` methods return a :class:`Completion` at once; the operation runs on the portal and
+``oncomplete`` is called on the portal's finisher thread (never the event loop's), so it
+may use the blocking API again. A failed operation gives a negative errno as its return
+value instead of raising.
 
-Mirrors: src/pybind/rbd/rbd.pyx (Ceph 16.2); feature names from src/include/rbd/features.h
-and src/librbd/Features.cc.
+Compatibility: names, signatures, defaults, ``RBD_*`` constants and exception classes are
+those of Ceph Pacific (16.2) python-rbd, checked by tests/compat/test_surface.py.
+``RBD.version`` and the feature-string conversions work without a cluster. Not implemented
+yet, and raising ``NotImplementedError`` that names the missing capability: clones and
+their parent/child queries, groups, the trash, namespaces, migration, mirroring,
+encryption, pool statistics, deep copy, ``aio_open_image`` and ``aio_close``.
 """
 
 from __future__ import annotations
@@ -301,7 +303,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _nie(what: str, capability: str) -> NotImplementedError:
-    """The error every not-yet-wired facade method raises (never a silent success)."""
+    """The error a facade method of a capability rbdpy lacks raises (never a silent success)."""
     return NotImplementedError(f"{what}: {capability} is not implemented in rbdpy yet")
 
 
@@ -318,15 +320,10 @@ def _ioctx_async(ioctx: Any) -> tuple[Any, Any]:
 
 
 def cstr(val: Any, name: str, encoding: str = "utf-8", opt: bool = False) -> bytes | None:
-    """
-    Create a byte string from a Python string
+    """Return ``val`` as bytes: ``str`` is encoded with ``encoding``, ``bytes`` passes through.
 
-    :param basestring val: Python string
-    :param str name: Name of the string parameter, for exceptions
-    :param str encoding: Encoding to use
-    :param bool opt: If True, None is allowed
-    :rtype: bytes
-    :raises: :class:`InvalidArgument`
+    With ``opt=True`` a ``None`` is returned as ``None``. Any other type raises
+    :class:`InvalidArgument`, whose message names the parameter ``name``.
     """
     if opt and val is None:
         return None
@@ -338,19 +335,17 @@ def cstr(val: Any, name: str, encoding: str = "utf-8", opt: bool = False) -> byt
 
 
 def decode_cstr(val: bytes | None, encoding: str = "utf-8") -> str | None:
-    """
-    Decode a byte string into a Python string.
-
-    :param bytes val: byte string
-    :rtype: unicode or None
-    """
+    """Return ``val`` decoded with ``encoding`` (UTF-8 by default); ``None`` stays ``None``."""
     if val is None:
         return None
     return val.decode(encoding)
 
 
 def requires_not_closed(f: _F) -> _F:
-    """Guard an :class:`Image` method: raise :class:`InvalidArgument` once it is closed."""
+    """Decorator for :class:`Image` methods: call ``require_not_closed()`` before the method.
+
+    A closed image therefore raises :class:`InvalidArgument` instead of running the method.
+    """
 
     @functools.wraps(f)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -493,21 +488,13 @@ def _image_aio(image: Any, afn: Any, args: tuple[Any, ...], oncomplete: Any,
 
 
 class ChildIterator:
-    """Iterator over child info for the image or its snapshot.
+    """Children (clones) of an image or of its current snapshot, one dict each.
 
-    Yields a dictionary containing information about a child.
+    Dict keys, as python-rbd: ``pool``, ``pool_namespace``, ``image``, ``id`` (strings) and
+    ``trash`` (bool, whether the child sits in the trash). With ``descendants=True`` clones of
+    clones are listed too.
 
-    Keys are:
-
-    * ``pool`` (str) - name of the pool
-
-    * ``pool_namespace`` (str) - namespace of the pool
-
-    * ``image`` (str) - name of the child
-
-    * ``id`` (str) - id of the child
-
-    * ``trash`` (bool) - True if child is in trash bin
+    Not implemented in rbdpy yet (clones): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -518,7 +505,13 @@ class ChildIterator:
 
 
 class Completion:
-    """completion object"""
+    """Handle on one ``aio_*`` operation of an :class:`Image`, returned as soon as it starts.
+
+    ``oncomplete`` (if given) runs on the portal's finisher thread when the operation ends.
+    Poll with :meth:`is_complete`, block with :meth:`wait_for_complete_and_cb`, and read the
+    outcome with :meth:`get_return_value` (librbd's convention: byte count for reads, 0 for
+    other successes, a negative errno for failures).
+    """
 
     _pending: Pending[Any] | None
 
@@ -526,7 +519,7 @@ class Completion:
         self.image = image
         self.oncomplete = oncomplete
         self._pending = None
-        # WIRE: the aio_* on_done wrapper stores an exception raised by ``oncomplete`` here;
+        # _image_aio's on_done callback stores an exception raised by ``oncomplete`` here;
         # python-rbd re-raises it from wait_for_complete_and_cb().
         self._callback_exc: BaseException | None = None
 
@@ -540,33 +533,24 @@ class Completion:
         return self._pending
 
     def is_complete(self):
-        """Has an asynchronous operation completed?
-
-        This does not imply that the callback has finished.
-
-        :returns: True if the operation is completed
-        """
+        """Return True once the operation has finished (its callback may still be running)."""
         return self._require_pending("Completion.is_complete").done()
 
     def wait_for_complete_and_cb(self):
-        """Wait for an asynchronous operation to complete
+        """Block until the operation has finished and its ``oncomplete`` callback has returned.
 
-        This method waits for the callback to execute, if one was provided.
-        It will also re-raise any exceptions raised by the callback. You
-        should call this to "reap" asynchronous completions and ensure that
-        any exceptions in the callbacks are handled, as an exception internal
-        to this module may have occurred.
+        If the callback raised, that exception is raised here: call this to collect callback
+        failures, which the finisher thread cannot report by itself.
         """
         self._require_pending("Completion.wait_for_complete_and_cb").wait_callback()
         if self._callback_exc is not None:
             raise self._callback_exc
 
     def get_return_value(self):
-        """Get the return value of an asychronous operation
+        """Return the operation's result code: the number of bytes for a read, 0 for any other
+        success, a negative errno for a failure (-EIO when the error carries none).
 
-        The return value is set when the operation is complete.
-
-        :returns: int - return value of the operation
+        Before the operation has finished this is 0.
         """
         pending = self._require_pending("Completion.get_return_value")
         if not pending.done():
@@ -575,17 +559,12 @@ class Completion:
 
 
 class ConfigImageIterator:
-    """Iterator over image-level overrides for an image.
+    """Every librbd option an image may override, with the value that applies to this image.
 
-    Yields a dictionary containing information about an override.
-
-    Keys are:
-
-    * ``name`` (str) - override name
-
-    * ``value`` (str) - override value
-
-    * ``source`` (str) - override source
+    One dict per option: ``name``, ``value`` (str) and ``source``: ``RBD_CONFIG_SOURCE_CONFIG``
+    (the client's configuration), ``..._POOL`` (a pool override) or ``..._IMAGE`` (an image
+    override). Built in full when the iterator is created
+    (:meth:`rbdpy.aio.AsyncImage.config_list`).
     """
 
     def __iter__(self):
@@ -597,17 +576,11 @@ class ConfigImageIterator:
 
 
 class ConfigPoolIterator:
-    """Iterator over pool-level overrides for a pool.
+    """Every librbd option with the value that applies in a pool: dicts with ``name``, ``value``
+    and ``source`` (``RBD_CONFIG_SOURCE_CONFIG`` or ``RBD_CONFIG_SOURCE_POOL``).
 
-    Yields a dictionary containing information about an override.
-
-    Keys are:
-
-    * ``name`` (str) - override name
-
-    * ``value`` (str) - override value
-
-    * ``source`` (str) - override source
+    Pool overrides are read from the pool's default namespace, in full, when the iterator is
+    created (:meth:`rbdpy.aio.AsyncRBD.config_list`).
     """
 
     def __iter__(self):
@@ -621,8 +594,10 @@ class ConfigPoolIterator:
 
 
 class Group:
-    """This class represents an RBD group. It is used to interact with
-    snapshots and images members.
+    """An RBD group (a set of images that can be snapshotted together) in a pool.
+
+    Not implemented in rbdpy yet: the constructor and every method raise
+    ``NotImplementedError``. The methods keep python-rbd's signatures.
     """
 
     def __init__(self, ioctx, name):
@@ -635,107 +610,69 @@ class Group:
         return False
 
     def add_image(self, image_ioctx, image_name):
-        """Add an image to a group.
+        """Make the image ``image_name`` of the pool behind ``image_ioctx`` a member of the group.
 
-        :param image_ioctx: determines which RADOS pool the image belongs to.
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image to add
-        :type name: str
-
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`ObjectExists`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        python-rbd raises ObjectNotFound, ObjectExists, InvalidArgument or FunctionNotSupported
+        here. Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.add_image", "RBD groups")
 
     def remove_image(self, image_ioctx, image_name):
-        """Remove an image from a group.
+        """Take the image ``image_name`` (in the pool behind ``image_ioctx``) out of the group.
 
-        :param image_ioctx: determines which RADOS pool the image belongs to.
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image to remove
-        :type name: str
-
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.remove_image", "RBD groups")
 
     def list_images(self):
-        """Iterate over the images of a group.
+        """Return a :class:`GroupImageIterator` over the group's members.
 
-        :returns: :class:`GroupImageIterator`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.list_images", "RBD groups")
 
     def create_snap(self, snap_name, flags=0):
-        """Create a snapshot for the group.
+        """Snapshot every member of the group at once, as group snapshot ``snap_name``.
 
-        :param snap_name: the name of the snapshot to create
-        :param flags: create snapshot flags
-        :type name: str
-
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`ObjectExists`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        ``flags`` takes the ``RBD_SNAP_CREATE_*`` quiesce flags. Not implemented in rbdpy yet:
+        raises ``NotImplementedError``.
         """
         raise _nie("Group.create_snap", "RBD groups")
 
     def remove_snap(self, snap_name):
-        """Remove a snapshot from the group.
+        """Delete the group snapshot ``snap_name``.
 
-        :param snap_name: the name of the snapshot to remove
-        :type name: str
-
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.remove_snap", "RBD groups")
 
     def rename_snap(self, old_snap_name, new_snap_name):
-        """Rename group's snapshot.
+        """Rename the group snapshot ``old_snap_name`` to ``new_snap_name``.
 
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`ObjectExists`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.rename_snap", "RBD groups")
 
     def list_snaps(self):
-        """Iterate over the images of a group.
+        """Return a :class:`GroupSnapIterator` over the group's snapshots.
 
-        :returns: :class:`GroupSnapIterator`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.list_snaps", "RBD groups")
 
     def rollback_to_snap(self, name):
-        """Rollback group to snapshot.
+        """Roll every member image back to the group snapshot ``name``.
 
-        :param name: the group snapshot to rollback to
-        :type name: str
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`IOError`
+        Not implemented in rbdpy yet: raises ``NotImplementedError``.
         """
         raise _nie("Group.rollback_to_snap", "RBD groups")
 
 
 class GroupImageIterator:
-    """Iterator over image info for a group.
+    """Members of a :class:`Group`: dicts with ``name`` (str), ``pool`` (int, pool id) and
+    ``state`` (``RBD_GROUP_IMAGE_STATE_*``).
 
-    Yields a dictionary containing information about an image.
-
-    Keys are:
-
-    * ``name`` (str) - name of the image
-
-    * ``pool`` (int) - id of the pool this image belongs to
-
-    * ``state`` (int) - state of the image
+    Not implemented in rbdpy yet: constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -746,15 +683,10 @@ class GroupImageIterator:
 
 
 class GroupSnapIterator:
-    """Iterator over snaps specs for a group.
+    """Snapshots of a :class:`Group`: dicts with ``name`` (str) and ``state``
+    (``RBD_GROUP_SNAP_STATE_*``).
 
-    Yields a dictionary containing information about a snapshot.
-
-    Keys are:
-
-    * ``name`` (str) - name of the snapshot
-
-    * ``state`` (int) - state of the snapshot
+    Not implemented in rbdpy yet: constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -765,11 +697,16 @@ class GroupSnapIterator:
 
 
 class Image:
-    """This class represents an RBD image. It is used to perform I/O on
-    the image and interact with snapshots.
+    """An open RBD image (format 2): I/O, snapshots, locks, metadata and configuration.
 
-    **Note**: Any method of this class may raise :class:`ImageNotFound`
-    if the image has been deleted.
+    Opening resolves the name (or id), reads the header, and for a read-write open registers
+    a watch on it, so other clients see this one as a watcher and their header changes reach
+    it. Writes and maintenance operations take the image's exclusive lock first when the
+    image has that feature; closing gives it back. Every call runs the :class:`AsyncImage
+    <rbdpy.librbd.image.AsyncImage>` method of the same name on the handle's portal
+    (``rbdpy.aio.AsyncImage`` is the async form). Use it as a context manager, or call
+    :meth:`close`. Any call may raise :class:`ImageNotFound` once the image has been removed
+    underneath.
     """
 
     def __repr__(self):
@@ -778,30 +715,17 @@ class Image:
     def __init__(
         self, ioctx, name=None, snapshot=None, read_only=False, image_id=None, _oncomplete=None
     ):
-        """Open the image at the given snapshot.
-        Specify either name or id, otherwise :class:`InvalidArgument` is raised.
+        """Open the image called ``name``, or the one whose id is ``image_id``, in ``ioctx``'s pool.
 
-        If a snapshot is specified, the image will be read-only, unless
-        :func:`Image.set_snap` is called later.
+        Give exactly one of ``name`` and ``image_id``; otherwise :class:`InvalidArgument`.
+        ``snapshot`` opens the image at that snapshot: reads come from it and I/O writes raise
+        :class:`ReadOnlyImage` until ``set_snap(None)``. ``read_only=True`` registers no header
+        watch and never takes the exclusive lock; every change is refused with
+        :class:`ReadOnlyImage`, and the cached header may fall behind other clients' changes.
 
-        If read-only mode is used, metadata for the :class:`Image`
-        object (such as which snapshots exist) may become obsolete. See
-        the C api for more details.
-
-        To clean up from opening the image, :func:`Image.close` should
-        be called.  For ease of use, this is done automatically when
-        an :class:`Image` is used as a context manager (see :pep:`343`).
-
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image
-        :type name: str
-        :param snapshot: which snapshot to read from
-        :type snaphshot: str
-        :param read_only: whether to open the image in read-only mode
-        :type read_only: bool
-        :param image_id: the id of the image
-        :type image_id: str
+        Raises :class:`ImageNotFound` for an unknown image or snapshot and
+        :class:`FunctionNotSupported` for an image using features rbdpy cannot handle. Async
+        form: ``await rbdpy.aio.AsyncImage.open(ioctx, ...)``.
         """
         from rbdpy.librbd.image import AsyncImage
 
@@ -817,22 +741,21 @@ class Image:
         return self
 
     def __exit__(self, type_, value, traceback):
-        """Closes the image. See :func:`close`"""
+        """Close the image (see :meth:`close`) and let any exception propagate."""
         self.close()
         return False
 
     def require_not_closed(self):
-        """Checks if the Image is not closed
-
-        :raises: :class:`InvalidArgument`
-        """
+        """Raise :class:`InvalidArgument` if this image has been closed; return None otherwise."""
         if getattr(self, "_closed", True):
             raise InvalidArgument("image is closed")
 
     def close(self):
-        """Release the resources used by this image object.
+        """Close the image: wait for in-flight writes, release the exclusive lock if held and drop
+        the header watch.
 
-        After this is called, this object should not be used.
+        A second call does nothing. Use no other method afterwards (they raise
+        :class:`InvalidArgument`). Async form: ``rbdpy.aio.AsyncImage.close``.
         """
         if not getattr(self, "_closed", True):
             self._closed = True
@@ -840,213 +763,175 @@ class Image:
 
     @requires_not_closed
     def aio_close(self, oncomplete):
-        """Asynchronously close the image.
+        """Close the image without blocking, calling ``oncomplete(completion)`` when done.
 
-        After this is called, this object should not be used.
-
-        :param oncomplete: what to do when close is complete
-        :type oncomplete: completion
-        :returns: :class:`Completion` - the completion object
+        Not implemented in rbdpy yet (asynchronous close): raises ``NotImplementedError``; use
+        :meth:`close`.
         """
         raise _nie("Image.aio_close", "asynchronous I/O")
 
     @requires_not_closed
     def resize(self, size, allow_shrink=True):
-        """Change the size of the image, allow shrink.
+        """Set the image size to ``size`` bytes.
 
-        :param size: the new size of the image
-        :type size: int
-        :param allow_shrink: permit shrinking
-        :type allow_shrink: bool
+        Shrinking deletes or trims the data past the new end; with ``allow_shrink=False`` a
+        smaller size raises :class:`InvalidArgument` instead. Other clients with the image open
+        are told to re-read the header. Raises :class:`ReadOnlyImage` on a read-only open or
+        while a snapshot is set. Async form: ``rbdpy.aio.AsyncImage.resize``.
         """
         return self._portal.run(self._async.resize, size, allow_shrink)
 
     @requires_not_closed
     def stat(self):
-        """Get information about the image. Currently parent pool and
-        parent name are always -1 and ''.
+        """Return a dict describing the image (of the snapshot, if one is set).
 
-        :returns: dict - contains the following keys:
-
-            * ``size`` (int) - the size of the image in bytes
-
-            * ``obj_size`` (int) - the size of each object that comprises the
-              image
-
-            * ``num_objs`` (int) - the number of objects in the image
-
-            * ``order`` (int) - log_2(object_size)
-
-            * ``block_name_prefix`` (str) - the prefix of the RADOS objects used
-              to store the image
-
-            * ``parent_pool`` (int) - deprecated
-
-            * ``parent_name``  (str) - deprecated
-
-            See also :meth:`format` and :meth:`features`.
+        Keys: ``size`` (bytes), ``obj_size`` (bytes per RADOS object), ``num_objs`` (objects
+        needed for ``size``), ``order`` (``obj_size == 2 ** order``), ``block_name_prefix``
+        (prefix of the data objects' names), and the obsolete ``parent_pool`` (always
+        ``2**64 - 1``) and ``parent_name`` (always ``b""``), kept for python-rbd compatibility.
+        Async form: ``rbdpy.aio.AsyncImage.stat``.
         """
         return self._portal.run(self._async.stat)
 
     @requires_not_closed
     def get_name(self):
-        """Get the RBD image name
-
-        :returns: str - image name
-        """
+        """Return the image's name (str). Async form: ``rbdpy.aio.AsyncImage.get_name``."""
         return self._portal.run(self._async.get_name)
 
     @requires_not_closed
     def id(self):
-        """Get the RBD v2 internal image id
+        """Return the image's internal id (str), the suffix of its ``rbd_header.<id>`` object.
 
-        :returns: str - image id
+        Async form: ``rbdpy.aio.AsyncImage.id``.
         """
         return self._portal.run(self._async.id)
 
     @requires_not_closed
     def block_name_prefix(self):
-        """Get the RBD block name prefix
+        """Return the prefix shared by the names of the image's data objects (str).
 
-        :returns: str - block name prefix
+        Async form: ``rbdpy.aio.AsyncImage.block_name_prefix``.
         """
         return self._portal.run(self._async.block_name_prefix)
 
     @requires_not_closed
     def data_pool_id(self):
-        """Get the pool id of the pool where the data of this RBD image is stored.
+        """Return the id of the pool holding the image's data objects.
 
-        :returns: int - the pool id
+        That is the separate data pool when the image was created with one, else the image's own
+        pool. Async form: ``rbdpy.aio.AsyncImage.data_pool_id``.
         """
         return self._portal.run(self._async.data_pool_id)
 
     @requires_not_closed
     def get_parent_image_spec(self):
-        """Get spec of the cloned image's parent
+        """Return the parent of a cloned image as a dict (``pool_name``, ``pool_namespace``,
+        ``image_name``, ``snap_name``).
 
-        :returns: dict - contains the following keys:
-            * ``pool_name`` (str) - parent pool name
-            * ``pool_namespace`` (str) - parent pool namespace
-            * ``image_name`` (str) - parent image name
-            * ``snap_name`` (str) - parent snapshot name
-
-        :raises: :class:`ImageNotFound` if the image doesn't have a parent
+        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
+        (python-rbd raises :class:`ImageNotFound` for an image that is not a clone; rbdpy raises
+        ``NotImplementedError`` in every case.)
         """
         raise _nie("Image.get_parent_image_spec", "clone parents")
 
     @requires_not_closed
     def parent_info(self):
-        """Deprecated. Use `get_parent_image_spec` instead.
+        """Older form of :meth:`get_parent_image_spec`: a ``(pool name, image name, snapshot name)``
+        tuple.
 
-        Get information about a cloned image's parent (if any)
-
-        :returns: tuple - ``(pool name, image name, snapshot name)`` components
-                  of the parent image
-        :raises: :class:`ImageNotFound` if the image doesn't have a parent
+        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
         """
         raise _nie("Image.parent_info", "clone parents")
 
     @requires_not_closed
     def parent_id(self):
-        """Get image id of a cloned image's parent (if any)
+        """Return the image id of a clone's parent.
 
-        :returns: str - the parent id
-        :raises: :class:`ImageNotFound` if the image doesn't have a parent
+        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
         """
         raise _nie("Image.parent_id", "clone parents")
 
     @requires_not_closed
     def migration_source_spec(self):
-        """Get migration source spec (if any)
+        """Return the source spec (dict) of an image that is the target of a live migration.
 
-        :returns: dict
-        :raises: :class:`ImageNotFound` if the image is not migration destination
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("Image.migration_source_spec", "live image migration")
 
     @requires_not_closed
     def old_format(self):
-        """Find out whether the image uses the old RBD format.
-
-        :returns: bool - whether the image uses the old RBD format
+        """Return whether the image is in the old (format 1) layout: always False, since rbdpy
+        opens format 2 images only. Async form: ``rbdpy.aio.AsyncImage.old_format``.
         """
         return self._portal.run(self._async.old_format)
 
     @requires_not_closed
     def size(self):
-        """Get the size of the image. If open to a snapshot, returns the
-        size of that snapshot.
+        """Return the size in bytes of the image, or of the snapshot currently set.
 
-        :returns: int - the size of the image in bytes
+        Re-reads the header first if another client announced a change. Async form:
+        ``rbdpy.aio.AsyncImage.size``.
         """
         return self._portal.run(self._async.size)
 
     @requires_not_closed
     def features(self):
-        """Get the features bitmask of the image.
-
-        :returns: int - the features bitmask of the image
+        """Return the image's ``RBD_FEATURE_*`` bitmask. Async form:
+        ``rbdpy.aio.AsyncImage.features``.
         """
         return self._portal.run(self._async.features)
 
     @requires_not_closed
     def update_features(self, features, enabled):
-        """Update the features bitmask of the image by enabling/disabling
-        a single feature.  The feature must support the ability to be
-        dynamically enabled/disabled.
+        """Turn the features in the ``features`` bitmask on (``enabled=True``) or off.
 
-        :param features: feature bitmask to enable/disable
-        :type features: int
-        :param enabled: whether to enable/disable the feature
-        :type enabled: bool
-        :raises: :class:`InvalidArgument`
+        Only features librbd lets change after creation qualify (exclusive-lock, object-map,
+        fast-diff, journaling; a few more may only be disabled); object-map and fast-diff follow
+        each other where librbd requires it. Raises :class:`InvalidArgument` for a feature that
+        cannot change, is already in the asked state, or whose dependencies are missing,
+        :class:`OperationNotSupported` for journaling (not implemented in rbdpy) and
+        :class:`ReadOnlyImage` on a read-only open or at a snapshot. Async form:
+        ``rbdpy.aio.AsyncImage.update_features``.
         """
         return self._portal.run(self._async.update_features, features, enabled)
 
     @requires_not_closed
     def op_features(self):
-        """Get the op features bitmask of the image.
-
-        :returns: int - the op features bitmask of the image
+        """Return the image's ``RBD_OPERATION_FEATURE_*`` bitmask. Async form:
+        ``rbdpy.aio.AsyncImage.op_features``.
         """
         return self._portal.run(self._async.op_features)
 
     @requires_not_closed
     def overlap(self):
-        """Get the number of overlapping bytes between the image and its parent
-        image. If open to a snapshot, returns the overlap between the snapshot
-        and the parent image.
+        """Return how many bytes of a clone still map to its parent.
 
-        :returns: int - the overlap in bytes
-        :raises: :class:`ImageNotFound` if the image doesn't have a parent
+        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
         """
         raise _nie("Image.overlap", "images")
 
     @requires_not_closed
     def flags(self):
-        """Get the flags bitmask of the image.
+        """Return the image's ``RBD_FLAG_*`` bitmask (e.g. an invalid object map).
 
-        :returns: int - the flags bitmask of the image
+        Async form: ``rbdpy.aio.AsyncImage.flags``.
         """
         return self._portal.run(self._async.flags)
 
     @requires_not_closed
     def group(self):
-        """Get information about the image's group.
+        """Return the group the image belongs to, as a dict with ``pool`` (id) and ``name``.
 
-        :returns: dict - contains the following keys:
-
-            * ``pool`` (int) - id of the group pool
-
-            * ``name`` (str) - name of the group
+        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
         """
         raise _nie("Image.group", "RBD groups")
 
     @requires_not_closed
     def is_exclusive_lock_owner(self):
-        """Get the status of the image exclusive lock.
+        """Return True while this open image holds the image's exclusive lock.
 
-        :returns: bool - true if the image is exclusively locked
+        Async form: ``rbdpy.aio.AsyncImage.is_exclusive_lock_owner``.
         """
         return self._portal.run(self._async.is_exclusive_lock_owner)
 
@@ -1061,27 +946,13 @@ class Image:
         stripe_count=None,
         data_pool=None,
     ):
-        """Copy the image to another location.
+        """Create the image ``dest_name`` in ``dest_ioctx``'s pool holding a copy of this one.
 
-        :param dest_ioctx: determines which pool to copy into
-        :type dest_ioctx: :class:`rados.Ioctx`
-        :param dest_name: the name of the copy
-        :type dest_name: str
-        :param features: bitmask of features to enable; if set, must include layering
-        :type features: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`ImageExists`
-        :raises: :class:`FunctionNotSupported`
-        :raises: :class:`ArgumentOutOfRange`
+        The copy has this image's size (at the current snapshot, if one is set), its data and its
+        metadata. ``features``, ``order``, ``stripe_unit``, ``stripe_count`` and ``data_pool``
+        default to this image's layout. Snapshots are not copied (see :meth:`deep_copy`). Raises
+        :class:`ImageExists` if the name is taken, :class:`InvalidArgument` for a bad name or
+        layout. Async form: ``rbdpy.aio.AsyncImage.copy``.
         """
         _, dest_aio = _ioctx_async(dest_ioctx)
         return self._portal.run(self._async.copy, dest_aio, dest_name, features, order,
@@ -1098,234 +969,193 @@ class Image:
         stripe_count=None,
         data_pool=None,
     ):
-        """Deep copy the image to another location.
+        """Copy the image together with its snapshots to ``dest_name`` in ``dest_ioctx``'s pool;
+        the layout arguments work as in :meth:`copy`.
 
-        :param dest_ioctx: determines which pool to copy into
-        :type dest_ioctx: :class:`rados.Ioctx`
-        :param dest_name: the name of the copy
-        :type dest_name: str
-        :param features: bitmask of features to enable; if set, must include layering
-        :type features: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`ImageExists`
-        :raises: :class:`FunctionNotSupported`
-        :raises: :class:`ArgumentOutOfRange`
+        Not implemented in rbdpy yet (deep copy): raises ``NotImplementedError``.
         """
         raise _nie("Image.deep_copy", "image copy")
 
     @requires_not_closed
     def list_snaps(self):
-        """Iterate over the snapshots of an image.
-
-        :returns: :class:`SnapIterator`
-        """
+        """Return a :class:`SnapIterator` over the image's snapshots."""
         return SnapIterator(self)
 
     @requires_not_closed
     def create_snap(self, name, flags=0):
-        """Create a snapshot of the image.
+        """Take a snapshot called ``name`` of the image's current contents.
 
-        :param name: the name of the snapshot
-        :type name: str
-        :raises: :class:`ImageExists`, :class:`InvalidArgument`
+        ``flags`` accepts the ``RBD_SNAP_CREATE_*`` values; rbdpy sends no quiesce requests to
+        other watchers, so they change nothing. Raises :class:`ImageExists` if the name is taken
+        and :class:`ReadOnlyImage` on a read-only open. Async form:
+        ``rbdpy.aio.AsyncImage.create_snap``.
         """
         return self._portal.run(self._async.create_snap, name, flags)
 
     @requires_not_closed
     def rename_snap(self, srcname, dstname):
-        """rename a snapshot of the image.
+        """Give the snapshot ``srcname`` the new name ``dstname``.
 
-        :param srcname: the src name of the snapshot
-        :type srcname: str
-        :param dstname: the dst name of the snapshot
-        :type dstname: str
-        :raises: :class:`ImageExists`
+        Raises :class:`ImageNotFound` if ``srcname`` does not exist and :class:`ImageExists` if
+        ``dstname`` does. Async form: ``rbdpy.aio.AsyncImage.rename_snap``.
         """
         return self._portal.run(self._async.rename_snap, srcname, dstname)
 
     @requires_not_closed
     def remove_snap(self, name):
-        """Delete a snapshot of the image.
+        """Delete the snapshot ``name``.
 
-        :param name: the name of the snapshot
-        :type name: str
-        :raises: :class:`IOError`, :class:`ImageBusy`, :class:`ImageNotFound`
+        Raises :class:`ImageNotFound` if there is no such snapshot, :class:`ImageBusy` if it is
+        protected, :class:`ReadOnlyImage` on a read-only open. Async form:
+        ``rbdpy.aio.AsyncImage.remove_snap``.
         """
         return self._portal.run(self._async.remove_snap, name)
 
     @requires_not_closed
     def remove_snap2(self, name, flags):
-        """Delete a snapshot of the image.
+        """Delete the snapshot ``name``, with ``RBD_SNAP_REMOVE_*`` ``flags``.
 
-        :param name: the name of the snapshot
-        :param flags: the flags for removal
-        :type name: str
-        :raises: :class:`IOError`, :class:`ImageBusy`
+        ``RBD_SNAP_REMOVE_UNPROTECT`` unprotects a protected snapshot first;
+        ``RBD_SNAP_REMOVE_FLATTEN`` on a snapshot with clones raises
+        :class:`OperationNotSupported` (flattening is not implemented in rbdpy). Otherwise as
+        :meth:`remove_snap`. Async form: ``rbdpy.aio.AsyncImage.remove_snap2``.
         """
         return self._portal.run(self._async.remove_snap2, name, flags)
 
     @requires_not_closed
     def remove_snap_by_id(self, snap_id):
-        """Delete a snapshot of the image by its id.
+        """Delete the snapshot whose id is ``snap_id``; errors as :meth:`remove_snap`.
 
-        :param id: the id of the snapshot
-        :type name: int
-        :raises: :class:`IOError`, :class:`ImageBusy`
+        Async form: ``rbdpy.aio.AsyncImage.remove_snap_by_id``.
         """
         return self._portal.run(self._async.remove_snap_by_id, snap_id)
 
     @requires_not_closed
     def rollback_to_snap(self, name):
-        """Revert the image to its contents at a snapshot. This is a
-        potentially expensive operation, since it rolls back each
-        object individually.
+        """Make the image's contents those of the snapshot ``name`` again.
 
-        :param name: the snapshot to rollback to
-        :type name: str
-        :raises: :class:`IOError`
+        Every data object is rolled back, so this takes time proportional to the image size.
+        Raises :class:`ImageNotFound` for an unknown snapshot and :class:`ReadOnlyImage` on a
+        read-only open or while a snapshot is set. Async form:
+        ``rbdpy.aio.AsyncImage.rollback_to_snap``.
         """
         return self._portal.run(self._async.rollback_to_snap, name)
 
     @requires_not_closed
     def protect_snap(self, name):
-        """Mark a snapshot as protected. This means it can't be deleted
-        until it is unprotected.
+        """Protect the snapshot ``name``: it can then not be removed (and may be cloned).
 
-        :param name: the snapshot to protect
-        :type name: str
-        :raises: :class:`IOError`, :class:`ImageNotFound`
+        Raises :class:`ImageNotFound` for an unknown snapshot, :class:`ImageBusy` if it is
+        already protected and :class:`FunctionNotSupported` if the image lacks the layering
+        feature. Async form: ``rbdpy.aio.AsyncImage.protect_snap``.
         """
         return self._portal.run(self._async.protect_snap, name)
 
     @requires_not_closed
     def unprotect_snap(self, name):
-        """Mark a snapshot unprotected. This allows it to be deleted if
-        it was protected.
+        """Lift the protection of the snapshot ``name`` so that it can be removed.
 
-        :param name: the snapshot to unprotect
-        :type name: str
-        :raises: :class:`IOError`, :class:`ImageNotFound`
+        Raises :class:`ImageNotFound` for an unknown snapshot, :class:`InvalidArgument` if it is
+        not protected and :class:`ImageBusy` while clones of it exist. Async form:
+        ``rbdpy.aio.AsyncImage.unprotect_snap``.
         """
         return self._portal.run(self._async.unprotect_snap, name)
 
     @requires_not_closed
     def is_protected_snap(self, name):
-        """Find out whether a snapshot is protected from deletion.
+        """Return whether the snapshot ``name`` is protected.
 
-        :param name: the snapshot to check
-        :type name: str
-        :returns: bool - whether the snapshot is protected
-        :raises: :class:`IOError`, :class:`ImageNotFound`
+        Raises :class:`ImageNotFound` for an unknown snapshot. Async form:
+        ``rbdpy.aio.AsyncImage.is_protected_snap``.
         """
         return self._portal.run(self._async.is_protected_snap, name)
 
     @requires_not_closed
     def snap_exists(self, name):
-        """Find out whether a snapshot is exists.
+        """Return whether the image has a snapshot called ``name``.
 
-        :param name: the snapshot to check
-        :type name: str
-        :returns: bool - whether the snapshot is exists
+        Async form: ``rbdpy.aio.AsyncImage.snap_exists``.
         """
         return self._portal.run(self._async.snap_exists, name)
 
     @requires_not_closed
     def get_snap_limit(self):
-        """Get the snapshot limit for an image.
+        """Return the most snapshots this image may have (``2**64 - 1`` when unlimited).
 
-        :returns: int - the snapshot limit for an image
+        Async form: ``rbdpy.aio.AsyncImage.get_snap_limit``.
         """
         return self._portal.run(self._async.get_snap_limit)
 
     @requires_not_closed
     def set_snap_limit(self, limit):
-        """Set the snapshot limit for an image.
+        """Allow at most ``limit`` snapshots on this image.
 
-        :param limit: the new limit to set
+        The cluster refuses a limit below the current number of snapshots. Async form:
+        ``rbdpy.aio.AsyncImage.set_snap_limit``.
         """
         return self._portal.run(self._async.set_snap_limit, limit)
 
     @requires_not_closed
     def get_snap_timestamp(self, snap_id):
-        """Get the snapshot timestamp for an image.
-        :param snap_id: the snapshot id of a snap shot
-        :returns: datetime - the snapshot timestamp for an image
+        """Return when the snapshot ``snap_id`` was taken, as a naive UTC ``datetime``.
+
+        Raises :class:`ImageNotFound` for an unknown id. Async form:
+        ``rbdpy.aio.AsyncImage.get_snap_timestamp``.
         """
         return self._portal.run(self._async.get_snap_timestamp, snap_id)
 
     @requires_not_closed
     def remove_snap_limit(self):
-        """Remove the snapshot limit for an image, essentially setting
-        the limit to the maximum size allowed by the implementation.
+        """Drop the snapshot limit (sets it to the largest value).
+
+        Async form: ``rbdpy.aio.AsyncImage.remove_snap_limit``.
         """
         return self._portal.run(self._async.remove_snap_limit)
 
     @requires_not_closed
     def set_snap(self, name):
-        """Set the snapshot to read from. Writes will raise ReadOnlyImage
-        while a snapshot is set. Pass None to unset the snapshot
-        (reads come from the current image) , and allow writing again.
+        """Read from the snapshot ``name`` from now on; ``None`` goes back to the image itself.
 
-        :param name: the snapshot to read from, or None to unset the snapshot
-        :type name: str or None
+        While a snapshot is set, I/O writes raise :class:`ReadOnlyImage` and the exclusive lock is
+        released. Raises :class:`ImageNotFound` for an unknown snapshot. Async form:
+        ``rbdpy.aio.AsyncImage.set_snap``.
         """
         return self._portal.run(self._async.set_snap, name)
 
     @requires_not_closed
     def set_snap_by_id(self, snap_id):
-        """Set the snapshot to read from. Writes will raise ReadOnlyImage
-        while a snapshot is set. Pass None to unset the snapshot
-        (reads come from the current image) , and allow writing again.
+        """Like :meth:`set_snap`, selecting the snapshot by its id (``None``: the image itself).
 
-        :param snap_id: the snapshot to read from, or None to unset the snapshot
-        :type snap_id: int
+        Async form: ``rbdpy.aio.AsyncImage.set_snap_by_id``.
         """
         return self._portal.run(self._async.set_snap_by_id, snap_id)
 
     @requires_not_closed
     def snap_get_name(self, snap_id):
-        """Get snapshot name by id.
+        """Return the name of the snapshot whose id is ``snap_id``.
 
-        :param snap_id: the snapshot id
-        :type snap_id: int
-        :returns: str - snapshot name
-        :raises: :class:`ImageNotFound`
+        Raises :class:`ImageNotFound` for an unknown id. Async form:
+        ``rbdpy.aio.AsyncImage.snap_get_name``.
         """
         return self._portal.run(self._async.snap_get_name, snap_id)
 
     @requires_not_closed
     def snap_get_id(self, snap_name):
-        """Get snapshot id by name.
+        """Return the id of the snapshot called ``snap_name``.
 
-        :param snap_name: the snapshot name
-        :type snap_name: str
-        :returns: int - snapshot id
-        :raises: :class:`ImageNotFound`
+        Raises :class:`ImageNotFound` for an unknown name. Async form:
+        ``rbdpy.aio.AsyncImage.snap_get_id``.
         """
         return self._portal.run(self._async.snap_get_id, snap_name)
 
     @requires_not_closed
     def read(self, offset, length, fadvise_flags=0):
-        """Read data from the image. Raises :class:`InvalidArgument` if
-        part of the range specified is outside the image.
+        """Return ``length`` bytes read at byte ``offset`` of the image (or of the snapshot set).
 
-        :param offset: the offset to start reading at
-        :type offset: int
-        :param length: how many bytes to read
-        :type length: int
-        :param fadvise_flags: fadvise flags for this read
-        :type fadvise_flags: int
-        :returns: str - the data read
-        :raises: :class:`InvalidArgument`, :class:`IOError`
+        A range running past the end comes back shortened; an ``offset`` at or beyond the end
+        raises :class:`InvalidArgument` (unless ``length`` is 0). Unwritten areas read as zeros.
+        ``fadvise_flags`` are passed to the OSDs as hints. Async form:
+        ``rbdpy.aio.AsyncImage.read``; see also :meth:`aio_read`.
         """
         return self._portal.run(self._async.read, offset, length, fadvise_flags)
 
@@ -1333,46 +1163,19 @@ class Image:
     def diff_iterate(
         self, offset, length, from_snapshot, iterate_cb, include_parent=True, whole_object=False
     ):
-        """Iterate over the changed extents of an image.
+        """Report which parts of ``offset .. offset+length`` changed, by calling
+        ``iterate_cb(offset, length, exists)`` for each changed extent.
 
-        This will call iterate_cb with three arguments:
+        ``exists`` is False where the extent now reads as zeros. Changes are counted since the
+        snapshot ``from_snapshot``, or since the image was created if it is None, up to the
+        snapshot currently set (or the image itself). ``whole_object=True`` reports whole objects
+        (faster with fast-diff). ``include_parent`` is accepted for compatibility; rbdpy has no
+        clones yet. The extents are computed first, then the callback runs on the calling thread:
+        an exception it raises stops the iteration and propagates.
 
-        (offset, length, exists)
-
-        where the changed extent starts at offset bytes, continues for
-        length bytes, and is full of data (if exists is True) or zeroes
-        (if exists is False).
-
-        If from_snapshot is None, it is interpreted as the beginning
-        of time and this generates all allocated extents.
-
-        The end version is whatever is currently selected (via set_snap)
-        for the image.
-
-        iterate_cb may raise an exception, which will abort the diff and will be
-        propagated to the caller.
-
-        Raises :class:`InvalidArgument` if from_snapshot is after
-        the currently set snapshot.
-
-        Raises :class:`ImageNotFound` if from_snapshot is not the name
-        of a snapshot of the image.
-
-        :param offset: start offset in bytes
-        :type offset: int
-        :param length: size of region to report on, in bytes
-        :type length: int
-        :param from_snapshot: starting snapshot name, or None
-        :type from_snapshot: str or None
-        :param iterate_cb: function to call for each extent
-        :type iterate_cb: function acception arguments for offset,
-                           length, and exists
-        :param include_parent: True if full history diff should include parent
-        :type include_parent: bool
-        :param whole_object: True if diff extents should cover whole object
-        :type whole_object: bool
-        :raises: :class:`InvalidArgument`, :class:`IOError`,
-                 :class:`ImageNotFound`
+        Raises :class:`ImageNotFound` if ``from_snapshot`` does not exist and
+        :class:`InvalidArgument` if it is newer than the snapshot set. Async forms:
+        ``rbdpy.aio.AsyncImage.diff_iterate`` and ``rbdpy.aio.AsyncImage.diff_extents`` (a list).
         """
         # The extents are computed on the event loop, the callback runs here, on the
         # caller's thread: it may raise (propagated, as python-rbd does) or call the
@@ -1384,370 +1187,351 @@ class Image:
 
     @requires_not_closed
     def write(self, data, offset, fadvise_flags=0):
-        """Write data to the image. Raises :class:`InvalidArgument` if
-        part of the write would fall outside the image.
+        """Write the bytes-like ``data`` at byte ``offset``; return the number of bytes written.
 
-        :param data: the data to be written
-        :type data: bytes
-        :param offset: where to start writing data
-        :type offset: int
-        :param fadvise_flags: fadvise flags for this write
-        :type fadvise_flags: int
-        :returns: int - the number of bytes written
-        :raises: :class:`IncompleteWriteError`, :class:`LogicError`,
-                 :class:`InvalidArgument`, :class:`IOError`
+        An ``offset`` at or beyond the end of the image raises :class:`InvalidArgument`; a write
+        that runs past the end stores what fits and raises :class:`IncompleteWriteError`. Raises
+        :class:`ReadOnlyImage` on a read-only open or while a snapshot is set, ``TypeError`` if
+        ``data`` is not bytes-like. Takes the exclusive lock first when the image has that
+        feature. Async form: ``rbdpy.aio.AsyncImage.write``; see also :meth:`aio_write`.
         """
         return self._portal.run(self._async.write, data, offset, fadvise_flags)
 
     @requires_not_closed
     def discard(self, offset, length):
-        """Trim the range from the image. It will be logically filled
-        with zeroes.
+        """Deallocate ``length`` bytes at ``offset``; the range then reads as zeros.
+
+        Whole objects are deleted, partial ones truncated or zeroed; very small pieces at the
+        edges may be left as they are. Range and read-only errors as :meth:`write`. Async form:
+        ``rbdpy.aio.AsyncImage.discard``.
         """
         return self._portal.run(self._async.discard, offset, length)
 
     @requires_not_closed
     def write_zeroes(self, offset, length, zero_flags=0):
-        """Zero the range from the image. By default it will attempt to
-        discard/unmap as much space as possible but any unaligned
-        extent segments will still be zeroed.
+        """Make ``length`` bytes at ``offset`` read as zeros.
+
+        By default space is released where whole objects are covered and the rest is zeroed in
+        place. ``zero_flags=RBD_WRITE_ZEROES_FLAG_THICK_PROVISION`` writes real zeros instead;
+        other flags raise :class:`InvalidArgument`. Range and read-only errors as :meth:`write`.
+        Async form: ``rbdpy.aio.AsyncImage.write_zeroes``.
         """
         return self._portal.run(self._async.write_zeroes, offset, length, zero_flags)
 
     @requires_not_closed
     def flush(self):
-        """Block until all writes are fully flushed if caching is enabled."""
+        """Return once every write issued so far has completed.
+
+        rbdpy keeps no write-back cache: each write is acknowledged when the OSDs commit it, so
+        this only waits for writes still in flight. Async form: ``rbdpy.aio.AsyncImage.flush``.
+        """
         return self._portal.run(self._async.flush)
 
     @requires_not_closed
     def invalidate_cache(self):
-        """Drop any cached data for the image."""
+        """Drop cached image data: a no-op, since rbdpy keeps no client-side cache."""
         return None  # no client-side cache
 
     @requires_not_closed
     def stripe_unit(self):
-        """Return the stripe unit used for the image."""
+        """Return the image's stripe unit in bytes. Async form:
+        ``rbdpy.aio.AsyncImage.stripe_unit``.
+        """
         return self._portal.run(self._async.stripe_unit)
 
     @requires_not_closed
     def stripe_count(self):
-        """Return the stripe count used for the image."""
+        """Return over how many objects the image stripes. Async form:
+        ``rbdpy.aio.AsyncImage.stripe_count``.
+        """
         return self._portal.run(self._async.stripe_count)
 
     @requires_not_closed
     def create_timestamp(self):
-        """Return the create timestamp for the image."""
+        """Return when the image was created (naive UTC ``datetime``).
+
+        Async form: ``rbdpy.aio.AsyncImage.create_timestamp``.
+        """
         return self._portal.run(self._async.create_timestamp)
 
     @requires_not_closed
     def access_timestamp(self):
-        """Return the access timestamp for the image."""
+        """Return the image's last-access time as recorded in its header (naive UTC ``datetime``).
+
+        Async form: ``rbdpy.aio.AsyncImage.access_timestamp``.
+        """
         return self._portal.run(self._async.access_timestamp)
 
     @requires_not_closed
     def modify_timestamp(self):
-        """Return the modify timestamp for the image."""
+        """Return the image's last-modification time as recorded in its header (naive UTC
+        ``datetime``). Async form: ``rbdpy.aio.AsyncImage.modify_timestamp``.
+        """
         return self._portal.run(self._async.modify_timestamp)
 
     @requires_not_closed
     def flatten(self, on_progress=None):
-        """Flatten clone image (copy all blocks from parent to child)
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
+        """Copy into a clone all data it still reads from its parent, detaching it.
+
+        ``on_progress(done, total)`` would report progress.
+
+        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
         """
         raise _nie("Image.flatten", "clones")
 
     @requires_not_closed
     def sparsify(self, sparse_size):
-        """Reclaim space for zeroed image extents"""
+        """Free the space of zero-filled runs of at least ``sparse_size`` bytes inside the image's
+        objects.
+
+        ``sparse_size`` must be a power of two from 4096 up to the object size, else
+        :class:`InvalidArgument`; :class:`ReadOnlyImage` on a read-only open or at a snapshot.
+        Async form: ``rbdpy.aio.AsyncImage.sparsify``.
+        """
         return self._portal.run(self._async.sparsify, sparse_size)
 
     @requires_not_closed
     def rebuild_object_map(self):
-        """Rebuild the object map for the image HEAD or currently set snapshot"""
+        """Recompute the object map from the data objects that exist, and clear its invalid flag.
+
+        Raises :class:`InvalidArgument` if the image has no object-map feature and
+        :class:`OperationNotSupported` while a snapshot is set (rebuilding a snapshot's map is not
+        implemented in rbdpy). Async form: ``rbdpy.aio.AsyncImage.rebuild_object_map``.
+        """
         return self._portal.run(self._async.rebuild_object_map)
 
     @requires_not_closed
     def list_children(self):
-        """List children of the currently set snapshot (set via set_snap()).
+        """Return ``(pool name, image name)`` for each clone of the snapshot currently set.
 
-        :returns: list - a list of (pool name, image name) tuples
+        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
         """
         raise _nie("Image.list_children", "clone children listing")
 
     @requires_not_closed
     def list_children2(self):
-        """Iterate over the children of the image or its snapshot.
+        """Return a :class:`ChildIterator` over the clones of the image or of its current snapshot.
 
-        :returns: :class:`ChildIterator`
+        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
         """
         raise _nie("Image.list_children2", "clone children listing")
 
     @requires_not_closed
     def list_descendants(self):
-        """Iterate over the descendants of the image.
+        """Return a :class:`ChildIterator` over the clones of the image and their clones, at any
+        depth.
 
-        :returns: :class:`ChildIterator`
+        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
         """
         raise _nie("Image.list_descendants", "clone children listing")
 
     @requires_not_closed
     def list_lockers(self):
-        """List clients that have locked the image and information
-        about the lock.
+        """Return who holds advisory locks (see :meth:`lock_exclusive`) on the image.
 
-        :returns: dict - contains the following keys:
-
-                  * ``tag`` - the tag associated with the lock (every
-                    additional locker must use the same tag)
-                  * ``exclusive`` - boolean indicating whether the
-                     lock is exclusive or shared
-                  * ``lockers`` - a list of (client, cookie, address)
-                    tuples
+        An empty list if nobody does, else a dict: ``tag`` (shared by every holder),
+        ``exclusive`` (bool) and ``lockers``, holding one ``(client, cookie, address)`` tuple per
+        holder. Async form: ``rbdpy.aio.AsyncImage.list_lockers``.
         """
         return self._portal.run(self._async.list_lockers)
 
     @requires_not_closed
     def lock_acquire(self, lock_mode):
-        """Acquire a managed lock on the image.
+        """Take the image's exclusive (managed) lock and keep it until :meth:`lock_release`.
 
-        :param lock_mode: lock mode to set
-        :type lock_mode: int
-        :raises: :class:`ImageBusy` if the lock could not be acquired
+        Only ``RBD_LOCK_MODE_EXCLUSIVE`` is supported (other modes raise
+        :class:`OperationNotSupported`). From then on this image no longer hands the lock to
+        other clients that ask for it, and does not take it back by itself once released. A lock
+        held by a live client is not requested: that raises :class:`ReadOnlyImage`; a dead
+        holder's lock is broken. Raises :class:`InvalidArgument` without the exclusive-lock
+        feature and :class:`ReadOnlyImage` on a read-only open. Async form:
+        ``rbdpy.aio.AsyncImage.lock_acquire``.
         """
         return self._portal.run(self._async.lock_acquire, lock_mode)
 
     @requires_not_closed
     def lock_release(self):
-        """Release a managed lock on the image that was previously acquired."""
+        """Give back the exclusive lock taken by :meth:`lock_acquire`, after in-flight writes.
+
+        Raises :class:`InvalidArgument` if this image does not hold it. Async form:
+        ``rbdpy.aio.AsyncImage.lock_release``.
+        """
         return self._portal.run(self._async.lock_release)
 
     @requires_not_closed
     def lock_get_owners(self):
-        """Iterate over the lock owners of an image.
-
-        :returns: :class:`LockOwnerIterator`
-        """
+        """Return a :class:`LockOwnerIterator` naming who holds the exclusive lock."""
         return LockOwnerIterator(self)
 
     @requires_not_closed
     def lock_break(self, lock_mode, lock_owner):
-        """Break the image lock held by a another client.
+        """Break the exclusive lock held by another client, whose address ``lock_owner`` is as
+        :meth:`lock_get_owners` reports it.
 
-        :param lock_owner: the owner of the lock to break
-        :type lock_owner: str
+        The holder is blocklisted first so that it cannot write afterwards. Only
+        ``RBD_LOCK_MODE_EXCLUSIVE`` is supported (:class:`OperationNotSupported` otherwise).
+        Raises :class:`ImageBusy` if ``lock_owner`` is not the holder or this image holds the
+        lock itself, :class:`ImageNotFound` if nobody holds it. Async form:
+        ``rbdpy.aio.AsyncImage.lock_break``.
         """
         return self._portal.run(self._async.lock_break, lock_mode, lock_owner)
 
     @requires_not_closed
     def lock_exclusive(self, cookie):
-        """Take an exclusive lock on the image.
+        """Take an advisory exclusive lock on the image under ``cookie``.
 
-        :raises: :class:`ImageBusy` if a different client or cookie locked it
-                 :class:`ImageExists` if the same client and cookie locked it
+        Advisory locks are separate from the exclusive lock that guards writes, though they keep
+        it from being taken. Raises :class:`ImageBusy` if another client or cookie holds a lock
+        (or this image holds the exclusive lock) and :class:`ImageExists` if this client already
+        holds it under ``cookie``. Async form: ``rbdpy.aio.AsyncImage.lock_exclusive``.
         """
         return self._portal.run(self._async.lock_exclusive, cookie)
 
     @requires_not_closed
     def lock_shared(self, cookie, tag):
-        """Take a shared lock on the image. The tag must match
-        that of the existing lockers, if any.
+        """Take an advisory shared lock under ``cookie``; every holder must use the same ``tag``.
 
-        :raises: :class:`ImageBusy` if a different client or cookie locked it
-                 :class:`ImageExists` if the same client and cookie locked it
+        Errors as :meth:`lock_exclusive`. Async form: ``rbdpy.aio.AsyncImage.lock_shared``.
         """
         return self._portal.run(self._async.lock_shared, cookie, tag)
 
     @requires_not_closed
     def unlock(self, cookie):
-        """Release a lock on the image that was locked by this rados client."""
+        """Release the advisory lock this client holds under ``cookie``.
+
+        Raises :class:`ImageNotFound` if there is no such lock. Async form:
+        ``rbdpy.aio.AsyncImage.unlock``.
+        """
         return self._portal.run(self._async.unlock, cookie)
 
     @requires_not_closed
     def break_lock(self, client, cookie):
-        """Release a lock held by another rados client."""
+        """Remove the advisory lock held by another client (``client`` as ``"client.<id>"``, with
+        its ``cookie``), blocklisting that client first.
+
+        Raises :class:`ImageNotFound` if that client holds no such lock and
+        :class:`InvalidArgument` for a malformed client name. Async form:
+        ``rbdpy.aio.AsyncImage.break_lock``.
+        """
         return self._portal.run(self._async.break_lock, client, cookie)
 
     @requires_not_closed
     def mirror_image_enable(self, mode=RBD_MIRROR_IMAGE_MODE_JOURNAL):
-        """Enable mirroring for the image."""
+        """Start mirroring the image, in ``RBD_MIRROR_IMAGE_MODE_*`` ``mode``.
+
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
+        """
         raise _nie("Image.mirror_image_enable", "RBD mirroring")
 
     @requires_not_closed
     def mirror_image_disable(self, force):
-        """Disable mirroring for the image.
+        """Stop mirroring the image (``force`` even if the peer cannot be told).
 
-        :param force: force disabling
-        :type force: bool
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.mirror_image_disable", "RBD mirroring")
 
     @requires_not_closed
     def mirror_image_promote(self, force):
-        """Promote the image to primary for mirroring.
+        """Make this copy of a mirrored image the primary one (``force`` even if the peer is
+        unreachable).
 
-        :param force: force promoting
-        :type force: bool
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.mirror_image_promote", "RBD mirroring")
 
     @requires_not_closed
     def mirror_image_demote(self):
-        """Demote the image to secondary for mirroring."""
+        """Make this copy of a mirrored image non-primary.
+
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
+        """
         raise _nie("Image.mirror_image_demote", "RBD mirroring")
 
     @requires_not_closed
     def mirror_image_resync(self):
-        """Flag the image to resync."""
+        """Ask for this non-primary mirrored image to be copied again from the primary.
+
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
+        """
         raise _nie("Image.mirror_image_resync", "RBD mirroring")
 
     @requires_not_closed
     def mirror_image_create_snapshot(self, flags=0):
-        """Create mirror snapshot.
+        """Take a mirror snapshot (snapshot-based mirroring) and return its id.
 
-        :param flags: create snapshot flags
-        :type flags: int
-        :returns: int - the snapshot Id
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.mirror_image_create_snapshot", "RBD mirroring")
 
     @requires_not_closed
     def aio_mirror_image_create_snapshot(self, flags, oncomplete):
-        """Asynchronously create mirror snapshot.
+        """Start :meth:`mirror_image_create_snapshot`; ``oncomplete(completion, snap_id)`` gets the
+        id.
 
-        Raises :class:`InvalidArgument` if the image is not in mirror
-        snapshot mode.
-
-        oncomplete will be called with the created snap ID as
-        well as the completion:
-
-        oncomplete(completion, snap_id)
-
-        :param flags: create snapshot flags
-        :type flags: int
-        :param oncomplete: what to do when the read is complete
-        :type oncomplete: completion
-        :returns: :class:`Completion` - the completion object
-        :raises: :class:`InvalidArgument`
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.aio_mirror_image_create_snapshot", "RBD mirroring")
 
     @requires_not_closed
     def mirror_image_get_info(self):
-        """Get mirror info for the image.
+        """Return the image's mirroring info: a dict with ``global_id`` (str), ``state`` (int) and
+        ``primary`` (bool).
 
-        :returns: dict - contains the following keys:
-
-            * ``global_id`` (str) - image global id
-
-            * ``state`` (int) - mirror state
-
-            * ``primary`` (bool) - is image primary
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.mirror_image_get_info", "RBD mirroring")
 
     @requires_not_closed
     def aio_mirror_image_get_info(self, oncomplete):
-        """Asynchronously get mirror info for the image.
+        """Start :meth:`mirror_image_get_info`; ``oncomplete(completion, info)`` gets the dict.
 
-        oncomplete will be called with the returned info as
-        well as the completion:
-
-        oncomplete(completion, info)
-
-        :param oncomplete: what to do when get info is complete
-        :type oncomplete: completion
-        :returns: :class:`Completion` - the completion object
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.aio_mirror_image_get_info", "RBD mirroring")
 
     @requires_not_closed
     def mirror_image_get_mode(self):
-        """Get mirror mode for the image.
+        """Return the image's ``RBD_MIRROR_IMAGE_MODE_*``.
 
-        :returns: int - mirror mode
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.mirror_image_get_mode", "RBD mirroring")
 
     @requires_not_closed
     def aio_mirror_image_get_mode(self, oncomplete):
-        """Asynchronously get mirror mode for the image.
+        """Start :meth:`mirror_image_get_mode`; ``oncomplete(completion, mode)`` gets the mode.
 
-        oncomplete will be called with the returned mode as
-        well as the completion:
-
-        oncomplete(completion, mode)
-
-        :param oncomplete: what to do when get info is complete
-        :type oncomplete: completion
-        :returns: :class:`Completion` - the completion object
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.aio_mirror_image_get_mode", "RBD mirroring")
 
     @requires_not_closed
     def mirror_image_get_status(self):
-        """Get mirror status for the image.
+        """Return the image's mirroring status, a dict shaped like the items of
+        :class:`MirrorImageStatusIterator`.
 
-        :returns: dict - contains the following keys:
-
-            * ``name`` (str) - mirror image name
-
-            * ``id`` (str) - mirror image id
-
-            * ``info`` (dict) - mirror image info
-
-            * ``state`` (int) - status mirror state
-
-            * ``description`` (str) - status description
-
-            * ``last_update`` (datetime) - last status update time
-
-            * ``up`` (bool) - is mirroring agent up
-
-            * ``remote_statuses`` (array) -
-
-            *   ``mirror_uuid`` (str) - remote mirror uuid
-
-            *   ``state`` (int) - status mirror state
-
-            *   ``description`` (str) - status description
-
-            *   ``last_update`` (datetime) - last status update time
-
-            *   ``up`` (bool) - is mirroring agent up
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.mirror_image_get_status", "RBD mirroring")
 
     @requires_not_closed
     def mirror_image_get_instance_id(self):
-        """Get mirror instance id for the image.
+        """Return the id of the rbd-mirror instance replaying this image (str).
 
-        :returns: str - instance id
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("Image.mirror_image_get_instance_id", "RBD mirroring")
 
     @requires_not_closed
     def aio_read(self, offset, length, oncomplete, fadvise_flags=0):
-        """Asynchronously read data from the image
+        """Start reading ``length`` bytes at ``offset``; return a :class:`Completion` at once.
 
-        Raises :class:`InvalidArgument` if part of the range specified is
-        outside the image.
-
-        oncomplete will be called with the returned read value as
-        well as the completion:
-
-        oncomplete(completion, data_read)
-
-        :param offset: the offset to start reading at
-        :type offset: int
-        :param length: how many bytes to read
-        :type length: int
-        :param oncomplete: what to do when the read is complete
-        :type oncomplete: completion
-        :param fadvise_flags: fadvise flags for this read
-        :type fadvise_flags: int
-        :returns: :class:`Completion` - the completion object
-        :raises: :class:`InvalidArgument`, :class:`IOError`
+        ``oncomplete(completion, data)`` is called on the portal's finisher thread with the bytes,
+        or with ``None`` if the read failed; the completion's return value is the byte count or a
+        negative errno (range rules as :meth:`read`). A negative or non-integer ``offset`` or
+        ``length`` raises ``OverflowError``/``TypeError`` right away. The completion keeps only the
+        return value, not the data. Async form: ``rbdpy.aio.AsyncImage.read``.
         """
         offset, length = _as_uint64(offset), _as_uint64(length)
         return _image_aio(self, self._async.read, (offset, length, fadvise_flags), oncomplete,
@@ -1755,25 +1539,11 @@ class Image:
 
     @requires_not_closed
     def aio_write(self, data, offset, oncomplete, fadvise_flags=0):
-        """Asynchronously write data to the image
+        """Start writing ``data`` at ``offset``; return a :class:`Completion` at once.
 
-        Raises :class:`InvalidArgument` if part of the write would fall outside
-        the image.
-
-        oncomplete will be called with the completion:
-
-        oncomplete(completion)
-
-        :param data: the data to be written
-        :type data: bytes
-        :param offset: the offset to start writing at
-        :type offset: int
-        :param oncomplete: what to do when the write is complete
-        :type oncomplete: completion
-        :param fadvise_flags: fadvise flags for this write
-        :type fadvise_flags: int
-        :returns: :class:`Completion` - the completion object
-        :raises: :class:`InvalidArgument`, :class:`IOError`
+        ``oncomplete(completion)`` is called on the portal's finisher thread; the return value is
+        0 or a negative errno (errors as :meth:`write`). Non-bytes ``data`` raises ``TypeError``
+        right away. Async form: ``rbdpy.aio.AsyncImage.write``.
         """
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"expected bytes, {type(data).__name__} found")
@@ -1782,186 +1552,168 @@ class Image:
 
     @requires_not_closed
     def aio_discard(self, offset, length, oncomplete):
-        """Asynchronously trim the range from the image. It will be logically
-        filled with zeroes.
+        """Start :meth:`discard` of ``length`` bytes at ``offset``; return a :class:`Completion`.
+
+        ``oncomplete(completion)`` runs on the portal's finisher thread; the return value is 0 or
+        a negative errno. Async form: ``rbdpy.aio.AsyncImage.discard``.
         """
         return _image_aio(self, self._async.discard, (_as_uint64(offset), _as_uint64(length)),
                           oncomplete)
 
     @requires_not_closed
     def aio_write_zeroes(self, offset, length, oncomplete, zero_flags=0):
-        """Asynchronously Zero the range from the image. By default it will attempt
-        to discard/unmap as much space as possible but any unaligned extent
-        segments will still be zeroed.
+        """Start :meth:`write_zeroes` on ``length`` bytes at ``offset``; return a Completion.
+
+        ``oncomplete(completion)`` runs on the portal's finisher thread; the return value is 0 or
+        a negative errno. Async form: ``rbdpy.aio.AsyncImage.write_zeroes``.
         """
         return _image_aio(self, self._async.write_zeroes,
                           (_as_uint64(offset), _as_uint64(length), zero_flags), oncomplete)
 
     @requires_not_closed
     def aio_flush(self, oncomplete):
-        """Asynchronously wait until all writes are fully flushed if caching is
-        enabled.
+        """Start :meth:`flush`; return a :class:`Completion` that ends once earlier writes have.
+
+        ``oncomplete(completion)`` runs on the portal's finisher thread. Async form:
+        ``rbdpy.aio.AsyncImage.flush``.
         """
         return _image_aio(self, self._async.flush, (), oncomplete)
 
     @requires_not_closed
     def metadata_get(self, key):
-        """Get image metadata for the given key.
+        """Return the image metadata value stored under ``key`` (str).
 
-        :param key: metadata key
-        :type key: str
-        :returns: str - metadata value
+        Raises ``KeyError`` if the key is not set. Async form:
+        ``rbdpy.aio.AsyncImage.metadata_get``.
         """
         return self._portal.run(self._async.metadata_get, key)
 
     @requires_not_closed
     def metadata_set(self, key, value):
-        """Set image metadata for the given key.
+        """Store ``value`` under ``key`` in the image's metadata, replacing any previous value.
 
-        :param key: metadata key
-        :type key: str
-        :param value: metadata value
-        :type value: str
+        Keys starting with ``conf_`` are configuration overrides: an unknown option or a bad
+        value raises :class:`InvalidArgument`. Async form: ``rbdpy.aio.AsyncImage.metadata_set``.
         """
         return self._portal.run(self._async.metadata_set, key, value)
 
     @requires_not_closed
     def metadata_remove(self, key):
-        """Remove image metadata for the given key.
+        """Delete ``key`` from the image's metadata.
 
-        :param key: metadata key
-        :type key: str
+        Raises ``KeyError`` if the key is not set. Async form:
+        ``rbdpy.aio.AsyncImage.metadata_remove``.
         """
         return self._portal.run(self._async.metadata_remove, key)
 
     @requires_not_closed
     def metadata_list(self):
-        """List image metadata.
-
-        :returns: :class:`MetadataIterator`
-        """
+        """Return a :class:`MetadataIterator` over the image's ``(key, value)`` metadata."""
         return MetadataIterator(self)
 
     @requires_not_closed
     def watchers_list(self):
-        """List image watchers.
-
-        :returns: :class:`WatcherIterator`
-        """
+        """Return a :class:`WatcherIterator` over the clients watching the image's header."""
         return WatcherIterator(self)
 
     @requires_not_closed
     def config_list(self):
-        """List image-level config overrides.
-
-        :returns: :class:`ConfigImageIterator`
-        """
+        """Return a :class:`ConfigImageIterator`: every option and its value for this image."""
         return ConfigImageIterator(self)
 
     @requires_not_closed
     def config_set(self, key, value):
-        """Set an image-level configuration override.
+        """Override the librbd option ``key`` with ``value`` for this image only.
 
-        :param key: key
-        :type key: str
-        :param value: value
-        :type value: str
+        The override is stored in the image metadata as ``conf_<key>``. An option that cannot be
+        set per image, or an invalid value, raises :class:`InvalidArgument`. Async form:
+        ``rbdpy.aio.AsyncImage.config_set``.
         """
         return self._portal.run(self._async.config_set, key, value)
 
     @requires_not_closed
     def config_get(self, key):
-        """Get an image-level configuration override.
+        """Return this image's own override of the option ``key`` (str).
 
-        :param key: key
-        :type key: str
-        :returns: str - value
+        Raises ``KeyError`` if the image does not override it. Async form:
+        ``rbdpy.aio.AsyncImage.config_get``.
         """
         return self._portal.run(self._async.config_get, key)
 
     @requires_not_closed
     def config_remove(self, key):
-        """Remove an image-level configuration override.
+        """Drop this image's override of the option ``key``.
 
-        :param key: key
-        :type key: str
+        Raises ``KeyError`` if the image does not override it. Async form:
+        ``rbdpy.aio.AsyncImage.config_remove``.
         """
         return self._portal.run(self._async.config_remove, key)
 
     @requires_not_closed
     def snap_get_namespace_type(self, snap_id):
-        """Get the snapshot namespace type.
-        :param snap_id: the snapshot id of a snap shot
-        :type key: int
+        """Return the ``RBD_SNAP_NAMESPACE_TYPE_*`` of the snapshot ``snap_id`` (user, group,
+        trash or mirror). Raises :class:`ImageNotFound` for an unknown id. Async form:
+        ``rbdpy.aio.AsyncImage.snap_get_namespace_type``.
         """
         return self._portal.run(self._async.snap_get_namespace_type, snap_id)
 
     @requires_not_closed
     def snap_get_group_namespace(self, snap_id):
-        """get the group namespace details.
-        :param snap_id: the snapshot id of the group snapshot
-        :type key: int
-        :returns: dict - contains the following keys:
+        """For a snapshot taken as part of a group snapshot, return a dict with ``pool`` (the
+        group's pool id), ``name`` (the group) and ``snap_name`` (the group snapshot).
 
-            * ``pool`` (int) - pool id
-
-            * ``name`` (str) - group name
-
-            * ``snap_name`` (str) - group snap name
+        Raises :class:`InvalidArgument` if ``snap_id`` is not such a snapshot and
+        :class:`ImageNotFound` for an unknown id. Async form:
+        ``rbdpy.aio.AsyncImage.snap_get_group_namespace``.
         """
         return self._portal.run(self._async.snap_get_group_namespace, snap_id)
 
     @requires_not_closed
     def snap_get_trash_namespace(self, snap_id):
-        """get the trash namespace details.
-        :param snap_id: the snapshot id of the trash snapshot
-        :type key: int
-        :returns: dict - contains the following keys:
+        """For a snapshot moved to the snapshot trash, return a dict with ``original_name``.
 
-            * ``original_name`` (str) - original snap name
+        Raises :class:`InvalidArgument` if ``snap_id`` is not such a snapshot and
+        :class:`ImageNotFound` for an unknown id. Async form:
+        ``rbdpy.aio.AsyncImage.snap_get_trash_namespace``.
         """
         return self._portal.run(self._async.snap_get_trash_namespace, snap_id)
 
     @requires_not_closed
     def snap_get_mirror_namespace(self, snap_id):
-        """get the mirror namespace details.
-        :param snap_id: the snapshot id of the mirror snapshot
-        :type key: int
-        :returns: dict - contains the following keys:
+        """For a mirror snapshot, return a dict with ``state`` (``RBD_SNAP_MIRROR_STATE_*``),
+        ``mirror_peer_uuids`` (list), ``complete`` (bool), ``primary_mirror_uuid``,
+        ``primary_snap_id`` and ``last_copied_object_number``.
 
-            * ``state`` (int) - the snapshot state
-
-            * ``mirror_peer_uuids`` (list) - mirror peer uuids
-
-            * ``complete`` (bool) - True if snapshot is complete
-
-            * ``primary_mirror_uuid`` (str) - primary mirror uuid
-
-            * ``primary_snap_id`` (int) - primary snapshot Id
-
-            *  ``last_copied_object_number`` (int) - last copied object number
+        Raises :class:`InvalidArgument` if ``snap_id`` is not a mirror snapshot and
+        :class:`ImageNotFound` for an unknown id. Async form:
+        ``rbdpy.aio.AsyncImage.snap_get_mirror_namespace``.
         """
         return self._portal.run(self._async.snap_get_mirror_namespace, snap_id)
 
     @requires_not_closed
     def encryption_format(self, format, passphrase, cipher_alg=RBD_ENCRYPTION_ALGORITHM_AES256):
+        """Format the image for encryption (``RBD_ENCRYPTION_FORMAT_LUKS1``/``LUKS2``) with
+        ``passphrase`` and cipher ``cipher_alg``.
+
+        Not implemented in rbdpy yet (encryption): raises ``NotImplementedError``.
+        """
         raise _nie("Image.encryption_format", "image encryption")
 
     @requires_not_closed
     def encryption_load(self, format, passphrase):
+        """Unlock an encrypted image with ``passphrase`` so that I/O is decrypted.
+
+        Not implemented in rbdpy yet (encryption): raises ``NotImplementedError``.
+        """
         raise _nie("Image.encryption_load", "image encryption")
 
 
 class ImageIterator:
-    """Iterator over RBD images in a pool
+    """The images of the ioctx's pool (and namespace): dicts with ``id`` and ``name`` (str),
+    sorted by name.
 
-    Yields a dictionary containing information about the images
-
-    Keys are:
-
-    * ``id`` (str) - image id
-
-    * ``name`` (str) - image name
+    The pool directory is read in full when the iterator is built
+    (:meth:`rbdpy.aio.AsyncRBD.list2`).
     """
 
     def __iter__(self):
@@ -1976,15 +1728,12 @@ class ImageIterator:
 
 
 class LockOwnerIterator:
-    """Iterator over managed lock owners for an image
+    """Owners of an image's exclusive (managed) lock: dicts with ``mode``
+    (``RBD_LOCK_MODE_EXCLUSIVE``) and ``owner`` (the holder's address, str).
 
-    Yields a dictionary containing information about the image's lock
-
-    Keys are:
-
-    * ``mode`` (int) - active lock mode
-
-    * ``owner`` (str) - lock owner name
+    Empty when nobody holds the lock. Read when the iterator is built
+    (:meth:`rbdpy.aio.AsyncImage.lock_get_owners`); raises :class:`InvalidArgument` if the
+    image lacks the exclusive-lock feature.
     """
 
     def __iter__(self):
@@ -1996,12 +1745,10 @@ class LockOwnerIterator:
 
 
 class MetadataIterator:
-    """Iterator over metadata list for an image.
+    """An image's metadata as ``(key, value)`` string pairs, in key order.
 
-    Yields ``(key, value)`` tuple.
-
-    * ``key`` (str) - metadata key
-    * ``value`` (str) - metadata value
+    All pairs are fetched, page by page, when the iterator is built
+    (:meth:`rbdpy.aio.AsyncImage.metadata_list`).
     """
 
     def __iter__(self):
@@ -2017,9 +1764,10 @@ class MetadataIterator:
 
 
 class MirrorImageInfoIterator:
-    """Iterator over mirror image info for a pool.
+    """Mirroring info of a pool's images as ``(image_id, info)`` pairs, optionally only those in
+    mirror mode ``mode_filter``.
 
-    Yields ``(image_id, info)`` tuple.
+    Not implemented in rbdpy yet (mirroring): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -2033,9 +1781,9 @@ class MirrorImageInfoIterator:
 
 
 class MirrorImageInstanceIdIterator:
-    """Iterator over mirror image instance id for a pool.
+    """``(image_id, instance_id)`` pairs: which rbd-mirror instance handles each image of a pool.
 
-    Yields ``(image_id, instance_id)`` tuple.
+    Not implemented in rbdpy yet (mirroring): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -2049,37 +1797,13 @@ class MirrorImageInstanceIdIterator:
 
 
 class MirrorImageStatusIterator:
-    """Iterator over mirror image status for a pool.
+    """Mirroring status of each image of a pool, one dict per image.
 
-    Yields a dictionary containing mirror status of an image.
+    Keys as python-rbd: ``name``, ``id``, ``info`` (dict), ``state``, ``description``,
+    ``last_update`` (datetime), ``up`` (bool) and ``remote_statuses``, a list of dicts with
+    ``mirror_uuid``, ``state``, ``description``, ``last_update`` and ``up``.
 
-    Keys are:
-
-        * ``name`` (str) - mirror image name
-
-        * ``id`` (str) - mirror image id
-
-        * ``info`` (dict) - mirror image info
-
-        * ``state`` (int) - status mirror state
-
-        * ``description`` (str) - status description
-
-        * ``last_update`` (datetime) - last status update time
-
-        * ``up`` (bool) - is mirroring agent up
-
-        * ``remote_statuses`` (array) -
-
-        *   ``mirror uuid`` (str) - remote mirror uuid
-
-        *   ``state`` (int) - status mirror state
-
-        *   ``description`` (str) - status description
-
-        *   ``last_update`` (datetime) - last status update time
-
-        *   ``up`` (bool) - is mirroring agent up
+    Not implemented in rbdpy yet (mirroring): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -2093,21 +1817,10 @@ class MirrorImageStatusIterator:
 
 
 class MirrorPeerIterator:
-    """Iterator over mirror peer info for a pool.
+    """Mirroring peers of a pool: dicts with ``uuid``, ``direction``
+    (``RBD_MIRROR_PEER_DIRECTION_*``), ``site_name``, ``mirror_uuid`` and ``client_name``.
 
-    Yields a dictionary containing information about a peer.
-
-    Keys are:
-
-    * ``uuid`` (str) - uuid of the peer
-
-    * ``direction`` (int) - direction enum
-
-    * ``site_name`` (str) - cluster name of the peer
-
-    * ``mirror_uuid`` (str) - mirror uuid of the peer
-
-    * ``client_name`` (str) - client name of the peer
+    Not implemented in rbdpy yet (mirroring): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -2118,12 +1831,10 @@ class MirrorPeerIterator:
 
 
 class PoolMetadataIterator:
-    """Iterator over pool metadata list.
+    """A pool's RBD metadata as ``(key, value)`` string pairs, in key order.
 
-    Yields ``(key, value)`` tuple.
-
-    * ``key`` (str) - metadata key
-    * ``value`` (str) - metadata value
+    All pairs are fetched when the iterator is built
+    (:meth:`rbdpy.aio.AsyncRBD.pool_metadata_list`).
     """
 
     def __iter__(self):
@@ -2141,13 +1852,17 @@ class PoolMetadataIterator:
 
 
 class RBD:
-    """This class wraps librbd CRUD functions."""
+    """Pool-level RBD calls: create, list, rename and remove images, pool metadata and
+    configuration overrides, pool initialisation, feature-name conversion.
+
+    The object holds no state; each call takes the ``rados.Ioctx`` of the pool (and
+    namespace) it works on and runs on that handle's portal. Async form:
+    :class:`rbdpy.aio.AsyncRBD`, whose methods take an ``AsyncIoctx``.
+    """
 
     def version(self):
-        """Get the version number of the ``librbd`` C library.
-
-        :returns: a tuple of ``(major, minor, extra)`` components of the
-                  librbd version
+        """Return the librbd version rbdpy reports, as ``(major, minor, extra)``: that of Pacific's
+        librbd, ``(1, 16, 0)``. No cluster is involved.
         """
         return _LIBRBD_VERSION
 
@@ -2163,32 +1878,22 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Create an rbd image.
+        """Create a format 2 image called ``name`` of ``size`` bytes in ``ioctx``'s pool.
 
-        :param ioctx: the context in which to create the image
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: what the image is called
-        :type name: str
-        :param size: how big the image is in bytes
-        :type size: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param old_format: whether to create an old-style image that
-                           is accessible by old clients, but can't
-                           use more advanced features like layering.
-        :type old_format: bool
-        :param features: bitmask of features to enable
-        :type features: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`ImageExists`
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        ``order`` (objects of ``2 ** order`` bytes), ``stripe_unit``, ``stripe_count`` and
+        ``data_pool`` (name of a separate pool for the data objects) set the layout; None means
+        the client's ``rbd_default_*`` option.
+
+        ``features`` is an ``RBD_FEATURE_*`` bitmask (default: ``rbd_default_features``, limited
+        to what the OSDs support); fast-diff follows object-map, and the striping and data-pool
+        bits follow the layout. ``old_format=True`` still makes a format 2
+        image (as Pacific does) but refuses features, striping and a data pool.
+
+        Raises :class:`ImageExists` if the name is taken, :class:`InvalidArgument` for an empty
+        or non-string name, a bad layout or incompatible features, :class:`FunctionNotSupported`
+        for unknown feature bits, :class:`OperationNotSupported` for journaling (not implemented
+        in rbdpy), ``TypeError``/``OverflowError`` for a size that is not a non-negative integer.
+        A failed create removes what it had written. Async form: ``rbdpy.aio.AsyncRBD.create``.
         """
         portal, aio = _ioctx_async(ioctx)
         from rbdpy.librbd.api import AsyncRBD
@@ -2209,42 +1914,19 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Clone a parent rbd snapshot into a COW sparse child.
+        """Create ``c_name`` in ``c_ioctx``'s pool as a copy-on-write clone of the snapshot
+        ``p_snapname`` of ``p_name`` in ``p_ioctx``'s pool.
 
-        :param p_ioctx: the parent context that represents the parent snap
-        :type ioctx: :class:`rados.Ioctx`
-        :param p_name: the parent image name
-        :type name: str
-        :param p_snapname: the parent image snapshot name
-        :type name: str
-        :param c_ioctx: the child context that represents the new clone
-        :type ioctx: :class:`rados.Ioctx`
-        :param c_name: the clone (child) name
-        :type name: str
-        :param features: bitmask of features to enable; if set, must include layering
-        :type features: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`ImageExists`
-        :raises: :class:`FunctionNotSupported`
-        :raises: :class:`ArgumentOutOfRange`
+        The layout arguments work as in :meth:`create`.
+
+        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
         """
         raise _nie("RBD.clone", "clones")
 
     def list(self, ioctx):
-        """List image names.
+        """Return the names of the images in ``ioctx``'s pool (and namespace), sorted.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: list -- a list of image names
+        Async form: ``rbdpy.aio.AsyncRBD.list``.
         """
         portal, aio = _ioctx_async(ioctx)
         from rbdpy.librbd.api import AsyncRBD
@@ -2252,31 +1934,19 @@ class RBD:
         return portal.run(AsyncRBD().list, aio)
 
     def list2(self, ioctx):
-        """Iterate over the images in the pool.
-
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`ImageIterator`
+        """Return an :class:`ImageIterator` (``id`` and ``name`` of each image) over ``ioctx``'s
+        pool.
         """
         return ImageIterator(ioctx)
 
     def remove(self, ioctx, name, on_progress=None):
-        """Delete an RBD image. This may take a long time, since it does
-        not return until every object that comprises the image has
-        been deleted. Note that all snapshots must be deleted before
-        the image can be removed. If there are snapshots left,
-        :class:`ImageHasSnapshots` is raised. If the image is still
-        open, or the watch from a crashed client has not expired,
-        :class:`ImageBusy` is raised.
+        """Delete the image ``name`` from ``ioctx``'s pool with all its data objects.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image to remove
-        :type name: str
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`, :class:`ImageBusy`,
-                 :class:`ImageHasSnapshots`
+        Takes time proportional to the image size; ``on_progress(done, total)``, if given, is
+        called on a worker thread before and after the data objects are deleted. Raises
+        :class:`ImageNotFound` if there is no such image, :class:`ImageHasSnapshots` while it has
+        snapshots and :class:`ImageBusy` while another client has it open (or a crashed client's
+        watch has not timed out yet). Async form: ``rbdpy.aio.AsyncRBD.remove``.
         """
         portal, aio = _ioctx_async(ioctx)
         from rbdpy.librbd.api import AsyncRBD
@@ -2284,15 +1954,11 @@ class RBD:
         return portal.run(AsyncRBD().remove, aio, name, on_progress)
 
     def rename(self, ioctx, src, dest):
-        """Rename an RBD image.
+        """Rename the image ``src`` of ``ioctx``'s pool to ``dest``.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param src: the current name of the image
-        :type src: str
-        :param dest: the new name of the image
-        :type dest: str
-        :raises: :class:`ImageNotFound`, :class:`ImageExists`
+        Raises :class:`ImageNotFound` if ``src`` does not exist, :class:`ImageExists` if
+        ``dest`` does, :class:`InvalidArgument` for an empty ``dest``. Async form:
+        ``rbdpy.aio.AsyncRBD.rename``.
         """
         portal, aio = _ioctx_async(ioctx)
         from rbdpy.librbd.api import AsyncRBD
@@ -2300,97 +1966,45 @@ class RBD:
         return portal.run(AsyncRBD().rename, aio, src, dest)
 
     def trash_move(self, ioctx, name, delay=0):
-        """Move an RBD image to the trash.
+        """Move the image ``name`` into the pool's trash, removable only after ``delay`` seconds.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image to remove
-        :type name: str
-        :param delay: time delay in seconds before the image can be deleted
-                      from trash
-        :type delay: int
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_move", "the RBD trash")
 
     def trash_purge(self, ioctx, expire_ts=None, threshold=-1):
-        """Delete RBD images from trash in bulk.
+        """Remove the trash entries whose deferment ended before ``expire_ts`` (default: now), or,
+        with ``threshold`` (0 to 1), as many as needed to bring the pool's usage under it.
 
-        By default it removes images with deferment end time less than now.
-
-        The timestamp is configurable, e.g. delete images that have expired a
-        week ago.
-
-        If the threshold is used it deletes images until X% pool usage is met.
-
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param expire_ts: timestamp for images to be considered as expired (UTC)
-        :type expire_ts: datetime
-        :param threshold: percentage of pool usage to be met (0 to 1)
-        :type threshold: float
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_purge", "the RBD trash")
 
     def trash_remove(self, ioctx, image_id, force=False, on_progress=None):
-        """Delete an RBD image from trash. If image deferment time has not
-        expired :class:`PermissionError` is raised.
+        """Delete the trashed image ``image_id``; ``force`` ignores an unexpired deferment.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_id: the id of the image to remove
-        :type image_id: str
-        :param force: force remove even if deferment time has not expired
-        :type force: bool
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`, :class:`PermissionError`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_remove", "the RBD trash")
 
     def trash_get(self, ioctx, image_id):
-        """Retrieve RBD image info from trash.
+        """Return the trash entry of ``image_id`` as a dict shaped like :class:`TrashIterator`'s.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_id: the id of the image to restore
-        :type image_id: str
-        :returns: dict - contains the following keys:
-
-            * ``id`` (str) - image id
-
-            * ``name`` (str) - image name
-
-            * ``source`` (str) - source of deletion
-
-            * ``deletion_time`` (datetime) - time of deletion
-
-            * ``deferment_end_time`` (datetime) - time that an image is allowed
-              to be removed from trash
-
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_get", "the RBD trash")
 
     def trash_list(self, ioctx):
-        """List all entries from trash.
+        """Return a :class:`TrashIterator` over the pool's trash.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`TrashIterator`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_list", "the RBD trash")
 
     def trash_restore(self, ioctx, image_id, name):
-        """Restore an RBD image from trash.
+        """Bring the trashed image ``image_id`` back under the name ``name``.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_id: the id of the image to restore
-        :type image_id: str
-        :param name: the new name of the restored image
-        :type name: str
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
         """
         raise _nie("RBD.trash_restore", "the RBD trash")
 
@@ -2406,31 +2020,10 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Prepare an RBD image migration.
+        """Start a live migration of ``image_name`` to ``dest_image_name`` in ``dest_ioctx``'s pool
+        (possibly a new layout, as in :meth:`create`).
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the current name of the image
-        :type src: str
-        :param dest_ioctx: determines which pool to migration into
-        :type dest_ioctx: :class:`rados.Ioctx`
-        :param dest_image_name: the name of the destination image (may be the same image)
-        :type dest_image_name: str
-        :param features: bitmask of features to enable; if set, must include layering
-        :type features: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`ImageExists`
-        :raises: :class:`FunctionNotSupported`
-        :raises: :class:`ArgumentOutOfRange`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_prepare", "live image migration")
 
@@ -2445,310 +2038,186 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Prepare an RBD image migration.
+        """Start a live import into ``dest_image_name`` from the external source described by the
+        JSON ``source_spec``.
 
-        :param source_spec: JSON-encoded source-spec
-        :type source_spec: str
-        :param dest_ioctx: determines which pool to migration into
-        :type dest_ioctx: :class:`rados.Ioctx`
-        :param dest_image_name: the name of the destination image (may be the same image)
-        :type dest_image_name: str
-        :param features: bitmask of features to enable; if set, must include layering
-        :type features: int
-        :param order: the image is split into (2**order) byte objects
-        :type order: int
-        :param stripe_unit: stripe unit in bytes (default None to let librbd decide)
-        :type stripe_unit: int
-        :param stripe_count: objects to stripe over before looping
-        :type stripe_count: int
-        :param data_pool: optional separate pool for data blocks
-        :type data_pool: str
-        :raises: :class:`TypeError`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`ImageExists`
-        :raises: :class:`FunctionNotSupported`
-        :raises: :class:`ArgumentOutOfRange`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_prepare_import", "live image migration")
 
     def migration_execute(self, ioctx, image_name, on_progress=None):
-        """Execute a prepared RBD image migration.
+        """Copy the data of a prepared migration of ``image_name`` (``on_progress`` optional).
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the name of the image
-        :type image_name: str
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_execute", "live image migration")
 
     def migration_commit(self, ioctx, image_name, on_progress=None):
-        """Commit an executed RBD image migration.
+        """Finish an executed migration of ``image_name``, dropping the source.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the name of the image
-        :type image_name: str
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_commit", "live image migration")
 
     def migration_abort(self, ioctx, image_name, on_progress=None):
-        """Cancel a previously started but interrupted migration.
+        """Undo an unfinished migration of ``image_name``, going back to the source.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the name of the image
-        :type image_name: str
-        :param on_progress: optional progress callback function
-        :type on_progress: callback function
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_abort", "live image migration")
 
     def migration_status(self, ioctx, image_name):
-        """Return RBD image migration status.
+        """Return the migration state of ``image_name``: a dict naming source and destination
+        (``source_pool_id``, ``source_pool_namespace``, ``source_image_name``,
+        ``source_image_id`` and the same four ``dest_*`` keys), ``state``
+        (``RBD_IMAGE_MIGRATION_STATE_*``) and ``state_description``.
 
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param image_name: the name of the image
-        :type image_name: str
-        :returns: dict - contains the following keys:
-
-            * ``source_pool_id`` (int) - source image pool id
-
-            * ``source_pool_namespace`` (str) - source image pool namespace
-
-            * ``source_image_name`` (str) - source image name
-
-            * ``source_image_id`` (str) - source image id
-
-            * ``dest_pool_id`` (int) - destination image pool id
-
-            * ``dest_pool_namespace`` (str) - destination image pool namespace
-
-            * ``dest_image_name`` (str) - destination image name
-
-            * ``dest_image_id`` (str) - destination image id
-
-            * ``state`` (int) - current migration state
-
-            * ``state_description`` (str) - migration state description
-
-        :raises: :class:`ImageNotFound`
+        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
         """
         raise _nie("RBD.migration_status", "live image migration")
 
     def mirror_site_name_get(self, rados):
-        """Get the local cluster's friendly site name
+        """Return the site name this cluster uses for mirroring (takes a ``rados.Rados``).
 
-        :param rados: cluster connection
-        :type rados: :class: rados.Rados
-        :returns: str - local site name
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_site_name_get", "RBD mirroring")
 
     def mirror_site_name_set(self, rados, site_name):
-        """Set the local cluster's friendly site name
+        """Set the site name this cluster uses for mirroring to ``site_name``.
 
-        :param rados: cluster connection
-        :type rados: :class: rados.Rados
-        :param site_name: friendly site name
-        :type str:
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_site_name_set", "RBD mirroring")
 
     def mirror_mode_get(self, ioctx):
-        """Get pool mirror mode.
+        """Return the pool's ``RBD_MIRROR_MODE_*``.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: int - pool mirror mode
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_mode_get", "RBD mirroring")
 
     def mirror_mode_set(self, ioctx, mirror_mode):
-        """Set pool mirror mode.
+        """Set the pool's mirroring mode to ``mirror_mode`` (``RBD_MIRROR_MODE_*``).
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param mirror_mode: mirror mode to set
-        :type mirror_mode: int
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_mode_set", "RBD mirroring")
 
     def mirror_uuid_get(self, ioctx):
-        """Get pool mirror uuid
+        """Return the pool's mirroring uuid (str).
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: ste - pool mirror uuid
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_uuid_get", "RBD mirroring")
 
     def mirror_peer_bootstrap_create(self, ioctx):
-        """Creates a new RBD mirroring bootstrap token for an
-        external cluster.
+        """Return a token another cluster can import to become this pool's mirroring peer.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: str - bootstrap token
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_bootstrap_create", "RBD mirroring")
 
     def mirror_peer_bootstrap_import(self, ioctx, direction, token):
-        """Import a bootstrap token from an external cluster to
-        auto-configure the mirror peer.
+        """Configure a mirroring peer from ``token`` (made by :meth:`mirror_peer_bootstrap_create`
+        on the other cluster), in ``RBD_MIRROR_PEER_DIRECTION_*`` ``direction``.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param direction: mirror peer direction
-        :type direction: int
-        :param token: bootstrap token
-        :type token: str
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_bootstrap_import", "RBD mirroring")
 
     def mirror_peer_add(
         self, ioctx, site_name, client_name, direction=RBD_MIRROR_PEER_DIRECTION_RX_TX
     ):
-        """Add mirror peer.
+        """Register the mirroring peer ``client_name`` at ``site_name`` and return its uuid.
 
-        :param ioctx: determines which RADOS pool is used
-        :type ioctx: :class:`rados.Ioctx`
-        :param site_name: mirror peer site name
-        :type site_name: str
-        :param client_name: mirror peer client name
-        :type client_name: str
-        :param direction: the direction of the mirroring
-        :type direction: int
-        :returns: str - peer uuid
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_add", "RBD mirroring")
 
     def mirror_peer_remove(self, ioctx, uuid):
-        """Remove mirror peer.
+        """Unregister the mirroring peer ``uuid``.
 
-        :param ioctx: determines which RADOS pool is used
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: peer uuid
-        :type uuid: str
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_remove", "RBD mirroring")
 
     def mirror_peer_list(self, ioctx):
-        """Iterate over the peers of a pool.
+        """Return a :class:`MirrorPeerIterator` over the pool's peers.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`MirrorPeerIterator`
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_list", "RBD mirroring")
 
     def mirror_peer_set_client(self, ioctx, uuid, client_name):
-        """Set mirror peer client name
+        """Change the client name used to reach the mirroring peer ``uuid``.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: uuid of the mirror peer
-        :type uuid: str
-        :param client_name: client name of the mirror peer to set
-        :type client_name: str
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_set_client", "RBD mirroring")
 
     def mirror_peer_set_name(self, ioctx, uuid, site_name):
-        """Set mirror peer site name
+        """Change the site name of the mirroring peer ``uuid``.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: uuid of the mirror peer
-        :type uuid: str
-        :param site_name: site name of the mirror peer to set
-        :type site_name: str
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_set_name", "RBD mirroring")
 
     def mirror_peer_set_cluster(self, ioctx, uuid, cluster_name):
+        """Older spelling of :meth:`mirror_peer_set_name` (``cluster_name`` is the site name).
+
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
+        """
         raise _nie("RBD.mirror_peer_set_cluster", "RBD mirroring")
 
     def mirror_peer_get_attributes(self, ioctx, uuid):
-        """Get optional mirror peer attributes
+        """Return the extra attributes of the mirroring peer ``uuid`` (``mon_host`` and ``key``).
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: uuid of the mirror peer
-        :type uuid: str
-
-        :returns: dict - contains the following keys:
-
-            * ``mon_host`` (str) - monitor addresses
-
-            * ``key`` (str) - CephX key
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_get_attributes", "RBD mirroring")
 
     def mirror_peer_set_attributes(self, ioctx, uuid, attributes):
-        """Set optional mirror peer attributes
+        """Store ``attributes`` (``mon_host``, ``key``) for the mirroring peer ``uuid``.
 
-        :param ioctx: determines which RADOS pool is written
-        :type ioctx: :class:`rados.Ioctx`
-        :param uuid: uuid of the mirror peer
-        :type uuid: str
-        :param attributes: 'mon_host' and 'key' attributes
-        :type attributes: dict
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_peer_set_attributes", "RBD mirroring")
 
     def mirror_image_status_list(self, ioctx):
-        """Iterate over the mirror image statuses of a pool.
+        """Return a :class:`MirrorImageStatusIterator` over the pool's mirrored images.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`MirrorImageStatusIterator`
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_image_status_list", "RBD mirroring")
 
     def mirror_image_status_summary(self, ioctx):
-        """Get mirror image status summary of a pool.
+        """Return ``(state, count)`` pairs counting the pool's mirrored images by state.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: list - a list of (state, count) tuples
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_image_status_summary", "RBD mirroring")
 
     def mirror_image_instance_id_list(self, ioctx):
-        """Iterate over the mirror image instance ids of a pool.
+        """Return a :class:`MirrorImageInstanceIdIterator` for the pool.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`MirrorImageInstanceIdIterator`
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_image_instance_id_list", "RBD mirroring")
 
     def mirror_image_info_list(self, ioctx, mode_filter=None):
-        """Iterate over the mirror image instance ids of a pool.
+        """Return a :class:`MirrorImageInfoIterator` for the pool, optionally only the images in
+        mirror mode ``mode_filter``.
 
-        :param ioctx: determines which RADOS pool is read
-        :param mode_filter: list images in this image mirror mode
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: :class:`MirrorImageInfoIterator`
+        Not implemented in rbdpy yet (mirroring): raises ``NotImplementedError``.
         """
         raise _nie("RBD.mirror_image_info_list", "RBD mirroring")
 
     def pool_metadata_get(self, ioctx, key):
-        """Get pool metadata for the given key.
+        """Return the pool metadata value stored under ``key`` (str).
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: metadata key
-        :type key: str
-        :returns: str - metadata value
+        Raises ``KeyError`` if the key is not set. Async form:
+        ``rbdpy.aio.AsyncRBD.pool_metadata_get``.
         """
         from rbdpy.librbd import config
 
@@ -2756,14 +2225,11 @@ class RBD:
         return portal.run(config.pool_metadata_get, aio, key)
 
     def pool_metadata_set(self, ioctx, key, value):
-        """Set pool metadata for the given key.
+        """Store ``value`` under ``key`` in the pool's RBD metadata.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: metadata key
-        :type key: str
-        :param value: metadata value
-        :type value: str
+        ``conf_*`` keys are configuration overrides and are checked: an unknown option or a bad
+        value raises :class:`InvalidArgument`. Async form:
+        ``rbdpy.aio.AsyncRBD.pool_metadata_set``.
         """
         from rbdpy.librbd import config
 
@@ -2771,13 +2237,10 @@ class RBD:
         return portal.run(config.pool_metadata_set, aio, key, value)
 
     def pool_metadata_remove(self, ioctx, key):
-        """Remove pool metadata for the given key.
+        """Delete ``key`` from the pool's RBD metadata.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: metadata key
-        :type key: str
-        :returns: str - metadata value
+        Raises ``KeyError`` if the key is not set. Async form:
+        ``rbdpy.aio.AsyncRBD.pool_metadata_remove``.
         """
         from rbdpy.librbd import config
 
@@ -2785,27 +2248,18 @@ class RBD:
         return portal.run(config.pool_metadata_remove, aio, key)
 
     def pool_metadata_list(self, ioctx):
-        """List pool metadata.
-
-        :returns: :class:`PoolMetadataIterator`
-        """
+        """Return a :class:`PoolMetadataIterator` over the pool's ``(key, value)`` metadata."""
         return PoolMetadataIterator(ioctx)
 
     def config_list(self, ioctx):
-        """List pool-level config overrides.
-
-        :returns: :class:`ConfigPoolIterator`
-        """
+        """Return a :class:`ConfigPoolIterator`: every option and the value in force in the pool."""
         return ConfigPoolIterator(ioctx)
 
     def config_get(self, ioctx, key):
-        """Get a pool-level configuration override.
+        """Return the pool's own override of the option ``key`` (str).
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: key
-        :type key: str
-        :returns: str - value
+        Raises ``KeyError`` if the pool does not override it. Async form:
+        ``rbdpy.aio.AsyncRBD.config_get``.
         """
         from rbdpy.librbd import config
 
@@ -2813,14 +2267,10 @@ class RBD:
         return portal.run(config.config_get, aio, key)
 
     def config_set(self, ioctx, key, value):
-        """Get a pool-level configuration override.
+        """Override the librbd option ``key`` with ``value`` for every image of the pool.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: key
-        :type key: str
-        :param value: value
-        :type value: str
+        Stored as pool metadata ``conf_<key>``; an unknown option or a bad value raises
+        :class:`InvalidArgument`. Async form: ``rbdpy.aio.AsyncRBD.config_set``.
         """
         from rbdpy.librbd import config
 
@@ -2828,13 +2278,10 @@ class RBD:
         return portal.run(config.config_set, aio, key, value)
 
     def config_remove(self, ioctx, key):
-        """Remove a pool-level configuration override.
+        """Drop the pool's override of the option ``key``.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :param key: key
-        :type key: str
-        :returns: str - value
+        Raises ``KeyError`` if the pool does not override it. Async form:
+        ``rbdpy.aio.AsyncRBD.config_remove``.
         """
         from rbdpy.librbd import config
 
@@ -2842,105 +2289,69 @@ class RBD:
         return portal.run(config.config_remove, aio, key)
 
     def group_create(self, ioctx, name):
-        """Create a group.
+        """Create an empty group called ``name`` in ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool is used
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the group
-        :type name: str
-        :raises: :class:`ObjectExists`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
         """
         raise _nie("RBD.group_create", "RBD groups")
 
     def group_remove(self, ioctx, name):
-        """Delete an RBD group. This may take a long time, since it does
-        not return until every image in the group has been removed
-        from the group.
+        """Delete the group ``name``, first taking every member image out of it.
 
-        :param ioctx: determines which RADOS pool the group is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the group to remove
-        :type name: str
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
         """
         raise _nie("RBD.group_remove", "RBD groups")
 
     def group_list(self, ioctx):
-        """List groups.
+        """Return the names of the groups in ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool is read
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: list -- a list of groups names
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
         """
         raise _nie("RBD.group_list", "RBD groups")
 
     def group_rename(self, ioctx, src, dest):
-        """Rename an RBD group.
+        """Rename the group ``src`` to ``dest``.
 
-        :param ioctx: determines which RADOS pool the group is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param src: the current name of the group
-        :type src: str
-        :param dest: the new name of the group
-        :type dest: str
-        :raises: :class:`ObjectExists`
-        :raises: :class:`ObjectNotFound`
-        :raises: :class:`InvalidArgument`
-        :raises: :class:`FunctionNotSupported`
+        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
         """
         raise _nie("RBD.group_rename", "RBD groups")
 
     def namespace_create(self, ioctx, name):
-        """Create an RBD namespace within a pool
+        """Create the RBD namespace ``name`` in ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: namespace name
-        :type name: str
+        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
         """
         raise _nie("RBD.namespace_create", "RADOS namespaces management")
 
     def namespace_remove(self, ioctx, name):
-        """Remove an RBD namespace from a pool
+        """Delete the RBD namespace ``name`` from ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: namespace name
-        :type name: str
+        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
         """
         raise _nie("RBD.namespace_remove", "RADOS namespaces management")
 
     def namespace_exists(self, ioctx, name):
-        """Verifies if a namespace exists within a pool
+        """Return whether ``ioctx``'s pool has the RBD namespace ``name``.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: namespace name
-        :type name: str
-        :returns: bool - true if namespace exists
+        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
         """
         raise _nie("RBD.namespace_exists", "RADOS namespaces management")
 
     def namespace_list(self, ioctx):
-        """List all namespaces within a pool
+        """Return the names of the RBD namespaces in ``ioctx``'s pool.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: list - collection of namespace names
+        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
         """
         raise _nie("RBD.namespace_list", "RADOS namespaces management")
 
     def pool_init(self, ioctx, force):
-        """Initialize an RBD pool
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :param force: force init
-        :type force: bool
+        """Prepare ``ioctx``'s pool for RBD, as ``rbd pool init`` does.
+
+        Tags the pool with the ``rbd`` application (``force`` lets that replace another
+        application's tag), then, unless the pool turns ``rbd_validate_pool`` off, checks once
+        that the pool supports self-managed snapshots and overwrites (an erasure-coded pool
+        without overwrites gives :class:`InvalidArgument`). Async form:
+        ``rbdpy.aio.AsyncRBD.pool_init``.
         """
         from rbdpy.librbd import config
 
@@ -2948,37 +2359,19 @@ class RBD:
         return portal.run(config.pool_init, aio, force)
 
     def pool_stats_get(self, ioctx):
-        """Return RBD pool stats
+        """Return image and trash counts, snapshot counts and provisioned bytes of the pool, as a
+        dict keyed like the ``RBD_POOL_STAT_OPTION_*`` names.
 
-        :param ioctx: determines which RADOS pool
-        :type ioctx: :class:`rados.Ioctx`
-        :returns: dict - contains the following keys:
-
-            * ``image_count`` (int) - image count
-
-            * ``image_provisioned_bytes`` (int) - image total HEAD provisioned bytes
-
-            * ``image_max_provisioned_bytes`` (int) - image total max provisioned bytes
-
-            * ``image_snap_count`` (int) - image snap count
-
-            * ``trash_count`` (int) - trash image count
-
-            * ``trash_provisioned_bytes`` (int) - trash total HEAD provisioned bytes
-
-            * ``trash_max_provisioned_bytes`` (int) - trash total max provisioned bytes
-
-            * ``trash_snap_count`` (int) - trash snap count
+        Not implemented in rbdpy yet (pool statistics): raises ``NotImplementedError``.
         """
         raise _nie("RBD.pool_stats_get", "pool management")
 
     def features_to_string(self, features):
-        """Convert features bitmask to str.
+        """Return the comma-separated names of the features in the bitmask ``features``, in
+        alphabetical order (``"exclusive-lock,layering"``).
 
-        :param features: feature bitmask
-        :type features: int
-        :returns: str - the features str of the image
-        :raises: :class:`InvalidArgument`
+        Raises :class:`InvalidArgument` for bits librbd does not know, ``TypeError`` or
+        ``OverflowError`` for a value that is not a non-negative 64-bit integer. Runs locally.
         """
         bits = _as_uint64(features)
         if bits & ~RBD_FEATURES_ALL:
@@ -2986,13 +2379,11 @@ class RBD:
         return ",".join(name for name, bit in _FEATURE_BY_NAME.items() if bits & bit)
 
     def features_from_string(self, str_features):
-        """Get features bitmask from str, if str_features is empty, it will return
-        RBD_FEATURES_DEFAULT.
+        """Return the feature bitmask named by ``str_features``, parsed as librbd does.
 
-        :param str_features: feature str
-        :type str_features: str
-        :returns: int - the features bitmask of the image
-        :raises: :class:`InvalidArgument`
+        Accepts comma-separated feature names or a decimal number; an empty (or blank) string
+        gives librbd's compiled default features, not ``rbd_default_features``. Unknown names or
+        bits raise :class:`InvalidArgument`. Runs locally.
         """
         raw = cstr(str_features, "str_features")
         assert raw is not None
@@ -3004,61 +2395,23 @@ class RBD:
     def aio_open_image(
         self, oncomplete, ioctx, name=None, snapshot=None, read_only=False, image_id=None
     ):
-        """Asynchronously open the image at the given snapshot.
-        Specify either name or id, otherwise :class:`InvalidArgument` is raised.
+        """Open an image without blocking; ``oncomplete(completion, image)`` would receive the
+        :class:`Image`. Arguments as :class:`Image`.
 
-        oncomplete will be called with the created Image object as
-        well as the completion:
-
-        oncomplete(completion, image)
-
-        If a snapshot is specified, the image will be read-only, unless
-        :func:`Image.set_snap` is called later.
-
-        If read-only mode is used, metadata for the :class:`Image`
-        object (such as which snapshots exist) may become obsolete. See
-        the C api for more details.
-
-        To clean up from opening the image, :func:`Image.close` or
-        :func:`Image.aio_close` should be called.
-
-        :param oncomplete: what to do when open is complete
-        :type oncomplete: completion
-        :param ioctx: determines which RADOS pool the image is in
-        :type ioctx: :class:`rados.Ioctx`
-        :param name: the name of the image
-        :type name: str
-        :param snapshot: which snapshot to read from
-        :type snaphshot: str
-        :param read_only: whether to open the image in read-only mode
-        :type read_only: bool
-        :param image_id: the id of the image
-        :type image_id: str
-        :returns: :class:`Completion` - the completion object
+        Not implemented in rbdpy yet (asynchronous open): raises ``NotImplementedError``.
+        Use :class:`Image`, or ``await rbdpy.aio.AsyncImage.open(...)``.
         """
         raise _nie("RBD.aio_open_image", "asynchronous I/O")
 
 
 class SnapIterator:
-    """Iterator over snapshot info for an image.
+    """The snapshots of an image, in snapshot-id order, one dict each.
 
-    Yields a dictionary containing information about a snapshot.
-
-    Keys are:
-
-    * ``id`` (int) - numeric identifier of the snapshot
-
-    * ``size`` (int) - size of the image at the time of snapshot (in bytes)
-
-    * ``name`` (str) - name of the snapshot
-
-    * ``namespace`` (int) - enum for snap namespace
-
-    * ``group`` (dict) - optional for group namespace snapshots
-
-    * ``trash`` (dict) - optional for trash namespace snapshots
-
-    * ``mirror`` (dict) - optional for mirror namespace snapshots
+    Every dict has ``id`` (int), ``size`` (image size at snapshot time, bytes), ``name`` (str)
+    and ``namespace`` (``RBD_SNAP_NAMESPACE_TYPE_*``). Snapshots outside the user namespace
+    also carry a ``group``, ``trash`` or ``mirror`` dict (``None`` if it cannot be read); see
+    the ``snap_get_*_namespace`` methods of :class:`Image`. Read when the iterator is built
+    (:meth:`rbdpy.aio.AsyncImage.list_snaps`).
     """
 
     def __iter__(self):
@@ -3070,22 +2423,10 @@ class SnapIterator:
 
 
 class TrashIterator:
-    """Iterator over trash entries.
+    """Images in a pool's trash: dicts with ``id``, ``name``, ``source`` and the datetimes
+    ``deletion_time`` and ``deferment_end_time``.
 
-    Yields a dictionary containing trash info of an image.
-
-    Keys are:
-
-        * `id` (str) - image id
-
-        * `name` (str) - image name
-
-        * `source` (str) - source of deletion
-
-        * `deletion_time` (datetime) - time of deletion
-
-        * `deferment_end_time` (datetime) - time that an image is allowed to be
-                                            removed from trash
+    Not implemented in rbdpy yet (trash): constructing one raises ``NotImplementedError``.
     """
 
     def __iter__(self):
@@ -3096,17 +2437,10 @@ class TrashIterator:
 
 
 class WatcherIterator:
-    """Iterator over watchers of an image.
+    """Clients watching an image's header: dicts with ``addr`` (str), ``id`` (int, the client's
+    global id) and ``cookie`` (int, the watch handle).
 
-    Yields a dictionary containing information about a watcher.
-
-    Keys are:
-
-    * ``addr`` (str) - address of the watcher
-
-    * ``id`` (int) - id of the watcher
-
-    * ``cookie`` (int) - the watcher's cookie
+    Read when the iterator is built (:meth:`rbdpy.aio.AsyncImage.watchers_list`).
     """
 
     def __iter__(self):
