@@ -38,6 +38,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rbdpy.librbd import config
+from rbdpy.librbd.api import AsyncRBD
 from rbdpy.librbd.constants import (
     MIRROR_IMAGE_STATUS_STATE_ERROR,
     MIRROR_IMAGE_STATUS_STATE_REPLAYING,
@@ -156,6 +158,7 @@ from rbdpy.librbd.exceptions import (
     Timeout,
     make_ex,
 )
+from rbdpy.librbd.image import AsyncImage
 
 if TYPE_CHECKING:
     from rbdpy._sync import Pending
@@ -587,8 +590,6 @@ class ConfigPoolIterator:
         yield from self._items
 
     def __init__(self, ioctx):
-        from rbdpy.librbd import config
-
         portal, aio = _ioctx_async(ioctx)
         self._items = portal.run(config.config_list, aio)
 
@@ -727,8 +728,6 @@ class Image:
         :class:`FunctionNotSupported` for an image using features rbdpy cannot handle. Async
         form: ``await rbdpy.aio.AsyncImage.open(ioctx, ...)``.
         """
-        from rbdpy.librbd.image import AsyncImage
-
         self._closed = True
         portal, aio = _ioctx_async(ioctx)
         self._portal = portal
@@ -1720,8 +1719,6 @@ class ImageIterator:
         yield from self._images
 
     def __init__(self, ioctx):
-        from rbdpy.librbd.api import AsyncRBD
-
         portal, aio = _ioctx_async(ioctx)
         self.ioctx = ioctx
         self._images = portal.run(AsyncRBD().list2, aio)
@@ -1841,8 +1838,6 @@ class PoolMetadataIterator:
         yield from self._items
 
     def __init__(self, ioctx):
-        from rbdpy.librbd import config
-
         portal, aio = _ioctx_async(ioctx)
         self._items = portal.run(config.pool_metadata_list, aio)
 
@@ -1896,8 +1891,6 @@ class RBD:
         A failed create removes what it had written. Async form: ``rbdpy.aio.AsyncRBD.create``.
         """
         portal, aio = _ioctx_async(ioctx)
-        from rbdpy.librbd.api import AsyncRBD
-
         return portal.run(AsyncRBD().create, aio, name, size, order, old_format, features,
                           stripe_unit, stripe_count, data_pool)
 
@@ -1929,8 +1922,6 @@ class RBD:
         Async form: ``rbdpy.aio.AsyncRBD.list``.
         """
         portal, aio = _ioctx_async(ioctx)
-        from rbdpy.librbd.api import AsyncRBD
-
         return portal.run(AsyncRBD().list, aio)
 
     def list2(self, ioctx):
@@ -1949,8 +1940,6 @@ class RBD:
         watch has not timed out yet). Async form: ``rbdpy.aio.AsyncRBD.remove``.
         """
         portal, aio = _ioctx_async(ioctx)
-        from rbdpy.librbd.api import AsyncRBD
-
         return portal.run(AsyncRBD().remove, aio, name, on_progress)
 
     def rename(self, ioctx, src, dest):
@@ -1961,8 +1950,6 @@ class RBD:
         ``rbdpy.aio.AsyncRBD.rename``.
         """
         portal, aio = _ioctx_async(ioctx)
-        from rbdpy.librbd.api import AsyncRBD
-
         return portal.run(AsyncRBD().rename, aio, src, dest)
 
     def trash_move(self, ioctx, name, delay=0):
@@ -2219,8 +2206,6 @@ class RBD:
         Raises ``KeyError`` if the key is not set. Async form:
         ``rbdpy.aio.AsyncRBD.pool_metadata_get``.
         """
-        from rbdpy.librbd import config
-
         portal, aio = _ioctx_async(ioctx)
         return portal.run(config.pool_metadata_get, aio, key)
 
@@ -2231,8 +2216,6 @@ class RBD:
         value raises :class:`InvalidArgument`. Async form:
         ``rbdpy.aio.AsyncRBD.pool_metadata_set``.
         """
-        from rbdpy.librbd import config
-
         portal, aio = _ioctx_async(ioctx)
         return portal.run(config.pool_metadata_set, aio, key, value)
 
@@ -2242,8 +2225,6 @@ class RBD:
         Raises ``KeyError`` if the key is not set. Async form:
         ``rbdpy.aio.AsyncRBD.pool_metadata_remove``.
         """
-        from rbdpy.librbd import config
-
         portal, aio = _ioctx_async(ioctx)
         return portal.run(config.pool_metadata_remove, aio, key)
 
@@ -2261,8 +2242,6 @@ class RBD:
         Raises ``KeyError`` if the pool does not override it. Async form:
         ``rbdpy.aio.AsyncRBD.config_get``.
         """
-        from rbdpy.librbd import config
-
         portal, aio = _ioctx_async(ioctx)
         return portal.run(config.config_get, aio, key)
 
@@ -2272,8 +2251,6 @@ class RBD:
         Stored as pool metadata ``conf_<key>``; an unknown option or a bad value raises
         :class:`InvalidArgument`. Async form: ``rbdpy.aio.AsyncRBD.config_set``.
         """
-        from rbdpy.librbd import config
-
         portal, aio = _ioctx_async(ioctx)
         return portal.run(config.config_set, aio, key, value)
 
@@ -2283,8 +2260,6 @@ class RBD:
         Raises ``KeyError`` if the pool does not override it. Async form:
         ``rbdpy.aio.AsyncRBD.config_remove``.
         """
-        from rbdpy.librbd import config
-
         portal, aio = _ioctx_async(ioctx)
         return portal.run(config.config_remove, aio, key)
 
@@ -2353,8 +2328,6 @@ class RBD:
         without overwrites gives :class:`InvalidArgument`). Async form:
         ``rbdpy.aio.AsyncRBD.pool_init``.
         """
-        from rbdpy.librbd import config
-
         portal, aio = _ioctx_async(ioctx)
         return portal.run(config.pool_init, aio, force)
 

@@ -36,6 +36,8 @@ from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rbdpy._sync import Portal
+from rbdpy.rados.client import AsyncRados
 from rbdpy.rados.constants import (
     ADMIN_AUID,
     ANONYMOUS_AUID,
@@ -90,9 +92,11 @@ from rbdpy.rados.exceptions import (
     RadosStateError,
     TimedOut,
 )
+from rbdpy.rados.ioctx import ReadOp as _AsyncReadOp
+from rbdpy.rados.ioctx import WriteOp as _AsyncWriteOp
 
 if TYPE_CHECKING:
-    from rbdpy._sync import Pending, Portal
+    from rbdpy._sync import Pending
 
 __all__ = [
     "ADMIN_AUID",
@@ -1481,8 +1485,6 @@ class Rados:
         self._portal: Portal | None = None
         # The async handle does the configuring (same precedence as python-rados:
         # CEPH_ARGS, conf_defaults, then the file(s), then conf).
-        from rbdpy.rados.client import AsyncRados
-
         self._async = AsyncRados(rados_id=rados_id, name=name, clustername=clustername,
                                  conf_defaults=conf_defaults,
                                  conffile=None if conffile is None else conffile,
@@ -1600,8 +1602,6 @@ class Rados:
         configured. On failure the handle stays "configuring". Async: :meth:`AsyncRados.connect`.
         """
         self.require_state("configuring")
-        from rbdpy._sync import Portal
-
         self._portal = Portal(f"rbdpy {self._async.config.name}")
         self._portal.start()
         try:
@@ -1800,10 +1800,6 @@ class ReadOp:
     def create(self):
         """Start with no sub-operations; returns this op."""
         # The ops live in an async-layer ReadOp that AsyncIoctx.operate_read_op runs.
-        # Imported here, not at module level: importing any rbdpy.rados.proto module runs
-        # this package's __init__, which must stay light (and free of import cycles).
-        from rbdpy.rados.ioctx import ReadOp as _AsyncReadOp
-
         self._compound = _AsyncReadOp()
         return self
 
@@ -1957,8 +1953,6 @@ class WriteOp:
     def create(self):
         """Start with no sub-operations; returns this op."""
         # The ops live in an async-layer WriteOp that AsyncIoctx.operate_write_op runs.
-        from rbdpy.rados.ioctx import WriteOp as _AsyncWriteOp
-
         self._compound = _AsyncWriteOp()
         return self
 
