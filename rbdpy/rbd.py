@@ -159,6 +159,7 @@ from rbdpy.librbd.exceptions import (
     make_ex,
 )
 from rbdpy.librbd.image import AsyncImage
+from rbdpy.rados.proto.bytestr import to_bytes
 
 if TYPE_CHECKING:
     from rbdpy._sync import Pending
@@ -733,7 +734,7 @@ class Image:
         self._portal = portal
         self.ioctx = ioctx
         self._async = portal.run(AsyncImage.open, aio, name, snapshot, read_only, image_id)
-        self.name = self._async.name.encode() if name is None else cstr(name, "name")
+        self.name = to_bytes(self._async.name) if name is None else cstr(name, "name")
         self._closed = False
 
     def __enter__(self):
