@@ -14,17 +14,19 @@ one. Taking it:
 - the holder's watch is gone — it is dead: we blocklist its address through the monitors
   (so a write it still has in flight cannot land after ours) and break its lock.
 
-Once ours, the image context's ``after_acquire`` hook refreshes the header and loads the
-object map, and we announce ACQUIRED_LOCK. Releasing runs ``before_release`` (object map
+Once the cls lock is ours, the image context's ``after_acquire`` hook refreshes the header
+and loads the object map; only then are we the owner (writes may go ahead), and we announce
+ACQUIRED_LOCK. Releasing runs ``before_release`` (object map
 unlocked), unlocks, and announces RELEASED_LOCK. When a peer asks for the lock we answer at
 once ("will release") and release in a background task once our in-flight I/O is done.
 
 States and the only moves between them (:data:`TRANSITIONS`)::
 
-    UNLOCKED --acquire--> ACQUIRING --cls lock taken--> LOCKED --release--> RELEASING
-        ^                     |                            |                    |
-        +----- gave up -------+     watch lost / forget ---+                    |
-        +--------------------------------------------------<----- unlocked -----+
+    UNLOCKED --acquire--> ACQUIRING --cls lock taken, map loaded--> LOCKED --release--> RELEASING
+        ^                     |    |                                   |                    ^  |
+        +----- gave up -------+    +------- post-acquire failed -------|--------------------+  |
+        +---------------------------------- watch lost / forget -------+                       |
+        +----------------------------------------------------------------------- unlocked -----+
 
 Lock order (the image context's locks, outermost first):
 
@@ -91,7 +93,9 @@ class LockPolicy(enum.Enum):
 
 TRANSITIONS: dict[LockState, frozenset[LockState]] = {
     LockState.UNLOCKED: frozenset({LockState.ACQUIRING}),
-    LockState.ACQUIRING: frozenset({LockState.LOCKED, LockState.UNLOCKED}),
+    # ACQUIRING -> RELEASING: the cls lock was taken but the post-acquire work failed.
+    LockState.ACQUIRING: frozenset({LockState.LOCKED, LockState.UNLOCKED,
+                                    LockState.RELEASING}),
     # LOCKED -> UNLOCKED without RELEASING: the watch behind our cookie was lost (the lock
     # no longer proves we are alive), or the header that holds it is being removed.
     LockState.LOCKED: frozenset({LockState.RELEASING, LockState.UNLOCKED}),
@@ -247,14 +251,18 @@ class ExclusiveLock:
             await self._locked()
 
     async def _locked(self) -> None:
-        self._move(LockState.LOCKED)
-        log.debug("image %s: acquired exclusive lock (%s)", self._host.name, self.cookie)
+        """The cls lock is ours: finish acquiring, then own. Until ``after_acquire`` has
+        loaded the object map we are still ACQUIRING, so a concurrent write waits at the
+        mutex instead of writing around a map that is not loaded yet (it would leave objects
+        the map then calls nonexistent, and reads of them would return zeros)."""
+        log.debug("image %s: took the cls lock (%s)", self._host.name, self.cookie)
         try:
             # The previous owner may have changed the header (PostAcquireRequest).
             await self._host.after_acquire()
         except BaseException:
             await self._release()
             raise
+        self._move(LockState.LOCKED)
         await self._notify(NotifyOp.ACQUIRED_LOCK)
 
     async def _try_lock(self, ask_live_owner: bool) -> bool:
@@ -334,7 +342,8 @@ class ExclusiveLock:
             self._move(LockState.UNLOCKED)
 
     async def _release(self) -> None:
-        """PreReleaseRequest + ReleaseRequest: object map unlocked, unlock, announce."""
+        """PreReleaseRequest + ReleaseRequest: object map unlocked, unlock, announce.
+        Also undoes an acquire whose post-acquire work failed (from ACQUIRING)."""
         host = self._host
         self._move(LockState.RELEASING)
         try:
