@@ -202,9 +202,12 @@ class ExclusiveLock:
 
     # -- acquire ---------------------------------------------------------------------------
 
-    async def acquire(self) -> None:
+    async def acquire(self, ask_live_owner: bool = True) -> None:
         """Own the lock before a write or a maintenance op (AutomaticPolicy); nothing to do
-        when the image does not have the exclusive-lock feature."""
+        when the image does not have the exclusive-lock feature.
+
+        ``ask_live_owner=False`` is librbd's ``prepare_image_update`` without a lock request
+        (snapshot rollback): a live owner keeps the lock and we fail with EROFS."""
         if self.is_owner or not self._host.features & RBD_FEATURE_EXCLUSIVE_LOCK:
             return
         if self.policy is LockPolicy.BY_HAND:
@@ -216,7 +219,7 @@ class ExclusiveLock:
             self._move(LockState.ACQUIRING)
             try:
                 with trio.move_on_after(LOCK_ACQUIRE_TIMEOUT) as deadline:
-                    while not await self._try_lock(ask_live_owner=True):
+                    while not await self._try_lock(ask_live_owner):
                         with trio.move_on_after(_RETRY_INTERVAL):
                             await self._peer_released.wait()
                         self._peer_released = trio.Event()

@@ -103,6 +103,10 @@ class ImageCtx:
         self.image_id = to_str(image_id) if image_id is not None else ""
         self.snap_name = to_str(snapshot) if snapshot is not None else None
         self.snap_id = CEPH_NOSNAP
+        # False once a refresh finds the snapshot we read from removed (librbd's
+        # snap_exists): reads then fail with ENOENT, even if a snapshot of the same name
+        # was created again (it has another id).
+        self.snap_exists = True
         # Opening at a snapshot is not a read-only open (python-rbd uses rbd_open): I/O
         # writes fail with EROFS while a snapshot is set, snapshot maintenance works.
         self.read_only = bool(read_only)
@@ -216,12 +220,16 @@ class ImageCtx:
                 (snap_size,) = await exec_ops(self.ioctx, self.header_oid,
                                               [cls_rbd.get_size(self.snap_id)])
                 self.size = snap_size.size
+                self.snap_exists = True
             except CephError as e:
                 # The snapshot we read from was removed by someone: librbd then reports
-                # size 0 and fails reads.
+                # size 0 and fails reads with ENOENT.
                 if e.errno != errno.ENOENT:
                     raise
                 self.size = 0
+                self.snap_exists = False
+        else:
+            self.snap_exists = True
 
     async def maybe_refresh(self) -> None:
         """Refresh if a peer announced a header change since we last read it."""
@@ -420,18 +428,19 @@ class ImageCtx:
             self.io_done()
 
     @asynccontextmanager
-    async def exclusive_op(self) -> AsyncIterator[None]:
+    async def exclusive_op(self, ask_live_owner: bool = True) -> AsyncIterator[None]:
         """A maintenance op (snapshot create/remove/rollback, ...): one at a time, new
         writes held back and in-flight ones drained (librbd's block_writes /
         suspend_requests), run as the exclusive-lock owner and counted as in-flight I/O so
-        a peer's lock request waits for it."""
+        a peer's lock request waits for it. ``ask_live_owner``: see
+        :meth:`ExclusiveLock.acquire`."""
         async with self.maintenance_mutex:
             gate = trio.Event()
             self._write_gate = gate
             try:
                 await self._io_idle.wait()
                 await self.maybe_refresh()
-                await self.exclusive_lock.acquire()
+                await self.exclusive_lock.acquire(ask_live_owner)
                 self.io_start()
                 try:
                     yield

@@ -81,6 +81,8 @@ async def read(ictx: ImageCtx, offset: int, length: int, fadvise_flags: int = 0)
     if length == 0:
         return b""
     await ictx.maybe_refresh()
+    if not ictx.snap_exists:
+        raise CephError(errno.ENOENT, f"snapshot {ictx.snap_id:#x} no longer exists")
     length = _clip(ictx, offset, length)
     extents = file_to_extents(ictx.layout, offset, length)
     # (buffer offset, bytes the object returned for that piece); a piece shorter than its
@@ -259,11 +261,12 @@ async def discard(ictx: ImageCtx, offset: int, length: int,
     extents = file_to_extents(ictx.layout, offset, length)
     if granularity:
         extents = _prune(extents, min(granularity, ictx.layout.object_size))
-    if not extents:
-        return
 
     async def do_discard() -> None:
-        await _discard_extents(ictx, extents)
+        # Even a discard that pruning left empty runs as a write: librbd takes the
+        # exclusive lock for it all the same.
+        if extents:
+            await _discard_extents(ictx, extents)
 
     await ictx.writing(do_discard)
 

@@ -521,7 +521,9 @@ async def rollback_to_snap(ictx: ImageCtx, name: Any) -> None:
     with translate(f"error rolling back image {ictx.name_bytes!r} to snapshot {bname!r}"):
         ictx.require_writable()
         await _require(ictx, to_str(bname))
-        async with ictx.exclusive_op():
+        # librbd rolls back only as the owner it can become without asking: a live peer
+        # that owns the lock keeps it, and the rollback fails with EROFS.
+        async with ictx.exclusive_op(ask_live_owner=False):
             info = await _require(ictx, to_str(bname))
             await _rollback(ictx, info)
 
@@ -759,6 +761,7 @@ async def _set_snap_id(ictx: ImageCtx, snap_id: int, info: SnapshotInfo | None) 
     if snap_id != CEPH_NOSNAP and ictx.snap_id == CEPH_NOSNAP:
         await ictx.exclusive_lock.release()
     ictx.snap_id = snap_id
+    ictx.snap_exists = True
     if info is not None:
         ictx.snap_name = info.name
         ictx.size = info.image_size
