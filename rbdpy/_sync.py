@@ -54,6 +54,11 @@ import outcome
 import sniffio
 import trio
 
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover - trio depends on the backport there
+    from exceptiongroup import BaseExceptionGroup
+
 __all__ = ["CallCancelled", "Pending", "Portal", "PortalClosedError"]
 
 logger = logging.getLogger(__name__)
