@@ -215,7 +215,7 @@ class _OrphanJob:
     next caller of :meth:`Portal.run` (so that ``del image; RBD().remove(...)`` sees the
     image closed, as with python-rbd)."""
 
-    __slots__ = ("_afn", "_args", "_claims", "_then_close", "done", "portal")
+    __slots__ = ("_afn", "_args", "_claims", "_then_close", "done", "portal", "runner")
 
     def __init__(
         self,
@@ -230,9 +230,13 @@ class _OrphanJob:
         self._then_close = then_close
         self._claims = itertools.count()  # next() is atomic: the first taker gets 0
         self.done = _Latch()
+        self.runner: int | None = None  # the thread that claimed it
 
     def claim(self) -> bool:
-        return next(self._claims) == 0
+        if next(self._claims) != 0:
+            return False
+        self.runner = threading.get_ident()
+        return True
 
     def execute(self) -> None:
         """Run the job (the caller has claimed it); never raises."""
@@ -251,9 +255,10 @@ def _reap_orphans(portal: Portal) -> None:
     """Finish ``portal``'s orphan jobs before a caller's next call on it: run the
     unclaimed ones here, wait for those another thread is running (a job never waits for
     another job, so no cycle)."""
+    me = threading.get_ident()
     for job in list(_orphans):
-        if job.portal is not portal:
-            continue
+        if job.portal is not portal or job.runner == me:
+            continue  # another handle's, or the job this thread is running (a shutdown)
         if job.claim():
             job.execute()
         else:
@@ -619,6 +624,10 @@ class Portal:
         self, afn: Callable[..., Awaitable[object]], args: tuple[Any, ...], then_close: bool
     ) -> None:
         try:
+            if then_close:
+                # Objects collected together with their handle (one cycle) go first: an
+                # image still open when its handle shuts down would keep its lock.
+                _reap_orphans(self)
             self._call(afn, args, {})
         except PortalClosedError:
             pass

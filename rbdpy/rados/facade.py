@@ -29,6 +29,7 @@ import functools
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -1785,6 +1786,7 @@ class Rados:
         """
         if self.state != "shutdown":
             if self._portal is not None:
+                self._finalizer.detach()
                 try:
                     self._portal.run(self._async.shutdown)
                 finally:
@@ -1887,6 +1889,12 @@ class Rados:
             self._portal.close()
             self._portal = None
             raise
+        # A handle the collector takes is shut down (its sessions closed, its threads
+        # joined) instead of leaking both; nothing reachable can use it any more, since
+        # every Ioctx, Image, Watch and in-flight Completion refers back to this object.
+        self._finalizer = weakref.finalize(self, self._portal.run_for_finalizer,
+                                           self._async.shutdown, then_close=True)
+        self._finalizer.atexit = False
         self.state = "connected"
 
     def get_instance_id(self) -> int:
