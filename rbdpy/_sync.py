@@ -39,6 +39,7 @@ from __future__ import annotations
 import copy
 import gc
 import itertools
+import linecache
 import logging
 import os
 import queue
@@ -115,20 +116,25 @@ _HAS_ADD_NOTE = hasattr(BaseException, "add_note")  # Python >= 3.11
 
 
 def _loop_traceback_text(tb: TracebackType | None) -> str | None:
-    """The frames of ``tb`` as traceback text, minus the portal's own worker frame."""
+    """The frames of ``tb`` as traceback text, minus the portal's own worker frame.
+
+    Written out by hand: ``traceback.StackSummary`` would stat every source file and
+    work out column carets, several times the cost of the copy itself.
+    """
     frames = [
-        (frame, lineno)
+        (frame.f_code, lineno)
         for frame, lineno in traceback.walk_tb(tb)
         if frame.f_code is not _WORKER_CODE
     ]
     if not frames:
         return None
-    summary = traceback.StackSummary.extract(
-        iter(frames[-_MAX_LOOP_FRAMES:]), lookup_lines=False
-    )
-    return "rbdpy event-loop traceback (most recent call last):\n" + "".join(
-        summary.format()
-    ).rstrip("\n")
+    lines = ["rbdpy event-loop traceback (most recent call last):"]
+    for code, lineno in frames[-_MAX_LOOP_FRAMES:]:
+        lines.append(f'  File "{code.co_filename}", line {lineno}, in {code.co_name}')
+        source = linecache.getline(code.co_filename, lineno).strip()
+        if source:
+            lines.append(f"    {source}")
+    return "\n".join(lines)
 
 
 def _add_note(exc: BaseException, note: str) -> None:
