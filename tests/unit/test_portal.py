@@ -616,10 +616,19 @@ def test_clear_frames_on_held_exceptions_leaves_the_portal_alive(portal: Portal)
 
 
 def test_chained_and_grouped_exceptions_are_detached(portal: Portal) -> None:
+    async def boom_now() -> None:  # no checkpoint: not cancelled by its sibling's failure
+        raise Boom("now")
+
+    async def wrapped_now() -> None:
+        try:
+            await boom_now()
+        except Boom as exc:
+            raise ValueError("wrapped") from exc
+
     async def group() -> None:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(_boom)
-            nursery.start_soon(_nested_failure)
+            nursery.start_soon(boom_now)
+            nursery.start_soon(wrapped_now)
 
     with pytest.raises(BaseExceptionGroup) as info:
         portal.run(group)
