@@ -33,7 +33,7 @@ from tests.fix_cluster import SessionCluster
 pytestmark = pytest.mark.cluster
 
 SCRIPT = r'''
-import gc, hashlib, json, sys, threading, traceback, unittest
+import gc, hashlib, json, subprocess, sys, threading, traceback, unittest
 import rados, rbd
 
 conf, pool = sys.argv[1], sys.argv[2]
@@ -114,6 +114,18 @@ del im2, io2, r2
 gc.collect()
 R.remove(io, "img2")
 out.append(["handle collected, its image removed", sorted(R.list(io))])
+
+# A watch dropped without close() is unwatched.
+io.write_full("watched", b"w")
+watch = io.watch("watched", lambda *args: None)
+def watchers():
+    ls = subprocess.run(["rados", "-c", conf, "-p", pool, "listwatchers", "watched"],
+                        capture_output=True, text=True, timeout=60)
+    return ls.stdout.count("watcher=")
+out.append(["watchers", watchers()])
+del watch
+gc.collect()
+out.append(["watchers after drop", watchers()])
 
 # 8 threads sharing one image (each its own 64 KiB range) and the handle.
 R.create(io, "shared", 8 << 20, 22, old_format=False, features=61)
