@@ -189,6 +189,9 @@ def _detach_chain(exc: BaseException, seen: dict[int, BaseException]) -> BaseExc
         members = [_detach_chain(m, seen) for m in exc.exceptions]
     clone = _copy_exception(exc, members)
     seen[id(exc)] = clone
+    if clone is exc and members is not None:
+        # An uncopyable group keeps its own members: strip them where they are.
+        _strip_in_place(exc, set())
     text = _loop_traceback_text(exc.__traceback__)
     cause, context = exc.__cause__, exc.__context__
     suppress = exc.__suppress_context__
@@ -199,6 +202,20 @@ def _detach_chain(exc: BaseException, seen: dict[int, BaseException]) -> BaseExc
     if text is not None:
         _add_note(clone, text)
     return clone
+
+
+def _strip_in_place(exc: BaseException, seen: set[int]) -> None:
+    """Drop the traceback of ``exc``, of its chain and of its members, in place."""
+    if id(exc) in seen:
+        return
+    seen.add(id(exc))
+    exc.__traceback__ = None
+    for other in (exc.__cause__, exc.__context__):
+        if other is not None:
+            _strip_in_place(other, seen)
+    if isinstance(exc, BaseExceptionGroup):
+        for member in exc.exceptions:
+            _strip_in_place(member, seen)
 
 
 # Set while a garbage collection runs, to the thread running it: finalizers called from a

@@ -71,7 +71,7 @@ def test_run_executes_on_the_trio_thread(portal: Portal) -> None:
     assert portal.run(_thread_name) == "test-portal-trio"
 
 
-def test_run_reraises_the_same_exception(portal: Portal) -> None:
+def test_run_reraises_the_call_exception(portal: Portal) -> None:
     with pytest.raises(Boom, match="kaput"):
         portal.run(_boom)
     # The handle survives a failed call.
@@ -678,6 +678,26 @@ def test_an_exception_that_cannot_be_copied_still_loses_its_loop_frames(
         portal.run(raise_unbuildable)
     assert _loop_frames(info.value) == []
     traceback.clear_frames(info.value.__traceback__)
+    assert portal.run(_add, 1, 2) == 3
+
+
+class _OddGroup(BaseExceptionGroup):  # type: ignore[misc,type-arg,unused-ignore]
+    """A group subclass whose derive() (the inherited one) makes a plain group."""
+
+
+def test_an_uncopyable_group_is_stripped_in_place(portal: Portal) -> None:
+    async def raise_odd() -> None:
+        members: list[Exception] = []
+        for _ in range(2):
+            try:
+                await _boom()
+            except Boom as exc:
+                members.append(exc)
+        raise _OddGroup("odd", members)
+
+    with pytest.raises(_OddGroup) as info:
+        portal.run(raise_odd)
+    assert len(info.value.exceptions) == 2 and _loop_frames(info.value) == []
     assert portal.run(_add, 1, 2) == 3
 
 
