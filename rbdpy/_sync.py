@@ -29,6 +29,16 @@ timers, finisher); rbdpy gives each ``rados.Rados`` handle one :class:`Portal`:
   the nursery is cancelled and later calls raise :class:`PortalClosedError` chained to it.
 * ``close()`` cancels the nursery, joins the trio thread, drains the finisher and joins
   it. It is idempotent; callers still waiting get :class:`PortalClosedError`.
+* Nothing a caller receives refers to the loop. An exception crosses over as a copy
+  without traceback (chain and group members too), its loop-side frames kept as text in
+  a note: a caller that clears the frames of an exception it holds (``unittest``'s
+  assertRaises does) would otherwise close the portal's suspended coroutines from its own
+  thread and kill the loop.
+* ``run_for_finalizer(afn, ...)`` serves objects that go away unclosed (an image, a
+  handle, a watch): it waits for the call where a thread may block, as python-rbd's
+  deallocation does, and otherwise (on a trio thread, inside a garbage collection that
+  may have interrupted anything) hands it to the finisher; the next ``run()`` on the
+  portal finishes such leftovers first, so ``del image; RBD().remove(...)`` works.
 
 Mirrors: librados' per-RadosClient threads and Finisher (src/librados/RadosClient.cc,
 src/common/Finisher.h); trio.from_thread's token-based re-entry.
