@@ -644,14 +644,17 @@ class Portal:
         """
         if self._state != "running" or self._loop_exited or sys.is_finalizing():
             return
+        # Registered even when done here and now, so that a call another thread makes
+        # meanwhile on this portal waits for it (an image closed on the finisher thread
+        # by its last completion, say).
+        job = _OrphanJob(self, afn, args, then_close)
+        _orphans.add(job)
         if _in_trio() or _collecting_thread == threading.get_ident():
-            job = _OrphanJob(self, afn, args, then_close)
-            _orphans.add(job)
             # SimpleQueue.put is reentrant: safe even from a collection that interrupted
             # this very queue.
             self._finisher_queue.put(job)
-            return
-        self._run_quietly(afn, args, then_close)
+        elif job.claim():
+            job.execute()
 
     def _run_quietly(
         self, afn: Callable[..., Awaitable[object]], args: tuple[Any, ...], then_close: bool
