@@ -501,6 +501,8 @@ class Portal:
         # both are guarded by ``_lock`` so that no caller rings a closed descriptor.
         self._doorbell: _Doorbell | None = None
         self._listening = False
+        # A forked child inherits this object but not its threads (see run_for_finalizer).
+        self._pid = os.getpid()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -640,9 +642,11 @@ class Portal:
         collection) this waits for the call, as python-rbd's deallocation waits for
         ``rbd_close``; anywhere else it leaves the call to the finisher thread, and the
         next :meth:`run` on this portal finishes it first. Never raises; does nothing once
-        the portal is closed or while the interpreter shuts down (no thread runs then).
+        the portal is closed, while the interpreter shuts down (no thread runs then), or
+        in a forked child (which has none of the portal's threads).
         """
-        if self._state != "running" or self._loop_exited or sys.is_finalizing():
+        if (self._state != "running" or self._loop_exited or sys.is_finalizing()
+                or os.getpid() != self._pid):
             return
         # Registered even when done here and now, so that a call another thread makes
         # meanwhile on this portal waits for it (an image closed on the finisher thread

@@ -6,6 +6,7 @@ import gc
 import inspect
 import logging
 import os
+import select
 import signal
 import sys
 import threading
@@ -847,3 +848,31 @@ def test_finalizer_then_close_shuts_the_portal_down() -> None:
     p.run_for_finalizer(shutdown, then_close=True)
     assert done == [True] and p.closed
     assert not [t for t in threading.enumerate() if t.name.startswith("test-portal-finshut")]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_finalizer_in_a_forked_child_does_not_wait_for_threads_it_lacks(
+    portal: Portal,
+) -> None:
+    closed: list[str] = []
+    res = _Resource(portal, closed)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            del res  # no portal thread here: waiting for one would hang forever
+            os.write(write_fd, b"ok")
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    try:
+        ready, _, _ = select.select([read_fd], [], [], 60)
+        if not ready:  # the child hangs: do not hang the test run with it
+            os.kill(pid, signal.SIGKILL)
+        assert ready and os.read(read_fd, 2) == b"ok"
+    finally:
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+    assert closed == []
+    del res
+    assert closed == ["test-portal-trio"]
