@@ -29,6 +29,16 @@ timers, finisher); rbdpy gives each ``rados.Rados`` handle one :class:`Portal`:
   the nursery is cancelled and later calls raise :class:`PortalClosedError` chained to it.
 * ``close()`` cancels the nursery, joins the trio thread, drains the finisher and joins
   it. It is idempotent; callers still waiting get :class:`PortalClosedError`.
+* Nothing a caller receives refers to the loop. An exception crosses over as a copy
+  without traceback (chain and group members too), its loop-side frames kept as text in
+  a note: a caller that clears the frames of an exception it holds (``unittest``'s
+  assertRaises does) would otherwise close the portal's suspended coroutines from its own
+  thread and kill the loop.
+* ``run_for_finalizer(afn, ...)`` serves objects that go away unclosed (an image, a
+  handle, a watch): it waits for the call where a thread may block, as python-rbd's
+  deallocation does, and otherwise (on a trio thread, inside a garbage collection that
+  may have interrupted anything) hands it to the finisher; the next ``run()`` on the
+  portal finishes such leftovers first, so ``del image; RBD().remove(...)`` works.
 
 Mirrors: librados' per-RadosClient threads and Finisher (src/librados/RadosClient.cc,
 src/common/Finisher.h); trio.from_thread's token-based re-entry.
@@ -36,18 +46,29 @@ src/common/Finisher.h); trio.from_thread's token-based re-entry.
 
 from __future__ import annotations
 
+import copy
+import gc
+import itertools
+import linecache
 import logging
 import os
 import queue
 import sys
 import threading
+import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
 import outcome
 import sniffio
 import trio
+
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover - trio depends on the backport there
+    from exceptiongroup import BaseExceptionGroup
 
 __all__ = ["CallCancelled", "Pending", "Portal", "PortalClosedError"]
 
@@ -82,6 +103,199 @@ def _in_trio() -> bool:
     the RuntimeError ``current_trio_token()`` raises outside trio (~5 us a call).
     """
     return getattr(sniffio.thread_local, "name", None) == "trio"
+
+
+
+# ----------------------------------------------------------------------------- hand-over
+#
+# An exception caught on the loop thread carries a traceback whose frames belong to the
+# loop: the portal worker's coroutine (alive across calls) and whatever suspended
+# coroutine frames an exception picked up on its way (a session reader that failed an op,
+# say). A caller that keeps the exception may clear those frames from its own thread --
+# ``unittest``'s assertRaises runs ``traceback.clear_frames`` -- and clearing the frame of
+# a suspended coroutine closes that coroutine there and then, from the wrong thread:
+# the worker dies mid-await and takes the event loop with it. So nothing that crosses to
+# a caller keeps a loop-side traceback. Callers get a copy of the exception (a stored
+# exception may be raised again on the loop, which would graft fresh loop frames onto
+# the very object a caller holds), its cause/context chain and group members copied the
+# same way, and the loop-side frames survive as text in a note.
+
+_MAX_LOOP_FRAMES = 40  # a note of the innermost frames is enough to find a bug
+
+_HAS_ADD_NOTE = hasattr(BaseException, "add_note")  # Python >= 3.11
+
+
+def _loop_traceback_text(tb: TracebackType | None) -> str | None:
+    """The frames of ``tb`` as traceback text, minus the portal's own worker frame.
+
+    Written out by hand: ``traceback.StackSummary`` would stat every source file and
+    work out column carets, several times the cost of the copy itself.
+    """
+    frames = [
+        (frame.f_code, lineno)
+        for frame, lineno in traceback.walk_tb(tb)
+        if frame.f_code is not _WORKER_CODE
+    ]
+    if not frames:
+        return None
+    lines = ["rbdpy event-loop traceback (most recent call last):"]
+    for code, lineno in frames[-_MAX_LOOP_FRAMES:]:
+        lines.append(f'  File "{code.co_filename}", line {lineno}, in {code.co_name}')
+        source = linecache.getline(code.co_filename, lineno).strip()
+        if source:
+            lines.append(f"    {source}")
+    return "\n".join(lines)
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    if _HAS_ADD_NOTE:
+        exc.add_note(note)
+    else:  # 3.10: kept where 3.11's traceback printing would look for it
+        notes = getattr(exc, "__notes__", None)
+        exc.__notes__ = [*notes, note] if isinstance(notes, list) else [note]  # type: ignore[attr-defined]
+
+
+def _copy_exception(exc: BaseException, members: list[BaseException] | None) -> BaseException:
+    """A new exception equal to ``exc`` in type, args and attributes; ``exc`` itself when
+    it cannot be copied faithfully (its class rebuilds it some other way)."""
+    try:
+        if members is not None:
+            assert isinstance(exc, BaseExceptionGroup)
+            clone: BaseException = exc.derive(members)
+            vars(clone).update(vars(exc))
+        else:
+            clone = copy.copy(exc)
+    except Exception:
+        return exc
+    if type(clone) is not type(exc):
+        return exc
+    notes = getattr(exc, "__notes__", None)
+    if isinstance(notes, list):
+        clone.__notes__ = list(notes)  # type: ignore[attr-defined]  # not the original's list
+    return clone
+
+
+def _detach(exc: BaseException) -> BaseException:
+    """``exc`` as it may be handed to another thread: no traceback anywhere in its chain.
+
+    Runs on the thread that caught ``exc`` (the loop's), before anyone else can see it.
+    Never raises: should copying fail, ``exc`` itself loses its traceback.
+    """
+    try:
+        return _detach_chain(exc, {})
+    except Exception as err:  # pragma: no cover - a note or a copy that blew up
+        logger.debug("rbdpy: could not copy %r for its caller: %r", exc, err)
+        exc.__traceback__ = None
+        return exc
+
+
+def _detach_chain(exc: BaseException, seen: dict[int, BaseException]) -> BaseException:
+    done = seen.get(id(exc))
+    if done is not None:
+        return done
+    members: list[BaseException] | None = None
+    if isinstance(exc, BaseExceptionGroup):
+        seen[id(exc)] = exc  # a member that contains its own group: stop there
+        members = [_detach_chain(m, seen) for m in exc.exceptions]
+    clone = _copy_exception(exc, members)
+    seen[id(exc)] = clone
+    if clone is exc and members is not None:
+        # An uncopyable group keeps its own members: strip them where they are.
+        _strip_in_place(exc, set())
+    text = _loop_traceback_text(exc.__traceback__)
+    cause, context = exc.__cause__, exc.__context__
+    suppress = exc.__suppress_context__
+    clone.__traceback__ = None
+    clone.__cause__ = None if cause is None else _detach_chain(cause, seen)
+    clone.__context__ = None if context is None else _detach_chain(context, seen)
+    clone.__suppress_context__ = suppress
+    if text is not None:
+        _add_note(clone, text)
+    return clone
+
+
+def _strip_in_place(exc: BaseException, seen: set[int]) -> None:
+    """Drop the traceback of ``exc``, of its chain and of its members, in place."""
+    if id(exc) in seen:
+        return
+    seen.add(id(exc))
+    exc.__traceback__ = None
+    for other in (exc.__cause__, exc.__context__):
+        if other is not None:
+            _strip_in_place(other, seen)
+    if isinstance(exc, BaseExceptionGroup):
+        for member in exc.exceptions:
+            _strip_in_place(member, seen)
+
+
+# Set while a garbage collection runs, to the thread running it: finalizers called from a
+# collection may interrupt any code, even code holding one of our locks, so they must not
+# block (see Portal.run_for_finalizer).
+_collecting_thread: int | None = None
+
+
+def _note_collection(phase: str, info: dict[str, int]) -> None:
+    global _collecting_thread
+    _collecting_thread = threading.get_ident() if phase == "start" else None
+
+
+gc.callbacks.append(_note_collection)
+
+
+class _OrphanJob:
+    """Work left behind by an object the collector took (an image to close, a handle to
+    shut down), done by whichever thread claims it first: the portal's finisher, or the
+    next caller of :meth:`Portal.run` (so that ``del image; RBD().remove(...)`` sees the
+    image closed, as with python-rbd)."""
+
+    __slots__ = ("_afn", "_args", "_claims", "_then_close", "done", "portal", "runner")
+
+    def __init__(
+        self,
+        portal: Portal,
+        afn: Callable[..., Awaitable[object]],
+        args: tuple[Any, ...],
+        then_close: bool,
+    ) -> None:
+        self.portal = portal
+        self._afn = afn
+        self._args = args
+        self._then_close = then_close
+        self._claims = itertools.count()  # next() is atomic: the first taker gets 0
+        self.done = _Latch()
+        self.runner: int | None = None  # the thread that claimed it
+
+    def claim(self) -> bool:
+        if next(self._claims) != 0:
+            return False
+        self.runner = threading.get_ident()
+        return True
+
+    def execute(self) -> None:
+        """Run the job (the caller has claimed it); never raises."""
+        try:
+            self.portal._run_quietly(self._afn, self._args, self._then_close)
+        finally:
+            self.done.set()
+            _orphans.discard(self)
+
+
+# Jobs not done yet, across every portal (set.add/discard are atomic under the GIL).
+_orphans: set[_OrphanJob] = set()
+
+
+def _reap_orphans(portal: Portal) -> None:
+    """Finish ``portal``'s orphan jobs before a caller's next call on it: run the
+    unclaimed ones here, wait for those another thread is running (a job never waits for
+    another job, so no cycle)."""
+    me = threading.get_ident()
+    for job in list(_orphans):
+        if job.portal is not portal or job.runner == me:
+            continue  # another handle's, or the job this thread is running (a shutdown)
+        if job.claim():
+            job.execute()
+        else:
+            job.done.wait()
 
 
 class _Doorbell:
@@ -233,7 +447,8 @@ class Pending(Generic[T]):
     def _finish(self, value: T | None, exc: BaseException | None) -> None:
         if self._done.is_set():
             return
-        self._value, self._exc = value, exc
+        # The one place an outcome crosses from the loop to callers: see _detach.
+        self._value, self._exc = value, None if exc is None else _detach(exc)
         self._done.set()
         if self._on_done is None:
             self._cb_done.set()
@@ -276,7 +491,9 @@ class Portal:
         self._loop_exited = False
         self._trio_thread: threading.Thread | None = None
         self._finisher: threading.Thread | None = None
-        self._finisher_queue: queue.SimpleQueue[Pending[Any] | None] = queue.SimpleQueue()
+        self._finisher_queue: queue.SimpleQueue[Pending[Any] | _OrphanJob | None] = (
+            queue.SimpleQueue()
+        )
         self._inbox: deque[Pending[Any]] = deque()
         self._drain_scheduled = False
         self._parked: list[trio.lowlevel.Task] = []
@@ -284,6 +501,8 @@ class Portal:
         # both are guarded by ``_lock`` so that no caller rings a closed descriptor.
         self._doorbell: _Doorbell | None = None
         self._listening = False
+        # A forked child inherits this object but not its threads (see run_for_finalizer).
+        self._pid = os.getpid()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -356,6 +575,14 @@ class Portal:
         """
         if _in_trio():
             raise RuntimeError(_FROM_TRIO_MESSAGE)
+        if _orphans:
+            _reap_orphans(self)
+        return self._call(afn, args, kwargs)
+
+    def _call(
+        self, afn: Callable[..., Awaitable[T]], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> T:
+        """:meth:`run` without its checks: submit, wait, hand back the outcome."""
         pending: Pending[T] = Pending(self, afn, args, kwargs, None)
         self._submit(pending)
         try:
@@ -401,6 +628,55 @@ class Portal:
             self._nursery.start_soon(self._background_task, afn, args, name=name or afn)
 
         self._call_soon(spawn_in_trio)
+
+    def run_for_finalizer(
+        self, afn: Callable[..., Awaitable[object]], *args: Any, then_close: bool = False
+    ) -> None:
+        """Run ``await afn(*args)`` for an object that was never closed and is going away
+        (a ``weakref.finalize`` callback); then :meth:`close` the portal if ``then_close``.
+
+        Finalizers run wherever the last reference went: in plain caller code (``del
+        image``), on the loop or finisher thread, or inside a garbage collection that
+        interrupted any code at all -- maybe code that holds one of this portal's locks,
+        or trio's. Where waiting is safe (a thread that runs no trio loop, outside a
+        collection) this waits for the call, as python-rbd's deallocation waits for
+        ``rbd_close``; anywhere else it leaves the call to the finisher thread, and the
+        next :meth:`run` on this portal finishes it first. Never raises; does nothing once
+        the portal is closed, while the interpreter shuts down (no thread runs then), or
+        in a forked child (which has none of the portal's threads).
+        """
+        if (self._state != "running" or self._loop_exited or sys.is_finalizing()
+                or os.getpid() != self._pid):
+            return
+        # Registered even when done here and now, so that a call another thread makes
+        # meanwhile on this portal waits for it (an image closed on the finisher thread
+        # by its last completion, say).
+        job = _OrphanJob(self, afn, args, then_close)
+        _orphans.add(job)
+        if _in_trio() or _collecting_thread == threading.get_ident():
+            # SimpleQueue.put is reentrant: safe even from a collection that interrupted
+            # this very queue.
+            self._finisher_queue.put(job)
+        elif job.claim():
+            job.execute()
+
+    def _run_quietly(
+        self, afn: Callable[..., Awaitable[object]], args: tuple[Any, ...], then_close: bool
+    ) -> None:
+        try:
+            if then_close:
+                # Objects collected together with their handle (one cycle) go first: an
+                # image still open when its handle shuts down would keep its lock.
+                _reap_orphans(self)
+            self._call(afn, args, {})
+        except PortalClosedError:
+            pass
+        except Exception as exc:
+            # Nobody is left to tell: python-rbd's deallocation drops rbd_close's error too.
+            logger.debug("portal %s: finalizer call %r failed: %r", self.name, afn, exc)
+        finally:
+            if then_close:
+                self.close()
 
     # ------------------------------------------------------------------ internals
 
@@ -606,7 +882,7 @@ class Portal:
             raise
         except BaseException as exc:
             logger.error("portal %s: background task %r crashed: %r", self.name, afn, exc)
-            self._crash = exc
+            self._crash = _detach(exc)
             self._cancel_nursery()
 
     def _cancel_nursery(self) -> None:
@@ -634,7 +910,7 @@ class Portal:
             trio.run(self._main)
         except BaseException as exc:  # the trio thread must never die with a traceback
             if not self._started.is_set():
-                self._start_error = exc
+                self._start_error = _detach(exc)
             else:
                 logger.error("portal %s: event loop ended with %r", self.name, exc)
         finally:
@@ -653,7 +929,15 @@ class Portal:
 
     def _finisher_main(self) -> None:
         while True:
-            pending = self._finisher_queue.get()
-            if pending is None:
+            item = self._finisher_queue.get()
+            if item is None:
                 return
-            pending._run_callback()
+            if isinstance(item, _OrphanJob):
+                if item.claim():
+                    item.execute()
+            else:
+                item._run_callback()
+
+
+# The portal's own frame in every loop-side traceback: left out of the note (_detach).
+_WORKER_CODE = Portal._worker.__code__

@@ -35,6 +35,7 @@ import errno
 import functools
 import operator
 import re
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -734,6 +735,9 @@ class Image:
         self._portal = portal
         self.ioctx = ioctx
         self._async = portal.run(AsyncImage.open, aio, name, snapshot, read_only, image_id)
+        # Dropped without close(), the image still closes (watch removed, lock released),
+        # as python-rbd's deallocation does; at exit too, like module teardown there.
+        self._finalizer = weakref.finalize(self, portal.run_for_finalizer, self._async.close)
         self.name = to_bytes(self._async.name) if name is None else cstr(name, "name")
         self._closed = False
 
@@ -759,6 +763,7 @@ class Image:
         """
         if not getattr(self, "_closed", True):
             self._closed = True
+            self._finalizer.detach()
             self._portal.run(self._async.close)
 
     @requires_not_closed

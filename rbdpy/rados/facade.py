@@ -32,6 +32,7 @@ import functools
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -1514,6 +1515,7 @@ class Rados:
         """
         if self.state != "shutdown":
             if self._portal is not None:
+                self._finalizer.detach()
                 try:
                     self._portal.run(self._async.shutdown)
                 finally:
@@ -1610,6 +1612,12 @@ class Rados:
             self._portal.close()
             self._portal = None
             raise
+        # A handle the collector takes is shut down (its sessions closed, its threads
+        # joined) instead of leaking both; nothing reachable can use it any more, since
+        # every Ioctx, Image, Watch and in-flight Completion refers back to this object.
+        self._finalizer = weakref.finalize(self, self._portal.run_for_finalizer,
+                                           self._async.shutdown, then_close=True)
+        self._finalizer.atexit = False
         self.state = "connected"
 
     def get_instance_id(self) -> int:
@@ -1894,18 +1902,31 @@ class Watch:
         self.callback = callback
         self.error_callback = error_callback
         portal = self.ioctx._portal
+        # The loop holds the callbacks below; they reach this object through a weak
+        # reference, so that a Watch dropped without close() is collected and unwatched,
+        # as python-rados' deallocation does.
+        this = weakref.ref(self)
 
         # Callbacks never run on the trio thread (they may call this API back): each
         # one hops to a worker thread, one at a time per watch, as librados' finisher.
         async def on_notify(notify_id, notifier_id, watch_id, data):
-            return await _to_thread(self.callback, notify_id, notifier_id, watch_id, data)
+            watch = this()
+            if watch is None:
+                return None
+            callback = watch.callback
+            del watch  # the last reference must not go on the loop while we wait
+            return await _to_thread(callback, notify_id, notifier_id, watch_id, data)
 
         async def on_error(watch_id, error):
-            if self.error_callback is not None:
-                await _to_thread(self.error_callback, watch_id, error)
+            watch = this()
+            error_callback = None if watch is None else watch.error_callback
+            del watch
+            if error_callback is not None:
+                await _to_thread(error_callback, watch_id, error)
 
         self._watch = portal.run(self.ioctx._async.watch, oid, on_notify, on_error,
                                  timeout)
+        self._finalizer = weakref.finalize(self, portal.run_for_finalizer, self._watch.close)
         self.id = self._watch.get_id()
 
     def __enter__(self):
@@ -1936,6 +1957,7 @@ class Watch:
         if self.id == 0:
             return
         self.ioctx.require_ioctx_open()
+        self._finalizer.detach()
         try:
             self.ioctx._portal.run(self._watch.close)
         finally:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import inspect
 import logging
 import os
+import select
 import signal
+import sys
 import threading
 import time
+import traceback
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +20,11 @@ import pytest
 import trio
 
 from rbdpy._sync import CallCancelled, Pending, Portal, PortalClosedError
+
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
 
 
 def _portal_threads() -> set[threading.Thread]:
@@ -61,7 +72,7 @@ def test_run_executes_on_the_trio_thread(portal: Portal) -> None:
     assert portal.run(_thread_name) == "test-portal-trio"
 
 
-def test_run_reraises_the_same_exception(portal: Portal) -> None:
+def test_run_reraises_the_call_exception(portal: Portal) -> None:
     with pytest.raises(Boom, match="kaput"):
         portal.run(_boom)
     # The handle survives a failed call.
@@ -535,3 +546,333 @@ def test_doorbell_falls_back_to_a_pipe_without_eventfd(monkeypatch: pytest.Monke
             assert done.acquire(timeout=10)
         assert [s.result() for s in spawned] == [2 * i for i in range(50)]
     assert p._doorbell is None
+
+
+# ------------------------------------------------- exceptions handed to callers (issue 21)
+#
+# A caller may keep an exception and clear its frames (unittest's assertRaises runs
+# traceback.clear_frames on what it caught). Clearing the frame of a suspended coroutine
+# closes that coroutine from the caller's thread, so no exception a caller gets may
+# reference a frame of the loop.
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc``, its causes and contexts, and the members of any group among them."""
+    out: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if any(e is seen for seen in out):
+            continue
+        out.append(e)
+        todo += [x for x in (e.__cause__, e.__context__) if x is not None]
+        if isinstance(e, BaseExceptionGroup):
+            todo += list(e.exceptions)
+    return out
+
+
+def _frames(exc: BaseException) -> list[Any]:
+    return [f for e in _chain(exc) for f, _ in traceback.walk_tb(e.__traceback__)]
+
+
+def _loop_frames(exc: BaseException) -> list[Any]:
+    """Frames of coroutines (all of them run on the loop here) anywhere in the chain."""
+    return [f for f in _frames(exc) if f.f_code.co_flags & inspect.CO_COROUTINE]
+
+
+async def _nested_failure() -> None:
+    try:
+        await _boom()
+    except Boom as exc:
+        raise ValueError("wrapped") from exc
+
+
+def test_run_hands_over_no_loop_frames_but_keeps_them_as_a_note(portal: Portal) -> None:
+    with pytest.raises(Boom) as info:
+        portal.run(_boom)
+    exc = info.value
+    assert _loop_frames(exc) == []
+    # The caller's own frames are there, as for any exception.
+    assert any(f.f_code.co_name == "run" for f in _frames(exc))
+    note = "\n".join(getattr(exc, "__notes__", []))
+    assert "event-loop traceback" in note and "_boom" in note and "_worker" not in note
+
+
+def test_clear_frames_on_held_exceptions_leaves_the_portal_alive(portal: Portal) -> None:
+    # The issue's failure, without a cluster: a held exception whose frames are cleared
+    # from the caller's thread, again and again, while the same workers keep serving.
+    held: list[BaseException] = []
+    for _ in range(50):
+        try:
+            portal.run(_nested_failure)
+        except ValueError as exc:
+            held.append(exc)
+            for e in _chain(exc):
+                traceback.clear_frames(e.__traceback__)
+        assert portal.run(_add, 1, 1) == 2
+    assert not portal.closed
+    assert isinstance(held[-1].__cause__, Boom)
+    assert _loop_frames(held[-1]) == []
+    assert "_boom" in "\n".join(getattr(held[-1].__cause__, "__notes__", []))
+
+
+def test_chained_and_grouped_exceptions_are_detached(portal: Portal) -> None:
+    async def boom_now() -> None:  # no checkpoint: not cancelled by its sibling's failure
+        raise Boom("now")
+
+    async def wrapped_now() -> None:
+        try:
+            await boom_now()
+        except Boom as exc:
+            raise ValueError("wrapped") from exc
+
+    async def group() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(boom_now)
+            nursery.start_soon(wrapped_now)
+
+    with pytest.raises(BaseExceptionGroup) as info:
+        portal.run(group)
+    kinds = sorted(type(e).__name__ for e in _chain(info.value))
+    assert "Boom" in kinds and "ValueError" in kinds
+    assert _loop_frames(info.value) == []
+    assert portal.run(_add, 2, 2) == 4
+
+
+def test_a_stored_exception_raised_to_many_callers_gives_each_its_own_copy(
+    portal: Portal,
+) -> None:
+    stored = Boom("stored on the loop")
+
+    async def raise_stored() -> None:
+        await trio.lowlevel.checkpoint()
+        raise stored
+
+    got: list[BaseException] = []
+    for _ in range(3):
+        try:
+            portal.run(raise_stored)
+        except Boom as exc:
+            got.append(exc)
+    assert len({id(e) for e in got}) == 3 and all(e is not stored for e in got)
+    assert all(str(e) == "stored on the loop" and _loop_frames(e) == [] for e in got)
+    # The loop's own object is left as the loop left it; notes do not pile up.
+    assert not hasattr(stored, "__notes__")
+    assert all(len(getattr(e, "__notes__", [])) == 1 for e in got)
+
+
+class _Unbuildable(Exception):
+    """An exception class whose args cannot rebuild it (a copy is impossible)."""
+
+    def __init__(self, a: int, b: int) -> None:
+        super().__init__(f"{a}+{b}")
+
+
+def test_an_exception_that_cannot_be_copied_still_loses_its_loop_frames(
+    portal: Portal,
+) -> None:
+    async def raise_unbuildable() -> None:
+        await trio.lowlevel.checkpoint()
+        raise _Unbuildable(1, 2)
+
+    with pytest.raises(_Unbuildable, match=r"1\+2") as info:
+        portal.run(raise_unbuildable)
+    assert _loop_frames(info.value) == []
+    traceback.clear_frames(info.value.__traceback__)
+    assert portal.run(_add, 1, 2) == 3
+
+
+class _OddGroup(BaseExceptionGroup):  # type: ignore[misc,type-arg,unused-ignore]
+    """A group subclass whose derive() (the inherited one) makes a plain group."""
+
+
+def test_an_uncopyable_group_is_stripped_in_place(portal: Portal) -> None:
+    async def raise_odd() -> None:
+        members: list[Exception] = []
+        for _ in range(2):
+            try:
+                await _boom()
+            except Boom as exc:
+                members.append(exc)
+        raise _OddGroup("odd", members)
+
+    with pytest.raises(_OddGroup) as info:
+        portal.run(raise_odd)
+    assert len(info.value.exceptions) == 2 and _loop_frames(info.value) == []
+    assert portal.run(_add, 1, 2) == 3
+
+
+def test_spawned_call_exception_is_detached(portal: Portal) -> None:
+    pending = portal.spawn(_nested_failure)
+    exc = pending.exception()
+    assert isinstance(exc, ValueError) and _loop_frames(exc) == []
+    assert exc.__traceback__ is None  # nothing raised it on the caller's side yet
+
+
+def test_background_crash_cause_is_detached() -> None:
+    p = Portal("test-portal-crashcause")
+    p.start()
+    try:
+        p.start_background(_boom)
+        deadline = time.monotonic() + 5
+        while not p.closed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(PortalClosedError) as info:
+            p.run(_add, 1, 1)
+        assert isinstance(info.value.__cause__, Boom)
+        assert _loop_frames(info.value) == []
+    finally:
+        p.close()
+
+
+# ------------------------------------------------------- garbage collection anywhere
+
+
+def test_gc_on_the_loop_thread_the_finisher_and_a_foreign_thread(portal: Portal) -> None:
+    """Collections forced on every thread while calls are in flight and exceptions with
+    cleared frames pile up: the portal keeps serving."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    async def collect_on_loop() -> None:
+        gc.collect()
+        await trio.lowlevel.checkpoint()
+
+    def collector() -> None:
+        while not stop.is_set():
+            gc.collect(0)
+            time.sleep(0.001)
+
+    def caller() -> None:
+        try:
+            for i in range(100):
+                try:
+                    portal.run(_nested_failure)
+                except ValueError as exc:
+                    traceback.clear_frames(exc.__traceback__)
+                assert portal.run(_add, i, 1) == i + 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    foreign = threading.Thread(target=collector)
+    callers = [threading.Thread(target=caller) for _ in range(4)]
+    foreign.start()
+    for t in callers:
+        t.start()
+    pendings = [
+        portal.spawn(collect_on_loop, (), lambda _p: gc.collect()) for _ in range(20)
+    ]
+    for t in callers:
+        t.join(60)
+    stop.set()
+    foreign.join(10)
+    assert all(p.wait_callback(10) for p in pendings)
+    assert errors == [] and not portal.closed
+    assert portal.run(_add, 1, 1) == 2
+
+
+# ------------------------------------------------------------- run_for_finalizer
+
+
+class _Resource:
+    """Stands for a facade object (an Image) whose finalizer runs a call on the loop."""
+
+    def __init__(self, portal: Portal, closed: list[str]) -> None:
+        async def close() -> None:
+            await trio.lowlevel.checkpoint()
+            closed.append(threading.current_thread().name)
+
+        self.finalizer = weakref.finalize(self, portal.run_for_finalizer, close)
+        self.finalizer.atexit = False
+
+
+def test_finalizer_on_a_caller_thread_waits_for_its_call(portal: Portal) -> None:
+    closed: list[str] = []
+    res = _Resource(portal, closed)
+    del res
+    assert closed == ["test-portal-trio"]  # done by the time `del` returns
+
+
+def test_finalizer_inside_a_collection_defers_and_the_next_call_sees_it_done(
+    portal: Portal,
+) -> None:
+    closed: list[str] = []
+    res = _Resource(portal, closed)
+    cycle: list[Any] = [res]
+    cycle.append(cycle)
+    del res, cycle
+    gc.collect()  # the finalizer runs inside the collection: it must not block there
+    portal.run(_add, 0, 0)  # ... and the next call on the portal finishes it first
+    assert closed == ["test-portal-trio"]
+
+
+def test_finalizer_on_the_loop_thread_is_handed_to_the_finisher(portal: Portal) -> None:
+    closed: list[str] = []
+    holder: list[Any] = [_Resource(portal, closed)]
+
+    async def drop_on_loop() -> None:
+        holder.clear()  # the last reference goes on the trio thread
+        await trio.lowlevel.checkpoint()
+
+    portal.run(drop_on_loop)
+    portal.run(_add, 0, 0)
+    assert closed == ["test-portal-trio"]
+
+
+def test_finalizer_in_a_finisher_callback(portal: Portal) -> None:
+    closed: list[str] = []
+    holder: list[Any] = [_Resource(portal, closed)]
+    pending = portal.spawn(_add, (1, 2), lambda _p: holder.clear())
+    assert pending.wait_callback(10)
+    assert closed == ["test-portal-trio"]
+
+
+def test_finalizer_after_close_does_nothing() -> None:
+    closed: list[str] = []
+    p = Portal("test-portal-finclosed")
+    p.start()
+    res = _Resource(p, closed)
+    p.close()
+    del res
+    assert closed == []
+
+
+def test_finalizer_then_close_shuts_the_portal_down() -> None:
+    p = Portal("test-portal-finshut")
+    p.start()
+    done: list[bool] = []
+
+    async def shutdown() -> None:
+        done.append(True)
+
+    p.run_for_finalizer(shutdown, then_close=True)
+    assert done == [True] and p.closed
+    assert not [t for t in threading.enumerate() if t.name.startswith("test-portal-finshut")]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_finalizer_in_a_forked_child_does_not_wait_for_threads_it_lacks(
+    portal: Portal,
+) -> None:
+    closed: list[str] = []
+    res = _Resource(portal, closed)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            del res  # no portal thread here: waiting for one would hang forever
+            os.write(write_fd, b"ok")
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    try:
+        ready, _, _ = select.select([read_fd], [], [], 60)
+        if not ready:  # the child hangs: do not hang the test run with it
+            os.kill(pid, signal.SIGKILL)
+        assert ready and os.read(read_fd, 2) == b"ok"
+    finally:
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+    assert closed == []
+    del res
+    assert closed == ["test-portal-trio"]
