@@ -389,10 +389,6 @@ def test_rados_left_to_the_collector_shuts_down(cluster: SessionCluster, pool: s
     _rbd_cli(str(cluster.conf), "rm", f"{pool}/collected")
 
 
-@pytest.mark.xfail(reason="rbdpy/librbd/image.py _post_acquire sets lock_owner before the "
-                          "object map is loaded: a concurrent writer skips the object-map "
-                          "update and its object reads back as zeros (issue 21, h1 report)",
-                   strict=False)
 def test_first_writes_racing_the_lock_acquisition(handle: tuple[rados.Rados, rados.Ioctx],
                                                   ) -> None:
     """8 threads' first writes to a fresh image (object map on): every write reads back."""
