@@ -174,7 +174,10 @@ class AsyncImage:
         return utc_datetime(stamp[0])
 
     async def is_exclusive_lock_owner(self) -> bool:
-        return self._checked().exclusive_lock.is_owner
+        ctx = self._checked()
+        with translate(f"error getting lock status for image {ctx.name_bytes!r}"):
+            ctx.require_not_blocklisted()
+        return ctx.exclusive_lock.is_owner
 
     # -- resize, metadata ----------------------------------------------------------------------
 
@@ -361,7 +364,10 @@ class AsyncImage:
 
     async def flush(self) -> None:
         """Writes are acknowledged on commit (no client cache): wait for in-flight ones."""
-        await self._checked().wait_io_idle()
+        ctx = self._checked()
+        with translate("error flushing image"):
+            ctx.require_not_blocklisted()
+            await ctx.wait_io_idle()
 
     async def invalidate_cache(self) -> None:
         """No client-side cache: nothing to drop (librbd with rbd_cache=false)."""

@@ -58,6 +58,7 @@ from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.exclusive_lock import ExclusiveLock, notify_header
 from rbdpy.librbd.object_io import WatchHandle, exec_ops
 from rbdpy.librbd.object_map import ObjectMap
+from rbdpy.rados import exceptions as rados_errors
 from rbdpy.rados.proto.bytestr import to_bytes, to_str
 from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
@@ -130,6 +131,10 @@ class ImageCtx:
         self.closed = True
         self.watch: WatchHandle | None = None
         self.watch_lost = False
+        # The cluster blocklisted this client (our header watch failed with EBLOCKLISTED,
+        # i.e. ESHUTDOWN): as librbd, every I/O and every change fails with ESHUTDOWN from
+        # then on; cached header facts (size, snapshots) can still be read.
+        self.blocklisted = False
         self.object_map: ObjectMap | None = None
         self.exclusive_lock = ExclusiveLock(self)
         self.needs_refresh = False
@@ -258,6 +263,10 @@ class ImageCtx:
         if self.closed:
             raise rbdx.InvalidArgument("image is closed")
 
+    def require_not_blocklisted(self) -> None:
+        if self.blocklisted:
+            raise CephError(errno.ESHUTDOWN, "this client is blocklisted")
+
     def require_writable(self) -> None:
         """I/O writes and HEAD changes: refused on a read-only open or at a snapshot."""
         self.require_not_read_only()
@@ -344,6 +353,10 @@ class ImageCtx:
         log.debug("image %s: header watch error %d", self.name, err)
         self.exclusive_lock.on_watch_lost()
         self.watch_lost = True
+        if err == -errno.ESHUTDOWN:  # EBLOCKLISTED
+            log.info("image %s: this client was blocklisted; image I/O now fails",
+                     self.name)
+            self.blocklisted = True
 
     async def notify_header(self, op: int) -> None:
         """Announce ``op`` (usually HEADER_UPDATE) to the image's other clients."""
@@ -367,8 +380,13 @@ class ImageCtx:
             except Exception as e:  # the old registration is gone anyway
                 log.debug("image %s: closing lost watch: %s", self.name, e)
         self.object_map = None
-        self.watch = await self.ioctx.watch(self.header_oid, self._handle_notify,
-                                            self._handle_watch_error)
+        self.require_not_blocklisted()
+        try:
+            self.watch = await self.ioctx.watch(self.header_oid, self._handle_notify,
+                                                self._handle_watch_error)
+        except rados_errors.Error as e:
+            # the rados layer speaks python-rados; librbd's callers want the errno back
+            raise CephError(e.errno or errno.EIO, str(e)) from e
         self.watch_lost = False
         self.needs_refresh = True
 
@@ -411,6 +429,7 @@ class ImageCtx:
     async def writing(self, fn: Callable[[], Awaitable[Any]]) -> Any:
         """Run a mutating op as the lock owner, counted as in-flight I/O."""
         self.require_writable()
+        self.require_not_blocklisted()
         await self.maybe_refresh()
         while True:
             gate = self._write_gate
@@ -434,6 +453,7 @@ class ImageCtx:
         suspend_requests), run as the exclusive-lock owner and counted as in-flight I/O so
         a peer's lock request waits for it. ``ask_live_owner``: see
         :meth:`ExclusiveLock.acquire`."""
+        self.require_not_blocklisted()
         async with self.maintenance_mutex:
             gate = trio.Event()
             self._write_gate = gate

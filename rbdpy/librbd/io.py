@@ -80,6 +80,7 @@ def _oid(ictx: ImageCtx, objectno: int) -> str:
 async def read(ictx: ImageCtx, offset: int, length: int, fadvise_flags: int = 0) -> bytes:
     if length == 0:
         return b""
+    ictx.require_not_blocklisted()
     await ictx.maybe_refresh()
     if not ictx.snap_exists:
         raise CephError(errno.ENOENT, f"snapshot {ictx.snap_id:#x} no longer exists")

@@ -86,3 +86,57 @@ def test_lock_and_snapshot_edges_match_librbd(cluster: SessionCluster, pool: str
     assert own == ["RBDPY read after removal ImageNotFound [errno 2] RBD image not found "
                    "(error reading b'IMG' 0~4)"]
     assert [line for line in ours if not line.startswith("RBDPY ")] == theirs
+
+
+_BLOCKLIST_SCRIPT = r"""
+import sys, time
+if sys.argv[4] == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+conf, pool, name = sys.argv[1], sys.argv[2], sys.argv[3]
+def attempt(label, fn):
+    try:
+        print(label, "ok", repr(fn()))
+    except Exception as e:
+        print(label, type(e).__name__, e)
+cluster = rados.Rados(conffile=conf)
+cluster.connect()
+io = cluster.open_ioctx(pool)
+rbd.RBD().create(io, name, 8 << 20, features=61)
+image = rbd.Image(io, name)
+image.write(b"a" * 10, 0)
+attempt("owner", image.is_exclusive_lock_owner)
+# A peer breaks our lock; rbd_blocklist_on_break_lock (on by default) blocklists us first.
+with rados.Rados(conffile=conf) as peer_cluster, peer_cluster.open_ioctx(pool) as peer_io:
+    with rbd.Image(peer_io, name) as peer:
+        owner = list(peer.lock_get_owners())[0]["owner"]
+        peer.lock_break(rbd.RBD_LOCK_MODE_EXCLUSIVE, owner)
+time.sleep(3)
+attempt("owner after the break", image.is_exclusive_lock_owner)
+attempt("write", lambda: image.write(b"b" * 10, 0))
+attempt("read", lambda: image.read(0, 4))
+attempt("size", image.size)
+attempt("resize", lambda: image.resize(16 << 20))
+attempt("create_snap", lambda: image.create_snap("x"))
+attempt("list_snaps", lambda: list(image.list_snaps()))
+attempt("metadata_set", lambda: image.metadata_set("k", "v"))
+attempt("discard", lambda: image.discard(0, 4096))
+attempt("flush", image.flush)
+attempt("close", image.close)
+"""
+
+
+def test_blocklisted_by_a_lock_break_as_librbd(cluster: SessionCluster, pool: str) -> None:
+    """A client whose lock a peer broke (and blocklisted) gets ConnectionShutdown from
+    the lock status, I/O and every change; cached facts and close still work."""
+    def run(python: str, impl: str, name: str) -> list[str]:
+        proc = subprocess.run([python, "-c", _BLOCKLIST_SCRIPT, str(cluster.conf), pool,
+                               name, impl], capture_output=True, text=True, timeout=180,
+                              check=True)
+        return [line.replace(name, "IMG") for line in proc.stdout.splitlines()]
+
+    theirs = run("/usr/bin/python3", "librbd", "blk-ref")
+    ours = run(sys.executable, "rbdpy", "blk-us")
+    assert ours == theirs
+    assert any("ConnectionShutdown" in line for line in theirs)
