@@ -138,7 +138,7 @@ async def pool_metadata_get(ioctx: AsyncIoctx, key: str | bytes) -> str:
 async def pool_metadata_set(ioctx: AsyncIoctx, key: str | bytes, value: str | bytes) -> None:
     k = to_str(_key(key, "key"))
     v = to_bytes(_key(value, "value"))
-    with translate(f"error setting metadata {to_bytes(k)!r}"):
+    with translate("error setting metadata {!r}", to_bytes(k)):
         await _pool_metadata_set(ioctx, k, v)
 
 
@@ -222,7 +222,7 @@ async def config_get(ioctx: AsyncIoctx, key: str | bytes) -> str:
 async def config_set(ioctx: AsyncIoctx, key: str | bytes, value: str | bytes) -> None:
     k = to_str(_key(key, "key"))
     v = to_bytes(_key(value, "value"))
-    with translate(f"error setting config {k} for pool {ioctx.get_pool_name()}"):
+    with translate("error setting config {} for pool {}", k, ioctx.get_pool_name()):
         await _pool_metadata_set(ioctx, CONF_PREFIX + k, v)
 
 
@@ -242,7 +242,7 @@ async def config_remove(ioctx: AsyncIoctx, key: str | bytes) -> None:
 
 async def image_config_list(ictx: ImageCtx) -> list[dict[str, Any]]:
     ictx.require_not_closed()
-    with translate(f"error listing config options for image {ictx.name_bytes!r}"):
+    with translate("error listing config options for image {!r}", ictx.name_bytes):
         base = await _default_ns(ictx.ioctx)
         return await _config_rows(base, image=ictx)
 
@@ -265,7 +265,7 @@ async def image_config_set(ictx: ImageCtx, key: str | bytes, value: str | bytes)
     ictx.require_not_closed()
     k = to_str(_key(key, "key"))
     v = to_bytes(_key(value, "value"))
-    with translate(f"error setting config {k} for image {ictx.name_bytes!r}"):
+    with translate("error setting config {} for image {!r}", k, ictx.name_bytes):
         check_override(CONF_PREFIX + k, to_str(v), image=True)
         await ictx.writing(lambda: header_change(ictx, cls_rbd.metadata_set({CONF_PREFIX + k: v})))
 

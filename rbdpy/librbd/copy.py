@@ -42,7 +42,7 @@ async def copy(ictx: ImageCtx, dest_ioctx: AsyncIoctx, dest_name: str | bytes,
     if data_pool is not None and not isinstance(data_pool, (str, bytes)):
         raise rbdx.InvalidArgument("data_pool must be a string")
     name = to_str(dest_name)
-    with translate(f"error copying image {ictx.name_bytes!r} to {to_bytes(dest_name)!r}"):
+    with translate("error copying image {!r} to {!r}", ictx.name_bytes, to_bytes(dest_name)):
         await ictx.maybe_refresh()
         size = ictx.size
         feats = ictx.features if features is None else as_uint64(features)

@@ -73,7 +73,7 @@ class AsyncImage:
     async def _open(self) -> None:
         ctx = self._ctx
         snap = to_bytes(ctx.snap_name) if ctx.snap_name is not None else None
-        with translate(f"error opening image {ctx.name_arg!r} at snapshot {snap!r}"):
+        with translate("error opening image {!r} at snapshot {!r}", ctx.name_arg, snap):
             await ctx.open_image()
 
     @property
@@ -86,7 +86,7 @@ class AsyncImage:
 
     async def close(self) -> None:
         """Release the exclusive lock and the header watch; later calls fail."""
-        with translate(f"error while closing image {self._ctx.name_bytes!r}"):
+        with translate("error while closing image {!r}", self._ctx.name_bytes):
             await self._ctx.close()
 
     async def __aenter__(self) -> AsyncImage:
@@ -106,7 +106,7 @@ class AsyncImage:
 
     async def _refreshed(self, what: str) -> ImageCtx:
         ctx = self._checked()
-        with translate(f"error getting {what} for image {ctx.name_bytes!r}"):
+        with translate("error getting {} for image {!r}", what, ctx.name_bytes):
             await ctx.maybe_refresh()
         return ctx
 
@@ -169,13 +169,13 @@ class AsyncImage:
 
     async def _header_timestamp(self, what: str, call: Any) -> datetime.datetime:
         ctx = self._checked()
-        with translate(f"error getting {what} timestamp for image: {ctx.name_bytes!r}"):
+        with translate("error getting {} timestamp for image: {!r}", what, ctx.name_bytes):
             (stamp,) = await exec_ops(ctx.ioctx, ctx.header_oid, [call])
         return utc_datetime(stamp[0])
 
     async def is_exclusive_lock_owner(self) -> bool:
         ctx = self._checked()
-        with translate(f"error getting lock status for image {ctx.name_bytes!r}"):
+        with translate("error getting lock status for image {!r}", ctx.name_bytes):
             ctx.require_not_blocklisted()
         return ctx.exclusive_lock.is_owner
 
@@ -184,7 +184,7 @@ class AsyncImage:
     async def resize(self, size: int, allow_shrink: bool = True) -> None:
         ctx = self._checked()
         size = as_uint64(size)
-        with translate(f"error resizing image {ctx.name_bytes!r}"):
+        with translate("error resizing image {!r}", ctx.name_bytes):
             await resize.resize(ctx, size, allow_shrink)
 
     async def metadata_get(self, key: str | bytes) -> str:
@@ -197,7 +197,7 @@ class AsyncImage:
         if not isinstance(value, (str, bytes)):
             raise rbdx.InvalidArgument("value must be a string")
         k, v = to_bytes(key), to_bytes(value)
-        with translate(f"error setting metadata {k!r} for image {ctx.name_bytes!r}"):
+        with translate("error setting metadata {!r} for image {!r}", k, ctx.name_bytes):
             await metadata.metadata_set(ctx, k, v)
 
     async def metadata_remove(self, key: str | bytes) -> None:
@@ -205,7 +205,7 @@ class AsyncImage:
 
     async def metadata_list(self) -> list[tuple[str, str]]:
         ctx = self._checked()
-        with translate(f"error listing metadata for image {ctx.name_bytes!r}"):
+        with translate("error listing metadata for image {!r}", ctx.name_bytes):
             return await metadata.metadata_list(ctx)
 
     # -- advisory locks ------------------------------------------------------------------------
@@ -325,7 +325,7 @@ class AsyncImage:
         offset, length = as_uint64(offset), as_uint64(length)
         snap = None if from_snapshot is None else to_bytes(from_snapshot)
         # python-rbd's message names the snapshot as the bytes it passed to librbd
-        with translate(f"error generating diff from snapshot {snap!r}"):
+        with translate("error generating diff from snapshot {!r}", snap):
             return await diff.diff_extents(ctx, offset, length,
                                            None if snap is None else to_str(snap),
                                            include_parent, whole_object)
@@ -335,7 +335,7 @@ class AsyncImage:
     async def read(self, offset: int, length: int, fadvise_flags: int = 0) -> bytes:
         ctx = self._checked()
         offset, length = as_uint64(offset), as_uint64(length)
-        with translate(f"error reading {ctx.name_bytes!r} {offset}~{length}"):
+        with translate("error reading {!r} {}~{}", ctx.name_bytes, offset, length):
             return await io.read(ctx, offset, length, fadvise_flags)
 
     async def write(self, data: Buffer, offset: int, fadvise_flags: int = 0) -> int:
@@ -344,7 +344,7 @@ class AsyncImage:
             raise TypeError("data must be a byte string")
         offset = as_uint64(offset)
         length = len(data)
-        with translate(f"error writing to {ctx.name_bytes!r}"):
+        with translate("error writing to {!r}", ctx.name_bytes):
             written = await io.write(ctx, data, offset, fadvise_flags)
         if written < length:
             raise rbdx.IncompleteWriteError(f"Wrote only {written} out of {length} bytes")
@@ -353,13 +353,13 @@ class AsyncImage:
     async def discard(self, offset: int, length: int) -> None:
         ctx = self._checked()
         offset, length = as_uint64(offset), as_uint64(length)
-        with translate(f"error discarding region {offset}~{length}"):
+        with translate("error discarding region {}~{}", offset, length):
             await io.discard(ctx, offset, length)
 
     async def write_zeroes(self, offset: int, length: int, zero_flags: int = 0) -> None:
         ctx = self._checked()
         offset, length = as_uint64(offset), as_uint64(length)
-        with translate(f"error zeroing region {offset}~{length}"):
+        with translate("error zeroing region {}~{}", offset, length):
             await io.write_zeroes(ctx, offset, length, int(zero_flags))
 
     async def flush(self) -> None:

@@ -113,7 +113,7 @@ async def _set_flags_all(ictx: ImageCtx, flags: int, mask: int) -> None:
 async def update_features(ictx: ImageCtx, features: int, enabled: bool) -> None:
     ictx.require_not_closed()
     features = as_uint64(features)
-    with translate(f"error updating features for image {ictx.name_bytes!r}"):
+    with translate("error updating features for image {!r}", ictx.name_bytes):
         ictx.require_writable()
         await ictx.maybe_refresh()
         disable_mask = RBD_FEATURES_MUTABLE | RBD_FEATURES_DISABLE_ONLY
@@ -219,7 +219,7 @@ async def _disable_features(ictx: ImageCtx, features: int) -> None:
 
 async def rebuild_object_map(ictx: ImageCtx) -> None:
     ictx.require_not_closed()
-    with translate(f"error rebuilding object map {ictx.name_bytes!r}"):
+    with translate("error rebuilding object map {!r}", ictx.name_bytes):
         await ictx.maybe_refresh()
         if not ictx.features & RBD_FEATURE_OBJECT_MAP:
             raise CephError(errno.EINVAL, "image must support object-map feature")
@@ -282,7 +282,7 @@ async def _rebuild_head(ictx: ImageCtx) -> None:
 async def sparsify(ictx: ImageCtx, sparse_size: int) -> None:
     ictx.require_not_closed()
     sparse_size = as_uint64(sparse_size)
-    with translate(f"error sparsifying {ictx.name_bytes!r}"):
+    with translate("error sparsifying {!r}", ictx.name_bytes):
         await ictx.maybe_refresh()
         object_size = ictx.layout.object_size
         if (sparse_size < _MIN_SPARSE_SIZE or sparse_size & (sparse_size - 1)
@@ -384,7 +384,7 @@ async def lock_release(ictx: ImageCtx) -> None:
 
 async def lock_get_owners(ictx: ImageCtx) -> list[dict[str, Any]]:
     ictx.require_not_closed()
-    with translate(f"error listing lock owners for image {ictx.name_bytes!r}"):
+    with translate("error listing lock owners for image {!r}", ictx.name_bytes):
         await ictx.maybe_refresh()
         _require_exclusive_lock_feature(ictx)
         owner = await get_locker(ictx.ioctx, ictx.header_oid)

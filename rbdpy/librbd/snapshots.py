@@ -220,7 +220,7 @@ async def create_snap(ictx: ImageCtx, name: Any, flags: int = 0) -> None:
     bname = _name_arg(name, "name")
     sname = to_str(bname)
     as_uint64(flags)
-    with translate(f"error creating snapshot {bname!r} from {ictx.name_bytes!r}"):
+    with translate("error creating snapshot {!r} from {!r}", bname, ictx.name_bytes):
         ictx.require_not_read_only()
         # Operations::snap_create checks the name before asking for the lock.
         if await ictx.lookup_snap(sname) is not None:
@@ -279,7 +279,7 @@ async def _object_map_snapshot_create(ictx: ImageCtx, snap_id: int) -> None:
 async def remove_snap(ictx: ImageCtx, name: Any) -> None:
     ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error removing snapshot {bname!r} from {ictx.name_bytes!r}"):
+    with translate("error removing snapshot {!r} from {!r}", bname, ictx.name_bytes):
         await _remove(ictx, lambda: _require(ictx, to_str(bname)), 0)
 
 
@@ -287,15 +287,15 @@ async def remove_snap2(ictx: ImageCtx, name: Any, flags: Any) -> None:
     ictx.require_not_closed()
     bname = _name_arg(name, "name")
     flags = _as_uint32(flags)
-    with translate(f"error removing snapshot {bname!r} from {ictx.name_bytes!r} "
-                   f"with flags {flags:x}"):
+    with translate("error removing snapshot {!r} from {!r} with flags {:x}", bname,
+                   ictx.name_bytes, flags):
         await _remove(ictx, lambda: _require(ictx, to_str(bname)), flags)
 
 
 async def remove_snap_by_id(ictx: ImageCtx, snap_id: Any) -> None:
     ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error removing snapshot {sid} from {ictx.name_bytes!r}"):
+    with translate("error removing snapshot {} from {!r}", sid, ictx.name_bytes):
         await _remove(ictx, lambda: _require_id(ictx, sid), 0)
 
 
@@ -402,7 +402,7 @@ async def rename_snap(ictx: ImageCtx, srcname: Any, dstname: Any) -> None:
     ictx.require_not_closed()
     src = _name_arg(srcname, "srcname")
     dst = _name_arg(dstname, "dstname")
-    with translate(f"error renaming snapshot of {ictx.name_bytes!r} from {src!r} to {dst!r}"):
+    with translate("error renaming snapshot of {!r} from {!r} to {!r}", ictx.name_bytes, src, dst):
         ictx.require_not_read_only()
 
         async def check() -> SnapshotInfo:
@@ -435,7 +435,7 @@ def _require_layering(ictx: ImageCtx) -> None:
 async def protect_snap(ictx: ImageCtx, name: Any) -> None:
     ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error protecting snapshot {ictx.name_bytes!r}@{bname!r}"):
+    with translate("error protecting snapshot {!r}@{!r}", ictx.name_bytes, bname):
         ictx.require_not_read_only()
         await ictx.maybe_refresh()
         _require_layering(ictx)
@@ -454,7 +454,7 @@ async def protect_snap(ictx: ImageCtx, name: Any) -> None:
 async def unprotect_snap(ictx: ImageCtx, name: Any) -> None:
     ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error unprotecting snapshot {ictx.name_bytes!r}@{bname!r}"):
+    with translate("error unprotecting snapshot {!r}@{!r}", ictx.name_bytes, bname):
         ictx.require_not_read_only()
         # no layering check: clone v2 needs no protection, librbd 16.2 lets it through
         info = await _require(ictx, to_str(bname))
@@ -508,7 +508,7 @@ async def _has_children(ictx: ImageCtx, info: SnapshotInfo) -> bool:
 async def is_protected_snap(ictx: ImageCtx, name: Any) -> bool:
     ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error checking if snapshot {ictx.name_bytes!r}@{bname!r} is protected"):
+    with translate("error checking if snapshot {!r}@{!r} is protected", ictx.name_bytes, bname):
         info = await _require(ictx, to_str(bname))
         return await _protection(ictx, info.id) == RBD_PROTECTION_STATUS_PROTECTED
 
@@ -518,7 +518,7 @@ async def is_protected_snap(ictx: ImageCtx, name: Any) -> bool:
 async def rollback_to_snap(ictx: ImageCtx, name: Any) -> None:
     ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error rolling back image {ictx.name_bytes!r} to snapshot {bname!r}"):
+    with translate("error rolling back image {!r} to snapshot {!r}", ictx.name_bytes, bname):
         ictx.require_writable()
         await _require(ictx, to_str(bname))
         # librbd rolls back only as the owner it can become without asking: a live peer
@@ -580,7 +580,7 @@ async def _rollback(ictx: ImageCtx, info: SnapshotInfo) -> None:
 
 async def get_snap_limit(ictx: ImageCtx) -> int:
     ictx.require_not_closed()
-    with translate(f"error getting snapshot limit for {ictx.name_bytes!r}"):
+    with translate("error getting snapshot limit for {!r}", ictx.name_bytes):
         (limit,) = await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.snapshot_get_limit()])
     return int(limit)
 
@@ -588,7 +588,7 @@ async def get_snap_limit(ictx: ImageCtx) -> int:
 async def set_snap_limit(ictx: ImageCtx, limit: Any, what: str = "setting") -> int:
     ictx.require_not_closed()
     value = as_uint64(limit)
-    with translate(f"error {what} snapshot limit for {ictx.name_bytes!r}"):
+    with translate("error {} snapshot limit for {!r}", what, ictx.name_bytes):
         ictx.require_not_read_only()
         async with ictx.exclusive_op():
             # cls answers ERANGE when the image already has more snapshots than that
@@ -618,7 +618,7 @@ async def list_snaps(ictx: ImageCtx) -> list[dict[str, Any]]:
     """python-rbd's SnapIterator entries, by snapshot id; group/trash/mirror snapshots get
     their namespace dict (None when it cannot be read, as SnapIterator's ``except``)."""
     ictx.require_not_closed()
-    with translate(f"error listing snapshots for image {ictx.name_bytes!r}"):
+    with translate("error listing snapshots for image {!r}", ictx.name_bytes):
         infos = await ictx.snap_infos()
     out = []
     for info in infos.values():
@@ -637,7 +637,7 @@ async def list_snaps(ictx: ImageCtx) -> list[dict[str, Any]]:
 async def snap_exists(ictx: ImageCtx, name: Any) -> bool:
     ictx.require_not_closed()
     bname = _name_arg(name, "name")
-    with translate(f"error getting snapshot exists for {ictx.name_bytes!r}"):
+    with translate("error getting snapshot exists for {!r}", ictx.name_bytes):
         return await ictx.lookup_snap(to_str(bname)) is not None
 
 
@@ -659,16 +659,16 @@ async def get_snap_timestamp(ictx: ImageCtx, snap_id: Any) -> datetime.datetime:
     ictx.require_not_closed()
     sid = as_uint64(snap_id)
     # librbd 16.2 asserts on an unknown id (Snapshot.cc get_timestamp); we answer ENOENT.
-    with translate(f"error getting snapshot timestamp for image: {ictx.name_bytes!r}, "
-                   f"snap_id: {sid}"):
+    with translate("error getting snapshot timestamp for image: {!r}, snap_id: {}",
+                   ictx.name_bytes, sid):
         return utc_datetime((await _require_id(ictx, sid)).timestamp[0])
 
 
 async def snap_get_namespace_type(ictx: ImageCtx, snap_id: Any) -> int:
     ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error getting snapshot namespace type for image: {ictx.name_bytes!r}, "
-                   f"snap_id: {sid}"):
+    with translate("error getting snapshot namespace type for image: {!r}, snap_id: {}",
+                   ictx.name_bytes, sid):
         return _namespace_type((await _require_id(ictx, sid)).snapshot_namespace)
 
 
@@ -682,8 +682,8 @@ async def _namespace_of(ictx: ImageCtx, sid: int, kind: type[SnapshotNamespace])
 async def snap_get_group_namespace(ictx: ImageCtx, snap_id: Any) -> dict[str, Any]:
     ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error getting snapshot group namespace for image: {ictx.name_bytes!r}, "
-                   f"snap_id: {sid}"):
+    with translate("error getting snapshot group namespace for image: {!r}, snap_id: {}",
+                   ictx.name_bytes, sid):
         ns: GroupSnapshotNamespace = await _namespace_of(ictx, sid, GroupSnapshotNamespace)
         # api::Snapshot::get_group_namespace: the group's name from the group directory
         # and the group snapshot's name from the group header, both in the group's pool.
@@ -702,8 +702,8 @@ async def snap_get_group_namespace(ictx: ImageCtx, snap_id: Any) -> dict[str, An
 async def snap_get_trash_namespace(ictx: ImageCtx, snap_id: Any) -> dict[str, Any]:
     ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error getting snapshot trash namespace image: {ictx.name_bytes!r}, "
-                   f"snap_id: {sid}"):
+    with translate("error getting snapshot trash namespace image: {!r}, snap_id: {}",
+                   ictx.name_bytes, sid):
         ns: TrashSnapshotNamespace = await _namespace_of(ictx, sid, TrashSnapshotNamespace)
     return {"original_name": ns.original_name}
 
@@ -711,8 +711,8 @@ async def snap_get_trash_namespace(ictx: ImageCtx, snap_id: Any) -> dict[str, An
 async def snap_get_mirror_namespace(ictx: ImageCtx, snap_id: Any) -> dict[str, Any]:
     ictx.require_not_closed()
     sid = as_uint64(snap_id)
-    with translate(f"error getting snapshot mirror namespace for image: {ictx.name_bytes!r}, "
-                   f"snap_id: {sid}"):
+    with translate("error getting snapshot mirror namespace for image: {!r}, snap_id: {}",
+                   ictx.name_bytes, sid):
         ns: MirrorSnapshotNamespace = await _namespace_of(ictx, sid, MirrorSnapshotNamespace)
     return {"state": ns.state, "mirror_peer_uuids": sorted(ns.mirror_peer_uuids),
             "complete": ns.complete, "primary_mirror_uuid": ns.primary_mirror_uuid,
@@ -734,11 +734,11 @@ _NAMESPACE_DICTS: dict[int, tuple[str, _NamespaceFn]] = {
 async def set_snap(ictx: ImageCtx, name: Any) -> None:
     ictx.require_not_closed()
     if name is None:
-        with translate(f"error setting image {ictx.name_bytes!r} to snapshot None"):
+        with translate("error setting image {!r} to snapshot None", ictx.name_bytes):
             await _set_snap_id(ictx, CEPH_NOSNAP, None)
         return
     bname = _name_arg(name, "name")
-    with translate(f"error setting image {ictx.name_bytes!r} to snapshot {bname!r}"):
+    with translate("error setting image {!r} to snapshot {!r}", ictx.name_bytes, bname):
         info = await _require(ictx, to_str(bname))
         await _set_snap_id(ictx, info.id, info)
 
@@ -746,11 +746,11 @@ async def set_snap(ictx: ImageCtx, name: Any) -> None:
 async def set_snap_by_id(ictx: ImageCtx, snap_id: Any) -> None:
     ictx.require_not_closed()
     if snap_id is None:
-        with translate(f"error setting image {ictx.name_bytes!r} to snapshot None"):
+        with translate("error setting image {!r} to snapshot None", ictx.name_bytes):
             await _set_snap_id(ictx, CEPH_NOSNAP, None)
         return
     given, sid = _as_snap_id(snap_id)
-    with translate(f"error setting image {ictx.name_bytes!r} to snapshot {given}"):
+    with translate("error setting image {!r} to snapshot {}", ictx.name_bytes, given):
         info = None if sid == CEPH_NOSNAP else await _require_id(ictx, sid)
         await _set_snap_id(ictx, sid, info)
 
