@@ -296,7 +296,9 @@ def _exception_record(exc: type) -> dict[str, Any]:
     init = exc.__dict__.get("__init__")
     line, _ = _split_doc(getattr(init, "__doc__", None), f"{exc.__name__}.__init__")
     if line is None:
-        line, _ = _split_doc(getattr(exc.__init__, "__doc__", None), "Error.__init__")
+        # the inherited __init__ (getattr: mypy forbids reading __init__ off an instance)
+        inherited = getattr(exc, "__init__", None)
+        line, _ = _split_doc(getattr(inherited, "__doc__", None), "Error.__init__")
     rec["init"] = parse_signature(line) if line else None
     arg_sets: list[tuple[Any, ...]] = [("msg",), ("msg", 5), ("msg", None), ("", 0)]
     if exc.__name__ == "ExtendMismatch":
@@ -452,7 +454,7 @@ def main() -> None:
     import rados
     import rbd
 
-    surface = {
+    surface: dict[str, Any] = {
         "generated_by": "tools/gen_surface.py",
         "python": sys.version.split()[0],
         "librados_version": str(rados.Rados().version()),
@@ -498,7 +500,7 @@ def main() -> None:
 
 
 def _param_text(p: dict[str, Any]) -> str:
-    name = p["name"]
+    name = str(p["name"])
     if p["kind"] == "VAR_POSITIONAL":
         return "*" + name
     if p["kind"] == "VAR_KEYWORD":
