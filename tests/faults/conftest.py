@@ -1,7 +1,8 @@
 """The fault suite's own cluster: 3 bluestore OSDs with socket-failure injection.
 
-Started once per test session for the tests under tests/faults (never the cluster named by
-RBDPY_TEST_CONF, which others share) and stopped at the end.
+Started once per test run, on first use by a test under tests/faults, and stopped when the
+last of them is done (package scope: the rest of the suite does not share a machine with
+its idle OSDs). Never the cluster named by RBDPY_TEST_CONF, which others share.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from rbdpy.devcluster import missing_packages
 from tests.faults.faultcluster import FaultCluster, start_fault_cluster
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fault_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultCluster]:
     missing = missing_packages()
     if missing:

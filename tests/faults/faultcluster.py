@@ -17,6 +17,8 @@ from rbdpy.devcluster import DevCluster
 
 #: An OSD fails one socket operation in this many (``ms_inject_socket_failures``).
 SOCKET_FAILURE_RATE = 500
+#: What an OSD logs (at level 0, so always) each time it injects a socket failure.
+INJECTION_LOG_LINE = "injecting socket failure"
 #: Seconds between the end of one OSD restart and the start of the next.
 RESTART_PAUSE = 3.0
 #: Client settings for the fsx runs: an op stuck this long fails the run (TimedOut)
@@ -34,6 +36,11 @@ class FaultCluster:
     @property
     def conf(self) -> str:
         return str(self.control.conf_path)
+
+    def injected_socket_failures(self) -> int:
+        """How many socket failures the OSDs have injected so far (their logs say so)."""
+        return sum(path.read_text(errors="replace").count(INJECTION_LOG_LINE)
+                   for path in (self.control.dir / "log").glob("osd.*.log"))
 
 
 def start_fault_cluster(directory: Path, *, socket_failure_rate: int = SOCKET_FAILURE_RATE,

@@ -45,11 +45,13 @@ def until_enough(restarter: OsdRestarter) -> Callable[[RunStats], bool]:
     return keep_going
 
 
-def check_restarter(restarter: OsdRestarter, stats: RunStats) -> None:
+def check_faults(fc: FaultCluster, restarter: OsdRestarter, stats: RunStats) -> None:
+    """The faults really happened; print what the run went through."""
     assert restarter.error is None, f"restarting an OSD failed: {restarter.error!r}"
     assert restarter.restarts >= MIN_RESTARTS
     print(f"seed {stats.seed}: {stats.ops} ops, {stats.reads_checked} reads checked, "
-          f"{restarter.restarts} OSD restarts, {stats.elapsed:.1f} s")
+          f"{restarter.restarts} OSD restarts, {fc.injected_socket_failures()} socket "
+          f"failures injected so far, {stats.elapsed:.1f} s")
 
 
 def test_fsx_facade_under_osd_restarts_and_socket_failures(
@@ -58,7 +60,7 @@ def test_fsx_facade_under_osd_restarts_and_socket_failures(
     with OsdRestarter(fault_cluster.control, seed=seed) as restarter:
         stats = run_fsx_sync(fault_cluster.conf, fault_cluster.pool, seed,
                              keep_going=until_enough(restarter))
-    check_restarter(restarter, stats)
+    check_faults(fault_cluster, restarter, stats)
 
 
 async def test_fsx_aio_16_tasks_under_osd_restarts_and_socket_failures(
@@ -71,4 +73,4 @@ async def test_fsx_aio_16_tasks_under_osd_restarts_and_socket_failures(
     finally:
         # the restart in progress ends in the thread, not on the event loop
         await trio.to_thread.run_sync(restarter.stop)
-    check_restarter(restarter, stats)
+    check_faults(fault_cluster, restarter, stats)
