@@ -190,18 +190,30 @@ class OpLog:
         return "\n".join(lines)
 
 
-def check_read(log: OpLog, op: Op, got: bytes, want: bytes) -> None:
+def second_look(again: bytes, got: bytes, want: bytes) -> str:
+    """What a second read of the same range, right after a wrong one, returned."""
+    if again == want:
+        return "a second read right after returned the right bytes"
+    if again == got:
+        return "a second read right after returned the same wrong bytes"
+    return "a second read right after returned other wrong bytes"
+
+
+def check_read(log: OpLog, op: Op, got: bytes, want: bytes, note: str = "") -> None:
     """Raise :class:`Mismatch` when a read returned other bytes than the model's."""
     if got == want:
         return
+    note = f"; {note}" if note else ""
     if len(got) != len(want):
-        raise Mismatch(log.report(op, f"read returned {len(got)} bytes, not {len(want)}"))
+        raise Mismatch(log.report(
+            op, f"read returned {len(got)} bytes, not {len(want)}{note}"))
     first = next(i for i in range(len(got)) if got[i] != want[i])
     wrong = sum(1 for a, b in zip(got, want, strict=True) if a != b)
     pos = op.offset + first
     raise Mismatch(log.report(
         op, f"{wrong} wrong bytes; first at image offset {pos:#x}: got "
-        f"{explain_word(got, op.offset, pos)}, expected {explain_word(want, op.offset, pos)}"))
+        f"{explain_word(got, op.offset, pos)}, expected {explain_word(want, op.offset, pos)}"
+        f"{note}"))
 
 
 def check_size(log: OpLog, op: Op, got: int, want: int) -> None:

@@ -29,6 +29,7 @@ from tests.faults.fsx import (
     check_read,
     check_size,
     payload,
+    second_look,
 )
 
 REGION = 512 << 10
@@ -56,8 +57,10 @@ async def _apply(img: aio.AsyncImage, model: ImageModel, op: Op, log: OpLog,
         await img.write(data, op.offset)
         model.write(op.offset, data)
     elif op.kind == "read":
-        check_read(log, op, await img.read(op.offset, op.length),
-                   model.expected(op.offset, op.length))
+        got = await img.read(op.offset, op.length)
+        want = model.expected(op.offset, op.length)
+        if got != want:
+            check_read(log, op, got, want, await diagnose(img, op, got, want))
         stats.reads_checked += 1
     elif op.kind == "discard":
         await img.discard(op.offset, op.length)
@@ -86,6 +89,18 @@ async def _apply(img: aio.AsyncImage, model: ImageModel, op: Op, log: OpLog,
         stats.reads_checked += 1
     else:
         raise ValueError(f"unknown op {op}")
+
+
+async def diagnose(img: aio.AsyncImage, op: Op, got: bytes, want: bytes) -> str:
+    """Facts for a mismatch report: a second read, and what the object map says about
+    the object holding the first wrong byte."""
+    notes = [second_look(await img.read(op.offset, op.length), got, want)]
+    first = next(i for i in range(len(got)) if got[i] != want[i])
+    objectno = (op.offset + first) >> OBJECT_ORDER
+    om = img.object_map
+    if om is not None:
+        notes.append(f"object map: object {objectno} may_exist={om.may_exist(objectno)}")
+    return "; ".join(notes)
 
 
 async def run_fsx_aio(conf: str, pool: str, seed: int, *,

@@ -19,6 +19,7 @@ from tests.faults.fsx import (
     check_read,
     check_size,
     payload,
+    second_look,
 )
 
 MIN_SIZE = 4 << 20
@@ -33,8 +34,11 @@ def apply_op(img: Any, model: ImageModel, op: Op, log: OpLog, stats: RunStats) -
         img.write(data, op.offset)
         model.write(op.offset, data)
     elif op.kind == "read":
-        check_read(log, op, img.read(op.offset, op.length),
-                   model.expected(op.offset, op.length))
+        got = img.read(op.offset, op.length)
+        want = model.expected(op.offset, op.length)
+        if got != want:
+            check_read(log, op, got, want,
+                       second_look(img.read(op.offset, op.length), got, want))
         stats.reads_checked += 1
     elif op.kind == "discard":
         img.discard(op.offset, op.length)
