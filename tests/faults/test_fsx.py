@@ -66,7 +66,7 @@ def test_fsx_facade_under_osd_restarts_and_socket_failures(
     check_faults(fault_cluster, restarter, stats)
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(120)
 @pytest.mark.xfail(strict=False, reason=(
     "rbdpy bugs: (1) wrong data: writes that arrive while the exclusive lock is being "
     "acquired skip the object map (AsyncImage._post_acquire sets lock_owner before the map "
