@@ -1,7 +1,8 @@
 """The long fault soak, on demand (not part of CI): the fault suite's fsx run, much longer.
 
     .venv/bin/python tools/soak.py [--ops 100000] [--min-restarts 30] [--seed N] [--aio]
-                                   [--socket-failures 500] [--dir DIR] [--keep]
+                                   [--no-object-map] [--socket-failures 500]
+                                   [--restart-pause 3] [--dir DIR] [--keep]
 
 Starts a private 3-OSD bluestore devcluster (in DIR, default a fresh temporary directory;
 never a shared cluster), sets ``ms_inject_socket_failures`` on its OSDs, and runs the
@@ -27,6 +28,7 @@ import trio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rbdpy import rbd  # noqa: E402
 from tests.faults.faultcluster import (  # noqa: E402
     SOCKET_FAILURE_RATE,
     OsdRestarter,
@@ -49,6 +51,10 @@ def soak(directory: Path, args: argparse.Namespace) -> int:
     stats = RunStats(args.seed)
     restarter = OsdRestarter(fc.control, pause=args.restart_pause, seed=args.seed)
     last_report = time.monotonic()
+    # Without the object map: sidesteps the lock-window bug (tests/faults/test_lock_window.py)
+    # to soak everything else.
+    features = (rbd.RBD_FEATURE_LAYERING | rbd.RBD_FEATURE_EXCLUSIVE_LOCK
+                | rbd.RBD_FEATURE_DEEP_FLATTEN) if args.no_object_map else None
     min_ops: int = args.ops
     min_restarts: int = args.min_restarts
 
@@ -67,9 +73,11 @@ def soak(directory: Path, args: argparse.Namespace) -> int:
         with restarter:
             if args.aio:
                 stats = trio.run(lambda: run_fsx_aio(fc.conf, fc.pool, args.seed,
-                                                     keep_going=keep_going))
+                                                     keep_going=keep_going,
+                                                     features=features))
             else:
-                stats = run_fsx_sync(fc.conf, fc.pool, args.seed, keep_going=keep_going)
+                stats = run_fsx_sync(fc.conf, fc.pool, args.seed, keep_going=keep_going,
+                                     features=features)
     except Mismatch as e:
         mismatches += 1
         print(e, flush=True)
@@ -94,6 +102,8 @@ def main() -> int:
     ap.add_argument("--min-restarts", type=int, default=30)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--aio", action="store_true", help="rbdpy.aio with 16 tasks")
+    ap.add_argument("--no-object-map", action="store_true",
+                    help="create the image with layering, exclusive-lock, deep-flatten only")
     ap.add_argument("--socket-failures", type=int, default=SOCKET_FAILURE_RATE,
                     help="ms_inject_socket_failures on the OSDs (0: off)")
     ap.add_argument("--restart-pause", type=float, default=3.0,

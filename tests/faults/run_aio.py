@@ -105,6 +105,7 @@ async def diagnose(img: aio.AsyncImage, op: Op, got: bytes, want: bytes) -> str:
 
 async def run_fsx_aio(conf: str, pool: str, seed: int, *,
                       keep_going: Callable[[RunStats], bool], tasks: int = 16,
+                      features: int | None = None,
                       progress: Callable[[RunStats], None] | None = None) -> RunStats:
     """Rounds of ``tasks`` concurrent region tasks plus one image-wide op, while
     ``keep_going(stats)`` says so; then every byte of the head and snapshots is checked."""
@@ -132,7 +133,8 @@ async def run_fsx_aio(conf: str, pool: str, seed: int, *,
     await r.connect()
     try:
         ioctx = await r.open_ioctx(pool)
-        await aio.AsyncRBD().create(ioctx, name, model.size, order=OBJECT_ORDER)
+        await aio.AsyncRBD().create(ioctx, name, model.size, order=OBJECT_ORDER,
+                                    features=features)
         img = await aio.AsyncImage.open(ioctx, name)
 
         async def region_task(i: int) -> None:

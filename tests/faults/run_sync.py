@@ -83,7 +83,7 @@ def verify_everything(img: Any, model: ImageModel, log: OpLog, n: int,
 
 
 def run_fsx_sync(conf: str, pool: str, seed: int, *,
-                 keep_going: Callable[[RunStats], bool],
+                 keep_going: Callable[[RunStats], bool], features: int | None = None,
                  progress: Callable[[RunStats], None] | None = None) -> RunStats:
     """Run ops while ``keep_going(stats)`` says so, then read back and check every byte.
 
@@ -99,7 +99,7 @@ def run_fsx_sync(conf: str, pool: str, seed: int, *,
     name = f"fsx-sync-{seed}"
     with rados.Rados(conffile=conf, conf=CLIENT_CONF) as cluster, \
             cluster.open_ioctx(pool) as ioctx:
-        rbd.RBD().create(ioctx, name, size, order=OBJECT_ORDER)
+        rbd.RBD().create(ioctx, name, size, order=OBJECT_ORDER, features=features)
         with rbd.Image(ioctx, name) as img:
             n = 0
             while keep_going(stats):
