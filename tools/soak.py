@@ -9,14 +9,16 @@ never a shared cluster), sets ``ms_inject_socket_failures`` on its OSDs, and run
 fsx-style model (tests/faults/fsx.py) through the python-rbd facade (or ``rbdpy.aio`` with
 16 tasks, ``--aio``) while one OSD is restarted every few seconds. It goes on until both
 ``--ops`` ops and ``--min-restarts`` restarts are done, printing progress every 30 s and at
-the end: ops, reads checked, restarts, mismatches, elapsed time. A mismatch ends the run
+the end: ops, reads checked, restarts, mismatches, elapsed time. SIGUSR1 prints the stacks. A mismatch ends the run
 with the seed and the op log; the exit status is 1 then (and on any other failure).
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -111,6 +113,8 @@ def main() -> int:
     ap.add_argument("--dir", type=Path, help="cluster directory (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="leave the cluster running (with --dir)")
     args = ap.parse_args()
+    # `kill -USR1 <pid>` prints every thread's stack (a hung run can be looked at alive).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     if args.seed is None:
         args.seed = random.randrange(1 << 31)
     if args.dir is not None:
