@@ -9,8 +9,9 @@ never a shared cluster), sets ``ms_inject_socket_failures`` on its OSDs, and run
 fsx-style model (tests/faults/fsx.py) through the python-rbd facade (or ``rbdpy.aio`` with
 16 tasks, ``--aio``) while one OSD is restarted every few seconds. It goes on until both
 ``--ops`` ops and ``--min-restarts`` restarts are done, printing progress every 30 s and at
-the end: ops, reads checked, restarts, mismatches, elapsed time. SIGUSR1 prints the stacks. A mismatch ends the run
+the end: ops, reads checked, restarts, mismatches, elapsed time. A mismatch ends the run
 with the seed and the op log; the exit status is 1 then (and on any other failure).
+``kill -USR1 <pid>`` prints every thread's stack.
 """
 
 from __future__ import annotations
