@@ -75,12 +75,12 @@ def soak(directory: Path, args: argparse.Namespace) -> int:
     try:
         with restarter:
             if args.aio:
-                stats = trio.run(lambda: run_fsx_aio(fc.conf, fc.pool, args.seed,
-                                                     keep_going=keep_going,
-                                                     features=features))
+                trio.run(lambda: run_fsx_aio(fc.conf, fc.pool, args.seed,
+                                             keep_going=keep_going, features=features,
+                                             stats=stats))
             else:
-                stats = run_fsx_sync(fc.conf, fc.pool, args.seed, keep_going=keep_going,
-                                     features=features)
+                run_fsx_sync(fc.conf, fc.pool, args.seed, keep_going=keep_going,
+                             features=features, stats=stats)
     except Mismatch as e:
         mismatches += 1
         print(e, flush=True)
@@ -93,9 +93,10 @@ def soak(directory: Path, args: argparse.Namespace) -> int:
             fc.control.stop()
     if restarter.error is not None:
         print(f"soak: restarting an OSD failed: {restarter.error!r}", flush=True)
+    elapsed = time.monotonic() - stats.started
     print(f"soak done: seed {args.seed}, ops {stats.ops}, reads checked "
           f"{stats.reads_checked}, OSD restarts {restarter.restarts}, mismatches "
-          f"{max(mismatches, 0)}, elapsed {stats.elapsed:.1f} s", flush=True)
+          f"{max(mismatches, 0)}, elapsed {elapsed:.1f} s", flush=True)
     return 0 if mismatches == 0 and restarter.error is None else 1
 
 

@@ -105,13 +105,14 @@ async def diagnose(img: aio.AsyncImage, op: Op, got: bytes, want: bytes) -> str:
 
 async def run_fsx_aio(conf: str, pool: str, seed: int, *,
                       keep_going: Callable[[RunStats], bool], tasks: int = 16,
-                      features: int | None = None,
+                      features: int | None = None, stats: RunStats | None = None,
                       progress: Callable[[RunStats], None] | None = None) -> RunStats:
     """Rounds of ``tasks`` concurrent region tasks plus one image-wide op, while
     ``keep_going(stats)`` says so; then every byte of the head and snapshots is checked."""
     rng = random.Random(seed)
     log = OpLog(seed, keep=120)
-    stats = RunStats(seed)
+    # the caller's stats object, if given, shows how far a run got when it raises
+    stats = stats if stats is not None else RunStats(seed)
     regions_end = tasks * REGION
     model = ImageModel(regions_end + TAIL)
     # Op numbers: region task i numbers its ops i, i + stride, ...; the image-wide

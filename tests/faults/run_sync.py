@@ -84,6 +84,7 @@ def verify_everything(img: Any, model: ImageModel, log: OpLog, n: int,
 
 def run_fsx_sync(conf: str, pool: str, seed: int, *,
                  keep_going: Callable[[RunStats], bool], features: int | None = None,
+                 stats: RunStats | None = None,
                  progress: Callable[[RunStats], None] | None = None) -> RunStats:
     """Run ops while ``keep_going(stats)`` says so, then read back and check every byte.
 
@@ -91,7 +92,8 @@ def run_fsx_sync(conf: str, pool: str, seed: int, *,
     """
     rng = random.Random(seed)
     log = OpLog(seed)
-    stats = RunStats(seed)
+    # the caller's stats object, if given, shows how far a run got when it raises
+    stats = stats if stats is not None else RunStats(seed)
     size = rng.randint(MIN_SIZE // GRAIN, MAX_SIZE // GRAIN) * GRAIN
     model = ImageModel(size)
     gen = OpGenerator(rng, base=0, span=MAX_SIZE, max_io=MAX_IO, global_ops=True,
