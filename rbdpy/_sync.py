@@ -68,7 +68,7 @@ import trio
 if sys.version_info >= (3, 11):
     from builtins import BaseExceptionGroup
 else:  # pragma: no cover - trio depends on the backport there
-    from exceptiongroup import BaseExceptionGroup
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = ["CallCancelled", "Pending", "Portal", "PortalClosedError"]
 
@@ -122,7 +122,6 @@ def _in_trio() -> bool:
 
 _MAX_LOOP_FRAMES = 40  # a note of the innermost frames is enough to find a bug
 
-_HAS_ADD_NOTE = hasattr(BaseException, "add_note")  # Python >= 3.11
 
 
 def _loop_traceback_text(tb: TracebackType | None) -> str | None:
@@ -148,7 +147,7 @@ def _loop_traceback_text(tb: TracebackType | None) -> str | None:
 
 
 def _add_note(exc: BaseException, note: str) -> None:
-    if _HAS_ADD_NOTE:
+    if sys.version_info >= (3, 11):
         exc.add_note(note)
     else:  # 3.10: kept where 3.11's traceback printing would look for it
         notes = getattr(exc, "__notes__", None)

@@ -102,14 +102,19 @@ def main() -> None:
             reqs = [(r, m) for r, m in reqs if m.ops[0].watch[2] == want]
             nth = 0
         req = reqs[nth][0]
-        rep = find(lambda r, m, req=req: r["conn"] == req["conn"] and r["dir"] == "s2c"
-                   and isinstance(m, MOSDOpReply) and r["tid"] == req["tid"])
+        def is_reply(r: dict[str, Any], m: Any, req: dict[str, Any] = req) -> bool:
+            return (r["conn"] == req["conn"] and r["dir"] == "s2c"
+                    and isinstance(m, MOSDOpReply) and r["tid"] == req["tid"])
+        rep = find(is_reply)
         vec: dict[str, Any] = {"name": name, "what": what, "request": seg(req),
                                "reply": seg(rep[0][0])}
         if name == "notify":
             nid = int.from_bytes(rep[0][1].outdata[0][:8], "little")
-            wn = find(lambda r, m, req=req, nid=nid: r["conn"] == req["conn"]
-                      and isinstance(m, MWatchNotify) and m.notify_id == nid)
+            def is_notify(r: dict[str, Any], m: Any, req: dict[str, Any] = req,
+                          nid: int = nid) -> bool:
+                return (r["conn"] == req["conn"] and isinstance(m, MWatchNotify)
+                        and m.notify_id == nid)
+            wn = find(is_notify)
             vec["watch_notify"] = [seg(r) for r, _ in wn]
         out.append(vec)
     json.dump(out, sys.stdout, indent=1)

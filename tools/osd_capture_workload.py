@@ -23,7 +23,7 @@ r.connect()
 io = r.open_ioctx(pool)
 
 
-def step(name):
+def step(name: str) -> None:
     print("STEP", name, flush=True)
     time.sleep(0.05)  # keeps steps apart in the capture (the tids already order them)
 
@@ -146,7 +146,7 @@ step("watch")
 got = threading.Event()
 
 
-def cb(notify_id, notifier_id, watch_id, data):
+def cb(notify_id: int, notifier_id: int, watch_id: int, data: bytes) -> bytes:
     got.set()
     return b"ackdata"
 

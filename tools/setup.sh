@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Set-up shared by the README's two commands: Debian's Ceph packages, a venv, rbdpy itself.
+# The venv gets the test and dev extras: pytest, and the checks CI runs (ruff, mypy, import-linter).
 # Idempotent: each step is skipped when already done. Must run as root on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ if [ ! -x .venv/bin/python ]; then
     fi
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -e '.[test]' >.venv/pip-install.log 2>&1 \
+.venv/bin/python -m pip install -e '.[test,dev]' >.venv/pip-install.log 2>&1 \
     || { cat .venv/pip-install.log >&2; echo "setup: pip install failed" >&2; exit 1; }
 .venv/bin/python -c 'import rbdpy' || { echo "setup: rbdpy failed to install" >&2; exit 1; }
 echo "setup: $(ceph --version | cut -d' ' -f1-3), $(.venv/bin/python --version), rbdpy $(.venv/bin/python -c 'import rbdpy; print(rbdpy.__version__)')" >&2

@@ -10,7 +10,6 @@ import json
 import os
 import struct
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -106,12 +105,11 @@ def _other_key() -> str:
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_wrong_key_is_permission_denied_fast(cluster: SessionCluster, mode: str) -> None:
+async def test_wrong_key_is_permission_denied(cluster: SessionCluster, mode: str) -> None:
+    # How fast the refusal comes: bench/bench_control.py.
     r = handle(cluster.conf, mode, key=_other_key())
-    t0 = time.monotonic()
     with pytest.raises(rx.PermissionDeniedError) as info:
         await r.connect(timeout=20)
-    assert time.monotonic() - t0 < 1.0
     assert info.value.errno == 13
     assert r.state == "configuring"
 
@@ -119,10 +117,8 @@ async def test_wrong_key_is_permission_denied_fast(cluster: SessionCluster, mode
 async def test_unknown_user_is_permission_denied(cluster: SessionCluster) -> None:
     r = AsyncRados(rados_id="nosuchuser", conffile=str(cluster.conf),
                    conf={"key": _other_key()})
-    t0 = time.monotonic()
     with pytest.raises(rx.PermissionDeniedError):
         await r.connect(timeout=20)
-    assert time.monotonic() - t0 < 1.0
 
 
 async def test_missing_keyring_is_an_error(cluster: SessionCluster, tmp_path: Path) -> None:
@@ -139,10 +135,9 @@ async def test_no_reachable_mon_times_out(tmp_path: Path) -> None:
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
     r = AsyncRados(conf={"mon_host": f"v2:127.0.0.1:{port}", "key": _other_key()})
-    t0 = time.monotonic()
+    # How close to the 1.5 s the give-up comes: bench/bench_control.py.
     with pytest.raises(rx.TimedOut):
         await r.connect(timeout=1.5)
-    assert 1.4 < time.monotonic() - t0 < 5
 
 
 async def test_key_never_in_error_text(cluster: SessionCluster) -> None:

@@ -28,6 +28,10 @@ def osd_stat(conf: Path | str) -> dict[str, int]:
     return {k: int(body[k]) for k in ("num_osds", "num_up_osds", "num_in_osds")}
 
 
+def pool_names(conf: Path | str) -> list[str]:
+    return list(json.loads(ceph(conf, "osd", "pool", "ls", "--format", "json")))
+
+
 def wait_for(cond, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while not cond():
@@ -69,13 +73,13 @@ def test_kill_and_restart_osd_shows_in_osd_stat(tmp_path: Path) -> None:
         dc.stop()
 
 
-def test_pool_create_and_delete_are_fast(cluster: SessionCluster) -> None:
+def test_pool_create_and_delete(cluster: SessionCluster) -> None:
+    # How long the pair takes (the mon tuning at work): bench/bench_control.py.
     dc = cluster.devcluster()
-    t0 = time.monotonic()
     dc.pool_create("fastpool", application="")
+    assert "fastpool" in pool_names(cluster.conf)
     dc.pool_delete("fastpool")
-    # Not a timing assertion of rbdpy: a sanity bound that the mon tuning is in effect.
-    assert time.monotonic() - t0 < 10
+    assert "fastpool" not in pool_names(cluster.conf)
 
 
 def test_two_clusters_side_by_side_and_stop_leaves_nothing(tmp_path: Path,
