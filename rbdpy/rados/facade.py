@@ -1756,6 +1756,7 @@ class Rados:
         # The async handle does the configuring (same precedence as python-rados:
         # CEPH_ARGS, conf_defaults, then the file(s), then conf).
         from rbdpy.rados.client import AsyncRados
+        from rbdpy.rados.ioctx import AsyncIoctx  # noqa: F401 (registers the ioctx factory)
 
         self._async = AsyncRados(rados_id=rados_id, name=name, clustername=clustername,
                                  conf_defaults=conf_defaults,

@@ -43,14 +43,15 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import trio
 
 from rbdpy.format import cls_lock
 from rbdpy.format.cls_lock import ClsLockType
 from rbdpy.rados import exceptions as rx
-from rbdpy.rados.client import translate
+from rbdpy.rados.background import report_crash
+from rbdpy.rados.client import AsyncRados, translate
 from rbdpy.rados.objecter import Objecter, Op, now_utime
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.bytestr import to_bytes, to_str
@@ -63,9 +64,7 @@ from rbdpy.rados.proto.objecter_core import OpTarget
 from rbdpy.rados.proto.ops import HObject, OSDOp, WatchOp
 from rbdpy.rados.proto.osdmap import PgPool
 from rbdpy.rados.proto.types import SnapContext
-
-if TYPE_CHECKING:
-    from rbdpy.rados.client import AsyncRados
+from rbdpy.rados.session import RadosSession, register_ioctx_factory
 
 log = logging.getLogger(__name__)
 _debug = functools.partial(log.isEnabledFor, logging.DEBUG)
@@ -247,7 +246,7 @@ class ObjectLister:
     async def next_page(self) -> list[tuple[str, str, str]]:
         io = self._ioctx
         while not self.done:
-            osdmap = io.rados.osdmap
+            osdmap = io._session.osdmap
             pool = osdmap.pools.get(io.pool_id) if osdmap is not None else None
             if osdmap is None or pool is None:
                 raise CephError(errno.ENOENT, f"pool {io.pool_id} does not exist")
@@ -261,7 +260,7 @@ class ObjectLister:
                               flags=OsdFlag.READ | OsdFlag.IGNORE_OVERLAY,
                               precalc_seed=self._pg)
             op = ops.pgnls(_NLS_PAGE, self._cursor, self._start_epoch)
-            reply = await io.rados._objecter().submit(
+            reply = await io._session.require_objecter().submit(
                 Op(target=target, ops=[op], flags=OsdFlag.READ | OsdFlag.IGNORE_OVERLAY,
                    snapid=CEPH_NOSNAP))
             if reply.result < 0:
@@ -424,7 +423,10 @@ class AsyncIoctx:
     """An I/O context for one pool; create with ``AsyncRados.open_ioctx``."""
 
     def __init__(self, rados: AsyncRados, pool_id: int, pool_name: str) -> None:
+        #: The cluster handle (librbd and callers use its public API).
         self.rados = rados
+        #: What this context's own work uses of the handle (session.py's interface).
+        self._session: RadosSession = rados
         self.pool_id = pool_id
         self.name = pool_name
         self.nspace = ""
@@ -483,19 +485,19 @@ class AsyncIoctx:
 
     async def dup(self) -> AsyncIoctx:
         """A new context on the same pool and namespace (python-rados ``dup``)."""
-        io = await self.rados.open_ioctx2(self.pool_id)
+        io: AsyncIoctx = await self.rados.open_ioctx2(self.pool_id)
         io.set_namespace(self.nspace)
         return io
 
     def _pool(self) -> PgPool:
-        osdmap = self.rados.osdmap
+        osdmap = self._session.osdmap
         pool = osdmap.pools.get(self.pool_id) if osdmap is not None else None
         if pool is None:
             raise CephError(errno.ENOENT, f"pool {self.name!r} does not exist")
         return pool
 
     def _registry(self) -> WatchRegistry:
-        return WatchRegistry.of(self.rados._objecter())
+        return WatchRegistry.of(self._session.require_objecter())
 
     # -- the internal op API -------------------------------------------------------------
 
@@ -510,7 +512,7 @@ class AsyncIoctx:
         """
         if self.state != "open":
             self.require_ioctx_open()
-        objecter = self.rados._objecter()
+        objecter = self._session.require_objecter()
         op_flags = ops.ops_flags(osd_ops) | flags | self.extra_flags
         if not op_flags & (OsdFlag.READ | OsdFlag.WRITE):
             # Only CALLs: librados' exec is a read op; the OSD learns from the class
@@ -803,13 +805,13 @@ class AsyncIoctx:
             # Objecter::create_pool_snap checks the name against its map first.
             if self._snap_by_name(snap_name) is not None:
                 raise CephError(errno.EEXIST, "snapshot exists")
-            await self.rados._pool_op(PoolOp.CREATE_SNAP, pool=self.pool_id, name=snap_name)
+            await self._session.pool_op(PoolOp.CREATE_SNAP, pool=self.pool_id, name=snap_name)
 
     async def remove_snap(self, snap_name: str) -> None:
         with translate(f"Failed to remove snap {snap_name}"):
             if self._snap_by_name(snap_name) is None:
                 raise CephError(errno.ENOENT, "no such snapshot")
-            await self.rados._pool_op(PoolOp.DELETE_SNAP, pool=self.pool_id, name=snap_name)
+            await self._session.pool_op(PoolOp.DELETE_SNAP, pool=self.pool_id, name=snap_name)
 
     async def lookup_snap(self, snap_name: str) -> int:
         """The id of pool snapshot ``snap_name``."""
@@ -844,11 +846,11 @@ class AsyncIoctx:
 
     async def create_self_managed_snap(self) -> int:
         with translate("Failed to create self-managed snapshot"):
-            return await self.rados._pool_op(PoolOp.CREATE_UNMANAGED_SNAP, pool=self.pool_id)
+            return await self._session.pool_op(PoolOp.CREATE_UNMANAGED_SNAP, pool=self.pool_id)
 
     async def remove_self_managed_snap(self, snap_id: int) -> None:
         with translate("Failed to remove self-managed snapshot"):
-            await self.rados._pool_op(PoolOp.DELETE_UNMANAGED_SNAP, pool=self.pool_id,
+            await self._session.pool_op(PoolOp.DELETE_UNMANAGED_SNAP, pool=self.pool_id,
                                       snapid=int(snap_id))
 
     def set_self_managed_snap_write(self, snaps: Sequence[int | str]) -> None:
@@ -876,8 +878,8 @@ class AsyncIoctx:
     async def _pool_stats(self) -> dict[str, int]:
         # From the mon's `df detail` (the PGMap digest MGetPoolStats also reads); fields
         # the digest does not carry per pool in `df` are derived as librados derives them.
-        assert self.rados.monc is not None
-        r, out, outs = await self.rados.monc.command(
+        assert self._session.monc is not None
+        r, out, outs = await self._session.monc.command(
             [json.dumps({"prefix": "df", "detail": "detail", "format": "json"})])
         if r < 0:
             raise CephError(-r, outs)
@@ -913,12 +915,12 @@ class AsyncIoctx:
     # -- application metadata (mon commands, then the map they produce) ---------------------
 
     async def _mon(self, cmd: Mapping[str, Any]) -> None:
-        assert self.rados.monc is not None
-        r, _, outs = await self.rados.monc.command([json.dumps(dict(cmd))])
+        assert self._session.monc is not None
+        r, _, outs = await self._session.monc.command([json.dumps(dict(cmd))])
         if r < 0:
             raise CephError(-r, outs)
         # librados waits for the map the command produced before returning.
-        await self.rados.wait_for_latest_osdmap()
+        await self._session.wait_for_latest_osdmap()
 
     async def application_enable(self, app_name: str, force: bool = False) -> None:
         cmd: dict[str, Any] = {"prefix": "osd pool application enable", "pool": self.name,
@@ -985,20 +987,32 @@ class AsyncIoctx:
             raise
         lg.last_confirmed = time.monotonic()
         log.debug("watch %d registered on %r", lg.cookie, obj)
-        nursery = self.rados._nursery
-        nursery.start_soon(self._watch_task, lg, recv)
+        self._session.background.start_soon(self._watch_task, lg, recv,
+                                            name=f"watch {lg.cookie}")
         return AsyncWatch(self, lg)
 
     async def _watch_task(self, lg: _Linger,
                           recv: trio.MemoryReceiveChannel[MWatchNotify]) -> None:
+        """Serve one watch until it is closed (its scope is cancelled).
+
+        An internal error while serving it (an event handler, the keepalive) is reported
+        once and resets the watch session: the watch is re-registered (RECONNECT, as after
+        an OSD session reset) and served on; only the event being handled is lost.
+        """
         with trio.CancelScope() as scope:
             lg.scope = scope
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._watch_keepalive, lg)
-                async with recv:
-                    async for msg in recv:
-                        await self._watch_event(lg, msg)
-                nursery.cancel_scope.cancel()
+            async with recv:
+                while True:
+                    try:
+                        async with trio.open_nursery() as nursery:
+                            nursery.start_soon(self._watch_keepalive, lg)
+                            async for msg in recv:
+                                await self._watch_event(lg, msg)
+                            nursery.cancel_scope.cancel()
+                        return
+                    except Exception as e:
+                        report_crash(f"watch {lg.cookie}", e)
+                    await self._watch_reconnect(lg)
 
     async def _watch_event(self, lg: _Linger, msg: MWatchNotify) -> None:
         if msg.opcode == WatchEvent.NOTIFY:
@@ -1023,7 +1037,7 @@ class AsyncIoctx:
 
     async def _watch_keepalive(self, lg: _Linger) -> None:
         """Ping every WATCH_PING_INTERVAL (or at once after an OSD session change)."""
-        objecter = self.rados._objecter()
+        objecter = self._session.require_objecter()
         while not lg.last_error:
             with trio.move_on_after(WATCH_PING_INTERVAL):
                 await objecter.wait_sessions_changed()
@@ -1131,3 +1145,6 @@ __all__ = [
     "WriteOp",
     "translate_operation_flags",
 ]
+
+# The handle makes its I/O contexts through this (AsyncRados.open_ioctx; see session.py).
+register_ioctx_factory(AsyncIoctx)

@@ -9,6 +9,11 @@ by re-authenticating on a fresh session before 3/4 of their validity has passed 
 simplest robust way under msgr2: the mon runs the full cephx exchange again, with global_id
 reclaim from the old ticket).
 
+Faults inside rbdpy (a bug while serving a session: decoding, a map callback, the
+keepalive) end that session only: the error is logged once at WARNING, the request whose
+reply could not be handled fails with EIO (resending it would fail again), and the client
+hunts for a new session and resends everything else, as after a network fault.
+
 A wrong key or unknown entity is fatal for the first session (``AuthError`` reaches
 ``wait_ready`` at once — no retry loop); an unreachable mon only moves the hunt on.
 
@@ -28,10 +33,11 @@ from dataclasses import dataclass, field
 
 import trio
 
+from rbdpy.rados.background import report_crash
 from rbdpy.rados.proto.auth.cephx import CephxClient
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
 from rbdpy.rados.proto.errors import AuthError, CephError
-from rbdpy.rados.proto.messages.base import Message, MsgType, decode_message
+from rbdpy.rados.proto.messages.base import Message, MsgType, decode_message, encode_message
 from rbdpy.rados.proto.messages.mon import (
     MMonCommand,
     MMonCommandAck,
@@ -182,8 +188,6 @@ class MonClient:
         return req.reply
 
     async def _send(self, conn: Connection, msg: Message) -> None:
-        from rbdpy.rados.proto.messages.base import encode_message
-
         mtype, version, compat, front, middle, data = encode_message(msg)
         try:
             await conn.send_message(mtype, front, middle, data, tid=msg.tid,
@@ -226,7 +230,11 @@ class MonClient:
                 backoff = min(backoff * 2, 2.0)
                 continue
             backoff = 0.05
-            await self._serve(conn)
+            try:
+                await self._serve(conn)
+            except Exception as e:
+                # A bug while serving this session: it is over; hunt for the next one.
+                report_crash("mon session", e)
 
     async def _hunt(self) -> Connection | None:
         """Try every known mon once, in random order; the first to authenticate wins."""
@@ -306,6 +314,20 @@ class MonClient:
             await conn.keepalive()
 
     def _dispatch(self, conn: Connection, ev: MessageReceived) -> None:
+        try:
+            self._dispatch_message(ev)
+        except Exception as e:
+            # Fail the request this reply answers (if any); the session is reset.
+            tid = ev.tid
+            if ev.type == MsgType.MON_GET_VERSION_REPLY:
+                tid = -1  # its tid is in the body, which did not decode
+            req = self._pending.get(tid)
+            if req is not None and req.reply_type == ev.type and not req.done.is_set():
+                req.error = CephError(errno.EIO, f"mon reply could not be handled: {e!r}")
+                req.done.set()
+            raise
+
+    def _dispatch_message(self, ev: MessageReceived) -> None:
         msg = decode_message(ev.type, ev.version, ev.compat_version, ev.front, ev.middle,
                              ev.data, tid=ev.tid)
         log.debug("mon -> %s tid %d", msg.type_name, ev.tid)
