@@ -391,6 +391,9 @@ class AsyncRados:
                 return await self.monc.command([cmd], bytes(inbuf))
         except trio.TooSlowError:
             return -errno.ETIMEDOUT, b"", "timed out"
+        except CephError as e:
+            # librados reports a failed command in its return code, never by raising.
+            return -e.errno, b"", e.message
 
     async def _mon_json(self, cmd: dict[str, Any]) -> Any:
         assert self.monc is not None
