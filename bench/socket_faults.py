@@ -84,8 +84,11 @@ def worker(impl: str, conf: str, pool: str, image: str, nops: int, seed: int) ->
     data_rng = random.Random(seed + 1)
     payloads = [data_rng.randbytes(length) if kind == "write" else b""
                 for kind, _, length in ops]
+    slowest = (0.0, 0, "")
+    slow = 0  # ops that took over 0.1 s: the stalls a fault costs
     t0 = time.monotonic()
-    for (kind, off, length), payload in zip(ops, payloads, strict=True):
+    for i, ((kind, off, length), payload) in enumerate(zip(ops, payloads, strict=True)):
+        t_op = time.monotonic()
         if kind == "write":
             img.write(payload, off)
             model[off:off + length] = payload
@@ -95,6 +98,10 @@ def worker(impl: str, conf: str, pool: str, image: str, nops: int, seed: int) ->
         else:
             img.discard(off, length)
             model[off:off + length] = bytes(length)
+        dt = time.monotonic() - t_op
+        slow += dt > 0.1
+        if dt > slowest[0]:
+            slowest = (dt, i, kind)
     elapsed = time.monotonic() - t0
     whole = b"".join(img.read(o, OBJECT_SIZE) for o in range(0, IMAGE_SIZE, OBJECT_SIZE))
     final_ok = whole == model
@@ -103,7 +110,7 @@ def worker(impl: str, conf: str, pool: str, image: str, nops: int, seed: int) ->
     ioctx.close()
     cluster.shutdown()
     print(json.dumps({"impl": impl, "seconds": elapsed, "ops": nops, "mismatches": mismatches,
-                      "final_ok": final_ok}))
+                      "final_ok": final_ok, "slow_ops": slow, "slowest": slowest}))
     return 0
 
 
@@ -158,7 +165,9 @@ def main() -> int:
                     bad += r["mismatches"] + (0 if r["final_ok"] else 1)
                     print(f"rep {rep + 1} {phase:6} {impl:6} {r['seconds']:7.2f} s  "
                           f"{r['ops']} ops  read mismatches {r['mismatches']}  "
-                          f"final image {'ok' if r['final_ok'] else 'WRONG'}", flush=True)
+                          f"final image {'ok' if r['final_ok'] else 'WRONG'}  ops > 0.1 s: "
+                          f"{r['slow_ops']}, slowest {r['slowest'][0]:.2f} s "
+                          f"(#{r['slowest'][1]} {r['slowest'][2]})", flush=True)
     finally:
         ctl.ceph("config", "set", "osd", "ms_inject_socket_failures", "0", check=False)
         if cluster is not None:

@@ -60,11 +60,12 @@ from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.messages.mon import PoolOp
 from rbdpy.rados.proto.messages.osd import MOSDOpReply, MWatchNotify, WatchEvent
 from rbdpy.rados.proto.msgr2.buffers import as_bytes
-from rbdpy.rados.proto.objecter_core import OpTarget
+from rbdpy.rados.proto.objecter_core import OpTarget, calc_target
 from rbdpy.rados.proto.ops import HObject, OSDOp, WatchOp
 from rbdpy.rados.proto.osdmap import PgPool
 from rbdpy.rados.proto.types import SnapContext
 from rbdpy.rados.session import RadosSession, register_ioctx_factory
+from rbdpy.rados.transport import Connection
 
 log = logging.getLogger(__name__)
 _debug = functools.partial(log.isEnabledFor, logging.DEBUG)
@@ -1035,14 +1036,35 @@ class AsyncIoctx:
             log.debug("watch %d: OSD disconnected it; reconnecting", lg.cookie)
             await self._watch_reconnect(lg)
 
+    def _osd_conn_of(self, oid: str | bytes) -> Connection | None:
+        """The OSD connection that carries ops on ``oid`` now (None while there is none)."""
+        osdmap = self._session.osdmap
+        if osdmap is None:
+            return None
+        t = OpTarget(self.pool_id, to_bytes(oid), to_bytes(self.locator_key),
+                     to_bytes(self.nspace), OsdFlag.READ)
+        calc_target(osdmap, t)
+        s = self._session.require_objecter().sessions.get(t.osd)
+        conn = s.conn if s is not None else None
+        return conn if conn is not None and not conn.closed else None
+
     async def _watch_keepalive(self, lg: _Linger) -> None:
-        """Ping every WATCH_PING_INTERVAL (or at once after an OSD session change)."""
+        """Ping every WATCH_PING_INTERVAL; re-register at once when the session to the
+        watched object's OSD was replaced (librados' _linger_ops_resend on a reset): the
+        OSD then resends every notify still waiting for our ack."""
         objecter = self._session.require_objecter()
+        registered_on = self._osd_conn_of(lg.oid)
         while not lg.last_error:
+            replaced = False
             with trio.move_on_after(WATCH_PING_INTERVAL):
-                await objecter.wait_sessions_changed()
-                # Let the new session settle (the op resend happens first).
-                await trio.sleep(0.05)
+                while not replaced:
+                    await objecter.wait_sessions_changed()
+                    now = self._osd_conn_of(lg.oid)
+                    replaced = now is not None and now is not registered_on
+            if replaced:
+                registered_on = self._osd_conn_of(lg.oid)
+                await self._watch_reconnect(lg)
+                continue
             try:
                 await self._operate(lg.oid, [ops.watch(lg.cookie, WatchOp.PING, lg.gen)],
                                     flags=OsdFlag.READ)
@@ -1086,15 +1108,27 @@ class AsyncIoctx:
         timeout_s = timeout_ms // 1000 if timeout_ms else _DEFAULT_NOTIFY_TIMEOUT
         if timeout_ms and not timeout_s:
             timeout_s = 1
+        objecter = self._session.require_objecter()
         try:
-            op = ops.notify(lg.cookie, payload, timeout_s)
-            reply = await self._operate(obj, [op])
-            lg.notify_id = op.decode_reply(reply.rvals[0], reply.outdata[0])
-            log.debug("notify %d on %r: notify_id %d", lg.cookie, obj, lg.notify_id)
             # The OSD completes the notify itself after timeout_s; allow a margin for
             # the message (librados' notify timer does the same).
             with trio.move_on_after(timeout_s + 10):
-                await lg.completed.wait()
+                while True:
+                    op = ops.notify(lg.cookie, payload, timeout_s)
+                    lg.notify_id = 0  # until the reply names it: take any completion
+                    reply = await self._operate(obj, [op])
+                    if not lg.completed.is_set():
+                        lg.notify_id = op.decode_reply(reply.rvals[0], reply.outdata[0])
+                    sent_on = self._osd_conn_of(obj)
+                    log.debug("notify %d on %r: notify_id %d", lg.cookie, obj,
+                              lg.notify_id)
+                    if await self._notify_completed_on(lg, objecter, obj, sent_on):
+                        break
+                    # The session that would bring NOTIFY_COMPLETE was replaced (client
+                    # sessions are lossy): notify again, as librados resends a linger
+                    # notify after a reset, instead of waiting out the timeout.
+                    log.debug("notify %d on %r: OSD session reset; notifying again",
+                              lg.cookie, obj)
             msg = lg.complete
             if msg is None:
                 return -errno.ETIMEDOUT, None
@@ -1106,6 +1140,25 @@ class AsyncIoctx:
             return msg.return_code, result
         finally:
             reg.lingers.pop(lg.cookie, None)
+
+    async def _notify_completed_on(self, lg: _Linger, objecter: Objecter, obj: str | bytes,
+                                   sent_on: Connection | None) -> bool:
+        """Wait for ``lg``'s NOTIFY_COMPLETE: True once it came, False when the OSD
+        session it would come on was replaced first."""
+        if sent_on is None:  # already gone
+            return lg.completed.is_set()
+        async with trio.open_nursery() as nursery:
+            async def watch_sessions() -> None:
+                while True:
+                    await objecter.wait_sessions_changed()
+                    if self._osd_conn_of(obj) is not sent_on:
+                        nursery.cancel_scope.cancel()
+                        return
+
+            nursery.start_soon(watch_sessions)
+            await lg.completed.wait()
+            nursery.cancel_scope.cancel()
+        return lg.completed.is_set()
 
     async def notify(self, obj: str, msg: str | bytes = "", timeout_ms: int = 5000) -> bool:
         with translate(f"Failed to notify {obj!r}"):
