@@ -40,7 +40,7 @@ import trio
 from rbdpy.rados import exceptions as rx
 from rbdpy.rados.background import BackgroundTasks
 from rbdpy.rados.config import find_key, new_config, parse_env, read_conf_file
-from rbdpy.rados.monclient import MonClient
+from rbdpy.rados.monclient import HuntPolicy, MonClient
 from rbdpy.rados.objecter import Objecter
 from rbdpy.rados.proto.auth.cephx import CephxClient, NoneAuthHandler
 from rbdpy.rados.proto.auth.handler import ConMode
@@ -245,7 +245,13 @@ class AsyncRados:
             mon_addrs, auth=self.cephx,
             auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
             con_modes=parse_con_modes(cfg.get("ms_mon_client_mode")),
-            on_osdmap=self._handle_osdmap, global_seq=lambda: next(_global_seq))
+            on_osdmap=self._handle_osdmap, global_seq=lambda: next(_global_seq),
+            hunt=HuntPolicy(
+                parallel=int(cfg.get("mon_client_hunt_parallel")),
+                interval=float(cfg.get("mon_client_hunt_interval")),
+                backoff=float(cfg.get("mon_client_hunt_interval_backoff")),
+                min_multiple=float(cfg.get("mon_client_hunt_interval_min_multiple")),
+                max_multiple=float(cfg.get("mon_client_hunt_interval_max_multiple"))))
         self.objecter = Objecter(
             get_osdmap=lambda: self.osdmap, cephx=self.cephx,
             auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
