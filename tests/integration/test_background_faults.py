@@ -20,6 +20,7 @@ import pytest
 import trio
 
 from rbdpy.rados import exceptions as rx
+from rbdpy.rados import objecter as objecter_module
 from rbdpy.rados.client import AsyncRados, open_rados
 from rbdpy.rados.ioctx import AsyncIoctx
 from rbdpy.rados.objecter import Objecter
@@ -143,7 +144,7 @@ async def test_watch_bug_reregisters_the_watch(
     got: list[bytes] = []
     w = await io.watch("watched", lambda nid, gid, cookie, data: got.append(data))
     caplog.set_level(logging.WARNING, logger="rbdpy")
-    io._watch_event = _async_fail_once(io._watch_event)  # type: ignore[method-assign]
+    io._watch_event = _async_fail_once(io._watch_event)
     async with open_rados(conffile=ceph_conf, timeout=20) as peer:
         pio = await peer.open_ioctx(pool)
         # The first notify hits the bug: no ack, the notifier sees our watch time out.
@@ -166,13 +167,14 @@ async def test_watch_bug_reregisters_the_watch(
 
 
 def _async_fail_once(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Async ``fn`` that raises Injected on its first call only."""
     done = False
 
     async def wrapper(*args: Any) -> Any:
         nonlocal done
         if not done:
             done = True
-            raise Injected("injected into a watch event")
+            raise Injected(f"injected into {getattr(fn, '__name__', fn)}")
         return await fn(*args)
 
     return wrapper
@@ -203,4 +205,52 @@ async def test_writer_bug_resets_the_connection_and_resends(
         assert await io.read(name, 10_000) == name.encode() * 100
     assert warnings_of(caplog)
     assert all("writer" in m for m in warnings_of(caplog))
+    await still_serves(handle, io)
+
+
+async def test_osd_session_task_crash_reopens_the_session(
+        handle: AsyncRados, pool: str, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug outside the message path (here: opening the connection) kills the session
+    task itself; its ops move to a fresh session and complete."""
+    io = await handle.open_ioctx(pool)
+    await io.write_full("warm", b"x")
+    objecter = handle.require_objecter()
+    crashed = 0
+
+    class CrashOnceConnection(Connection):
+        async def open(self) -> Any:
+            nonlocal crashed
+            if crashed == 0:
+                crashed += 1
+                raise Injected("injected into an OSD session task")
+            return await super().open()
+
+    monkeypatch.setattr(objecter_module, "Connection", CrashOnceConnection)
+    caplog.set_level(logging.WARNING, logger="rbdpy")
+    # Drop every OSD connection: each session task reconnects, and the first one crashes.
+    for s in list(objecter.sessions.values()):
+        if s.conn is not None:
+            await s.conn.aclose()
+    outcome = await write_many(io, "sessioncrash")
+    assert all(e is None for e in outcome.values()), outcome
+    assert crashed == 1
+    (w,) = warnings_of(caplog)
+    assert "session" in w and "Injected" in w
+    await still_serves(handle, io)
+
+
+async def test_mon_hunt_crash_restarts_the_mon_client(
+        handle: AsyncRados, pool: str, caplog: pytest.LogCaptureFixture) -> None:
+    io = await handle.open_ioctx(pool)
+    monc = handle.monc
+    assert monc is not None and monc.conn is not None
+    monc._hunt = _async_fail_once(monc._hunt)  # type: ignore[method-assign]
+    caplog.set_level(logging.WARNING, logger="rbdpy")
+    await monc.conn.aclose()  # the session ends; the next hunt crashes once
+    with trio.fail_after(60):
+        ret, _, outs = await handle.mon_command(json.dumps({"prefix": "fsid"}), b"")
+    assert ret == 0, outs
+    (w,) = warnings_of(caplog)
+    assert "mon session" in w and "Injected" in w
     await still_serves(handle, io)

@@ -17,7 +17,7 @@ async def test_crash_is_logged_once_and_handed_to_on_crash(
     survivor_ran = trio.Event()
 
     async def broken() -> None:
-        await trio.sleep(0)
+        await trio.lowlevel.checkpoint()
         raise RuntimeError("injected")
 
     async def survivor() -> None:
