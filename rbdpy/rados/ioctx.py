@@ -1114,15 +1114,17 @@ class AsyncIoctx:
             # the message (librados' notify timer does the same).
             with trio.move_on_after(timeout_s + 10):
                 while True:
-                    op = ops.notify(lg.cookie, payload, timeout_s)
+                    sub = ops.notify(lg.cookie, payload, timeout_s)
                     lg.notify_id = 0  # until the reply names it: take any completion
-                    reply = await self._operate(obj, [op])
+                    op = await self._notify_op(obj, sub)
+                    assert op.reply is not None
                     if not lg.completed.is_set():
-                        lg.notify_id = op.decode_reply(reply.rvals[0], reply.outdata[0])
-                    sent_on = self._osd_conn_of(obj)
+                        lg.notify_id = sub.decode_reply(op.reply.rvals[0],
+                                                        op.reply.outdata[0])
+                    sent_on = op.via  # NOTIFY_COMPLETE comes on the same session
                     log.debug("notify %d on %r: notify_id %d", lg.cookie, obj,
                               lg.notify_id)
-                    if await self._notify_completed_on(lg, objecter, obj, sent_on):
+                    if await self._notify_completed_on(lg, objecter, sent_on):
                         break
                     # The session that would bring NOTIFY_COMPLETE was replaced (client
                     # sessions are lossy): notify again, as librados resends a linger
@@ -1141,21 +1143,33 @@ class AsyncIoctx:
         finally:
             reg.lingers.pop(lg.cookie, None)
 
-    async def _notify_completed_on(self, lg: _Linger, objecter: Objecter, obj: str | bytes,
+    async def _notify_op(self, oid: str | bytes, notify: OSDOp) -> Op:
+        """Send one NOTIFY op (a read); the finished Op, which says where it was answered."""
+        self.require_ioctx_open()
+        flags = OsdFlag.READ | self.extra_flags
+        target = OpTarget(self.pool_id, to_bytes(oid), to_bytes(self.locator_key),
+                          to_bytes(self.nspace), flags)
+        op = Op(target, [notify], flags, snapid=self.snap_read)
+        reply = await self._session.require_objecter().submit(op)
+        self.last_version = reply.user_version
+        if reply.result < 0:
+            raise CephError(-reply.result, f"notify on {oid!r} failed")
+        return op
+
+    async def _notify_completed_on(self, lg: _Linger, objecter: Objecter,
                                    sent_on: Connection | None) -> bool:
-        """Wait for ``lg``'s NOTIFY_COMPLETE: True once it came, False when the OSD
-        session it would come on was replaced first."""
-        if sent_on is None:  # already gone
+        """Wait for ``lg``'s NOTIFY_COMPLETE: True once it came, False when the connection
+        it would come on (``sent_on``, where the notify was answered) closed first."""
+        if sent_on is None or sent_on.closed:
             return lg.completed.is_set()
         async with trio.open_nursery() as nursery:
-            async def watch_sessions() -> None:
-                while True:
+            async def until_closed() -> None:
+                # The Objecter signals a session change after a connection closed.
+                while not sent_on.closed:
                     await objecter.wait_sessions_changed()
-                    if self._osd_conn_of(obj) is not sent_on:
-                        nursery.cancel_scope.cancel()
-                        return
+                nursery.cancel_scope.cancel()
 
-            nursery.start_soon(watch_sessions)
+            nursery.start_soon(until_closed)
             await lg.completed.wait()
             nursery.cancel_scope.cancel()
         return lg.completed.is_set()

@@ -107,6 +107,7 @@ class Op:
         "snapid",
         "target",
         "tid",
+        "via",
     )
 
     def __init__(self, target: OpTarget, ops: list[Any], flags: int,
@@ -124,6 +125,8 @@ class Op:
         self.reply: MOSDOpReply | None = None
         self.error: CephError | None = None
         self.finished = False
+        #: the connection the reply came on (a notify waits for its completion there)
+        self.via: Connection | None = None
         self._waiter: trio.lowlevel.Task | None = None
 
     def __repr__(self) -> str:
@@ -544,6 +547,7 @@ class Objecter:
         if reply.redirect is not None:
             self._redirect(op, reply)
             return
+        op.via = conn
         op.finish(reply)
 
     def _redirect(self, op: Op, reply: MOSDOpReply) -> None:

@@ -411,6 +411,39 @@ async def test_watch_survives_osd_session_reset(ceph_conf: str, pool: str,
     await w.close()
 
 
+async def test_notify_is_sent_again_when_its_session_drops_before_completion(
+        ceph_conf: str, pool: str, io: AsyncIoctx) -> None:
+    """The notifier's OSD session drops after the NOTIFY reply and before NOTIFY_COMPLETE
+    (which would come on that session): the notify is sent again on the new session and
+    completes with the watcher's ack, as librados resends a linger notify after a reset,
+    instead of timing out."""
+    await io.write_full("nw", b"")
+    w = await io.watch("nw", lambda nid, gid, cookie, data: b"ack:" + data)
+    notifier = await connect(ceph_conf)
+    try:
+        nio = await notifier.open_ioctx(pool)
+        objecter = notifier.require_objecter()
+        original = objecter._handle_reply
+        dropped: list[str] = []
+
+        def drop_after_first_reply(conn: Any, reply: Any) -> None:
+            original(conn, reply)
+            if not dropped:
+                dropped.append(conn.name)
+                notifier.background.start_soon(conn.aclose, name="test: drop session")
+
+        objecter._handle_reply = drop_after_first_reply  # type: ignore[method-assign]
+        with trio.fail_after(60):
+            ret, acks, timeouts = await nio.aio_notify("nw", b"ping", 3000)
+        assert dropped
+        assert ret == 0 and timeouts == [], (ret, timeouts)
+        assert acks is not None and [a[2] for a in acks if a[1] == w.get_id()] == \
+            [b"ack:ping"]
+    finally:
+        await notifier.shutdown()
+        await w.close()
+
+
 # -- errors ------------------------------------------------------------------------------------
 
 
