@@ -5,10 +5,14 @@
     from rbdpy import aio
 
     async def main():
-        async with aio.AsyncRados(conffile="/etc/ceph/ceph.conf") as cluster:
+        async with aio.open_rados(conffile="/etc/ceph/ceph.conf") as cluster:
             print(await cluster.list_pools())
 
     trio.run(main)
+
+``open_rados`` runs the handle's background tasks (mon and OSD sessions, watches) in the
+caller's task; ``async with aio.AsyncRados(...)`` or a bare ``connect()`` runs them in a trio
+system task, as a python-rados handle that may outlive the task that connected it.
 
 Exceptions are the same classes as the sync API raises (``rbdpy.rados.ObjectNotFound``...).
 """
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 from rbdpy.librbd.api import AsyncRBD
 from rbdpy.librbd.image import AsyncImage
-from rbdpy.rados.client import AsyncRados
+from rbdpy.rados.client import AsyncRados, open_rados
 from rbdpy.rados.ioctx import AsyncIoctx, AsyncWatch, ObjectLister, OmapResult, ReadOp, WriteOp
 
 __all__ = [
@@ -31,6 +35,7 @@ __all__ = [
     "ReadOp",
     "WriteOp",
     "connect",
+    "open_rados",
 ]
 
 

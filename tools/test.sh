@@ -35,6 +35,7 @@ pytest_rc() {
 
 run_check ruff .venv/bin/ruff check .
 run_check import-linter .venv/bin/lint-imports
+run_check import-cycles .venv/bin/python tools/import_cycles.py
 run_check mypy .venv/bin/mypy
 run_check pytest pytest_rc "$@"
 

@@ -332,7 +332,7 @@ async def _validate_pool(io: AsyncIoctx) -> None:
         from rbdpy.rados.proto.messages.mon import PoolOp
 
         try:
-            snap_id = await io.rados._pool_op(PoolOp.CREATE_UNMANAGED_SNAP, pool=io.pool_id)
+            snap_id = await io.rados.pool_op(PoolOp.CREATE_UNMANAGED_SNAP, pool=io.pool_id)
         except CephError as e:
             log.debug("pool %s: self-managed snapshot allocation failed: %s", io.name, e)
             raise
@@ -346,7 +346,7 @@ async def _validate_pool(io: AsyncIoctx) -> None:
             elif e.errno != errno.EEXIST:
                 failure = e
         try:
-            await io.rados._pool_op(PoolOp.DELETE_UNMANAGED_SNAP, pool=io.pool_id,
+            await io.rados.pool_op(PoolOp.DELETE_UNMANAGED_SNAP, pool=io.pool_id,
                                     snapid=snap_id)
         except CephError as e:  # not fatal (ValidatePoolRequest)
             log.debug("pool %s: removing validation snapshot failed: %s", io.name, e)

@@ -410,9 +410,10 @@ class ImageCtx:
         await self._io_idle.wait()
 
     def start_background(self, fn: Callable[[], Awaitable[None]], name: str) -> None:
-        # The handle's background nursery outlives this call (a lock hand-over for a peer
-        # must not run inside the notify callback that asked for it).
-        self.ioctx.rados._nursery.start_soon(fn, name=name)
+        # The handle's background tasks outlive this call (a lock hand-over for a peer must
+        # not run inside the notify callback that asked for it); a crash there is logged
+        # once and leaves the handle serving.
+        self.ioctx.rados.background.start_soon(fn, name=name)
 
     # -- in-flight I/O and the write gate ----------------------------------------------------
 

@@ -3,11 +3,17 @@
 Theory of operation: an ``AsyncRados`` goes through python-rados' states —
 "configuring" → "connecting" → "connected" → "shutdown". While configuring it only holds a
 :class:`~rbdpy.rados.proto.conf.Config`. ``connect()`` finds the key, builds the cephx
-client and the MonClient, and starts one *runner* task that owns every background task of
-the handle (the MonClient session loop, later the Objecter's OSD sessions) inside one
-nursery; ``shutdown()`` cancels it. The runner is spawned as a trio system task, so a handle
-may be connected from any task and outlive it, as librados handles do; ``async with``
-shuts it down on exit.
+client and the MonClient, and runs every background task of the handle (the MonClient
+session loop, the Objecter's OSD sessions, watches) in the nursery of its
+:class:`~rbdpy.rados.background.BackgroundTasks` (``handle.background``); ``shutdown()``
+cancels them. Under ``async with open_rados(...)`` that nursery lives in the caller's task;
+a bare ``connect()`` (python-rados' model: a handle may be connected from any task and
+outlive it, as librados handles do) hosts it in a trio system task. A crash of one
+background task resets only its session and is logged once (see background.py); the
+handle stays connected until ``shutdown()``.
+
+I/O contexts live one layer up (ioctx.py imports this module, never the reverse):
+``open_ioctx`` makes them through the factory ioctx.py registers in session.py.
 
 Errors: internals raise :class:`CephError`; every public method here translates at its
 edge with :func:`rbdpy.rados.exceptions.make_ex` (the one translation point), using the
@@ -25,15 +31,16 @@ import ipaddress
 import itertools
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager, nullcontext
+from typing import Any
 
 import trio
 
 from rbdpy.rados import exceptions as rx
+from rbdpy.rados.background import BackgroundTasks
 from rbdpy.rados.config import find_key, new_config, parse_env, read_conf_file
-from rbdpy.rados.monclient import MonClient
+from rbdpy.rados.monclient import HuntPolicy, MonClient
 from rbdpy.rados.objecter import Objecter
 from rbdpy.rados.proto.auth.cephx import CephxClient, NoneAuthHandler
 from rbdpy.rados.proto.auth.handler import ConMode
@@ -42,9 +49,7 @@ from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.messages.mon import MOSDMap, MPoolOp, PoolOp
 from rbdpy.rados.proto.osdmap import Incremental, OSDMap
 from rbdpy.rados.proto.types import EntityAddr, EntityName
-
-if TYPE_CHECKING:
-    from rbdpy.rados.ioctx import AsyncIoctx
+from rbdpy.rados.session import ioctx_factory
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +138,8 @@ class AsyncRados:
         self.osdmap: OSDMap | None = None
         self.objecter: Objecter | None = None
         self._osdmap_changed = trio.Event()
-        self._runner_scope: trio.CancelScope | None = None
-        self._runner_done: trio.Event | None = None
+        #: The owner of every background task of this handle (see background.py).
+        self.background = BackgroundTasks(f"rados {entity}")
         with translate("error calling conf_parse_env"):
             parse_env(self.config)
         for k, v in (conf_defaults or {}).items():
@@ -200,10 +205,16 @@ class AsyncRados:
             with translate("error connecting to the cluster"):
                 await self._connect(timeout)
         except BaseException:
-            await self._stop_runner()
+            await self._stop_background()
             self.state = "configuring"
             raise
         self.state = "connected"
+
+    @property
+    def _nursery(self) -> BackgroundTasks:
+        """Compatibility alias of :attr:`background` for librbd's
+        ``rados._nursery.start_soon(fn)``; new code calls ``background.start_soon``."""
+        return self.background
 
     async def _connect(self, timeout: float) -> None:
         cfg = self.config
@@ -229,59 +240,61 @@ class AsyncRados:
         if self.cephx is None and "none" not in auth_required:
             raise CephError(errno.EACCES, f"no usable auth method in {auth_required!r}")
         name = cfg.name
+        background = await self._start_background()
         self.monc = MonClient(
             mon_addrs, auth=self.cephx,
             auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
             con_modes=parse_con_modes(cfg.get("ms_mon_client_mode")),
-            on_osdmap=self._handle_osdmap, global_seq=lambda: next(_global_seq))
+            on_osdmap=self._handle_osdmap, global_seq=lambda: next(_global_seq),
+            hunt=HuntPolicy(
+                parallel=int(cfg.get("mon_client_hunt_parallel")),
+                interval=float(cfg.get("mon_client_hunt_interval")),
+                backoff=float(cfg.get("mon_client_hunt_interval_backoff")),
+                min_multiple=float(cfg.get("mon_client_hunt_interval_min_multiple")),
+                max_multiple=float(cfg.get("mon_client_hunt_interval_max_multiple"))))
         self.objecter = Objecter(
             get_osdmap=lambda: self.osdmap, cephx=self.cephx,
             auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
             global_id=lambda: self.monc.global_id if self.monc else 0,
             con_modes=parse_con_modes(cfg.get("ms_client_mode")),
             global_seq=lambda: next(_global_seq),
-            op_timeout=float(cfg.get("rados_osd_op_timeout")))
-        self._runner_done = trio.Event()
-        started = trio.Event()
-        trio.lowlevel.spawn_system_task(self._runner, started, name=f"rados {name}")
-        await started.wait()
+            op_timeout=float(cfg.get("rados_osd_op_timeout")),
+            background=background)
+        background.start_service(self.monc.run, name="mon session")
         with trio.fail_after(timeout):
             await self.monc.wait_ready()
             self.monc.sub_want("osdmap", 0)
             await self._wait_osdmap(lambda m: True)
 
-    async def _runner(self, started: trio.Event) -> None:
-        """Own every background task of the handle; never raises (it is a system task)."""
-        assert self.monc is not None and self._runner_done is not None
-        try:
-            with trio.CancelScope() as scope:
-                self._runner_scope = scope
-                started.set()
-                async with trio.open_nursery() as nursery:
-                    self._nursery = nursery
-                    nursery.start_soon(self.monc.run)
-                    if self.objecter is not None:
-                        nursery.start_soon(self.objecter.run)
-        except Exception:
-            log.exception("rados handle background task failed")
-        finally:
-            self._runner_done.set()
+    async def _start_background(self) -> BackgroundTasks:
+        """The running background tasks: the caller's (``open_rados``), else a system task.
 
-    async def _stop_runner(self) -> None:
+        A bare ``connect()`` has no caller nursery that outlives it, so the nursery is hosted
+        by a trio system task; every task in it is guarded (background.py), so nothing
+        escapes into trio's system nursery.
+        """
+        bg = self.background
+        if bg.running:
+            return bg
+        if bg.closed:  # a connect() that failed earlier closed it
+            bg = self.background = BackgroundTasks(bg.owner)
+        trio.lowlevel.spawn_system_task(bg.run, name=bg.owner)
+        await bg.wait_running()
+        return bg
+
+    async def _stop_background(self) -> None:
         if self.monc is not None:
             self.monc.shutdown()
         if self.objecter is not None:
             self.objecter.shutdown()
-        if self._runner_scope is not None:
-            self._runner_scope.cancel()
-        if self._runner_done is not None:
-            await self._runner_done.wait()
+        self.background.close()
+        await self.background.wait_closed()
 
     async def shutdown(self) -> None:
         """Close every connection; the handle cannot be used afterwards."""
         if self.state == "shutdown":
             return
-        await self._stop_runner()
+        await self._stop_background()
         self.state = "shutdown"
 
     async def __aenter__(self) -> AsyncRados:
@@ -384,6 +397,9 @@ class AsyncRados:
                 return await self.monc.command([cmd], bytes(inbuf))
         except trio.TooSlowError:
             return -errno.ETIMEDOUT, b"", "timed out"
+        except CephError as e:
+            # librados reports a failed command in its return code, never by raising.
+            return -e.errno, b"", e.message
 
     async def _mon_json(self, cmd: dict[str, Any]) -> Any:
         assert self.monc is not None
@@ -430,7 +446,7 @@ class AsyncRados:
             raise rx.make_ex(errno.ENOENT, f"get_pool_base_tier({pool_id})")
         return pool.tier_of if pool.tier_of >= 0 else pool_id
 
-    async def _pool_op(self, op: int, pool: int = 0, name: str = "", snapid: int = 0,
+    async def pool_op(self, op: int, pool: int = 0, name: str = "", snapid: int = 0,
                        crush_rule: int = 0) -> int:
         """Send an MPoolOp and wait until our map has the epoch it was applied in."""
         assert self.monc is not None
@@ -462,30 +478,33 @@ class AsyncRados:
             # the literal name "delete" (Objecter::_do_delete_pool).
             await self._pool_op(PoolOp.DELETE, pool=pid, name="delete")
 
-    def _objecter(self) -> Objecter:
+    def require_objecter(self) -> Objecter:
+        """The Objecter (RadosSession); CephError(ENOTCONN) unless connected."""
         if self.state != "connected" or self.objecter is None:
             raise CephError(errno.ENOTCONN, "cluster handle is not connected")
         return self.objecter
 
-    async def open_ioctx(self, ioctx_name: str) -> AsyncIoctx:
-        """An I/O context for the pool named ``ioctx_name``."""
+    # Older internal names, still used by librbd.
+    _objecter = require_objecter
+    _pool_op = pool_op
+
+    # The ioctx class lives in ioctx.py, one layer up, and registers its factory in
+    # session.py; these two return what it makes (rbdpy.rados.ioctx.AsyncIoctx).
+    async def open_ioctx(self, ioctx_name: str) -> Any:
+        """An I/O context (``AsyncIoctx``) for the pool named ``ioctx_name``."""
         self.require_state("connected")
         pid = self._pool_id(ioctx_name)
         if pid is None:
             raise rx.make_ex(errno.ENOENT, f"error opening pool '{ioctx_name}'")
-        from rbdpy.rados.ioctx import AsyncIoctx
+        return ioctx_factory()(self, pid, ioctx_name)
 
-        return AsyncIoctx(self, pid, ioctx_name)
-
-    async def open_ioctx2(self, pool_id: int) -> AsyncIoctx:
-        """An I/O context for the pool with id ``pool_id``."""
+    async def open_ioctx2(self, pool_id: int) -> Any:
+        """An I/O context (``AsyncIoctx``) for the pool with id ``pool_id``."""
         self.require_state("connected")
         name = self._map().pool_name.get(pool_id)
         if name is None:
             raise rx.make_ex(errno.ENOENT, f"error opening pool id '{pool_id}'")
-        from rbdpy.rados.ioctx import AsyncIoctx
-
-        return AsyncIoctx(self, pool_id, name)
+        return ioctx_factory()(self, pool_id, name)
 
     async def get_cluster_stats(self) -> dict[str, int]:
         self.require_state("connected")
@@ -494,3 +513,21 @@ class AsyncRados:
             r = await self.monc.statfs()
         return {"kb": r.kb, "kb_used": r.kb_used, "kb_avail": r.kb_avail,
                 "num_objects": r.num_objects}
+
+
+@asynccontextmanager
+async def open_rados(*args: Any, timeout: float = 0, **kwargs: Any
+                     ) -> AsyncIterator[AsyncRados]:
+    """A connected :class:`AsyncRados` whose background tasks run in the caller's task.
+
+    ``async with open_rados(conffile=...) as cluster:`` takes ``Rados``' arguments; the
+    handle is shut down, and every background task has ended, when the block exits.
+    """
+    rados = AsyncRados(*args, **kwargs)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(rados.background.run)
+        try:
+            await rados.connect(timeout)
+            yield rados
+        finally:
+            await rados.shutdown()

@@ -43,14 +43,15 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import trio
 
 from rbdpy.format import cls_lock
 from rbdpy.format.cls_lock import ClsLockType
 from rbdpy.rados import exceptions as rx
-from rbdpy.rados.client import translate
+from rbdpy.rados.background import report_crash
+from rbdpy.rados.client import AsyncRados, translate
 from rbdpy.rados.objecter import Objecter, Op, now_utime
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.bytestr import to_bytes, to_str
@@ -59,13 +60,12 @@ from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.messages.mon import PoolOp
 from rbdpy.rados.proto.messages.osd import MOSDOpReply, MWatchNotify, WatchEvent
 from rbdpy.rados.proto.msgr2.buffers import as_bytes
-from rbdpy.rados.proto.objecter_core import OpTarget
+from rbdpy.rados.proto.objecter_core import OpTarget, calc_target
 from rbdpy.rados.proto.ops import HObject, OSDOp, WatchOp
 from rbdpy.rados.proto.osdmap import PgPool
 from rbdpy.rados.proto.types import SnapContext
-
-if TYPE_CHECKING:
-    from rbdpy.rados.client import AsyncRados
+from rbdpy.rados.session import RadosSession, register_ioctx_factory
+from rbdpy.rados.transport import Connection
 
 log = logging.getLogger(__name__)
 _debug = functools.partial(log.isEnabledFor, logging.DEBUG)
@@ -247,7 +247,7 @@ class ObjectLister:
     async def next_page(self) -> list[tuple[str, str, str]]:
         io = self._ioctx
         while not self.done:
-            osdmap = io.rados.osdmap
+            osdmap = io._session.osdmap
             pool = osdmap.pools.get(io.pool_id) if osdmap is not None else None
             if osdmap is None or pool is None:
                 raise CephError(errno.ENOENT, f"pool {io.pool_id} does not exist")
@@ -261,7 +261,7 @@ class ObjectLister:
                               flags=OsdFlag.READ | OsdFlag.IGNORE_OVERLAY,
                               precalc_seed=self._pg)
             op = ops.pgnls(_NLS_PAGE, self._cursor, self._start_epoch)
-            reply = await io.rados._objecter().submit(
+            reply = await io._session.require_objecter().submit(
                 Op(target=target, ops=[op], flags=OsdFlag.READ | OsdFlag.IGNORE_OVERLAY,
                    snapid=CEPH_NOSNAP))
             if reply.result < 0:
@@ -424,7 +424,10 @@ class AsyncIoctx:
     """An I/O context for one pool; create with ``AsyncRados.open_ioctx``."""
 
     def __init__(self, rados: AsyncRados, pool_id: int, pool_name: str) -> None:
+        #: The cluster handle (librbd and callers use its public API).
         self.rados = rados
+        #: What this context's own work uses of the handle (session.py's interface).
+        self._session: RadosSession = rados
         self.pool_id = pool_id
         self.name = pool_name
         self.nspace = ""
@@ -483,19 +486,19 @@ class AsyncIoctx:
 
     async def dup(self) -> AsyncIoctx:
         """A new context on the same pool and namespace (python-rados ``dup``)."""
-        io = await self.rados.open_ioctx2(self.pool_id)
+        io: AsyncIoctx = await self.rados.open_ioctx2(self.pool_id)
         io.set_namespace(self.nspace)
         return io
 
     def _pool(self) -> PgPool:
-        osdmap = self.rados.osdmap
+        osdmap = self._session.osdmap
         pool = osdmap.pools.get(self.pool_id) if osdmap is not None else None
         if pool is None:
             raise CephError(errno.ENOENT, f"pool {self.name!r} does not exist")
         return pool
 
     def _registry(self) -> WatchRegistry:
-        return WatchRegistry.of(self.rados._objecter())
+        return WatchRegistry.of(self._session.require_objecter())
 
     # -- the internal op API -------------------------------------------------------------
 
@@ -510,7 +513,7 @@ class AsyncIoctx:
         """
         if self.state != "open":
             self.require_ioctx_open()
-        objecter = self.rados._objecter()
+        objecter = self._session.require_objecter()
         op_flags = ops.ops_flags(osd_ops) | flags | self.extra_flags
         if not op_flags & (OsdFlag.READ | OsdFlag.WRITE):
             # Only CALLs: librados' exec is a read op; the OSD learns from the class
@@ -806,13 +809,13 @@ class AsyncIoctx:
             # Objecter::create_pool_snap checks the name against its map first.
             if self._snap_by_name(snap_name) is not None:
                 raise CephError(errno.EEXIST, "snapshot exists")
-            await self.rados._pool_op(PoolOp.CREATE_SNAP, pool=self.pool_id, name=snap_name)
+            await self._session.pool_op(PoolOp.CREATE_SNAP, pool=self.pool_id, name=snap_name)
 
     async def remove_snap(self, snap_name: str) -> None:
         with translate(f"Failed to remove snap {snap_name}"):
             if self._snap_by_name(snap_name) is None:
                 raise CephError(errno.ENOENT, "no such snapshot")
-            await self.rados._pool_op(PoolOp.DELETE_SNAP, pool=self.pool_id, name=snap_name)
+            await self._session.pool_op(PoolOp.DELETE_SNAP, pool=self.pool_id, name=snap_name)
 
     async def lookup_snap(self, snap_name: str) -> int:
         """The id of pool snapshot ``snap_name``."""
@@ -847,11 +850,11 @@ class AsyncIoctx:
 
     async def create_self_managed_snap(self) -> int:
         with translate("Failed to create self-managed snapshot"):
-            return await self.rados._pool_op(PoolOp.CREATE_UNMANAGED_SNAP, pool=self.pool_id)
+            return await self._session.pool_op(PoolOp.CREATE_UNMANAGED_SNAP, pool=self.pool_id)
 
     async def remove_self_managed_snap(self, snap_id: int) -> None:
         with translate("Failed to remove self-managed snapshot"):
-            await self.rados._pool_op(PoolOp.DELETE_UNMANAGED_SNAP, pool=self.pool_id,
+            await self._session.pool_op(PoolOp.DELETE_UNMANAGED_SNAP, pool=self.pool_id,
                                       snapid=int(snap_id))
 
     def set_self_managed_snap_write(self, snaps: Sequence[int | str]) -> None:
@@ -879,8 +882,8 @@ class AsyncIoctx:
     async def _pool_stats(self) -> dict[str, int]:
         # From the mon's `df detail` (the PGMap digest MGetPoolStats also reads); fields
         # the digest does not carry per pool in `df` are derived as librados derives them.
-        assert self.rados.monc is not None
-        r, out, outs = await self.rados.monc.command(
+        assert self._session.monc is not None
+        r, out, outs = await self._session.monc.command(
             [json.dumps({"prefix": "df", "detail": "detail", "format": "json"})])
         if r < 0:
             raise CephError(-r, outs)
@@ -916,12 +919,12 @@ class AsyncIoctx:
     # -- application metadata (mon commands, then the map they produce) ---------------------
 
     async def _mon(self, cmd: Mapping[str, Any]) -> None:
-        assert self.rados.monc is not None
-        r, _, outs = await self.rados.monc.command([json.dumps(dict(cmd))])
+        assert self._session.monc is not None
+        r, _, outs = await self._session.monc.command([json.dumps(dict(cmd))])
         if r < 0:
             raise CephError(-r, outs)
         # librados waits for the map the command produced before returning.
-        await self.rados.wait_for_latest_osdmap()
+        await self._session.wait_for_latest_osdmap()
 
     async def application_enable(self, app_name: str, force: bool = False) -> None:
         cmd: dict[str, Any] = {"prefix": "osd pool application enable", "pool": self.name,
@@ -988,20 +991,32 @@ class AsyncIoctx:
             raise
         lg.last_confirmed = time.monotonic()
         log.debug("watch %d registered on %r", lg.cookie, obj)
-        nursery = self.rados._nursery
-        nursery.start_soon(self._watch_task, lg, recv)
+        self._session.background.start_soon(self._watch_task, lg, recv,
+                                            name=f"watch {lg.cookie}")
         return AsyncWatch(self, lg)
 
     async def _watch_task(self, lg: _Linger,
                           recv: trio.MemoryReceiveChannel[MWatchNotify]) -> None:
+        """Serve one watch until it is closed (its scope is cancelled).
+
+        An internal error while serving it (an event handler, the keepalive) is reported
+        once and resets the watch session: the watch is re-registered (RECONNECT, as after
+        an OSD session reset) and served on; only the event being handled is lost.
+        """
         with trio.CancelScope() as scope:
             lg.scope = scope
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._watch_keepalive, lg)
-                async with recv:
-                    async for msg in recv:
-                        await self._watch_event(lg, msg)
-                nursery.cancel_scope.cancel()
+            async with recv:
+                while True:
+                    try:
+                        async with trio.open_nursery() as nursery:
+                            nursery.start_soon(self._watch_keepalive, lg)
+                            async for msg in recv:
+                                await self._watch_event(lg, msg)
+                            nursery.cancel_scope.cancel()
+                        return
+                    except Exception as e:
+                        report_crash(f"watch {lg.cookie}", e)
+                    await self._watch_reconnect(lg)
 
     async def _watch_event(self, lg: _Linger, msg: MWatchNotify) -> None:
         if msg.opcode == WatchEvent.NOTIFY:
@@ -1024,14 +1039,35 @@ class AsyncIoctx:
             log.debug("watch %d: OSD disconnected it; reconnecting", lg.cookie)
             await self._watch_reconnect(lg)
 
+    def _osd_conn_of(self, oid: str | bytes) -> Connection | None:
+        """The OSD connection that carries ops on ``oid`` now (None while there is none)."""
+        osdmap = self._session.osdmap
+        if osdmap is None:
+            return None
+        t = OpTarget(self.pool_id, to_bytes(oid), to_bytes(self.locator_key),
+                     to_bytes(self.nspace), OsdFlag.READ)
+        calc_target(osdmap, t)
+        s = self._session.require_objecter().sessions.get(t.osd)
+        conn = s.conn if s is not None else None
+        return conn if conn is not None and not conn.closed else None
+
     async def _watch_keepalive(self, lg: _Linger) -> None:
-        """Ping every WATCH_PING_INTERVAL (or at once after an OSD session change)."""
-        objecter = self.rados._objecter()
+        """Ping every WATCH_PING_INTERVAL; re-register at once when the session to the
+        watched object's OSD was replaced (librados' _linger_ops_resend on a reset): the
+        OSD then resends every notify still waiting for our ack."""
+        objecter = self._session.require_objecter()
+        registered_on = self._osd_conn_of(lg.oid)
         while not lg.last_error:
+            replaced = False
             with trio.move_on_after(WATCH_PING_INTERVAL):
-                await objecter.wait_sessions_changed()
-                # Let the new session settle (the op resend happens first).
-                await trio.sleep(0.05)
+                while not replaced:
+                    await objecter.wait_sessions_changed()
+                    now = self._osd_conn_of(lg.oid)
+                    replaced = now is not None and now is not registered_on
+            if replaced:
+                registered_on = self._osd_conn_of(lg.oid)
+                await self._watch_reconnect(lg)
+                continue
             try:
                 await self._operate(lg.oid, [ops.watch(lg.cookie, WatchOp.PING, lg.gen)],
                                     flags=OsdFlag.READ)
@@ -1075,15 +1111,29 @@ class AsyncIoctx:
         timeout_s = timeout_ms // 1000 if timeout_ms else _DEFAULT_NOTIFY_TIMEOUT
         if timeout_ms and not timeout_s:
             timeout_s = 1
+        objecter = self._session.require_objecter()
         try:
-            op = ops.notify(lg.cookie, payload, timeout_s)
-            reply = await self._operate(obj, [op])
-            lg.notify_id = op.decode_reply(reply.rvals[0], reply.outdata[0])
-            log.debug("notify %d on %r: notify_id %d", lg.cookie, obj, lg.notify_id)
             # The OSD completes the notify itself after timeout_s; allow a margin for
             # the message (librados' notify timer does the same).
             with trio.move_on_after(timeout_s + 10):
-                await lg.completed.wait()
+                while True:
+                    sub = ops.notify(lg.cookie, payload, timeout_s)
+                    lg.notify_id = 0  # until the reply names it: take any completion
+                    op = await self._notify_op(obj, sub)
+                    assert op.reply is not None
+                    if not lg.completed.is_set():
+                        lg.notify_id = sub.decode_reply(op.reply.rvals[0],
+                                                        op.reply.outdata[0])
+                    sent_on = op.via  # NOTIFY_COMPLETE comes on the same session
+                    log.debug("notify %d on %r: notify_id %d", lg.cookie, obj,
+                              lg.notify_id)
+                    if await self._notify_completed_on(lg, objecter, sent_on):
+                        break
+                    # The session that would bring NOTIFY_COMPLETE was replaced (client
+                    # sessions are lossy): notify again, as librados resends a linger
+                    # notify after a reset, instead of waiting out the timeout.
+                    log.debug("notify %d on %r: OSD session reset; notifying again",
+                              lg.cookie, obj)
             msg = lg.complete
             if msg is None:
                 return -errno.ETIMEDOUT, None
@@ -1096,6 +1146,36 @@ class AsyncIoctx:
         finally:
             reg.lingers.pop(lg.cookie, None)
 
+    async def _notify_op(self, oid: str | bytes, notify: OSDOp) -> Op:
+        """Send one NOTIFY op (a read); the finished Op, which says where it was answered."""
+        self.require_ioctx_open()
+        flags = OsdFlag.READ | self.extra_flags
+        target = OpTarget(self.pool_id, to_bytes(oid), to_bytes(self.locator_key),
+                          to_bytes(self.nspace), flags)
+        op = Op(target, [notify], flags, snapid=self.snap_read)
+        reply = await self._session.require_objecter().submit(op)
+        self.last_version = reply.user_version
+        if reply.result < 0:
+            raise CephError(-reply.result, f"notify on {oid!r} failed")
+        return op
+
+    async def _notify_completed_on(self, lg: _Linger, objecter: Objecter,
+                                   sent_on: Connection | None) -> bool:
+        """Wait for ``lg``'s NOTIFY_COMPLETE: True once it came, False when the connection
+        it would come on (``sent_on``, where the notify was answered) closed first."""
+        if sent_on is None or sent_on.closed:
+            return lg.completed.is_set()
+        async with trio.open_nursery() as nursery:
+            async def until_closed() -> None:
+                # The Objecter signals a session change after a connection closed.
+                while not sent_on.closed:
+                    await objecter.wait_sessions_changed()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(until_closed)
+            await lg.completed.wait()
+            nursery.cancel_scope.cancel()
+        return lg.completed.is_set()
     notify_with_acks = _notify
 
     async def notify(self, obj: str, msg: str | bytes = "", timeout_ms: int = 5000) -> bool:
@@ -1136,3 +1216,6 @@ __all__ = [
     "WriteOp",
     "translate_operation_flags",
 ]
+
+# The handle makes its I/O contexts through this (AsyncRados.open_ioctx; see session.py).
+register_ioctx_factory(AsyncIoctx)

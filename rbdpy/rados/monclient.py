@@ -1,13 +1,25 @@
 """The trio MonClient: one authenticated session with some monitor, kept alive.
 
-Theory of operation: ``run()`` is a loop that *hunts* — tries the known monitors in random
-order until one completes msgr2 authentication — then serves the session until it breaks,
-then hunts again. While a session is up it (re)sends every subscription and every pending
-request (mon commands, version queries, pool ops, statfs), so callers never see a mon
-failover except as latency. Replies are matched to waiters by tid. Auth tickets are renewed
+Theory of operation: ``run()`` is a loop that *hunts* — dials ``mon_client_hunt_parallel``
+monitors picked at random AT ONCE, keeps the first that completes msgr2 authentication and
+drops the others (librados' MonClient::_reopen_session with pending_cons) — then serves the
+session until it breaks, then hunts again. A hunt round lasts ``mon_client_hunt_interval``
+times a multiplier that grows by ``mon_client_hunt_interval_backoff`` after every round that
+found no monitor (up to ``..._max_multiple``) and shrinks again after one that did (down to
+``..._min_multiple``): a monitor busy in an election is given longer each round, and the
+client takes the first one to answer once a quorum exists.
+
+While a session is up it (re)sends every subscription and every pending request (mon
+commands, version queries, pool ops, statfs), so callers never see a mon failover except
+as latency. Replies are matched to waiters by tid. Auth tickets are renewed
 by re-authenticating on a fresh session before 3/4 of their validity has passed (the
 simplest robust way under msgr2: the mon runs the full cephx exchange again, with global_id
 reclaim from the old ticket).
+
+Faults inside rbdpy (a bug while serving a session: decoding, a map callback, the
+keepalive) end that session only: the error is logged once at WARNING, the request whose
+reply could not be handled fails with EIO (resending it would fail again), and the client
+hunts for a new session and resends everything else, as after a network fault.
 
 A wrong key or unknown entity is fatal for the first session (``AuthError`` reaches
 ``wait_ready`` at once — no retry loop); an unreachable mon only moves the hunt on.
@@ -28,10 +40,11 @@ from dataclasses import dataclass, field
 
 import trio
 
+from rbdpy.rados.background import report_crash
 from rbdpy.rados.proto.auth.cephx import CephxClient
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
 from rbdpy.rados.proto.errors import AuthError, CephError
-from rbdpy.rados.proto.messages.base import Message, MsgType, decode_message
+from rbdpy.rados.proto.messages.base import Message, MsgType, decode_message, encode_message
 from rbdpy.rados.proto.messages.mon import (
     MMonCommand,
     MMonCommandAck,
@@ -52,9 +65,18 @@ from rbdpy.rados.transport import Connection
 
 log = logging.getLogger(__name__)
 
-#: How long one hunt attempt may take before the next monitor is tried
-#: (librados mon_client_hunt_interval is 3 s; a loopback handshake takes milliseconds).
-HUNT_INTERVAL = 3.0
+
+
+@dataclass(frozen=True)
+class HuntPolicy:
+    """librados' hunting options (mon_client_hunt_*), defaults as Pacific's."""
+
+    parallel: int = 3
+    interval: float = 3.0
+    backoff: float = 1.5
+    min_multiple: float = 1.0
+    max_multiple: float = 10.0
+
 #: Keepalive period and the silence after which a session is declared dead.
 KEEPALIVE_INTERVAL = 10.0
 SESSION_TIMEOUT = 30.0
@@ -86,7 +108,8 @@ class MonClient:
                  auth_none: Callable[[], AuthHandler] | None = None,
                  con_modes: list[ConMode],
                  on_osdmap: Callable[[MOSDMap], None] | None = None,
-                 global_seq: Callable[[], int] | None = None) -> None:
+                 global_seq: Callable[[], int] | None = None,
+                 hunt: HuntPolicy = HuntPolicy()) -> None:
         if not mon_addrs:
             raise CephError(errno.EINVAL, "no monitors known (mon_host is empty)")
         self.mon_addrs = list(mon_addrs)
@@ -106,6 +129,8 @@ class MonClient:
         self._first_done = trio.Event()
         self._have_monmap = trio.Event()
         self._shutdown = False
+        self.hunt = hunt
+        self._hunt_multiple = hunt.min_multiple
 
     # -- public --------------------------------------------------------------------------
 
@@ -182,8 +207,6 @@ class MonClient:
         return req.reply
 
     async def _send(self, conn: Connection, msg: Message) -> None:
-        from rbdpy.rados.proto.messages.base import encode_message
-
         mtype, version, compat, front, middle, data = encode_message(msg)
         try:
             await conn.send_message(mtype, front, middle, data, tid=msg.tid,
@@ -226,14 +249,24 @@ class MonClient:
                 backoff = min(backoff * 2, 2.0)
                 continue
             backoff = 0.05
-            await self._serve(conn)
+            try:
+                await self._serve(conn)
+            except Exception as e:
+                # A bug while serving this session: it is over; hunt for the next one.
+                report_crash("mon session", e)
 
     async def _hunt(self) -> Connection | None:
-        """Try every known mon once, in random order; the first to authenticate wins."""
+        """One hunt round: dial up to ``hunt.parallel`` random mons at once; the first to
+        authenticate wins and the others are closed. None when none did in time."""
         addrs = self._current_mon_addrs()
         random.shuffle(addrs)
+        picks = addrs[:max(1, min(self.hunt.parallel, len(addrs)))]
+        winner: Connection | None = None
         fatal: AuthError | None = None
-        for addr in addrs:
+        failed = 0
+
+        async def attempt(addr: EntityAddr, scope: trio.CancelScope) -> None:
+            nonlocal winner, fatal, failed
             if self.auth is not None:
                 handler: AuthHandler = self.auth.mon_handler(time.time())
             else:
@@ -242,22 +275,41 @@ class MonClient:
             conn = Connection(addr, handler, con_modes=self.con_modes, name=f"mon {addr}",
                               global_seq=self._global_seq(), peer_type=EntityType.MON)
             try:
-                with trio.fail_after(HUNT_INTERVAL):
-                    ready = await conn.open()
+                ready = await conn.open()  # closes itself when it fails or is cancelled
             except AuthError as e:
                 # A rejected key is the same at every mon: stop hunting.
                 log.debug("mon %s refused authentication: %s", addr, e)
-                fatal = e
-                break
-            except (OSError, CephError, trio.TooSlowError) as e:
+                if winner is None:
+                    fatal = e
+                    scope.cancel()
+                return
+            except (OSError, CephError) as e:
                 log.debug("mon %s unreachable: %s", addr, e)
-                continue
+                failed += 1
+                if failed == len(picks):
+                    scope.cancel()  # every pick refused: no point waiting out the round
+                return
+            if winner is not None:
+                await conn.aclose()
+                return
+            winner = conn
             self.global_id = ready.global_id
             log.debug("mon session to %s established (global_id %d)", addr, ready.global_id)
-            return conn
+            scope.cancel()
+
+        interval = self.hunt.interval * self._hunt_multiple
+        async with trio.open_nursery() as nursery:
+            nursery.cancel_scope.deadline = trio.current_time() + interval
+            for addr in picks:
+                nursery.start_soon(attempt, addr, nursery.cancel_scope)
         if fatal is not None:
             raise fatal
-        return None
+        h = self.hunt
+        if winner is None:
+            self._hunt_multiple = min(self._hunt_multiple * h.backoff, h.max_multiple)
+        else:
+            self._hunt_multiple = max(self._hunt_multiple / h.backoff, h.min_multiple)
+        return winner
 
     def _current_mon_addrs(self) -> list[EntityAddr]:
         if self.monmap is not None:
@@ -306,6 +358,20 @@ class MonClient:
             await conn.keepalive()
 
     def _dispatch(self, conn: Connection, ev: MessageReceived) -> None:
+        try:
+            self._dispatch_message(ev)
+        except Exception as e:
+            # Fail the request this reply answers (if any); the session is reset.
+            tid = ev.tid
+            if ev.type == MsgType.MON_GET_VERSION_REPLY:
+                tid = -1  # its tid is in the body, which did not decode
+            req = self._pending.get(tid)
+            if req is not None and req.reply_type == ev.type and not req.done.is_set():
+                req.error = CephError(errno.EIO, f"mon reply could not be handled: {e!r}")
+                req.done.set()
+            raise
+
+    def _dispatch_message(self, ev: MessageReceived) -> None:
         msg = decode_message(ev.type, ev.version, ev.compat_version, ev.front, ev.middle,
                              ev.data, tid=ev.tid)
         log.debug("mon -> %s tid %d", msg.type_name, ev.tid)

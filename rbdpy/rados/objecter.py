@@ -7,8 +7,16 @@ waits in the session until the connection is up, or among the *homeless* ops whi
 can take it). Every new OSD map rescans all ops: an op whose target moved is taken from its
 session and sent again to the new one (same tid, so the OSD's reqid dedup makes a resend
 harmless), an op whose pool vanished fails with ENOENT, paused ops wait. A session whose
-connection breaks is reopened after a short backoff while the map still says the OSD is
-up, and all its ops are resent — client sessions are lossy, so this is how nothing is lost.
+connection breaks is reopened AT ONCE while the map still says the OSD is up, and every op
+not yet answered is resent in tid order — client sessions are lossy (the OSD drops its end
+too), so this is how nothing is lost, and a dropped socket costs one handshake, as it does
+librados (Objecter::ms_handle_reset → reopen + kick). Only repeated failures to connect to
+the same OSD back off (a down OSD the map does not know about yet).
+
+Faults inside rbdpy are contained the same way: session tasks run in the handle's
+:class:`~rbdpy.rados.background.BackgroundTasks`; an internal error while serving a session
+is logged once, the op whose reply could not be handled fails with EIO (it cannot be
+resent: its reply would fail again), and the session is reopened with every other op.
 
 The per-request path is kept lean because it runs for every I/O: :class:`Op` is a slotted
 class whose one waiter parks on the trio task directly, the MOSDOp front is packed by
@@ -35,6 +43,7 @@ from typing import Any
 
 import trio
 
+from rbdpy.rados.background import TaskStarter, report_crash
 from rbdpy.rados.proto.auth.cephx import CephxClient
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
 from rbdpy.rados.proto.bytestr import Buffer
@@ -68,6 +77,9 @@ _OSD_OP_COMPAT = MOSDOp.COMPAT_VERSION
 _BACKOFF_BLOCK = 1
 _BACKOFF_UNBLOCK = 3
 
+#: Pauses before the 2nd, 3rd... attempt to connect to an OSD after consecutive failures
+#: (the first reconnect is immediate; librados' messenger uses ms_initial_backoff 0.2 s
+#: doubling to ms_max_backoff for its own retries of a failing peer).
 _RECONNECT_BACKOFF = (0.05, 0.1, 0.2, 0.5, 1.0)
 
 
@@ -95,6 +107,7 @@ class Op:
         "snapid",
         "target",
         "tid",
+        "via",
     )
 
     def __init__(self, target: OpTarget, ops: list[Any], flags: int,
@@ -112,6 +125,8 @@ class Op:
         self.reply: MOSDOpReply | None = None
         self.error: CephError | None = None
         self.finished = False
+        #: the connection the reply came on (a notify waits for its completion there)
+        self.via: Connection | None = None
         self._waiter: trio.lowlevel.Task | None = None
 
     def __repr__(self) -> str:
@@ -160,6 +175,8 @@ class OsdSession:
     wakeup: trio.Event = field(default_factory=trio.Event)
     #: (pg, backoff id) → the BLOCK an OSD sent us (MOSDBackoff), until its UNBLOCK
     backoffs: dict[tuple[Any, int], MOSDBackoff] = field(default_factory=dict)
+    #: messages received on this session's connections, over all of them
+    received: int = 0
 
 
 class Objecter:
@@ -176,7 +193,8 @@ class Objecter:
                  cephx: CephxClient | None, auth_none: Callable[[], AuthHandler] | None,
                  global_id: Callable[[], int], con_modes: list[ConMode],
                  global_seq: Callable[[], int], op_timeout: float = 0.0,
-                 on_watch_notify: Callable[[MWatchNotify], None] | None = None) -> None:
+                 on_watch_notify: Callable[[MWatchNotify], None] | None = None,
+                 background: TaskStarter | None = None) -> None:
         self._get_osdmap = get_osdmap
         self._cephx = cephx
         self._auth_none = auth_none
@@ -189,19 +207,14 @@ class Objecter:
         self.sessions: dict[int, OsdSession] = {}
         self._conn_sessions: dict[int, OsdSession] = {}  # id(connection) → its session
         self.homeless: dict[int, Op] = {}
-        self._nursery: trio.Nursery | None = None
+        #: Where session tasks and send helpers run (the handle's BackgroundTasks).
+        self.background = background
         self._map_changed = trio.Event()
         # Set (and replaced) whenever an OSD connection is opened or dropped: watches
         # re-check their registration then (Objecter::_linger_ops_resend on a reset).
         self._sessions_changed = trio.Event()
         self.client_inc = 0
         self._waiting = 0  # submit() calls waiting for their reply
-
-    async def run(self) -> None:
-        """Host session tasks; runs until cancelled."""
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            await trio.sleep_forever()
 
     # -- submission ----------------------------------------------------------------------
 
@@ -268,7 +281,7 @@ class Objecter:
         if s.conn is not None and not s.conn.closed and s.conn.ready is not None:
             if not send:
                 return s
-            self._spawn(self._send, s, op)
+            self._spawn(self._send, s, op, name=f"osd.{s.osd} send")
         return None
 
     def _session(self, osd: int, osdmap: OSDMap) -> OsdSession:
@@ -278,13 +291,37 @@ class Objecter:
         addr = osdmap.get_addrs(osd).msgr2()
         s = OsdSession(osd, addr)
         self.sessions[osd] = s
-        self._spawn(self._session_task, s)
+        self._spawn(self._session_task, s, name=f"osd.{osd} session",
+                    on_crash=lambda e: self._session_crashed(s))
         return s
 
-    def _spawn(self, fn: Callable[..., Any], *args: Any) -> None:
-        if self._nursery is None:
+    def _spawn(self, fn: Callable[..., Any], *args: Any, name: str | None = None,
+               on_crash: Callable[[BaseException], None] | None = None) -> None:
+        if self.background is None:
             raise CephError(errno.ENOTCONN, "objecter not running")
-        self._nursery.start_soon(fn, *args)
+        try:
+            self.background.start_soon(fn, *args, name=name, on_crash=on_crash)
+        except RuntimeError as e:  # the handle is shutting down
+            raise CephError(errno.ESHUTDOWN, str(e)) from None
+
+    def _session_crashed(self, s: OsdSession) -> None:
+        """A session task died of an internal error: drop the session, resend its ops.
+
+        (The error was already reported.) The ops go wherever the map says, which opens a
+        fresh session to the same OSD.
+        """
+        s.closed = True
+        if self.sessions.get(s.osd) is s:
+            del self.sessions[s.osd]
+        conn, s.conn = s.conn, None
+        if conn is not None:
+            self._conn_sessions.pop(id(conn), None)
+            self._spawn(conn.aclose, name=f"osd.{s.osd} close")
+        self._signal_sessions_changed()
+        for op in sorted(s.ops.values(), key=lambda o: o.tid):
+            op.session = None
+            self._retarget(op, any_change=True)
+        s.ops.clear()
 
     def _encode(self, s: OsdSession, op: Op) -> bytes:
         """The MOSDOp front for ``op``'s next attempt (counts the attempt)."""
@@ -328,9 +365,17 @@ class Objecter:
         conn = s.conn
         if conn is None or conn.closed or op.session is not s or op.finished:
             return
-        front = self._encode(s, op)
         try:
-            await conn.send_message(_OSD_OP, front, b"", _ops_data(op.ops), tid=op.tid,
+            front = self._encode(s, op)
+            data = _ops_data(op.ops)
+        except Exception as e:
+            # This op cannot be sent, now or after any reset: fail it alone.
+            report_crash(f"osd.{s.osd} encoding tid {op.tid}", e)
+            self._forget(op)
+            op.finish(error=CephError(errno.EIO, f"op could not be encoded: {e!r}"))
+            return
+        try:
+            await conn.send_message(_OSD_OP, front, b"", data, tid=op.tid,
                                     version=_OSD_OP_VERSION, compat_version=_OSD_OP_COMPAT)
         except CephError as e:
             log.debug("send to osd.%d failed: %s (resent on reconnect)", s.osd, e)
@@ -362,22 +407,37 @@ class Objecter:
             except (OSError, CephError, trio.TooSlowError) as e:
                 log.debug("connect to osd.%d at %s failed: %s", s.osd, addr, e)
                 failures += 1
-                await self._wait_backoff(failures)
+                if failures > 1:  # the first failure is retried at once
+                    await self._wait_backoff(failures - 1)
                 continue
-            failures = 0
+            received_before = s.received
             s.conn = conn
             self._conn_sessions[id(conn)] = s
             self._signal_sessions_changed()
-            for op in sorted(s.ops.values(), key=lambda o: o.tid):
-                await self._send(s, op)
             try:
+                # Everything not yet answered, oldest first (the OSD executes in order).
+                for op in sorted(s.ops.values(), key=lambda o: o.tid):
+                    await self._send(s, op)
                 await conn.run(self._dispatch)
+            except Exception as e:
+                # A bug while serving this session (see the module doc): report it, drop
+                # the connection and open a fresh one with every unanswered op.
+                report_crash(f"osd.{s.osd} session", e)
+                await conn.aclose()
             finally:
                 self._conn_sessions.pop(id(conn), None)
             s.conn = None
-            log.debug("osd.%d session ended: %s", s.osd, conn.error)
+            log.debug("osd.%d session ended: %s; reconnecting", s.osd, conn.error)
             self._signal_sessions_changed()
-            await self._wait_backoff(1)
+            # Lossy session: reconnect at once. A session that ended before the OSD
+            # answered anything counts as a failed attempt, so a peer that accepts and then
+            # drops us every time is retried with the backoff, not in a tight loop.
+            if s.received != received_before:
+                failures = 0
+            else:
+                failures += 1
+                if failures > 1:
+                    await self._wait_backoff(failures - 1)
         s.closed = True
         if self.sessions.get(s.osd) is s:
             del self.sessions[s.osd]
@@ -402,6 +462,26 @@ class Objecter:
             await self._map_changed.wait()
 
     def _dispatch(self, conn: Connection, ev: MessageReceived) -> None:
+        try:
+            self._dispatch_message(conn, ev)
+        except Exception as e:
+            if ev.type == _OSD_OPREPLY:
+                # The reply would fail the same way after a resend: fail its op alone.
+                self._fail_op(conn, ev.tid,
+                              CephError(errno.EIO, f"reply could not be handled: {e!r}"))
+            raise
+
+    def _fail_op(self, conn: Connection, tid: int, error: CephError) -> None:
+        s = self._conn_sessions.get(id(conn))
+        op = s.ops.pop(tid, None) if s is not None else None
+        if op is not None:
+            op.session = None
+            op.finish(error=error)
+
+    def _dispatch_message(self, conn: Connection, ev: MessageReceived) -> None:
+        s = self._conn_sessions.get(id(conn))
+        if s is not None:
+            s.received += 1
         if ev.type == _OSD_OPREPLY and ev.compat_version <= MOSDOpReply.HEAD_VERSION:
             # The hot path: straight to the reply decoder (decode_message's checks, inline).
             reply = MOSDOpReply.decode(ev.version, ev.front, ev.middle, ev.data)
@@ -437,13 +517,13 @@ class Objecter:
         if msg.op == _BACKOFF_BLOCK:
             log.debug("%s: backoff BLOCK pg %s id %d", conn.name, pgid, msg.id)
             s.backoffs[(pgid, msg.id)] = msg
-            self._spawn(self._send_message, conn, msg.ack())
+            self._spawn(self._send_message, conn, msg.ack(), name=f"{conn.name} backoff ack")
         elif msg.op == _BACKOFF_UNBLOCK:
             log.debug("%s: backoff UNBLOCK pg %s id %d", conn.name, pgid, msg.id)
             s.backoffs.pop((pgid, msg.id), None)
             for op in sorted(s.ops.values(), key=lambda o: o.tid):
                 if op.target.pgid == pgid:
-                    self._spawn(self._send, s, op)
+                    self._spawn(self._send, s, op, name=f"osd.{s.osd} resend")
 
     async def _send_message(self, conn: Connection, msg: Any) -> None:
         mtype, version, compat, front, middle, data = encode_message(msg)
@@ -467,6 +547,7 @@ class Objecter:
         if reply.redirect is not None:
             self._redirect(op, reply)
             return
+        op.via = conn
         op.finish(reply)
 
     def _redirect(self, op: Op, reply: MOSDOpReply) -> None:
@@ -504,7 +585,7 @@ class Objecter:
                 s.closed = True
                 del self.sessions[osd]
                 if s.conn is not None:
-                    self._spawn(s.conn.aclose)
+                    self._spawn(s.conn.aclose, name=f"osd.{osd} close")
                 for op in list(s.ops.values()):
                     op.session = None
                     self._retarget(op, any_change=True)

@@ -165,3 +165,36 @@ async def test_three_mons_one_killed(tmp_path: Path) -> None:
                 await r.shutdown()
     finally:
         dc.stop()
+
+
+async def test_hunting_dials_monitors_in_parallel(cluster: SessionCluster) -> None:
+    """A monitor that accepts TCP and never answers does not hold up the hunt: the
+    candidates are dialled at once and the first to authenticate wins (librados'
+    mon_client_hunt_parallel); the losers' connections are closed."""
+    probe = handle(cluster.conf)
+    real = probe.config.get("mon_host")
+    silent = trio.socket.socket()
+    await silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    refused = trio.socket.socket()
+    await refused.bind(("127.0.0.1", 0))  # bound, never listening: connection refused
+    silent_port = silent.getsockname()[1]
+    refused_port = refused.getsockname()[1]
+    r = handle(cluster.conf, mon_host=f"[v2:127.0.0.1:{silent_port}],"
+                                      f"[v2:127.0.0.1:{refused_port}],{real}",
+               # One round would outlast the test: only a parallel hunt gets through.
+               mon_client_hunt_interval="600", mon_client_hunt_parallel="3")
+    try:
+        with trio.fail_after(60):
+            await r.connect(timeout=60)
+            accepted, _ = await silent.accept()
+            # The silent mon lost the race: its connection is dropped, not left open.
+            while await accepted.recv(4096):
+                pass
+            accepted.close()
+        ret, _, outs = await r.mon_command(json.dumps({"prefix": "fsid"}), b"")
+        assert ret == 0, outs
+    finally:
+        await r.shutdown()
+        silent.close()
+        refused.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import time
 import uuid
@@ -398,7 +399,8 @@ async def test_watch_survives_osd_session_reset(ceph_conf: str, pool: str,
     objecter = io.rados._objecter()
     for s in list(objecter.sessions.values()):
         if s.conn is not None:
-            await s.conn.aclose()
+            assert s.conn._sock is not None
+            s.conn._sock.shutdown(socket.SHUT_RDWR)  # as a network fault would
     # The OSD keeps the watch but sees it disconnected; the keepalive re-registers it.
     with trio.fail_after(30):
         while True:
@@ -409,6 +411,40 @@ async def test_watch_survives_osd_session_reset(ceph_conf: str, pool: str,
     assert f"cookie {w.get_id()}" in out
     assert got and got[-1].endswith(b"after-reset")
     await w.close()
+
+
+async def test_notify_is_sent_again_when_its_session_drops_before_completion(
+        ceph_conf: str, pool: str, io: AsyncIoctx) -> None:
+    """The notifier's OSD session drops after the NOTIFY reply and before NOTIFY_COMPLETE
+    (which would come on that session): the notify is sent again on the new session and
+    completes with the watcher's ack, as librados resends a linger notify after a reset,
+    instead of timing out."""
+    await io.write_full("nw", b"")
+    w = await io.watch("nw", lambda nid, gid, cookie, data: b"ack:" + data)
+    notifier = await connect(ceph_conf)
+    try:
+        nio = await notifier.open_ioctx(pool)
+        objecter = notifier.require_objecter()
+        original = objecter._handle_reply
+        dropped: list[str] = []
+
+        def drop_after_first_reply(conn: Any, reply: Any) -> None:
+            original(conn, reply)
+            if not dropped:
+                dropped.append(conn.name)
+                if conn._sock is not None:
+                    conn._sock.shutdown(socket.SHUT_RDWR)  # as a network fault would
+
+        objecter._handle_reply = drop_after_first_reply  # type: ignore[method-assign]
+        with trio.fail_after(60):
+            ret, acks, timeouts = await nio.aio_notify("nw", b"ping", 3000)
+        assert dropped
+        assert ret == 0 and timeouts == [], (ret, timeouts)
+        assert acks is not None and [a[2] for a in acks if a[1] == w.get_id()] == \
+            [b"ack:ping"]
+    finally:
+        await notifier.shutdown()
+        await w.close()
 
 
 # -- errors ------------------------------------------------------------------------------------

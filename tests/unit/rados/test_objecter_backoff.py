@@ -12,6 +12,7 @@ from typing import Any
 import trio
 import trio.testing
 
+from rbdpy.rados.background import BackgroundTasks
 from rbdpy.rados.objecter import Objecter, Op, OsdSession
 from rbdpy.rados.proto.messages.osd import MOSDBackoff
 from rbdpy.rados.proto.objecter_core import OpTarget
@@ -59,7 +60,9 @@ async def test_block_is_acked_and_unblock_resends_only_that_pg() -> None:
     objecter._send = fake_send  # type: ignore[method-assign]
     block = MOSDBackoff(SpgId(pg_a), 10, 1, 77, HObject(oid="a"), HObject(oid="z"))
     async with trio.open_nursery() as nursery:
-        objecter._nursery = nursery
+        background = BackgroundTasks("test")
+        await nursery.start(background.run)
+        objecter.background = background
         objecter._handle_backoff(conn, block)  # type: ignore[arg-type]
         await trio.testing.wait_all_tasks_blocked()
         assert len(sent_msgs) == 1
@@ -71,5 +74,6 @@ async def test_block_is_acked_and_unblock_resends_only_that_pg() -> None:
         unblock = MOSDBackoff(SpgId(pg_a), 11, 3, 77, block.begin, block.end)
         objecter._handle_backoff(conn, unblock)  # type: ignore[arg-type]
         await trio.testing.wait_all_tasks_blocked()
+        background.close()
     assert sorted(resent) == [1, 3]
     assert session.backoffs == {}
