@@ -34,7 +34,6 @@ import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import trio
 
@@ -77,10 +76,6 @@ class ConnectionClosed(CephError):
         self.cause = cause
 
 
-def _abort_park(raise_cancel: Any) -> trio.lowlevel.Abort:
-    return trio.lowlevel.Abort.SUCCEEDED
-
-
 class Connection:
     """One client msgr2 session to a mon, OSD or mgr.
 
@@ -104,7 +99,10 @@ class Connection:
         # Buffers taken from the protocol but not yet (fully) written, oldest first.
         self._unsent: list[Buffer] = []
         self._writer: trio.lowlevel.Task | None = None  # the writer task while run() runs
-        self._writer_parked = False
+        # Where the writer waits while there is nothing to send. trio's lot, not a flag and
+        # a hand-made reschedule: a cancel takes the writer out of the lot in the same step
+        # that reschedules it, so no later kick can wake it a second time (issue #21.3).
+        self._writer_idle = trio.lowlevel.ParkingLot()
         self.closed = False
         self.error: BaseException | None = None
         self.last_rx = time.monotonic()
@@ -323,7 +321,7 @@ class Connection:
             raise ConnectionClosed(f"{self.name}: writer not running")
         self.proto.send_message(type, front, middle, data, tid=tid, version=version,
                                 compat_version=compat_version, priority=priority)
-        if urgent and self._writer_parked and not self._unsent \
+        if urgent and self._writer_idle and not self._unsent \
                 and not self._send_lock.locked():
             self._write_now()
         if self._unsent or self.proto.has_data_to_send:
@@ -369,19 +367,15 @@ class Connection:
 
     def _kick(self) -> None:
         """Wake the writer if it is parked (it runs after the current scheduler batch)."""
-        if self._writer_parked:
-            self._writer_parked = False
-            assert self._writer is not None
-            trio.lowlevel.reschedule(self._writer)
+        if self._writer_idle:
+            self._writer_idle.unpark()  # only ever the one writer
 
     async def _write_loop(self) -> None:
         self._writer = trio.lowlevel.current_task()
         try:
             while True:
                 if not self._unsent and not self.proto.has_data_to_send:
-                    self._writer_parked = True
-                    await trio.lowlevel.wait_task_rescheduled(_abort_park)
-                    self._writer_parked = False
+                    await self._writer_idle.park()
                 await self._flush()
         except ConnectionClosed:
             # The reader notices the dead socket (we closed it) and ends run().
@@ -390,8 +384,6 @@ class Connection:
             log.warning("%s: writer failed, resetting connection: %r", self.name, e)
             self.error = self.error or e
             await self.aclose()
-        finally:
-            self._writer_parked = False
 
     async def _flush(self) -> None:
         lock = self._send_lock
