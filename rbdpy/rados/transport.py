@@ -39,7 +39,7 @@ import trio
 
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
 from rbdpy.rados.proto.bytestr import Buffer
-from rbdpy.rados.proto.errors import CephError, ProtocolError
+from rbdpy.rados.proto.errors import CephError, RemoteProtocolError
 from rbdpy.rados.proto.msgr2.events import (
     MessageReceived,
     Ready,
@@ -142,7 +142,7 @@ class Connection:
                         raise ConnectionClosed(f"{self.name}: {ev.reason} during handshake")
                     else:
                         # Nothing else can precede Ready on a fresh client session.
-                        raise ProtocolError(f"{type(ev).__name__} before ready")
+                        raise RemoteProtocolError(f"{type(ev).__name__} before ready")
             log.debug("%s: session ready, global_id %d, mode %s", self.name,
                       self.ready.global_id, self.ready.con_mode.name)
             return self.ready
