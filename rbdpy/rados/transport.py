@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
+from rbdpy.rados import exceptions as rx
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
 from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.errors import CephError, RemoteProtocolError
@@ -74,6 +75,28 @@ class ConnectionClosed(CephError):
     def __init__(self, message: str, cause: BaseException | None = None) -> None:
         super().__init__(errno.ENOTCONN, message)
         self.cause = cause
+
+
+def public_error(exc: BaseException) -> rx.Error:
+    """The python-rados exception that stands for a connection failure ``exc``.
+
+    The one place where what a connection can fail with meets the public classes; the
+    mapping goes by errno as librados' does: a typed protocol error (``ProtocolError``
+    EPROTO, ``IntegrityError`` EBADMSG) becomes ``rados.OSError`` with that errno,
+    ``AuthError`` ``PermissionDeniedError``, a closed connection ``NotConnected``, a trio
+    timeout ``TimedOut`` and a socket error the class of its errno.
+    """
+    if isinstance(exc, rx.Error):
+        return exc
+    if isinstance(exc, CephError):
+        return rx.make_ex(exc.errno, str(exc))
+    if isinstance(exc, trio.TooSlowError):
+        return rx.make_ex(errno.ETIMEDOUT, "timed out")
+    if isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError)):
+        return rx.make_ex(errno.ENOTCONN, str(exc) or "connection closed")
+    if isinstance(exc, OSError):
+        return rx.make_ex(exc.errno or errno.EIO, str(exc))
+    return rx.make_ex(errno.EIO, repr(exc))
 
 
 class Connection:

@@ -294,6 +294,11 @@ class Protocol:
         self._in_seq = 0  # last message seq we received
         self._in_seq_acked = 0  # last seq we told the peer about
         self._peer_acked_seq = 0  # last of our seqs the peer acknowledged
+        # The newest peer KEEPALIVE2 stamp not yet answered. The answer is built when the
+        # owner takes our output, so pings that arrive while our socket cannot take more
+        # get one answer (the newest stamp), not one queued frame each: a peer that pings
+        # without reading cannot grow our queue.
+        self._keepalive_ack_due: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         return f"<msgr2 Protocol {self._state.value} to {self._target}>"
@@ -355,13 +360,18 @@ class Protocol:
 
         Message payload segments appear as the caller's own buffers in crc mode.
         """
+        if self._keepalive_ack_due is not None:
+            sec, nsec = self._keepalive_ack_due
+            self._keepalive_ack_due = None
+            if self._state is State.READY:
+                self._send_frame(Tag.KEEPALIVE2_ACK, (_UTIME.pack(sec, nsec),))
         out, self._out = self._out, []
         return out
 
     @property
     def has_data_to_send(self) -> bool:
         """Whether :meth:`data_to_send` would return anything."""
-        return bool(self._out)
+        return bool(self._out) or self._keepalive_ack_due is not None
 
     def recv_buffers(self, min_missing: int) -> list[memoryview] | None:
         """Where to receive the rest of a large incoming frame directly, if any.
@@ -722,9 +732,9 @@ class Protocol:
         return []
 
     def _on_keepalive2(self, frame: Frame) -> list[Event]:
-        sec, nsec = Decoder(frame.payload, "keepalive2").utime()
-        # Echo the peer's stamp (ProtocolV2::handle_keepalive2).
-        self._send_frame(Tag.KEEPALIVE2_ACK, (_UTIME.pack(sec, nsec),))
+        # Echo the peer's stamp (ProtocolV2::handle_keepalive2), once the owner takes our
+        # output; a newer ping before then replaces it (see _keepalive_ack_due).
+        self._keepalive_ack_due = Decoder(frame.payload, "keepalive2").utime()
         return []
 
     def _on_keepalive2_ack(self, frame: Frame) -> list[Event]:
