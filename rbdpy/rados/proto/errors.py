@@ -27,9 +27,13 @@ class CephError(Exception):
 
 
 class DecodeError(CephError):
-    """Bytes that do not decode as the named type; EBADMSG (ERANGE for short buffers)."""
+    """Bytes that do not decode as the named type; EBADMSG (ERANGE for short buffers).
+
+    :ivar detail: what did not decode, without the "decode error" prefix of ``message``.
+    """
 
     def __init__(self, message: str, *, short: bool = False) -> None:
+        self.detail = message
         super().__init__(_errno.ERANGE if short else _errno.EBADMSG, f"decode error, {message}")
 
 
