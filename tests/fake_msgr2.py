@@ -135,6 +135,7 @@ class FakeServer:
     messages: list[ReceivedMessage] = field(default_factory=list)
     acks: list[int] = field(default_factory=list)
     keepalive_acks_sent: int = 0
+    keepalive_acks_received: int = 0
     frames_seen: list[int] = field(default_factory=list)
     out_seq: int = 0
     _expected_client_sig: bytes = b""
@@ -328,6 +329,9 @@ class FakeServer:
 
     def _on_ack(self, frame: Frame) -> None:
         self.acks.append(Decoder(frame.payload).u64())
+
+    def _on_keepalive2_ack(self, frame: Frame) -> None:
+        self.keepalive_acks_received += 1
 
     def _on_keepalive2(self, frame: Frame) -> None:
         self.send_frame(Tag.KEEPALIVE2_ACK, bytes(frame.payload))

@@ -41,17 +41,19 @@ import rbdpy.rados.proto.types as types_mod
 from rbdpy.format.header import HEADER_KEYS, decode_header_value
 from rbdpy.format.object_map import BitVector
 from rbdpy.rados.proto.auth.cephx import CephxClient
-from rbdpy.rados.proto.auth.handler import ConMode
+from rbdpy.rados.proto.auth.handler import AuthMethod, ConMode
 from rbdpy.rados.proto.crush import CrushMap
 from rbdpy.rados.proto.denc import Decoder, decode_all
-from rbdpy.rados.proto.errors import AuthError, DecodeError
+from rbdpy.rados.proto.errors import AuthError, DecodeError, ProtocolError
 from rbdpy.rados.proto.messages import mon as _mon_messages  # noqa: F401  (registers types)
 from rbdpy.rados.proto.messages import osd as _osd_messages  # noqa: F401  (registers types)
 from rbdpy.rados.proto.messages.base import MESSAGE_TYPES, decode_message
 from rbdpy.rados.proto.monmap import decode_monmap
+from rbdpy.rados.proto.msgr2.protocol import Protocol, State
 from rbdpy.rados.proto.osdmap import Incremental, OSDMap, decode_maps
 from rbdpy.rados.proto.types import EntityType
 from tests.conftest import REPO_ROOT, corpus_dir
+from tests.fake_msgr2 import FakeAuth, FakeServer, make_client
 
 VECTORS = REPO_ROOT / "tests" / "vectors"
 _SEEDS_PER_TYPE = 4  # corpus objects per type (spread over the releases)
@@ -69,6 +71,9 @@ class Target:
     decode: Callable[[bytes], object]
     seeds: tuple[bytes, ...]
     heavy: bool = False
+    #: what the decoder may raise: DecodeError, except for the msgr2 receive path, whose
+    #: contract is its typed protocol errors (and AuthError from the auth step)
+    allowed: tuple[type[Exception], ...] = (DecodeError,)
 
 
 # -- seeds -----------------------------------------------------------------------------------
@@ -266,6 +271,56 @@ def _cephx_targets() -> Iterator[Target]:
                      _cephx_payload(vector, osd))
 
 
+def _msgr2_stream(factory: Callable[[], Protocol], data: bytes) -> object:
+    """Feed a server's byte stream to a fresh client protocol, in two chunks then EOF."""
+    proto = factory()
+    proto.initiate()
+    events: list[object] = []
+    half = len(data) // 2
+    for chunk in (data[:half], data[half:], b""):
+        events += proto.receive_data(chunk)
+        if proto.state is State.READY and proto.has_data_to_send:
+            proto.data_to_send()
+    return events
+
+
+def _fake_secure_client() -> Protocol:
+    return make_client(FakeAuth(AuthMethod.CEPHX), con_modes=[ConMode.SECURE])
+
+
+def _fake_secure_stream() -> bytes:
+    """A whole secure-mode session from the fake server: handshake, a message, a ping."""
+    client = _fake_secure_client()
+    server = FakeServer(auth_method=AuthMethod.CEPHX, allowed_modes=(ConMode.SECURE,))
+    client.initiate()
+    stream = bytearray()
+    for _ in range(20):
+        c2s = b"".join(bytes(b) for b in client.data_to_send())
+        if c2s:
+            server.receive(c2s)
+        s2c = server.data_to_send()
+        if server.state == "ready" and not stream.endswith(s2c):
+            server.send_message(4, b"front" * 10, b"", b"data" * 30)
+            s2c += server.data_to_send() + server.keepalive_frame()
+        stream += s2c
+        if s2c:
+            client.receive_data(s2c)
+        if not c2s and not s2c:
+            break
+    return bytes(stream)
+
+
+def _msgr2_targets() -> Iterator[Target]:
+    from tests.unit.rados.proto.test_protocol import MON_RX, recorded_client
+
+    allowed = (ProtocolError, AuthError)
+    yield Target("msgr2 client receive (recorded crc mon session)",
+                 partial(_msgr2_stream, recorded_client), (MON_RX,), allowed=allowed)
+    yield Target("msgr2 client receive (fake secure session)",
+                 partial(_msgr2_stream, _fake_secure_client), (_fake_secure_stream(),),
+                 allowed=allowed)
+
+
 def _osdmap(verify: bool, data: bytes) -> object:
     return decode_all(data, partial(OSDMap.decode, verify_crc=verify), "OSDMap")
 
@@ -305,6 +360,7 @@ def _targets() -> list[Target]:
     targets += _cls_call_targets()
     targets += _header_targets()
     targets += _cephx_targets()
+    targets += _msgr2_targets()
     return targets
 
 
@@ -364,7 +420,7 @@ def _current_vm() -> int:
 def _check(target: Target, data: bytes) -> None:
     try:
         target.decode(data)
-    except DecodeError:
+    except target.allowed:
         pass
 
 
@@ -406,7 +462,7 @@ def test_there_are_targets_for_every_decoder_family() -> None:
     for family in ("OSDMap", "Incremental", "CrushWrapper", "MonMap", "message MOSDMap",
                    "message MOSDOpReply", "cephx AUTH_DONE", "cephx.CephXServiceTicket",
                    "cls rbd.", "cls lock.", "BitVector", "ops._decode", "types.SnapshotInfo",
-                   "cls_lock.LockInfo"):
+                   "cls_lock.LockInfo", "msgr2 client receive"):
         assert family in names, family
     assert all(t.seeds for t in TARGETS if t.name.startswith(("OSDMap", "CrushWrapper",
                                                                  "MonMap")))
