@@ -396,9 +396,13 @@ class Connection:
     async def _write_loop(self) -> None:
         self._writer = trio.lowlevel.current_task()
         try:
-            while True:
+            # Ends once the connection is closed: after aclose() nothing queued can be
+            # written, and a writer that kept finding data with no socket would spin
+            # without ever yielding to the scheduler.
+            while not self.closed:
                 if not self._unsent and not self.proto.has_data_to_send:
                     await self._writer_idle.park()
+                    continue  # woken: by a kick, or by a close
                 await self._flush()
         except ConnectionClosed:
             # The reader notices the dead socket (we closed it) and ends run().
@@ -426,7 +430,12 @@ class Connection:
         if pieces:
             out.extend(pieces)
         sock = self._sock
-        if not out or sock is None:
+        if sock is None:
+            out.clear()
+            if self.closed:
+                raise ConnectionClosed(f"{self.name}: connection closed", self.error)
+            return
+        if not out:
             return
         try:
             while out:
@@ -448,10 +457,11 @@ class Connection:
             raise ConnectionClosed(f"{self.name}: send failed: {e}", e) from e
 
     async def aclose(self) -> None:
-        """Close the socket (idempotent)."""
+        """Close the socket (idempotent); a parked writer wakes up and ends."""
         self.closed = True
         self.proto.close()
         self._unsent.clear()
+        self._kick()
         if self._tsock is not None:
             tsock, self._tsock, self._sock = self._tsock, None, None
             # Wakes any task parked on the socket (ClosedResourceError there).

@@ -13,6 +13,7 @@ import os
 import socket
 import struct
 
+import pytest
 import trio
 import trio.testing
 
@@ -198,4 +199,19 @@ async def test_kicks_from_many_tasks_in_one_pass_wake_the_writer_once() -> None:
             got = await _read_frames(peer, 16)
         await conn.aclose()
     assert [t for t, _ in got] == [Tag.MESSAGE, Tag.KEEPALIVE2] * 8
+    peer.close()
+
+
+@pytest.mark.timeout(20)  # the bug this guards against spun the event loop for ever
+async def test_close_while_the_writer_has_data_queued_ends_the_writer() -> None:
+    """aclose() from another task (the mon client's keepalive timeout does this) right
+    after a message was queued: the woken writer finds no socket and must end, not loop
+    on the queued bytes without ever yielding."""
+    conn, peer = _connected()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(conn.run, lambda c, ev: None)
+        await trio.testing.wait_all_tasks_blocked()
+        conn.queue_message(42, b"doomed", tid=1)  # wakes the writer...
+        await conn.aclose()  # ...which runs only after the socket is gone
+    assert conn.closed and not conn.writer_running
     peer.close()

@@ -468,8 +468,11 @@ class Protocol:
         self._send_frame(Tag.KEEPALIVE2, (_UTIME.pack(sec & 0xFFFF_FFFF, nsec),))
 
     def close(self) -> None:
-        """Mark the connection closed locally (no frame is sent: msgr2 has no goodbye)."""
+        """Mark the connection closed locally (no frame is sent: msgr2 has no goodbye);
+        whatever was queued for the wire is dropped."""
         self._state = State.CLOSED
+        self._out.clear()
+        self._keepalive_ack_due = None
         self._decoder.capture = None
         self._tx_capture = None
 
