@@ -17,6 +17,13 @@ payload buffers go to the kernel as they are (no joins), and a queue depth of 16
 syscall instead of sixteen, as librados' messenger thread does with its out queue. Before
 ``run()`` starts (handshake, the first resends) a sender writes inline.
 
+Errors: the protocol raises typed errors (``rbdpy.rados.proto.errors``: BadBannerError,
+UnexpectedFrameError, MalformedFrameError, FrameTooLargeError, BadCrcError, BadAuthTagError,
+BadSignatureError, AuthError); ``open()`` raises them as they are and ``run()`` records them
+in ``error``, and nothing here reads their messages. :func:`public_error` is the one place
+that says which python-rados class each connection failure becomes (by errno, as the
+facades' translation does).
+
 The socket is a plain non-blocking stdlib socket registered with trio: the loops try the
 syscall first and park in ``trio.lowlevel.wait_readable``/``wait_writable`` only on EAGAIN,
 which saves trio's per-call checkpoints on the hot path; the reader yields explicitly every
