@@ -5,6 +5,12 @@ It speaks just enough of the server side of ProtocolV2 (banner, HELLO, AUTH_REQU
 the client ``Protocol`` through a whole handshake in crc and secure mode. Knobs let a test
 make it misbehave (bad signature, WAIT, IDENT_MISSING_FEATURES, AUTH_BAD_METHOD, ...).
 
+Hostile peers (issue #21.7): ``banner`` replaces the banner with any bytes, and ``hostile``
+names what the server sends right after SERVER_IDENT instead of behaving (see
+:data:`HOSTILE_ACTIONS`). :func:`serve` runs a FakeServer per accepted TCP connection, so the
+real trio ``Connection`` — or a whole ``AsyncRados`` hunting for a mon — can be pointed at
+it.
+
 This proves self-consistency only; the foreign check is the recorded real-mon session in
 tests/vectors/msgr2 (see test_protocol.py) and tools/msgr2_probe.py.
 """
@@ -14,12 +20,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import trio
 
 from rbdpy.rados.proto.auth.handler import AuthMethod, AuthResult, ConMode
 from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.features import CEPH_FEATURES_SUPPORTED_DEFAULT
-from rbdpy.rados.proto.msgr2.frames import Frame, FrameDecoder, Tag, assemble_crc
+from rbdpy.rados.proto.msgr2.frames import (
+    PREAMBLE_INLINE_LEN,
+    Frame,
+    FrameDecoder,
+    Tag,
+    assemble_crc,
+    encode_preamble,
+)
 from rbdpy.rados.proto.msgr2.protocol import Protocol
 from rbdpy.rados.proto.msgr2.secure import SecureTx, session_ciphers
 from rbdpy.rados.proto.types import AddrType, EntityAddr, EntityAddrvec, EntityType
@@ -29,6 +45,17 @@ CLIENT_SEEN_AS = EntityAddr(AddrType.MSGR2, 0, "127.0.0.1", 51234)
 SESSION_KEY = bytes(range(16))
 CONNECTION_SECRET = bytes(range(100, 164))  # 64 bytes like cephx's
 _HDR2 = struct.Struct("<QQHHHIHQBHH")
+
+#: What ``FakeServer(hostile=...)`` sends once the session is open:
+#: ``truncate`` half of a MESSAGE frame, then EOF; ``truncate_stall`` half a frame, then
+#: silence (the socket stays open); ``bad_crc`` a MESSAGE whose front segment was damaged
+#: after its crc was computed (crc mode); ``bad_tag`` a MESSAGE whose ciphertext was damaged
+#: (secure mode: the GCM tag fails); ``huge`` a valid preamble announcing a 4 GiB data
+#: segment and nothing after it; ``keepalive_flood`` KEEPALIVE2 frames without end, while
+#: reading nothing from the client.
+HOSTILE_ACTIONS = ("truncate", "truncate_stall", "bad_crc", "bad_tag", "huge",
+                   "keepalive_flood")
+_FOUR_GIB = 1 << 32
 
 
 class FakeAuth:
@@ -90,6 +117,10 @@ class FakeServer:
     ident_reply: str = "server_ident"  # or "missing_features", "wait"
     ident_addr: EntityAddr | None = None
     reply_to_getmap: bool = True
+    banner: bytes | None = None  # sent instead of a valid banner
+    hostile: str = ""  # one of HOSTILE_ACTIONS, done right after SERVER_IDENT
+    hang_up: bool = False  # set when the server wants its socket closed now
+    flooding: bool = False  # set when the server should send keepalives without end
 
     decoder: FrameDecoder = field(default_factory=FrameDecoder)
     out: list[bytes] = field(default_factory=list)
@@ -104,6 +135,7 @@ class FakeServer:
     messages: list[ReceivedMessage] = field(default_factory=list)
     acks: list[int] = field(default_factory=list)
     keepalive_acks_sent: int = 0
+    keepalive_acks_received: int = 0
     frames_seen: list[int] = field(default_factory=list)
     out_seq: int = 0
     _expected_client_sig: bytes = b""
@@ -111,9 +143,11 @@ class FakeServer:
 
     def __post_init__(self) -> None:
         self.decoder.capture = bytearray()
+        if self.hostile and self.hostile not in HOSTILE_ACTIONS:
+            raise ValueError(f"unknown hostile action {self.hostile!r}")
         banner = (b"ceph v2\n" + struct.pack("<H", 16)
                   + struct.pack("<QQ", self.banner_supported, self.banner_required))
-        self._raw(banner)
+        self._raw(banner if self.banner is None else self.banner)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -238,6 +272,46 @@ class FakeServer:
         enc.u64(0)
         self.send_frame(Tag.SERVER_IDENT, enc.getvalue())
         self.state = "ready"
+        if self.hostile:
+            self._misbehave()
+
+    # -- hostile behaviour ---------------------------------------------------------------
+
+    def _message_pieces(self) -> bytes:
+        self.out_seq += 1
+        hdr = _HDR2.pack(self.out_seq, 1, 4, 196, 1, 0, 0, 0, 0, 1, 0)
+        segments = (hdr, b"front" * 20, b"", b"data" * 50)
+        pieces = (self.tx.assemble(Tag.MESSAGE, segments) if self.tx is not None
+                  else assemble_crc(Tag.MESSAGE, segments))
+        return b"".join(bytes(p) for p in pieces)
+
+    def keepalive_frame(self) -> bytes:
+        """One KEEPALIVE2 frame (each call uses up a nonce in secure mode)."""
+        stamp = struct.pack("<II", 1_700_000_000, 1)
+        pieces = (self.tx.assemble(Tag.KEEPALIVE2, [stamp]) if self.tx is not None
+                  else assemble_crc(Tag.KEEPALIVE2, [stamp]))
+        return b"".join(bytes(p) for p in pieces)
+
+    def _misbehave(self) -> None:
+        action = self.hostile
+        if action in ("truncate", "truncate_stall"):
+            frame = self._message_pieces()
+            self._raw(frame[: len(frame) // 2])
+            self.hang_up = action == "truncate"
+        elif action in ("bad_crc", "bad_tag"):
+            damaged = bytearray(self._message_pieces())
+            # crc mode: a byte of the front segment (after the 32-byte preamble, the
+            # 41-byte header2 and its crc); secure mode: a byte of the ciphertext.
+            damaged[100] ^= 0x55
+            self._raw(bytes(damaged))
+        elif action == "huge":
+            preamble = encode_preamble(Tag.MESSAGE, [41, 0, 0, _FOUR_GIB - 1])
+            if self.tx is None:
+                self._raw(preamble)
+            else:  # the preamble rides, encrypted, in the 96-byte head block
+                self._raw(self.tx.seal(preamble + bytes(PREAMBLE_INLINE_LEN)))
+        elif action == "keepalive_flood":
+            self.flooding = True
 
     def send_message(self, mtype: int, front: bytes = b"", middle: bytes = b"",
                      data: bytes = b"", *, seq: int | None = None, tid: int = 0) -> None:
@@ -256,9 +330,49 @@ class FakeServer:
     def _on_ack(self, frame: Frame) -> None:
         self.acks.append(Decoder(frame.payload).u64())
 
+    def _on_keepalive2_ack(self, frame: Frame) -> None:
+        self.keepalive_acks_received += 1
+
     def _on_keepalive2(self, frame: Frame) -> None:
         self.send_frame(Tag.KEEPALIVE2_ACK, bytes(frame.payload))
         self.keepalive_acks_sent += 1
+
+
+async def serve(listener: trio.socket.SocketType,
+                make_server: Callable[[], FakeServer]) -> None:
+    """Accept connections on ``listener`` for ever; each gets a fresh ``make_server()``."""
+    async with trio.open_nursery() as nursery:
+        while True:
+            sock, _ = await listener.accept()
+            nursery.start_soon(_serve_one, sock, make_server())
+
+
+async def _serve_one(sock: trio.socket.SocketType, server: FakeServer) -> None:
+    with sock:
+        try:
+            await _send_all(sock, server.data_to_send())
+            while not server.hang_up:
+                if server.flooding:
+                    # Never read again: the client's answers pile up on its side.
+                    burst = b"".join(server.keepalive_frame() for _ in range(64))
+                    await _send_all(sock, burst)
+                    continue
+                data = await sock.recv(65536)
+                if not data:
+                    return
+                if server.state == "ready" and server.hostile:
+                    continue  # a hostile server has said its piece; it ignores the rest
+                server.receive(data)
+                await _send_all(sock, server.data_to_send())
+        except OSError:
+            return  # the client hung up on us: expected, it is what the tests want
+
+
+async def _send_all(sock: trio.socket.SocketType, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = await sock.send(view)
+        view = view[n:]
 
 
 def _hmac(key: bytes, data: bytes) -> bytes:

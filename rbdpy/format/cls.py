@@ -77,7 +77,7 @@ class ClsCall(Generic[T]):
                 raise
             # cls_rbd_client reports every decode failure as -EBADMSG, including a short
             # output (which the cursor reports as ERANGE).
-            raise DecodeError(e.message.removeprefix("decode error, ")) from e
+            raise DecodeError(e.detail) from e
         if not dec.at_end():
             # Ceph's _finish functions stop reading after their fields; newer OSDs may add
             # some, so this is not an error.

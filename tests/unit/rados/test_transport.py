@@ -13,7 +13,9 @@ import os
 import socket
 import struct
 
+import pytest
 import trio
+import trio.testing
 
 from rbdpy.rados.proto.auth.handler import ConMode
 from rbdpy.rados.proto.msgr2.events import MessageReceived
@@ -161,3 +163,55 @@ async def test_peer_close_ends_run_and_records_the_reason() -> None:
     with trio.fail_after(5):
         await conn.run(lambda c, ev: None)
     assert conn.closed and conn.error is not None
+
+
+async def test_send_right_after_the_writer_was_cancelled_while_parked() -> None:
+    """The #21.3 race: cancelling run() wakes the parked writer (trio reschedules it with
+    Cancelled at once), and a message queued before the writer runs again must not try to
+    wake it a second time."""
+    conn, peer = _connected()
+    run_scope = trio.CancelScope()
+
+    async def run_until_cancelled() -> None:
+        with run_scope:
+            await conn.run(lambda c, ev: None)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run_until_cancelled)
+        await trio.testing.wait_all_tasks_blocked()
+        assert conn.writer_running  # and parked: nothing was queued yet
+        run_scope.cancel()  # the writer is rescheduled with Cancelled right here
+        conn.queue_message(42, b"late", tid=1)  # then a sender kicks it in the same pass
+        conn.queue_message(42, b"later", tid=2, urgent=True)
+    assert conn.closed and not conn.writer_running
+    peer.close()
+
+
+async def test_kicks_from_many_tasks_in_one_pass_wake_the_writer_once() -> None:
+    conn, peer = _connected()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(conn.run, lambda c, ev: None)
+        await trio.testing.wait_all_tasks_blocked()
+        for i in range(8):
+            conn.queue_message(42, b"f%d" % i, tid=i)
+            await conn.keepalive()
+        with trio.fail_after(10):
+            got = await _read_frames(peer, 16)
+        await conn.aclose()
+    assert [t for t, _ in got] == [Tag.MESSAGE, Tag.KEEPALIVE2] * 8
+    peer.close()
+
+
+@pytest.mark.timeout(20)  # the bug this guards against spun the event loop for ever
+async def test_close_while_the_writer_has_data_queued_ends_the_writer() -> None:
+    """aclose() from another task (the mon client's keepalive timeout does this) right
+    after a message was queued: the woken writer finds no socket and must end, not loop
+    on the queued bytes without ever yielding."""
+    conn, peer = _connected()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(conn.run, lambda c, ev: None)
+        await trio.testing.wait_all_tasks_blocked()
+        conn.queue_message(42, b"doomed", tid=1)  # wakes the writer...
+        await conn.aclose()  # ...which runs only after the socket is gone
+    assert conn.closed and not conn.writer_running
+    peer.close()

@@ -42,7 +42,12 @@ from crc32c import crc32c as _wheel_crc32c
 
 from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.crc32c import ceph_crc32c
-from rbdpy.rados.proto.errors import IntegrityError, LocalProtocolError, RemoteProtocolError
+from rbdpy.rados.proto.errors import (
+    BadCrcError,
+    FrameTooLargeError,
+    LocalProtocolError,
+    MalformedFrameError,
+)
 from rbdpy.rados.proto.msgr2.buffers import alloc_segment
 
 log = logging.getLogger(__name__)
@@ -177,9 +182,10 @@ def encode_preamble(tag: int, lens: Sequence[int], aligns: Sequence[int] = SEGME
 def decode_preamble(buf: Buffer, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> Preamble:
     """Check and unpack a 32-byte preamble.
 
-    :raises IntegrityError: the preamble crc does not match.
-    :raises RemoteProtocolError: bad segment count, empty last segment, flags set
-        (compression was never negotiated) or a frame larger than ``max_frame_size``.
+    :raises BadCrcError: the preamble crc does not match.
+    :raises MalformedFrameError: bad segment count, empty last segment, or flags set
+        (compression was never negotiated).
+    :raises FrameTooLargeError: a frame larger than ``max_frame_size``.
     """
     view = memoryview(buf)
     if len(view) != PREAMBLE_LEN:
@@ -187,22 +193,20 @@ def decode_preamble(buf: Buffer, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -
     (tag, n, l0, a0, l1, a1, l2, a2, l3, a3, flags, _reserved, crc) = _PREAMBLE.unpack(view)
     calc = ceph_crc32c(0, view[:_PREAMBLE_CRC_OFF])
     if calc != crc:
-        raise IntegrityError(f"bad preamble crc, calculated {calc}, expected {crc}")
+        raise BadCrcError(f"bad preamble crc, calculated {calc}, expected {crc}")
     if not 1 <= n <= MAX_NUM_SEGMENTS:
-        raise RemoteProtocolError(f"bad segment count {n}")
+        raise MalformedFrameError(f"bad segment count {n}")
     lens = (l0, l1, l2, l3)[:n]
     aligns = (a0, a1, a2, a3)[:n]
     # A lone empty segment is legal (WAIT); otherwise the last counted one carries bytes.
     if n > 1 and lens[-1] == 0:
-        raise RemoteProtocolError(f"last segment empty, segment count {n}")
+        raise MalformedFrameError(f"last segment empty, segment count {n}")
     if flags:
         # Quincy+ sets a compression flag here; we never offer COMPRESSION in the banner.
-        raise RemoteProtocolError(f"preamble flags {flags:#x} set, compression not negotiated")
+        raise MalformedFrameError(f"preamble flags {flags:#x} set, compression not negotiated")
     total = sum(lens)
     if total > max_frame_size:
-        raise RemoteProtocolError(
-            f"frame of {total} bytes ({'+'.join(map(str, lens))}) exceeds limit {max_frame_size}"
-        )
+        raise FrameTooLargeError(total, max_frame_size)
     return Preamble(tag, lens, aligns, flags)
 
 
@@ -245,14 +249,14 @@ def assemble_crc(tag: int, segments: Sequence[Buffer],
 def check_late_status(late_status: int) -> bool:
     """True if the frame is complete, False if the sender aborted it (drop it).
 
-    :raises RemoteProtocolError: neither value (ceph ``check_epilogue_late_status``).
+    :raises MalformedFrameError: neither value (ceph ``check_epilogue_late_status``).
     """
     status = late_status & LATE_STATUS_ABORTED_MASK
     if status == LATE_STATUS_COMPLETE:
         return True
     if status == LATE_STATUS_ABORTED:
         return False
-    raise RemoteProtocolError(f"bad late_status {late_status:#x}")
+    raise MalformedFrameError(f"bad late_status {late_status:#x}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +321,7 @@ class CrcMode:
             (expected,) = _U32.unpack_from(view, l0)
             calc = ceph_crc32c(_SEGMENT_CRC_SEED, segs[0])
             if calc != expected:
-                raise IntegrityError(
+                raise BadCrcError(
                     f"bad segment 0 crc, calculated {calc}, expected {expected}")
             off = l0 + CRC_LEN
         if pre.num_segments == 1:
@@ -330,7 +334,7 @@ class CrcMode:
             seg = segs[i]
             calc = _wheel_crc32c(seg) ^ 0xFFFFFFFF if len(seg) else _EMPTY_SEGMENT_CRC
             if calc != crcs[i - 1]:
-                raise IntegrityError(
+                raise BadCrcError(
                     f"bad segment {i} crc, calculated {calc}, expected {crcs[i - 1]}")
         return segs, late_status
 
@@ -352,7 +356,7 @@ class CrcMode:
             (expected,) = _U32.unpack_from(head, l0)
             calc = ceph_crc32c(_SEGMENT_CRC_SEED, segs[0])
             if calc != expected:
-                raise IntegrityError(
+                raise BadCrcError(
                     f"bad segment 0 crc, calculated {calc}, expected {expected}")
             off = l0 + CRC_LEN
         segs.append(head[off:off + l1])
@@ -365,7 +369,7 @@ class CrcMode:
             else:
                 calc = ceph_crc32c(_SEGMENT_CRC_SEED, segs[i])
             if calc != crcs[i - 1]:
-                raise IntegrityError(
+                raise BadCrcError(
                     f"bad segment {i} crc, calculated {calc}, expected {crcs[i - 1]}")
         return segs, late_status
 
@@ -672,8 +676,10 @@ class FrameDecoder:
 
         Aborted frames (late_status ABORTED) are dropped silently, as Ceph does.
 
-        :raises IntegrityError: a crc or GCM tag does not verify.
-        :raises RemoteProtocolError: the preamble or epilogue is malformed.
+        :raises IntegrityError: a crc (BadCrcError) or GCM tag (BadAuthTagError) does not
+            verify.
+        :raises MalformedFrameError: the preamble or epilogue is malformed
+            (FrameTooLargeError: the preamble announces more than ``max_frame_size``).
         """
         if self._ready is not None:
             frame, self._ready = self._ready, None

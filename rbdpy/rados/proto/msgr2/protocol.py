@@ -5,10 +5,13 @@ Theory of operation: a client connection walks through
     IDLE → BANNER → HELLO → AUTH → AUTH_SIGNATURE → SESSION_CONNECT → READY → CLOSED
 
 ``initiate()`` queues our banner. The owner feeds every received chunk to
-``receive_data`` (``b""`` at EOF) and writes out whatever ``data_to_send`` returns. Each
-complete inbound frame is checked against ``_TRANSITIONS`` (which states accept that tag),
-then handled by ``_HANDLERS[tag]``, which decodes it, updates the state and queues our next
-frame:
+``receive_data`` (``b""`` at EOF) and writes out whatever ``data_to_send`` returns. The
+state machine is the table ``_TRANSITIONS``: for each state, the inputs it accepts (the
+banner, then frame tags) and the state each one leads to. A complete inbound frame whose tag
+the current state does not list raises :class:`UnexpectedFrameError`; otherwise its handler
+(``_HANDLERS[tag]``) decodes it, queues our answer and returns events, and only then does
+the dispatcher move to the state the table names. Handlers never set the state; one that
+raises leaves the connection CLOSED. Per state:
 
 * BANNER: the server's ``"ceph v2\\n"`` banner; both sides must speak msgr2.1 (REVISION_1).
   We answer with HELLO (our entity type, the server's address as we dialed it).
@@ -32,11 +35,14 @@ frame:
 Client sessions are lossy, as with librados and the kernel: no SESSION_RECONNECT, no replay;
 on any error the owner drops the connection and higher layers resend.
 
-Errors: a peer that breaks the protocol raises :class:`RemoteProtocolError` (a bad crc, GCM
-tag or auth signature raises its subclass :class:`IntegrityError`); auth failures raise
-:class:`AuthError`. Misuse by the owner raises :class:`LocalProtocolError`, except inside
-``receive_data``, which turns it into a RemoteProtocolError (h11's rule). After any error
-the object is CLOSED.
+Errors are typed (``rbdpy.rados.proto.errors``), so the owner never parses a message: a peer
+that breaks the protocol raises a :class:`RemoteProtocolError` subclass —
+:class:`BadBannerError`, :class:`UnexpectedFrameError`, :class:`MalformedFrameError`
+(:class:`FrameTooLargeError` for a frame over the limit, refused before any buffer is
+allocated) or :class:`IntegrityError` (:class:`BadCrcError`, :class:`BadAuthTagError`,
+:class:`BadSignatureError`); auth failures raise :class:`AuthError`. Misuse by the owner
+raises :class:`LocalProtocolError`, except inside ``receive_data``, which re-raises it as a
+RemoteProtocolError with the same detail (h11's rule). After any error the object is CLOSED.
 
 Mirrors: kernel net/ceph/messenger_v2.c (process_banner_prefix/payload, process_hello,
 process_auth_*, process_server_ident, process_message_header, prepare_client_ident,
@@ -62,11 +68,14 @@ from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.errors import (
     AuthError,
+    BadBannerError,
+    BadSignatureError,
     CephError,
     DecodeError,
-    IntegrityError,
     LocalProtocolError,
+    MalformedFrameError,
     RemoteProtocolError,
+    UnexpectedFrameError,
 )
 from rbdpy.rados.proto.features import (
     CEPH_FEATURES_REQUIRED_DEFAULT,
@@ -130,21 +139,34 @@ class State(Enum):
     CLOSED = "closed"
 
 
-# Which states accept which inbound tag. Anything else -- including every tag only a server
-# may receive, and the reconnect family a lossy client never triggers -- is a protocol error.
-_TRANSITIONS: dict[Tag, frozenset[State]] = {
-    Tag.HELLO: frozenset({State.HELLO}),
-    Tag.AUTH_BAD_METHOD: frozenset({State.AUTH}),
-    Tag.AUTH_REPLY_MORE: frozenset({State.AUTH}),
-    Tag.AUTH_DONE: frozenset({State.AUTH}),
-    Tag.AUTH_SIGNATURE: frozenset({State.AUTH_SIGNATURE}),
-    Tag.SERVER_IDENT: frozenset({State.SESSION_CONNECT}),
-    Tag.IDENT_MISSING_FEATURES: frozenset({State.SESSION_CONNECT}),
-    Tag.WAIT: frozenset({State.SESSION_CONNECT}),
-    Tag.MESSAGE: frozenset({State.READY}),
-    Tag.ACK: frozenset({State.READY}),
-    Tag.KEEPALIVE2: frozenset({State.READY}),
-    Tag.KEEPALIVE2_ACK: frozenset({State.READY}),
+#: The banner as an input of the state machine (it comes before any frame).
+BANNER_INPUT = "banner"
+Input = Tag | str
+
+# The state machine: per state, the inputs it accepts and the state each leads to. Anything
+# else -- including every tag only a server may receive, and the reconnect family a lossy
+# client never triggers -- raises UnexpectedFrameError. Inputs whose handler always raises
+# (AUTH_BAD_METHOD, IDENT_MISSING_FEATURES) or that end the attempt (WAIT) lead to CLOSED.
+_TRANSITIONS: dict[State, dict[Input, State]] = {
+    State.BANNER: {BANNER_INPUT: State.HELLO},
+    State.HELLO: {Tag.HELLO: State.AUTH},
+    State.AUTH: {
+        Tag.AUTH_REPLY_MORE: State.AUTH,
+        Tag.AUTH_DONE: State.AUTH_SIGNATURE,
+        Tag.AUTH_BAD_METHOD: State.CLOSED,
+    },
+    State.AUTH_SIGNATURE: {Tag.AUTH_SIGNATURE: State.SESSION_CONNECT},
+    State.SESSION_CONNECT: {
+        Tag.SERVER_IDENT: State.READY,
+        Tag.IDENT_MISSING_FEATURES: State.CLOSED,
+        Tag.WAIT: State.CLOSED,
+    },
+    State.READY: {
+        Tag.MESSAGE: State.READY,
+        Tag.ACK: State.READY,
+        Tag.KEEPALIVE2: State.READY,
+        Tag.KEEPALIVE2_ACK: State.READY,
+    },
 }
 
 
@@ -272,6 +294,11 @@ class Protocol:
         self._in_seq = 0  # last message seq we received
         self._in_seq_acked = 0  # last seq we told the peer about
         self._peer_acked_seq = 0  # last of our seqs the peer acknowledged
+        # The newest peer KEEPALIVE2 stamp not yet answered. The answer is built when the
+        # owner takes our output, so pings that arrive while our socket cannot take more
+        # get one answer (the newest stamp), not one queued frame each: a peer that pings
+        # without reading cannot grow our queue.
+        self._keepalive_ack_due: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         return f"<msgr2 Protocol {self._state.value} to {self._target}>"
@@ -333,13 +360,18 @@ class Protocol:
 
         Message payload segments appear as the caller's own buffers in crc mode.
         """
+        if self._keepalive_ack_due is not None:
+            sec, nsec = self._keepalive_ack_due
+            self._keepalive_ack_due = None
+            if self._state is State.READY:
+                self._send_frame(Tag.KEEPALIVE2_ACK, (_UTIME.pack(sec, nsec),))
         out, self._out = self._out, []
         return out
 
     @property
     def has_data_to_send(self) -> bool:
         """Whether :meth:`data_to_send` would return anything."""
-        return bool(self._out)
+        return bool(self._out) or self._keepalive_ack_due is not None
 
     def recv_buffers(self, min_missing: int) -> list[memoryview] | None:
         """Where to receive the rest of a large incoming frame directly, if any.
@@ -364,7 +396,7 @@ class Protocol:
             return self._process()
         except LocalProtocolError as exc:
             self._state = State.CLOSED
-            raise RemoteProtocolError(exc.message.removeprefix("protocol error, ")) from exc
+            raise RemoteProtocolError.from_local(exc) from exc
         except CephError:
             self._state = State.CLOSED
             raise
@@ -372,8 +404,9 @@ class Protocol:
     def receive_data(self, data: Buffer) -> list[Event]:
         """Feed bytes received from the peer (``b""`` = EOF); return the resulting events.
 
-        :raises RemoteProtocolError: the peer broke the protocol (IntegrityError for a bad
-            crc, GCM tag or signature).
+        :raises RemoteProtocolError: the peer broke the protocol (one of its subclasses:
+            BadBannerError, UnexpectedFrameError, MalformedFrameError, FrameTooLargeError,
+            or an IntegrityError for a bad crc, GCM tag or signature).
         :raises AuthError: authentication failed.
         """
         if self._state is State.CLOSED:
@@ -391,7 +424,7 @@ class Protocol:
             return self._process()
         except LocalProtocolError as exc:
             self._state = State.CLOSED
-            raise RemoteProtocolError(exc.message.removeprefix("protocol error, ")) from exc
+            raise RemoteProtocolError.from_local(exc) from exc
         except CephError:
             self._state = State.CLOSED
             raise
@@ -435,8 +468,11 @@ class Protocol:
         self._send_frame(Tag.KEEPALIVE2, (_UTIME.pack(sec & 0xFFFF_FFFF, nsec),))
 
     def close(self) -> None:
-        """Mark the connection closed locally (no frame is sent: msgr2 has no goodbye)."""
+        """Mark the connection closed locally (no frame is sent: msgr2 has no goodbye);
+        whatever was queued for the wire is dropped."""
         self._state = State.CLOSED
+        self._out.clear()
+        self._keepalive_ack_due = None
         self._decoder.capture = None
         self._tx_capture = None
 
@@ -485,11 +521,11 @@ class Protocol:
                 return False
             if prefix[: len(BANNER)] != BANNER:
                 if prefix.startswith(MSGR1_BANNER):
-                    raise RemoteProtocolError("server is speaking msgr1 protocol")
-                raise RemoteProtocolError(f"bad banner {prefix!r}")
+                    raise BadBannerError("server is speaking msgr1 protocol")
+                raise BadBannerError(f"bad banner {prefix!r}")
             (self._banner_payload_len,) = _U16.unpack_from(prefix, len(BANNER))
             if self._banner_payload_len < _BANNER_FEATURES.size:
-                raise RemoteProtocolError(
+                raise BadBannerError(
                     f"banner payload of {self._banner_payload_len} bytes is too short")
         payload = dec.read_exact(self._banner_payload_len)
         if payload is None:
@@ -498,41 +534,44 @@ class Protocol:
         supported, required = _BANNER_FEATURES.unpack_from(payload)
         log.debug("rx banner msgr2 features supported %#x required %#x", supported, required)
         if MSGR2_REQUIRED_FEATURES & ~supported:
-            raise RemoteProtocolError(
+            raise BadBannerError(
                 f"missing required protocol features: server supports {supported:#x}, "
                 f"we require {MSGR2_REQUIRED_FEATURES:#x} (msgr2.1)")
         if required & ~MSGR2_SUPPORTED_FEATURES:
-            raise RemoteProtocolError(
+            raise BadBannerError(
                 f"missing required protocol features: server requires {required:#x}, "
                 f"we support {MSGR2_SUPPORTED_FEATURES:#x}")
         if not supported & Msgr2Feature.REVISION_1:
-            raise RemoteProtocolError("server does not speak msgr2.1")
+            raise BadBannerError("server does not speak msgr2.1")
         self._send_hello()
-        self._state = State.HELLO
+        self._state = _TRANSITIONS[State.BANNER][BANNER_INPUT]
         return True
 
     def _dispatch(self, frame: Frame) -> list[Event]:
+        """Check ``frame`` against the table, run its handler, then take the transition."""
         if frame.tag == _TAG_MESSAGE and self._state is State.READY and not _debug():
-            # The hot path: a MESSAGE on an open session is always allowed (_TRANSITIONS).
+            # The hot path: MESSAGE in READY stays in READY (_TRANSITIONS).
             return self._on_message(frame)
         try:
             tag = Tag(frame.tag)
         except ValueError:
-            raise RemoteProtocolError(f"bad tag {frame.tag}") from None
+            raise MalformedFrameError(f"bad tag {frame.tag}") from None
         if log.isEnabledFor(logging.DEBUG):
             log.debug("rx %s lens %s %s", tag.name,
                       [len(s) for s in frame.segments[: frame.num_segments]],
                       "secure" if self._tx is not None else "crc")
-        allowed = _TRANSITIONS.get(tag)
-        if allowed is None or self._state not in allowed:
-            raise RemoteProtocolError(f"unexpected {tag.name.lower()} in {self._state.value}")
+        next_state = _TRANSITIONS.get(self._state, {}).get(tag)
+        if next_state is None:
+            raise UnexpectedFrameError(tag.name.lower(), self._state.value)
         if tag is not Tag.MESSAGE and frame.num_segments != 1:
-            raise RemoteProtocolError(
+            raise MalformedFrameError(
                 f"{tag.name.lower()} frame with {frame.num_segments} segments")
         try:
-            return _HANDLERS[tag](self, frame)
+            events = _HANDLERS[tag](self, frame)
         except DecodeError as exc:
-            raise RemoteProtocolError(f"bad {tag.name.lower()} frame: {exc.message}") from exc
+            raise MalformedFrameError(f"bad {tag.name.lower()} frame: {exc.message}") from exc
+        self._state = next_state
+        return events
 
     # -- outbound handshake frames ---------------------------------------------------------
 
@@ -578,7 +617,6 @@ class Protocol:
         self._my_addr = EntityAddr(AddrType.ANY, self._my_nonce, addr_for_me.host, 0)
         log.debug("peer type %d sees us as %s", peer_type, addr_for_me)
         self._send_auth_request()
-        self._state = State.AUTH
         return []
 
     def _on_auth_bad_method(self, frame: Frame) -> list[Event]:
@@ -624,16 +662,14 @@ class Protocol:
             self._tx = tx
         log.debug("auth done: global_id %d con_mode %s", global_id, mode.name.lower())
         self._send_frame(Tag.AUTH_SIGNATURE, (signature,))
-        self._state = State.AUTH_SIGNATURE
         return []
 
     def _on_auth_signature(self, frame: Frame) -> list[Event]:
         signature = bytes(frame.payload)
         if len(signature) != SIGNATURE_LEN or not hmac.compare_digest(
                 signature, self._expected_peer_signature):
-            raise IntegrityError("bad auth signature")
+            raise BadSignatureError("bad auth signature")
         self._send_client_ident()
-        self._state = State.SESSION_CONNECT
         return []
 
     def _on_server_ident(self, frame: Frame) -> list[Event]:
@@ -656,7 +692,6 @@ class Protocol:
             # The server should have sent IDENT_MISSING_FEATURES instead; note and go on.
             log.debug("peer requires %#x we do not advertise", required & ~self._supported)
         self._peer_features = features
-        self._state = State.READY
         log.debug("session ready: peer gid %d features %#x flags %#x", peer_gid, features,
                   flags)
         return [Ready(
@@ -671,13 +706,12 @@ class Protocol:
             f"missing required features: server requires {missing:#x} that we lack")
 
     def _on_wait(self, frame: Frame) -> list[Event]:
-        self._state = State.CLOSED
         return [Reset("server sent WAIT (connection race)", wait=True)]
 
     def _on_message(self, frame: Frame) -> list[Event]:
         head = frame.segments[0]
         if len(head) != MSG_HEADER2_LEN:
-            raise RemoteProtocolError(f"message header of {len(head)} bytes")
+            raise MalformedFrameError(f"message header of {len(head)} bytes")
         (seq, tid, mtype, priority, version, _pre_pad, data_off, ack_seq, flags,
          compat_version, _reserved) = _MSG_HEADER2.unpack(head)
         if seq <= self._in_seq:
@@ -701,9 +735,9 @@ class Protocol:
         return []
 
     def _on_keepalive2(self, frame: Frame) -> list[Event]:
-        sec, nsec = Decoder(frame.payload, "keepalive2").utime()
-        # Echo the peer's stamp (ProtocolV2::handle_keepalive2).
-        self._send_frame(Tag.KEEPALIVE2_ACK, (_UTIME.pack(sec, nsec),))
+        # Echo the peer's stamp (ProtocolV2::handle_keepalive2), once the owner takes our
+        # output; a newer ping before then replaces it (see _keepalive_ack_due).
+        self._keepalive_ack_due = Decoder(frame.payload, "keepalive2").utime()
         return []
 
     def _on_keepalive2_ack(self, frame: Frame) -> list[Event]:
@@ -726,10 +760,12 @@ _HANDLERS: dict[Tag, Callable[[Protocol, Frame], list[Event]]] = {
     Tag.KEEPALIVE2_ACK: Protocol._on_keepalive2_ack,
 }
 
-assert set(_HANDLERS) == set(_TRANSITIONS)
+assert set(_HANDLERS) == {i for inputs in _TRANSITIONS.values() for i in inputs
+                         if isinstance(i, Tag)}
 
 __all__ = [
     "BANNER",
+    "BANNER_INPUT",
     "MSG_HEADER2_LEN",
     "AuthBadMethod",
     "Protocol",

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.errors import (
     AuthError,
-    IntegrityError,
+    BadAuthTagError,
     LocalProtocolError,
     RemoteProtocolError,
 )
@@ -180,13 +180,13 @@ class SecureRx(_GcmStream):
     def open(self, block: Buffer) -> bytes:
         """One GCM operation: verify and decrypt ciphertext || tag.
 
-        :raises IntegrityError: the tag does not verify (damaged or forged bytes).
+        :raises BadAuthTagError: the tag does not verify (damaged or forged bytes).
         """
         nonce = self._next_nonce(RemoteProtocolError)
         try:
             return self._aead.decrypt(nonce, block, None)
         except InvalidTag:
-            raise IntegrityError("bad GCM auth tag") from None
+            raise BadAuthTagError("bad GCM auth tag") from None
 
     # -- FrameMode -----------------------------------------------------------------------
 
@@ -261,7 +261,7 @@ class SecureRx(_GcmStream):
         try:
             dec.finalize()
         except InvalidTag:
-            raise IntegrityError("bad GCM auth tag") from None
+            raise BadAuthTagError("bad GCM auth tag") from None
         hv = memoryview(head)
         segs = [seg0, hv[:l1], hv[p1:p1 + l2], memoryview(data)]
         return segs, tail[len(tail) - EPILOGUE_SECURE_LEN]

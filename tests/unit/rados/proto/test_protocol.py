@@ -11,6 +11,7 @@ Two kinds of evidence:
 
 from __future__ import annotations
 
+import itertools
 import json
 import struct
 from collections.abc import Callable
@@ -22,15 +23,19 @@ from rbdpy.rados.proto.auth.handler import AuthMethod, AuthResult, ConMode
 from rbdpy.rados.proto.denc import Decoder
 from rbdpy.rados.proto.errors import (
     AuthError,
+    BadBannerError,
+    BadSignatureError,
     IntegrityError,
     LocalProtocolError,
     RemoteProtocolError,
+    UnexpectedFrameError,
 )
 from rbdpy.rados.proto.msgr2.events import KeepaliveAck, MessageReceived, Ready, Reset
 from rbdpy.rados.proto.msgr2.frames import FrameDecoder, Tag, assemble_crc
 from rbdpy.rados.proto.msgr2.protocol import (
     _HANDLERS,
     _TRANSITIONS,
+    BANNER_INPUT,
     AuthBadMethod,
     Protocol,
     State,
@@ -199,7 +204,7 @@ def test_replay_secure_session_bad_signature_key() -> None:
 
     auth.handle_done = wrong_key  # type: ignore[method-assign]
     proto.initiate()
-    with pytest.raises(IntegrityError, match="bad auth signature"):
+    with pytest.raises(BadSignatureError, match="bad auth signature"):
         proto.receive_data(SEC_RX)
 
 
@@ -369,7 +374,7 @@ def test_bad_server_signature() -> None:
     srv = FakeServer(auth_method=AuthMethod.CEPHX, corrupt_signature=True)
     client = make_client(FakeAuth(), con_modes=(ConMode.CRC,))
     client.initiate()
-    with pytest.raises(IntegrityError, match="bad auth signature"):
+    with pytest.raises(BadSignatureError, match="bad auth signature"):
         exchange(client, srv)
 
 
@@ -377,7 +382,7 @@ def test_session_key_mismatch_is_caught_by_signature() -> None:
     srv = FakeServer(auth_method=AuthMethod.CEPHX, session_key=b"k" * 16)
     client = make_client(FakeAuth(session_key=b"q" * 16), con_modes=(ConMode.CRC,))
     client.initiate()
-    with pytest.raises(IntegrityError, match="bad auth signature"):
+    with pytest.raises(BadSignatureError, match="bad auth signature"):
         exchange(client, srv)
 
 
@@ -446,8 +451,44 @@ def test_unexpected_frame_in_state() -> None:
 
 
 def test_server_only_tags_are_rejected() -> None:
-    assert Tag.CLIENT_IDENT not in _TRANSITIONS and Tag.SESSION_RECONNECT not in _TRANSITIONS
-    assert set(_HANDLERS) == set(_TRANSITIONS)
+    accepted = {i for inputs in _TRANSITIONS.values() for i in inputs}
+    assert Tag.CLIENT_IDENT not in accepted and Tag.SESSION_RECONNECT not in accepted
+    assert set(_HANDLERS) == accepted - {BANNER_INPUT}
+
+
+def test_unexpected_frame_error_is_typed() -> None:
+    client = make_client()
+    client.initiate()
+    banner = b"ceph v2\n" + struct.pack("<HQQ", 16, 1, 0)
+    frame = b"".join(bytes(p) for p in assemble_crc(Tag.MESSAGE, [bytes(41), b"x"]))
+    with pytest.raises(UnexpectedFrameError) as info:
+        client.receive_data(banner + frame)
+    assert (info.value.tag, info.value.state) == ("message", "hello")
+    assert client.state is State.CLOSED
+
+
+def test_every_transition_of_a_handshake_follows_the_table() -> None:
+    """Walk a whole handshake one byte at a time; after each input, the state is the one
+    the table names for (previous state, input)."""
+    client = make_client(con_modes=[ConMode.CRC])
+    server = FakeServer()
+    client.initiate()
+    seen: list[State] = [client.state]
+    for _ in range(50):
+        c2s = b"".join(bytes(b) for b in client.data_to_send())
+        if c2s:
+            server.receive(c2s)
+        s2c = server.data_to_send()
+        for i in range(len(s2c)):
+            client.receive_data(s2c[i:i + 1])
+            if client.state is not seen[-1]:
+                seen.append(client.state)
+        if not c2s and not s2c:
+            break
+    assert seen == [State.BANNER, State.HELLO, State.AUTH, State.AUTH_SIGNATURE,
+                    State.SESSION_CONNECT, State.READY]
+    for before, after in itertools.pairwise(seen):
+        assert after in _TRANSITIONS[before].values()
 
 
 @pytest.mark.parametrize(("banner", "match"), [
@@ -460,7 +501,7 @@ def test_server_only_tags_are_rejected() -> None:
 def test_bad_banners(banner: bytes, match: str) -> None:
     client = make_client()
     client.initiate()
-    with pytest.raises(RemoteProtocolError, match=match):
+    with pytest.raises(BadBannerError, match=match):
         client.receive_data(banner)
 
 
