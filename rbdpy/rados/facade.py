@@ -277,6 +277,19 @@ def _conf_key(option: Any) -> str:
     return text.replace("-", "_").replace(" ", "_")
 
 
+def _live_portal(portal: Portal | None, call: str = "run") -> Portal:
+    """``portal``, the thread a facade object shares with its :class:`Rados`, for ``.<call>``.
+
+    It is None only for an :class:`Ioctx` built by hand over a handle that never connected
+    (python-rados would hand librados a NULL ioctx there), or once a concurrent
+    :meth:`Rados.shutdown` dropped it. Such calls have always failed with the AttributeError
+    of ``None.<call>``; they still do, word for word.
+    """
+    if portal is None:
+        raise AttributeError(f"'NoneType' object has no attribute '{call}'", name=call, obj=None)
+    return portal
+
+
 async def _to_thread(fn: Callable[..., Any], *args: Any) -> Any:
     """Run the blocking callable ``fn(*args)`` on a trio worker thread and await it."""
     import trio
@@ -454,7 +467,7 @@ class Ioctx:
                     if comp in self.safe_completions:
                         self.safe_completions.remove(comp)
 
-        comp._attach(self._portal.spawn(afn, args, on_done))
+        comp._attach(_live_portal(self._portal, "spawn").spawn(afn, args, on_done))
         return comp
 
     def __enter__(self):
@@ -560,7 +573,7 @@ class Ioctx:
             pendings = [c._pending for c in self._aio_tracked if c._pending is not None]
         for pending in pendings:
             pending.wait()
-        self._portal.run(self._async.aio_flush)
+        _live_portal(self._portal).run(self._async.aio_flush)
 
     def aio_cmpext(
         self, object_name: str, cmp_buf: bytes, offset: int = 0, oncomplete: Callable | None = None
@@ -591,6 +604,7 @@ class Ioctx:
         or None when the read failed (the return value then holds ``-errno``).
         """
         def done(comp, pending):
+            assert oncomplete is not None  # _aio calls done only when oncomplete is given
             return oncomplete(comp, pending.result() if pending.exception() is None else None)
 
         return self._aio(self._async.read, (object_name, length, offset), oncomplete, None,
@@ -615,13 +629,15 @@ class Ioctx:
             _, out = await self._async.execute(object_name, cls, method, data, length)
             return out
 
-        def data(pending):
+        # Not named ``data``: run() above reads the ``data`` argument when it starts.
+        def output(pending):
             return pending.result() if pending.exception() is None else None
 
         def done(comp, pending):
-            oncomplete(comp, data(pending))
+            assert oncomplete is not None  # _aio calls done only when oncomplete is given
+            oncomplete(comp, output(pending))
             if onsafe:
-                onsafe(comp, data(pending))
+                onsafe(comp, output(pending))
 
         return self._aio(run, (), oncomplete, None, done)
 
@@ -717,7 +733,7 @@ class Ioctx:
         Bytes outside the written range are kept. Returns 0. Async: :meth:`AsyncIoctx.write`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.write, key, data, offset)
+        return _live_portal(self._portal).run(self._async.write, key, data, offset)
 
     def write_full(self, key: str, data: bytes):
         """Make ``data`` the whole content of object ``key``, atomically; returns 0.
@@ -726,7 +742,7 @@ class Ioctx:
         :meth:`AsyncIoctx.write_full`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.write_full, key, data)
+        return _live_portal(self._portal).run(self._async.write_full, key, data)
 
     def writesame(self, key: str, data: bytes, write_len: int, offset: int = 0):
         """Fill ``write_len`` bytes of object ``key`` from ``offset`` with copies of ``data``.
@@ -735,7 +751,7 @@ class Ioctx:
         (:class:`InvalidArgumentError`). Async: :meth:`AsyncIoctx.writesame`.
         """
         self.require_ioctx_open()
-        self._portal.run(self._async.writesame, key, data, write_len, offset)
+        _live_portal(self._portal).run(self._async.writesame, key, data, write_len, offset)
 
     def append(self, key: str, data: bytes):
         """Add ``data`` at the end of object ``key``, creating it if needed; returns 0.
@@ -743,7 +759,7 @@ class Ioctx:
         Async: :meth:`AsyncIoctx.append`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.append, key, data)
+        return _live_portal(self._portal).run(self._async.append, key, data)
 
     def read(self, key: str, length: int = 8192, offset: int = 0) -> bytes:
         """Return up to ``length`` bytes of object ``key`` starting at ``offset``.
@@ -752,7 +768,8 @@ class Ioctx:
         :class:`ObjectNotFound` if the object does not exist. Async: :meth:`AsyncIoctx.read`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.read, key, length, offset)
+        data: bytes = _live_portal(self._portal).run(self._async.read, key, length, offset)
+        return data
 
     def execute(
         self, key: str, cls: str, method: str, data: bytes, length: int = 8192
@@ -764,7 +781,9 @@ class Ioctx:
         exception class. Async: :meth:`AsyncIoctx.execute`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.execute, key, cls, method, data, length)
+        length_and_out: tuple[int, object] = _live_portal(self._portal).run(
+            self._async.execute, key, cls, method, data, length)
+        return length_and_out
 
     def get_stats(self) -> dict[str, int]:
         """Usage figures of this pool, as a dict of ints.
@@ -780,7 +799,7 @@ class Ioctx:
         manager has not reported yet gives all zeros. Async: :meth:`AsyncIoctx.get_stats`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.get_stats)
+        return _live_portal(self._portal).run(self._async.get_stats)
 
     def remove_object(self, key: str) -> bool:
         """Delete object ``key``; returns True.
@@ -789,7 +808,8 @@ class Ioctx:
         :meth:`AsyncIoctx.remove_object`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.remove_object, key)
+        removed: bool = _live_portal(self._portal).run(self._async.remove_object, key)
+        return removed
 
     def trunc(self, key: str, size: int):
         """Set the size of object ``key`` to ``size`` bytes; returns 0.
@@ -797,7 +817,7 @@ class Ioctx:
         Growing adds zeros, shrinking drops the tail. Async: :meth:`AsyncIoctx.trunc`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.trunc, key, size)
+        return _live_portal(self._portal).run(self._async.trunc, key, size)
 
     def cmpext(self, key: str, cmp_buf: bytes, offset: int = 0) -> int:
         """Compare ``cmp_buf`` with the bytes of object ``key`` at ``offset``.
@@ -807,7 +827,8 @@ class Ioctx:
         failures raise. Async: :meth:`AsyncIoctx.cmpext`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.cmpext, key, cmp_buf, offset)
+        outcome: int = _live_portal(self._portal).run(self._async.cmpext, key, cmp_buf, offset)
+        return outcome
 
     def stat(self, key: str) -> tuple[int, time.struct_time]:
         """Return ``(size, mtime)`` of object ``key``; ``mtime`` is a local ``time.struct_time``.
@@ -815,7 +836,9 @@ class Ioctx:
         :class:`ObjectNotFound` if it does not exist. Async: :meth:`AsyncIoctx.stat`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.stat, key)
+        size_and_mtime: tuple[int, time.struct_time] = _live_portal(self._portal).run(
+            self._async.stat, key)
+        return size_and_mtime
 
     def get_xattr(self, key: str, xattr_name: str) -> bytes:
         """Return the value (bytes) of extended attribute ``xattr_name`` of object ``key``.
@@ -824,7 +847,8 @@ class Ioctx:
         not exist. Async: :meth:`AsyncIoctx.get_xattr`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.get_xattr, key, xattr_name)
+        value: bytes = _live_portal(self._portal).run(self._async.get_xattr, key, xattr_name)
+        return value
 
     def get_xattrs(self, oid: str) -> XattrIterator:
         """Return an :class:`XattrIterator` over ``(name, value)`` for every xattr of ``oid``.
@@ -841,7 +865,9 @@ class Ioctx:
         The object is created if needed. Async: :meth:`AsyncIoctx.set_xattr`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.set_xattr, key, xattr_name, xattr_value)
+        done: bool = _live_portal(self._portal).run(self._async.set_xattr, key, xattr_name,
+                                                    xattr_value)
+        return done
 
     def rm_xattr(self, key: str, xattr_name: str) -> bool:
         """Remove extended attribute ``xattr_name`` from object ``key``; returns True.
@@ -849,7 +875,8 @@ class Ioctx:
         Async: :meth:`AsyncIoctx.rm_xattr`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.rm_xattr, key, xattr_name)
+        done: bool = _live_portal(self._portal).run(self._async.rm_xattr, key, xattr_name)
+        return done
 
     def notify(self, obj: str, msg: str = "", timeout_ms: int = 5000) -> bool:
         """Send ``msg`` to every watcher of ``obj`` and wait until all acknowledged; returns True.
@@ -859,7 +886,8 @@ class Ioctx:
         :meth:`AsyncIoctx.notify`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.notify, obj, msg, timeout_ms)
+        acked: bool = _live_portal(self._portal).run(self._async.notify, obj, msg, timeout_ms)
+        return acked
 
     def aio_notify(
         self,
@@ -923,11 +951,13 @@ class Ioctx:
 
     def get_pool_id(self) -> int:
         """The id of this context's pool."""
-        return self._async.get_pool_id()
+        pool_id: int = self._async.get_pool_id()
+        return pool_id
 
     def get_pool_name(self) -> str:
         """The name of this context's pool."""
-        return self._async.get_pool_name()
+        pool_name: str = self._async.get_pool_name()
+        return pool_name
 
     def create_snap(self, snap_name: str):
         """Take a pool snapshot named ``snap_name``; returns when the OSD map shows it.
@@ -936,7 +966,7 @@ class Ioctx:
         exclude each other on one pool. Async: :meth:`AsyncIoctx.create_snap`.
         """
         self.require_ioctx_open()
-        self._portal.run(self._async.create_snap, snap_name)
+        _live_portal(self._portal).run(self._async.create_snap, snap_name)
 
     def remove_snap(self, snap_name: str):
         """Delete pool snapshot ``snap_name``; :class:`ObjectNotFound` if there is none.
@@ -944,7 +974,7 @@ class Ioctx:
         Async: :meth:`AsyncIoctx.remove_snap`.
         """
         self.require_ioctx_open()
-        self._portal.run(self._async.remove_snap, snap_name)
+        _live_portal(self._portal).run(self._async.remove_snap, snap_name)
 
     def lookup_snap(self, snap_name: str) -> Snap:
         """Return the :class:`Snap` of pool snapshot ``snap_name``.
@@ -952,7 +982,8 @@ class Ioctx:
         :class:`ObjectNotFound` if there is none. Async: :meth:`AsyncIoctx.lookup_snap` (the id).
         """
         self.require_ioctx_open()
-        return Snap(self, snap_name, self._portal.run(self._async.lookup_snap, snap_name))
+        snap_id = _live_portal(self._portal).run(self._async.lookup_snap, snap_name)
+        return Snap(self, snap_name, snap_id)
 
     def snap_rollback(self, oid: str, snap_name: str):
         """Restore object ``oid`` to its content at pool snapshot ``snap_name``.
@@ -961,7 +992,7 @@ class Ioctx:
         :meth:`AsyncIoctx.snap_rollback`.
         """
         self.require_ioctx_open()
-        self._portal.run(self._async.snap_rollback, oid, snap_name)
+        _live_portal(self._portal).run(self._async.snap_rollback, oid, snap_name)
 
     def create_self_managed_snap(self):
         """Allocate a new self-managed snapshot id from the monitors and return it.
@@ -970,7 +1001,7 @@ class Ioctx:
         (:meth:`set_self_managed_snap_write`). Async: :meth:`AsyncIoctx.create_self_managed_snap`.
         """
         self.require_ioctx_open()
-        return self._portal.run(self._async.create_self_managed_snap)
+        return _live_portal(self._portal).run(self._async.create_self_managed_snap)
 
     def remove_self_managed_snap(self, snap_id: int):
         """Release self-managed snapshot id ``snap_id``; the OSDs then trim its clones.
@@ -978,7 +1009,7 @@ class Ioctx:
         Async: :meth:`AsyncIoctx.remove_self_managed_snap`.
         """
         self.require_ioctx_open()
-        self._portal.run(self._async.remove_self_managed_snap, snap_id)
+        _live_portal(self._portal).run(self._async.remove_self_managed_snap, snap_id)
 
     def set_self_managed_snap_write(self, snaps: Sequence[int | str]):
         """Use ``snaps`` (self-managed snapshot ids) as the snapshot context of later writes.
@@ -995,12 +1026,13 @@ class Ioctx:
         Async: :meth:`AsyncIoctx.rollback_self_managed_snap`.
         """
         self.require_ioctx_open()
-        self._portal.run(self._async.rollback_self_managed_snap, oid, snap_id)
+        _live_portal(self._portal).run(self._async.rollback_self_managed_snap, oid, snap_id)
 
     def get_last_version(self) -> int:
         """The object version the OSD reported for the last operation on this context."""
         self.require_ioctx_open()
-        return self._async.get_last_version()
+        version: int = self._async.get_last_version()
+        return version
 
     def create_write_op(self) -> WriteOp:
         """Return a new, empty :class:`WriteOp` (run it with :meth:`operate_write_op`)."""
@@ -1037,7 +1069,7 @@ class Ioctx:
         raised. Async: :meth:`AsyncIoctx.operate_write_op`.
         """
         cstr(oid, "oid")
-        self._portal.run(self._async.operate_write_op, write_op, oid, mtime, flags)
+        _live_portal(self._portal).run(self._async.operate_write_op, write_op, oid, mtime, flags)
 
     def operate_aio_write_op(
         self,
@@ -1064,7 +1096,7 @@ class Ioctx:
         :meth:`AsyncIoctx.operate_read_op`.
         """
         cstr(oid, "oid")
-        self._portal.run(self._async.operate_read_op, read_op, oid, flag)
+        _live_portal(self._portal).run(self._async.operate_read_op, read_op, oid, flag)
 
     def operate_aio_read_op(
         self,
@@ -1150,7 +1182,8 @@ class Ioctx:
         :class:`ObjectExists`. Async: :meth:`AsyncIoctx.lock_exclusive`.
         """
         self.require_ioctx_open()
-        self._portal.run(self._async.lock_exclusive, key, name, cookie, desc, duration, flags)
+        _live_portal(self._portal).run(self._async.lock_exclusive, key, name, cookie, desc,
+                                       duration, flags)
 
     def lock_shared(
         self,
@@ -1168,8 +1201,8 @@ class Ioctx:
         :meth:`lock_exclusive`. Async: :meth:`AsyncIoctx.lock_shared`.
         """
         self.require_ioctx_open()
-        self._portal.run(self._async.lock_shared, key, name, cookie, tag, desc, duration,
-                         flags)
+        _live_portal(self._portal).run(self._async.lock_shared, key, name, cookie, tag, desc,
+                                       duration, flags)
 
     def unlock(self, key: str, name: str, cookie: str):
         """Release lock ``name`` held on object ``key`` by owner ``cookie``.
@@ -1177,7 +1210,7 @@ class Ioctx:
         :class:`ObjectNotFound` if that owner does not hold it. Async: :meth:`AsyncIoctx.unlock`.
         """
         self.require_ioctx_open()
-        self._portal.run(self._async.unlock, key, name, cookie)
+        _live_portal(self._portal).run(self._async.unlock, key, name, cookie)
 
     def set_osdmap_full_try(self):
         """Let later operations try even when the cluster or pool is flagged full.
@@ -1197,18 +1230,20 @@ class Ioctx:
         command; returns once this client has the OSD map it produced. Async:
         :meth:`AsyncIoctx.application_enable`.
         """
-        self._portal.run(self._async.application_enable, app_name, force)
+        _live_portal(self._portal).run(self._async.application_enable, app_name, force)
 
     def application_list(self) -> list[str]:
         """Names of the applications enabled on this pool, sorted, from this client's OSD map."""
-        return self._portal.run(self._async.application_list)
+        return _live_portal(self._portal).run(self._async.application_list)
 
     def application_metadata_get(self, app_name: str, key: str) -> str:
         """Return the value stored under ``key`` for application ``app_name`` on this pool.
 
         :class:`ObjectNotFound` if the application or the key is absent. Read from the OSD map.
         """
-        return self._portal.run(self._async.application_metadata_get, app_name, key)
+        value: str = _live_portal(self._portal).run(self._async.application_metadata_get,
+                                                    app_name, key)
+        return value
 
     def application_metadata_set(self, app_name: str, key: str, value: str):
         """Store ``value`` under ``key`` for application ``app_name`` on this pool.
@@ -1216,28 +1251,29 @@ class Ioctx:
         A monitor command; returns once this client has the resulting OSD map. Async:
         :meth:`AsyncIoctx.application_metadata_set`.
         """
-        self._portal.run(self._async.application_metadata_set, app_name, key, value)
+        _live_portal(self._portal).run(self._async.application_metadata_set, app_name, key, value)
 
     def application_metadata_remove(self, app_name: str, key: str):
         """Remove ``key`` from the metadata of application ``app_name`` on this pool.
 
         A monitor command, like :meth:`application_metadata_set`.
         """
-        self._portal.run(self._async.application_metadata_remove, app_name, key)
+        _live_portal(self._portal).run(self._async.application_metadata_remove, app_name, key)
 
     def application_metadata_list(self, app_name: str) -> list[tuple[str, str]]:
         """The ``(key, value)`` metadata pairs of application ``app_name``, sorted by key.
 
         :class:`ObjectNotFound` if the application is not enabled on this pool.
         """
-        return self._portal.run(self._async.application_metadata_list, app_name)
+        return _live_portal(self._portal).run(self._async.application_metadata_list, app_name)
 
-    def alignment(self) -> int:
+    def alignment(self) -> int | None:
         """The size appends must be a multiple of in this pool, or None if any size is fine.
 
         Only an erasure-coded pool without overwrites has one: its stripe width.
         """
-        return self._async.alignment()
+        alignment: int | None = self._async.alignment()
+        return alignment
 
 
 class MonitorLog:
@@ -1374,7 +1410,7 @@ class ObjectIterator:
         while not self._page:
             if self._lister.done:
                 raise StopIteration
-            page = self.ioctx._portal.run(self.ioctx._async._list_page, self._lister)
+            page = _live_portal(self.ioctx._portal).run(self.ioctx._async._list_page, self._lister)
             if not page:
                 raise StopIteration
             self._page = list(reversed(page))
@@ -1632,24 +1668,24 @@ class Rados:
         :meth:`AsyncRados.get_cluster_stats`.
         """
         self.require_state("connected")
-        return self._portal.run(self._async.get_cluster_stats)
+        return _live_portal(self._portal).run(self._async.get_cluster_stats)
 
     def pool_exists(self, pool_name: str) -> bool:
         """True if this client's OSD map has a pool named ``pool_name``."""
         self.require_state("connected")
         cstr(pool_name, "pool_name")
-        return self._portal.run(self._async.pool_exists, pool_name)
+        return _live_portal(self._portal).run(self._async.pool_exists, pool_name)
 
-    def pool_lookup(self, pool_name: str) -> int:
+    def pool_lookup(self, pool_name: str) -> int | None:
         """The id of pool ``pool_name``, or None if there is none."""
         self.require_state("connected")
         cstr(pool_name, "pool_name")
-        return self._portal.run(self._async.pool_lookup, pool_name)
+        return _live_portal(self._portal).run(self._async.pool_lookup, pool_name)
 
     def pool_reverse_lookup(self, pool_id: int):
         """The name of the pool with id ``pool_id``, or None if there is none."""
         self.require_state("connected")
-        return self._portal.run(self._async.pool_reverse_lookup, pool_id)
+        return _live_portal(self._portal).run(self._async.pool_reverse_lookup, pool_id)
 
     def create_pool(self, pool_name: str, crush_rule: int | None = None, auid: int | None = None):
         """Create pool ``pool_name`` with the monitors' defaults; returns once the OSD map has it.
@@ -1660,7 +1696,7 @@ class Rados:
         """
         self.require_state("connected")
         cstr(pool_name, "pool_name")
-        self._portal.run(self._async.create_pool, pool_name, crush_rule, auid)
+        _live_portal(self._portal).run(self._async.create_pool, pool_name, crush_rule, auid)
 
     def get_pool_base_tier(self, pool_id: int) -> int:
         """The pool that pool ``pool_id`` is a cache tier of, or ``pool_id`` itself if none.
@@ -1668,7 +1704,7 @@ class Rados:
         :class:`ObjectNotFound` if the pool does not exist.
         """
         self.require_state("connected")
-        return self._portal.run(self._async.get_pool_base_tier, pool_id)
+        return _live_portal(self._portal).run(self._async.get_pool_base_tier, pool_id)
 
     def delete_pool(self, pool_name: str):
         """Delete pool ``pool_name`` and its objects; the OSDs reclaim the space afterwards.
@@ -1679,7 +1715,7 @@ class Rados:
         """
         self.require_state("connected")
         cstr(pool_name, "pool_name")
-        self._portal.run(self._async.delete_pool, pool_name)
+        _live_portal(self._portal).run(self._async.delete_pool, pool_name)
 
     def get_inconsistent_pgs(self, pool_id: int) -> list[str]:
         """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
@@ -1688,7 +1724,7 @@ class Rados:
     def list_pools(self) -> list[str]:
         """Names of all pools in this client's OSD map, by pool id."""
         self.require_state("connected")
-        return self._portal.run(self._async.list_pools)
+        return _live_portal(self._portal).run(self._async.list_pools)
 
     def get_fsid(self) -> str:
         """The cluster's fsid, as a UUID string (``xxxxxxxx-xxxx-...``)."""
@@ -1702,7 +1738,7 @@ class Rados:
         """
         self.require_state("connected")
         cstr(ioctx_name, "ioctx_name")
-        aio = self._portal.run(self._async.open_ioctx, ioctx_name)
+        aio = _live_portal(self._portal).run(self._async.open_ioctx, ioctx_name)
         io = Ioctx(self, ioctx_name)
         io._async = aio
         return io
@@ -1713,7 +1749,7 @@ class Rados:
         :class:`ObjectNotFound` if there is no such pool. Async: :meth:`AsyncRados.open_ioctx2`.
         """
         self.require_state("connected")
-        aio = self._portal.run(self._async.open_ioctx2, pool_id)
+        aio = _live_portal(self._portal).run(self._async.open_ioctx2, pool_id)
         io = Ioctx(self, aio.get_pool_name())
         io._async = aio
         return io
@@ -1732,7 +1768,7 @@ class Rados:
         """
         self.require_state("connected")
         cstr(cmd, "cmd")
-        return self._portal.run(self._async.mon_command, cmd, inbuf, timeout, target)
+        return _live_portal(self._portal).run(self._async.mon_command, cmd, inbuf, timeout, target)
 
     def osd_command(
         self, osdid: int, cmd: str, inbuf: bytes, timeout: int = 0
@@ -1758,7 +1794,7 @@ class Rados:
         Async: :meth:`AsyncRados.wait_for_latest_osdmap`.
         """
         self.require_state("connected")
-        return self._portal.run(self._async.wait_for_latest_osdmap)
+        return _live_portal(self._portal).run(self._async.wait_for_latest_osdmap)
 
     def blocklist_add(self, client_address: str, expire_seconds: int = 0):
         """Block the client at ``client_address`` (``ip:port/nonce``) from the OSDs.
@@ -1768,7 +1804,7 @@ class Rados:
         """
         self.require_state("connected")
         cstr(client_address, "client_address")
-        self._portal.run(self._async.blocklist_add, client_address, expire_seconds)
+        _live_portal(self._portal).run(self._async.blocklist_add, client_address, expire_seconds)
 
     def monitor_log(
         self,
@@ -1805,7 +1841,7 @@ class ReadOp:
     :class:`rbdpy.rados.ioctx.ReadOp`.
     """
 
-    def create(self):
+    def create(self) -> ReadOp:
         """Start with no sub-operations; returns this op."""
         # The ops live in an async-layer ReadOp that AsyncIoctx.operate_read_op runs.
         self._compound = _AsyncReadOp()
@@ -1847,12 +1883,12 @@ class Snap:
     def __str__(self):
         return f"rados.Snap(ioctx={self.ioctx},name={self.name},snap_id={self.snap_id:d})"
 
-    def get_timestamp(self) -> float:
+    def get_timestamp(self) -> datetime.datetime:
         """When the snapshot was taken, as a naive local ``datetime.datetime`` (whole seconds).
 
         :class:`ObjectNotFound` if the snapshot no longer exists.
         """
-        stamp = self.ioctx._portal.run(self.ioctx._async.get_snap_stamp, self.snap_id)
+        stamp = _live_portal(self.ioctx._portal).run(self.ioctx._async.get_snap_stamp, self.snap_id)
         return datetime.datetime.fromtimestamp(int(stamp))
 
 
@@ -1863,7 +1899,7 @@ class SnapIterator:
 
     def __init__(self, ioctx: Ioctx) -> None:
         self.ioctx = ioctx
-        self._snaps = ioctx._portal.run(ioctx._async.list_snaps)
+        self._snaps = _live_portal(ioctx._portal).run(ioctx._async.list_snaps)
 
     def __iter__(self):
         return self
@@ -1972,7 +2008,7 @@ class WriteOp:
     The async equivalent is :class:`rbdpy.rados.ioctx.WriteOp`.
     """
 
-    def create(self):
+    def create(self) -> WriteOp:
         """Start with no sub-operations; returns this op."""
         # The ops live in an async-layer WriteOp that AsyncIoctx.operate_write_op runs.
         self._compound = _AsyncWriteOp()
@@ -2073,7 +2109,7 @@ class XattrIterator:
     def __init__(self, ioctx: Ioctx, oid: str) -> None:
         self.ioctx = ioctx
         self.oid = cstr(oid, "oid")
-        attrs = ioctx._portal.run(ioctx._async.get_xattrs, oid)
+        attrs = _live_portal(ioctx._portal).run(ioctx._async.get_xattrs, oid)
         self._items = sorted(attrs.items())
 
     def __iter__(self):
