@@ -67,14 +67,6 @@ def test_fsx_facade_under_osd_restarts_and_socket_failures(
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(strict=False, reason=(
-    "rbdpy bugs: (1) wrong data: writes that arrive while the exclusive lock is being "
-    "acquired skip the object map (AsyncImage._post_acquire sets lock_owner before the map "
-    "is loaded; see test_lock_window.py), so later reads return zeros - seed 238821373 "
-    "fails at op #117 in about half the runs, even without faults; (2) a hang: "
-    "transport._kick reschedules the parked writer twice (AssertionError in "
-    "trio.lowlevel.reschedule from monclient._send, issue #21 item 3), then "
-    "TrioInternalError"))
 async def test_fsx_aio_16_tasks_under_osd_restarts_and_socket_failures(
         fault_cluster: FaultCluster) -> None:
     seed = fsx_seed()

@@ -23,10 +23,6 @@ WRITERS = 16
 STAGGER = 0.002  # seconds between the writers' starts: some land inside the acquisition
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "rbdpy bug: AsyncImage._post_acquire sets lock_owner = True before it refreshes and "
-    "loads the object map; writes arriving then take acquire_lock's fast path, see "
-    "object_map None, skip mark_exists, and leave objects the map calls NONEXISTENT"))
 async def test_writes_during_lock_acquisition_are_in_the_object_map(
         fault_cluster: FaultCluster) -> None:
     name = f"lockwin-{uuid.uuid4().hex[:8]}"
