@@ -50,6 +50,14 @@ with rados.Rados(conffile=conf) as cluster:
         c = ioctx.aio_write(prefix + "aio", b"async", 0, oncomplete=lambda c: done.append(1))
         c.wait_for_complete_and_cb()
         out["aio"] = [c.get_return_value(), done, ioctx.read(prefix + "aio").decode()]
+        # a cls call through aio_execute: the input reaches the OSD, the output the callback
+        got = []
+        c = ioctx.aio_execute(prefix + "aio", "hello", "say_hello", b"abc",
+                              oncomplete=lambda c, data: got.append(data.decode()))
+        c.wait_for_complete_and_cb()
+        out["aio_execute"] = [c.get_return_value(), got]
+        out["execute"] = list(ioctx.execute(prefix + "aio", "hello", "say_hello", b"xyz"))
+        out["execute"][1] = out["execute"][1].decode()
 print(json.dumps(out))
 '''
 
