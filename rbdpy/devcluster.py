@@ -147,6 +147,17 @@ def _new_secret() -> str:
     return base64.b64encode(raw).decode()
 
 
+def readdress_conf(text: str, old_ports: tuple[int, int], new_ports: tuple[int, int]) -> str:
+    """ceph.conf ``text`` with one monitor's (v2, v1) ports replaced by new ones.
+
+    Only whole ``127.0.0.1:PORT`` tokens are replaced, so a port that is a prefix of
+    another (4567 of 45678) is left alone.
+    """
+    for old, new in zip(old_ports, new_ports, strict=True):
+        text = re.sub(rf"127\.0\.0\.1:{old}(?!\d)", f"127.0.0.1:{new}", text)
+    return text
+
+
 def _keyring_entry(name: str, secret: str, caps: dict[str, str]) -> str:
     lines = [f"[{name}]", f"\tkey = {secret}"]
     lines += [f'\tcaps {kind} = "{cap}"' for kind, cap in caps.items()]
@@ -574,6 +585,89 @@ class DevCluster:
             deadline = time.monotonic() + timeout
             self._wait(lambda: self._osd_up_from(osd_id) > old_up_from, deadline,
                        f"{name} to be up")
+
+    def move_mon(self, name: str, v2_port: int = 0, v1_port: int = 0,
+                 timeout: float = 90) -> DaemonSpec:
+        """Give a monitor new ports, as an admin re-addresses a mon; returns its new spec.
+
+        The steps (Pacific): the quorum commits the mon's new address vector to the monmap
+        (``ceph mon set-addrs``); a running mon that then finds its own address gone from
+        the map exits by itself ("removed from monmap, suicide"), and one that does not is
+        stopped; the monmap epoch that has the new address is put into its store
+        (``ceph-mon --inject-monmap``: a mon that boots with an older map binds the old
+        address, then exits the same way once it sees the new map); it is started again, and
+        the call returns once it is back in the quorum. ceph.conf (``mon host`` and the mon's
+        section) and the state file follow, so later CLI calls and clients find it; clients
+        connected before can learn the move only from the monmap. The other mons must form
+        a quorum without this one.
+
+        :param v2_port: the new msgr2 port; a free one when 0 (likewise ``v1_port``).
+        """
+        state = self.load_state()
+        spec = state.get(name)
+        if not name.startswith("mon."):
+            raise DevClusterError(f"{name} is not a monitor")
+        ident = name[4:]
+        deadline = time.monotonic() + timeout
+        if not (v2_port and v1_port):
+            free = _free_ports(2)
+            v2_port, v1_port = v2_port or free[0], v1_port or free[1]
+        addrvec = f"[v2:127.0.0.1:{v2_port},v1:127.0.0.1:{v1_port}]"
+        was_running = self.pid_of(name) is not None
+        self.ceph("mon", "set-addrs", ident, addrvec, timeout=timeout)
+        gone_by = time.monotonic() + 20
+        while self.pid_of(name) is not None and time.monotonic() < gone_by:
+            time.sleep(0.05)
+        if was_running and self.pid_of(name) is None:
+            # It exited on seeing the new map, so its store has that map: start it at once,
+            # before its peers have to elect without it.
+            self._moved(state, spec, v2_port, v1_port, deadline)
+            return spec
+        if self.pid_of(name) is not None:
+            self.kill(name, signal.SIGTERM)
+        # set-addrs answers before every mon has the new map, and a getmap served by one
+        # that has not would hand the old address to the store: fetch the epoch that has it.
+        want = f"127.0.0.1:{v2_port}"
+        epoch = 0
+
+        def committed() -> bool:
+            nonlocal epoch
+            dump = self.ceph_json("mon", "dump", timeout=timeout)
+            assert isinstance(dump, dict)
+            for m in dump["mons"]:
+                if m["name"] == ident and any(a["addr"] == want
+                                              for a in m["public_addrs"]["addrvec"]):
+                    epoch = int(dump["epoch"])
+            return epoch > 0
+
+        self._wait(committed, deadline, f"the monmap to give {name} its new address")
+        monmap = self.dir / "run" / f"monmap.{ident}"
+        self.ceph("mon", "getmap", str(epoch), "-o", str(monmap), timeout=timeout)
+        self._run(["ceph-mon", "-c", str(self.conf_path), "-i", ident, "--inject-monmap",
+                   str(monmap)], timeout=timeout)
+        self._moved(state, spec, v2_port, v1_port, deadline)
+        return spec
+
+    def _moved(self, state: ClusterState, spec: DaemonSpec, v2_port: int, v1_port: int,
+               deadline: float) -> None:
+        """The end of :meth:`move_mon`: record the new ports, start the mon, and wait until
+        it listens there and is in the quorum."""
+        self.conf_path.write_text(readdress_conf(
+            self.conf_path.read_text(), (spec.v2_port, spec.v1_port), (v2_port, v1_port)))
+        spec.v2_port, spec.v1_port = v2_port, v1_port
+        self._save_state(state)
+        self._start_daemon(spec.name)
+        ident = spec.name[4:]
+
+        def in_quorum() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", v2_port), timeout=1).close()
+            except OSError:
+                return False
+            cp = self.ceph("quorum_status", "--format", "json", timeout=10, check=False)
+            return cp.returncode == 0 and ident in json.loads(cp.stdout)["quorum_names"]
+
+        self._wait(in_quorum, deadline, f"{spec.name} to rejoin the quorum at its new address")
 
     def _osd_up_from(self, osd_id: int) -> int:
         """The epoch osd.N last came up in, or 0 while it is down."""

@@ -30,6 +30,7 @@ src/mon/MonClient.{h,cc} (_reopen_session, handle_auth, start_mon_command).
 
 from __future__ import annotations
 
+import copy
 import errno
 import itertools
 import logging
@@ -92,6 +93,29 @@ class _Request:
     done: trio.Event = field(default_factory=trio.Event)
     reply: Message | None = None
     error: CephError | None = None
+
+
+def _login_copy(auth: CephxClient) -> CephxClient:
+    """The cephx state one mon login of a hunt works on: a copy with its own ticket table.
+
+    Why: the logins of a parallel hunt run at once, and after the first session each one
+    reclaims our global_id with the AUTH ticket we held when it started; the mon encrypts the
+    new ticket with that old ticket's session key. On one shared table, the first login to
+    finish replaced that key, so every later reply failed to decrypt — taken for a wrong
+    key, which ended the hunt round as fatal (a WARNING and a lost round in every failover
+    with several mons up), and a losing login could overwrite the winner's tickets.
+    librados likewise clones its auth handler for every mon it dials and keeps the winner's.
+    """
+    login = copy.copy(auth)
+    login.tickets = dict(auth.tickets)
+    return login
+
+
+def _adopt_login(auth: CephxClient, login: CephxClient) -> None:
+    """Make the winning login's tickets the handle's (``auth`` is shared with the Objecter)."""
+    auth.tickets = dict(login.tickets)
+    auth.global_id = login.global_id
+    auth.connection_secret = login.connection_secret
 
 
 class MonClient:
@@ -262,13 +286,16 @@ class MonClient:
         random.shuffle(addrs)
         picks = addrs[:max(1, min(self.hunt.parallel, len(addrs)))]
         winner: Connection | None = None
+        winner_auth: CephxClient | None = None
         fatal: AuthError | None = None
         failed = 0
 
         async def attempt(addr: EntityAddr, scope: trio.CancelScope) -> None:
-            nonlocal winner, fatal, failed
+            nonlocal winner, winner_auth, fatal, failed
+            login_auth = None
             if self.auth is not None:
-                handler: AuthHandler = self.auth.mon_handler(time.time())
+                login_auth = _login_copy(self.auth)
+                handler: AuthHandler = login_auth.mon_handler(time.time())
             else:
                 assert self._auth_none is not None
                 handler = self._auth_none()
@@ -292,7 +319,7 @@ class MonClient:
             if winner is not None:
                 await conn.aclose()
                 return
-            winner = conn
+            winner, winner_auth = conn, login_auth
             self.global_id = ready.global_id
             log.debug("mon session to %s established (global_id %d)", addr, ready.global_id)
             scope.cancel()
@@ -304,6 +331,8 @@ class MonClient:
                 nursery.start_soon(attempt, addr, nursery.cancel_scope)
         if fatal is not None:
             raise fatal
+        if self.auth is not None and winner_auth is not None:
+            _adopt_login(self.auth, winner_auth)
         h = self.hunt
         if winner is None:
             self._hunt_multiple = min(self._hunt_multiple * h.backoff, h.max_multiple)
