@@ -591,15 +591,15 @@ class DevCluster:
         """Give a monitor new ports, as an admin re-addresses a mon; returns its new spec.
 
         The steps (Pacific): the quorum commits the mon's new address vector to the monmap
-        (``ceph mon set-addrs``); a running mon that then finds its own address gone from
-        the map exits by itself ("removed from monmap, suicide"), and one that does not is
-        stopped; the monmap epoch that has the new address is put into its store
-        (``ceph-mon --inject-monmap``: a mon that boots with an older map binds the old
-        address, then exits the same way once it sees the new map); it is started again, and
-        the call returns once it is back in the quorum. ceph.conf (``mon host`` and the mon's
-        section) and the state file follow, so later CLI calls and clients find it; clients
-        connected before can learn the move only from the monmap. The other mons must form
-        a quorum without this one.
+        (``ceph mon set-addrs``). A running mon that then finds its own address gone from the
+        map exits by itself ("removed from monmap, suicide") with that map in its store, so
+        it is started again at once and binds the new address. A mon that was stopped, or
+        did not exit, first gets the monmap epoch with the new address put into its store
+        (``ceph-mon --inject-monmap``: one booting with an older map would bind the old
+        address, then exit the same way). The call returns once the mon listens at the new
+        address and is back in the quorum. ceph.conf (``mon host`` and the mon's section)
+        and the state file follow, so later CLI calls and clients find it; clients
+        connected before can learn the move only from the monmap.
 
         :param v2_port: the new msgr2 port; a free one when 0 (likewise ``v1_port``).
         """

@@ -32,8 +32,15 @@ import trio
 from rbdpy.devcluster import DevCluster, readdress_conf
 from rbdpy.librbd.api import AsyncRBD
 from rbdpy.librbd.image import AsyncImage
+from rbdpy.rados import exceptions as rx
 from rbdpy.rados.client import AsyncRados
-from rbdpy.rados.proto.types import EntityAddr
+from rbdpy.rados.monclient import _adopt_login, _login_copy
+from rbdpy.rados.proto.auth.cephx import MonAuthHandler
+from rbdpy.rados.proto.auth.handler import AuthMethod, AuthResult, ConMode
+from rbdpy.rados.proto.errors import AuthError
+from rbdpy.rados.proto.types import EntityAddr, EntityType
+from rbdpy.rados.transport import Connection
+from tests.fix_cluster import SessionCluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(170)]
 
@@ -231,3 +238,83 @@ def test_readdress_conf_replaces_whole_ports_only() -> None:
     assert out == ("mon host = [v2:127.0.0.1:5001,v1:127.0.0.1:5002],"
                    "[v2:127.0.0.1:45678,v1:127.0.0.1:45679]\n"
                    "[mon.a]\nmon addr = [v2:127.0.0.1:5001,v1:127.0.0.1:5002]\n")
+
+
+class _StopAtAuthDone(Exception):
+    """Raised by :class:`_RecordingLogin` to end its connection once the reply is kept."""
+
+
+class _RecordingLogin:
+    """A mon login that keeps the mon's AUTH_DONE reply instead of applying it, so that a
+    test can apply the replies of two logins that were in flight together in a chosen order.
+    """
+
+    def __init__(self, login: MonAuthHandler) -> None:
+        self.login = login
+        self.done: tuple[int, ConMode, bytes] | None = None
+
+    @property
+    def method(self) -> AuthMethod:
+        return self.login.method
+
+    def build_request(self) -> bytes:
+        return self.login.build_request()
+
+    def handle_reply_more(self, payload: bytes) -> bytes:
+        return self.login.handle_reply_more(payload)
+
+    def handle_done(self, global_id: int, con_mode: ConMode, payload: bytes) -> AuthResult:
+        self.done = (global_id, con_mode, bytes(payload))
+        raise _StopAtAuthDone
+
+
+async def _auth_done_reply(r: AsyncRados, login: MonAuthHandler) -> tuple[int, ConMode, bytes]:
+    """Run ``login`` against the handle's mon up to AUTH_DONE; the reply it got."""
+    assert r.monc is not None and r.monc.conn is not None
+    recording = _RecordingLogin(login)
+    conn = Connection(r.monc.conn.addr, recording, con_modes=r.monc.con_modes,
+                      name="test login", peer_type=EntityType.MON)
+    with trio.fail_after(MON_GUARD), pytest.raises(_StopAtAuthDone):
+        await conn.open()
+    assert recording.done is not None
+    return recording.done
+
+
+async def test_logins_of_one_hunt_each_decrypt_their_reply(cluster: SessionCluster) -> None:
+    """Two logins of one parallel hunt reclaim our global_id with the same AUTH ticket, and
+    the mon encrypts each new ticket with that ticket's session key. Applied to one shared
+    ticket table, the second reply no longer decrypts once the first replaced the key (the
+    hunt then took it for a wrong key); on the copies the MonClient gives each login, both
+    apply. Deterministic: both replies are fetched before either is applied."""
+    r = AsyncRados(conffile=str(cluster.conf))
+    with trio.fail_after(MON_GUARD):
+        await r.connect(timeout=MON_GUARD)
+    try:
+        assert r.monc is not None and r.monc.auth is not None
+        shared = r.monc.auth
+        assert shared.global_id and shared.auth_ticket is not None  # a reclaiming login
+
+        # As before the fix: both logins on the shared table.
+        first, second = shared.mon_handler(time.time()), shared.mon_handler(time.time())
+        first_reply = await _auth_done_reply(r, first)
+        second_reply = await _auth_done_reply(r, second)
+        first.handle_done(*first_reply)
+        with pytest.raises(AuthError):
+            second.handle_done(*second_reply)
+
+        # As the MonClient hunts now: each login on its own copy; the winner is adopted.
+        copies = [_login_copy(shared), _login_copy(shared)]
+        logins = [c.mon_handler(time.time()) for c in copies]
+        replies = [await _auth_done_reply(r, login) for login in logins]
+        results = [login.handle_done(*reply) for login, reply in zip(logins, replies,
+                                                                      strict=True)]
+        assert all(res.global_id == shared.global_id for res in results)
+        _adopt_login(shared, copies[1])
+        assert shared.auth_ticket is copies[1].auth_ticket
+        # An OSD accepts an authorizer built from the adopted tickets (this handle has no
+        # OSD session yet, so the stat opens one).
+        io = await r.open_ioctx((await r.list_pools())[0])
+        with trio.fail_after(MON_GUARD), pytest.raises(rx.ObjectNotFound):
+            await io.stat("rbdpy-test-no-such-object")
+    finally:
+        await r.shutdown()
