@@ -101,9 +101,10 @@ def _login_copy(auth: CephxClient) -> CephxClient:
     Why: the logins of a parallel hunt run at once, and after the first session each one
     reclaims our global_id with the AUTH ticket we held when it started; the mon encrypts the
     new ticket with that old ticket's session key. On one shared table, the first login to
-    finish replaced that key, so every later reply failed to decrypt — taken for a wrong
-    key, which ended the hunt round as fatal (a WARNING and a lost round in every failover
-    with several mons up), and a losing login could overwrite the winner's tickets.
+    finish replaced that key, so a later reply failed to decrypt — taken for a wrong key,
+    which ended the hunt round as fatal (a WARNING, a 1 s pause and a lost round whenever two
+    logins overlapped); and a losing login could overwrite the winner's tickets and, on a
+    first connect, its global_id.
     librados likewise clones its auth handler for every mon it dials and keeps the winner's.
     """
     login = copy.copy(auth)
