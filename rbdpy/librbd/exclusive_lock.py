@@ -212,29 +212,34 @@ class ExclusiveLock:
             return
         if self.policy is LockPolicy.BY_HAND:
             raise CephError(errno.EROFS, "exclusive lock not held (managed by hand)")
-        async with self.mutex:
-            if self.is_owner:
+
+        async def until_ours() -> None:
+            with trio.move_on_after(LOCK_ACQUIRE_TIMEOUT):
+                while not await self._try_lock(ask_live_owner):
+                    with trio.move_on_after(_RETRY_INTERVAL):
+                        await self._peer_released.wait()
+                    self._peer_released = trio.Event()
                 return
-            await self._host.ensure_watch()
-            self._move(LockState.ACQUIRING)
-            try:
-                with trio.move_on_after(LOCK_ACQUIRE_TIMEOUT) as deadline:
-                    while not await self._try_lock(ask_live_owner):
-                        with trio.move_on_after(_RETRY_INTERVAL):
-                            await self._peer_released.wait()
-                        self._peer_released = trio.Event()
-            except BaseException:
-                self._move(LockState.UNLOCKED)
-                raise
-            if deadline.cancelled_caught:
-                self._move(LockState.UNLOCKED)
-                raise CephError(errno.EBUSY, "timed out waiting for the exclusive lock")
-            await self._locked()
+            raise CephError(errno.EBUSY, "timed out waiting for the exclusive lock")
+
+        await self._take(until_ours)
 
     async def acquire_by_hand(self) -> None:
         """``lock_acquire``: switch to the by-hand policy and take the lock without ever
         asking a live owner for it (EROFS if one holds it)."""
         self.policy = LockPolicy.BY_HAND
+
+        async def a_few_tries() -> None:
+            for _ in range(_BY_HAND_ATTEMPTS):
+                if await self._try_lock(ask_live_owner=False):
+                    return
+            raise CephError(errno.EROFS, "failed to acquire exclusive lock")
+
+        await self._take(a_few_tries)
+
+    async def _take(self, until_ours: Callable[[], Awaitable[None]]) -> None:
+        """One acquisition under the mutex: ``until_ours`` returns once the cls lock is ours
+        (or raises, and we are UNLOCKED again); then the post-acquire work."""
         if self.is_owner:
             return
         async with self.mutex:
@@ -243,11 +248,7 @@ class ExclusiveLock:
             await self._host.ensure_watch()
             self._move(LockState.ACQUIRING)
             try:
-                for _ in range(_BY_HAND_ATTEMPTS):
-                    if await self._try_lock(ask_live_owner=False):
-                        break
-                else:
-                    raise CephError(errno.EROFS, "failed to acquire exclusive lock")
+                await until_ours()
             except BaseException:
                 self._move(LockState.UNLOCKED)
                 raise
