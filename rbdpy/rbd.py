@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import operator
 import re
 import weakref
 from collections.abc import Callable
@@ -41,6 +40,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rbdpy.librbd import config
 from rbdpy.librbd.api import AsyncRBD
+from rbdpy.librbd.coerce import UINT64_MAX as _UINT64_MAX
+from rbdpy.librbd.coerce import as_uint64 as _as_uint64
 from rbdpy.librbd.constants import (
     MIRROR_IMAGE_STATUS_STATE_ERROR,
     MIRROR_IMAGE_STATUS_STATE_REPLAYING,
@@ -393,22 +394,6 @@ _RBD_FEATURES_NUMERIC_REFUSED = (
 _CSPACE = " \t\n\v\f\r"
 # What boost::lexical_cast<uint64_t> accepts (a sign, then decimal digits).
 _DECIMAL = re.compile(r"[+-]?[0-9]+")
-_UINT64_MAX = (1 << 64) - 1
-
-
-def _as_uint64(value: Any) -> int:
-    """Convert like Cython's ``uint64_t`` argument coercion (TypeError / OverflowError)."""
-    if isinstance(value, float):
-        value = int(value)
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise TypeError("an integer is required") from None
-    if number < 0:
-        raise OverflowError("can't convert negative value to uint64_t")
-    if number > _UINT64_MAX:
-        raise OverflowError("int too big to convert")
-    return number
 
 
 def _features_from_text(text: str) -> int | None:

@@ -19,7 +19,7 @@ from rbdpy.format.constants import RBD_LOCK_NAME
 from rbdpy.librbd.exclusive_lock import addr_text
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.object_io import exec_ops
-from rbdpy.rados.proto.bytestr import to_bytes, to_str
+from rbdpy.rados.proto.bytestr import to_str
 from rbdpy.rados.proto.errors import CephError
 
 
@@ -47,20 +47,20 @@ async def lock(ictx: ImageCtx, kind: cls_lock.ClsLockType, cookie: str | bytes,
     if ictx.exclusive_lock.is_owner:
         raise CephError(errno.EBUSY, "image exclusively locked by this client")
     await exec_ops(ictx.ioctx, ictx.header_oid, [cls_lock.lock(
-        RBD_LOCK_NAME, kind, to_str(to_bytes(cookie)), to_str(to_bytes(tag)), "", (0, 0), 0)])
+        RBD_LOCK_NAME, kind, to_str(cookie), to_str(tag), "", (0, 0), 0)])
 
 
 async def unlock(ictx: ImageCtx, cookie: str | bytes) -> None:
     await exec_ops(ictx.ioctx, ictx.header_oid,
-                   [cls_lock.unlock(RBD_LOCK_NAME, to_str(to_bytes(cookie)))])
+                   [cls_lock.unlock(RBD_LOCK_NAME, to_str(cookie))])
 
 
 async def break_lock(ictx: ImageCtx, client: str | bytes, cookie: str | bytes) -> None:
     try:
-        locker = cls_lock.EntityNameT.parse(to_str(to_bytes(client)))
+        locker = cls_lock.EntityNameT.parse(to_str(client))
     except ValueError:
         raise CephError(errno.EINVAL, f"bad client name {client!r}") from None
-    cookie_text = to_str(to_bytes(cookie))
+    cookie_text = to_str(cookie)
     (info,) = await exec_ops(ictx.ioctx, ictx.header_oid, [cls_lock.get_info(RBD_LOCK_NAME)])
     match = [li for lid, li in info.lockers.items()
              if lid.locker == locker and lid.cookie == cookie_text]

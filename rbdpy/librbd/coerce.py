@@ -9,6 +9,7 @@ refuse exactly the same values with the same exception types.
 from __future__ import annotations
 
 import datetime
+import operator
 from typing import Any
 
 UINT64_MAX = (1 << 64) - 1
@@ -19,16 +20,15 @@ def as_uint64(value: Any) -> int:
     or more raise OverflowError, non-integers TypeError (Cython's messages)."""
     if isinstance(value, float):
         value = int(value)
-    if not isinstance(value, int):
-        try:
-            value = value.__index__()
-        except AttributeError:
-            raise TypeError("an integer is required") from None
-    if value < 0:
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError("an integer is required") from None
+    if number < 0:
         raise OverflowError("can't convert negative value to uint64_t")
-    if value > UINT64_MAX:
+    if number > UINT64_MAX:
         raise OverflowError("int too big to convert")
-    return int(value)
+    return number
 
 
 def utc_datetime(seconds: int) -> datetime.datetime:

@@ -34,7 +34,7 @@ from rbdpy.librbd import (
     snapshots,
 )
 from rbdpy.librbd import exceptions as rbdx
-from rbdpy.librbd.coerce import as_uint64, utc_datetime
+from rbdpy.librbd.coerce import UINT64_MAX, as_uint64, utc_datetime
 from rbdpy.librbd.errors import translate
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.object_io import exec_ops
@@ -45,9 +45,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rbdpy.rados.ioctx import AsyncIoctx
-
-# What librbd's deprecated info() fields hold for a format-2 image: -1 as uint64 and "".
-_NO_PARENT_POOL = (1 << 64) - 1
 
 
 class AsyncImage:
@@ -122,7 +119,8 @@ class AsyncImage:
             "num_objs": get_num_objects(ctx.layout, ctx.size),
             "order": ctx.order,
             "block_name_prefix": ctx.object_prefix,
-            "parent_pool": _NO_PARENT_POOL,
+            # librbd fills the deprecated parent fields with -1 (as uint64) and ""
+            "parent_pool": UINT64_MAX,
             "parent_name": b"",
         }
 
@@ -323,12 +321,12 @@ class AsyncImage:
         """What :meth:`diff_iterate` reports, as a list of (offset, length, exists)."""
         ctx = self._checked()
         offset, length = as_uint64(offset), as_uint64(length)
-        snap = None if from_snapshot is None else to_bytes(from_snapshot)
         # python-rbd's message names the snapshot as the bytes it passed to librbd
-        with translate("error generating diff from snapshot {!r}", snap):
-            return await diff.diff_extents(ctx, offset, length,
-                                           None if snap is None else to_str(snap),
-                                           include_parent, whole_object)
+        label = None if from_snapshot is None else to_bytes(from_snapshot)
+        snap = None if from_snapshot is None else to_str(from_snapshot)
+        with translate("error generating diff from snapshot {!r}", label):
+            return await diff.diff_extents(ctx, offset, length, snap, include_parent,
+                                           whole_object)
 
     # -- I/O ---------------------------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ from rbdpy.librbd.exclusive_lock import addr_text, get_locker
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.librbd.object_map import ObjectMap
 from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.bytestr import to_bytes, to_str
+from rbdpy.rados.proto.bytestr import to_str
 from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
 
@@ -406,7 +406,7 @@ async def lock_break(ictx: ImageCtx, lock_mode: int, lock_owner: str | bytes) ->
         if owner is None:
             raise CephError(errno.ENOENT, "image is not locked")
         locker_id, locker_info = owner
-        if addr_text(locker_info.addr) != to_str(to_bytes(lock_owner)):
+        if addr_text(locker_info.addr) != to_str(lock_owner):
             raise CephError(errno.EBUSY, "client is not lock owner")
         if ictx.exclusive_lock.is_owner:
             # librbd 16.2 answers EBUSY when the image itself owns the lock (observed)

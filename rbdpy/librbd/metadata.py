@@ -47,7 +47,7 @@ async def metadata_get(ictx: ImageCtx, key: str | bytes) -> str:
 
 async def metadata_set(ictx: ImageCtx, key: bytes, value: bytes) -> None:
     check_override(to_str(key), to_str(value), image=True)  # conf_* keys (Operations.cc)
-    await ictx.writing(lambda: _header_change(ictx, cls_rbd.metadata_set({to_str(key): value})))
+    await ictx.writing(lambda: header_change(ictx, cls_rbd.metadata_set({to_str(key): value})))
 
 
 async def metadata_remove(ictx: ImageCtx, key: str | bytes) -> None:
@@ -55,7 +55,7 @@ async def metadata_remove(ictx: ImageCtx, key: str | bytes) -> None:
     try:
         # librbd reads the key first: removing a missing key is ENOENT
         await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.metadata_get(to_str(k))])
-        await ictx.writing(lambda: _header_change(ictx, cls_rbd.metadata_remove(to_str(k))))
+        await ictx.writing(lambda: header_change(ictx, cls_rbd.metadata_remove(to_str(k))))
     except CephError as e:
         if e.errno == errno.ENOENT:
             raise _key_error(k, ictx) from None
@@ -77,10 +77,6 @@ async def metadata_list(ictx: ImageCtx) -> list[tuple[str, str]]:
 
 async def header_change(ictx: ImageCtx, call: Any) -> None:
     """One cls call on the header, then HEADER_UPDATE (the caller owns the lock)."""
-    await _header_change(ictx, call)
-
-
-async def _header_change(ictx: ImageCtx, call: Any) -> None:
     await exec_ops(ictx.ioctx, ictx.header_oid, [call])
     await ictx.notify_header(NotifyOp.HEADER_UPDATE)
 
