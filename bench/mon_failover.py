@@ -124,17 +124,10 @@ def main() -> int:
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from rbdpy.devcluster import DevCluster
+    from rbdpy.devcluster import given_or_started
 
-    cluster = None
-    conf = args.conf
-    if conf is None:
-        cluster = DevCluster(args.dir)
-        cluster.stop()
-        conf = str(cluster.start(mons=3, osds=1, mgr=False))
-    ctl = cluster or DevCluster(Path(conf).parent)
     worst: dict[str, float] = {}
-    try:
+    with given_or_started(args.conf, args.dir, mons=3, osds=1, mgr=False) as (conf, ctl):
         for t in range(args.trials):
             r = trial(ctl, conf, args.kills)
             t0 = r["events"][0][0]
@@ -146,9 +139,6 @@ def main() -> int:
                 print(f"  {impl:8} {len(r[impl]['done']):6} commands, {r[impl]['failed']} "
                       f"failed, longest stall {gap:6.2f} s (from +{at - t0:.1f} s)",
                       flush=True)
-    finally:
-        if cluster is not None:
-            cluster.stop()
     print(f"\nworst stall over {args.trials} trial(s) of {args.kills} leader kills: "
           + ", ".join(f"{impl} {gap:.2f} s" for impl, gap in worst.items()))
     return 0

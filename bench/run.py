@@ -139,7 +139,7 @@ def main() -> int:
         args.opens = 10 if args.quick else 25
 
     sys.path.insert(0, str(ROOT))
-    from rbdpy.devcluster import DevCluster
+    from rbdpy.devcluster import given_or_started
 
     rows: list[dict[str, Any]] = []
     if not args.only or args.only in PLACEMENT_CASES:
@@ -147,14 +147,7 @@ def main() -> int:
     if args.only and not any(args.only in c[0] for c in RADOS_CASES + RBD_CASES):
         write_results(args, rows)
         return 0
-    cluster = None
-    conf = args.conf
-    if conf is None:
-        cluster = DevCluster("/tmp/rbdpy-bench")
-        cluster.stop()
-        conf = str(cluster.start(osds=3, mgr=False))
-    try:
-        ctl = cluster or DevCluster(Path(conf).parent)
+    with given_or_started(args.conf, "/tmp/rbdpy-bench", osds=3, mgr=False) as (conf, ctl):
         try:
             ctl.pool_create(args.pool, 32, application="")
         except Exception:
@@ -181,9 +174,6 @@ def main() -> int:
         if rbd_cases:
             rows += run_rbd_cases(args, conf, rbd_cases, header=header)
         write_results(args, rows)
-    finally:
-        if cluster is not None:
-            cluster.stop()
     return 0
 
 

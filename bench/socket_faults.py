@@ -140,38 +140,30 @@ def main() -> int:
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from rbdpy.devcluster import DevCluster
+    from rbdpy.devcluster import given_or_started
 
-    cluster = None
-    conf = args.conf
-    if conf is None:
-        cluster = DevCluster(args.dir)
-        cluster.stop()
-        conf = str(cluster.start(osds=3, mgr=False))
-    ctl = cluster or DevCluster(Path(conf).parent)
-    try:
+    with given_or_started(args.conf, args.dir, osds=3, mgr=False) as (conf, ctl):
         try:
-            ctl.pool_create(args.pool, 32)
-        except Exception:
-            pass  # a reused cluster may have it already
-        times: dict[tuple[str, str], list[float]] = {}
-        bad = 0
-        for rep in range(args.reps):
-            for phase, inject in (("clean", 0), ("faults", args.inject)):
-                ctl.ceph("config", "set", "osd", "ms_inject_socket_failures", str(inject))
-                for impl in ("librbd", "rbdpy"):
-                    r = run_worker(impl, conf, args.pool, args.ops, args.seed, args.timeout)
-                    times.setdefault((impl, phase), []).append(r["seconds"])
-                    bad += r["mismatches"] + (0 if r["final_ok"] else 1)
-                    print(f"rep {rep + 1} {phase:6} {impl:6} {r['seconds']:7.2f} s  "
-                          f"{r['ops']} ops  read mismatches {r['mismatches']}  "
-                          f"final image {'ok' if r['final_ok'] else 'WRONG'}  ops > 0.1 s: "
-                          f"{r['slow_ops']}, slowest {r['slowest'][0]:.2f} s "
-                          f"(#{r['slowest'][1]} {r['slowest'][2]})", flush=True)
-    finally:
-        ctl.ceph("config", "set", "osd", "ms_inject_socket_failures", "0", check=False)
-        if cluster is not None:
-            cluster.stop()
+            try:
+                ctl.pool_create(args.pool, 32)
+            except Exception:
+                pass  # a reused cluster may have it already
+            times: dict[tuple[str, str], list[float]] = {}
+            bad = 0
+            for rep in range(args.reps):
+                for phase, inject in (("clean", 0), ("faults", args.inject)):
+                    ctl.ceph("config", "set", "osd", "ms_inject_socket_failures", str(inject))
+                    for impl in ("librbd", "rbdpy"):
+                        r = run_worker(impl, conf, args.pool, args.ops, args.seed, args.timeout)
+                        times.setdefault((impl, phase), []).append(r["seconds"])
+                        bad += r["mismatches"] + (0 if r["final_ok"] else 1)
+                        print(f"rep {rep + 1} {phase:6} {impl:6} {r['seconds']:7.2f} s  "
+                              f"{r['ops']} ops  read mismatches {r['mismatches']}  "
+                              f"final image {'ok' if r['final_ok'] else 'WRONG'}  ops > 0.1 s: "
+                              f"{r['slow_ops']}, slowest {r['slowest'][0]:.2f} s "
+                              f"(#{r['slowest'][1]} {r['slowest'][2]})", flush=True)
+        finally:
+            ctl.ceph("config", "set", "osd", "ms_inject_socket_failures", "0", check=False)
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"\nms_inject_socket_failures={args.inject}, {args.ops} ops, seed {args.seed}, "
           f"{args.reps} rep(s), medians:")

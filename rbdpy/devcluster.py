@@ -27,6 +27,7 @@ import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -701,8 +702,6 @@ def devcluster(dir: str | os.PathLike[str] | None = None, **start_opts: object
     :param dir: where to put it; a fresh temporary directory when None (removed after).
     :param start_opts: keyword arguments of :meth:`DevCluster.start`.
     """
-    import tempfile
-
     tmp = None
     if dir is None:
         tmp = tempfile.mkdtemp(prefix="rbdpy-devcluster-")
@@ -715,3 +714,21 @@ def devcluster(dir: str | os.PathLike[str] | None = None, **start_opts: object
         cluster.stop()
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def given_or_started(conf: str | os.PathLike[str] | None, dir: str | os.PathLike[str],
+                     **start_opts: object) -> Iterator[tuple[str, DevCluster]]:
+    """The cluster a tool was pointed at, or a fresh one for the ``with`` block: yields
+    (its ceph.conf path, a DevCluster to drive it).
+
+    With ``conf`` the cluster beside that ceph.conf is used and left running. Without it a
+    cluster is started in ``dir`` (one left running there by an earlier run is stopped
+    first) and stopped at the end; ``start_opts`` go to :meth:`DevCluster.start`.
+    """
+    if conf is not None:
+        yield str(conf), DevCluster(Path(conf).parent)
+        return
+    DevCluster(dir).stop()
+    with devcluster(dir, **start_opts) as cluster:
+        yield str(cluster.conf_path), cluster
