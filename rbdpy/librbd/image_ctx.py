@@ -52,7 +52,7 @@ from rbdpy.format.constants import (
     header_name,
     id_obj_name,
 )
-from rbdpy.format.types import SnapshotInfo, UserSnapshotNamespace
+from rbdpy.format.types import ParentImageSpec, SnapshotInfo, UserSnapshotNamespace
 from rbdpy.format.watch_notify import NOT_PROXIED, NotifyOp, decode_notify_op, encode_response
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.exclusive_lock import ExclusiveLock, notify_header
@@ -128,6 +128,13 @@ class ImageCtx:
         self.data_ioctx: AsyncIoctx = ioctx
         self.snapc = SnapContext()
         self.create_timestamp = (0, 0)
+        # The clone's parent (cls ``parent_get``; ``exists()`` is False for a plain image)
+        # and how many bytes of the image still map onto it: at HEAD, and at the read
+        # point (HEAD or the snapshot set). None: no parent there (a flattened HEAD can
+        # keep snapshots that still read from the parent).
+        self.parent_spec = ParentImageSpec()
+        self.head_parent_overlap: int | None = None
+        self.parent_overlap: int | None = None
         self.closed = True
         self.watch: WatchHandle | None = None
         self.watch_lost = False
@@ -182,7 +189,8 @@ class ImageCtx:
             if info is None:
                 raise CephError(errno.ENOENT, f"snapshot {self.snap_name!r} not found")
             self.snap_id = info.id
-            self.size = info.image_size
+            await self.refresh()
+        self.require_no_parent()
         unsupported = self.incompatible_features & ~SUPPORTED_FEATURES
         if unsupported:
             raise CephError(errno.ENOSYS, f"image uses unsupported features {unsupported:#x}")
@@ -204,10 +212,16 @@ class ImageCtx:
             cls_rbd.op_features_get(),
             cls_rbd.get_data_pool(),
             cls_rbd.get_create_timestamp(),
+            cls_rbd.parent_get(),
+            cls_rbd.parent_overlap_get(CEPH_NOSNAP),
         ]
         res = await exec_ops(self.ioctx, self.header_oid, calls)
         size, feats, self.object_prefix, self.flags, self.snapc, self.op_features, \
-            self.data_pool_id, self.create_timestamp = res
+            self.data_pool_id, self.create_timestamp, self.parent_spec, \
+            self.head_parent_overlap = res
+        if not self.parent_spec.exists():
+            self.head_parent_overlap = None
+        self.parent_overlap = self.head_parent_overlap
         self.size, self.order = size.size, size.order
         self.head_size = size.size
         self.snap_table = None
@@ -222,9 +236,11 @@ class ImageCtx:
         self.needs_refresh = False
         if self.snap_id != CEPH_NOSNAP:
             try:
-                (snap_size,) = await exec_ops(self.ioctx, self.header_oid,
-                                              [cls_rbd.get_size(self.snap_id)])
+                snap_size, snap_overlap = await exec_ops(
+                    self.ioctx, self.header_oid,
+                    [cls_rbd.get_size(self.snap_id), cls_rbd.parent_overlap_get(self.snap_id)])
                 self.size = snap_size.size
+                self.parent_overlap = snap_overlap if self.parent_spec.exists() else None
                 self.snap_exists = True
             except CephError as e:
                 # The snapshot we read from was removed by someone: librbd then reports
@@ -232,6 +248,7 @@ class ImageCtx:
                 if e.errno != errno.ENOENT:
                     raise
                 self.size = 0
+                self.parent_overlap = None
                 self.snap_exists = False
         else:
             self.snap_exists = True
@@ -266,6 +283,15 @@ class ImageCtx:
     def require_not_blocklisted(self) -> None:
         if self.blocklisted:
             raise CephError(errno.ESHUTDOWN, "this client is blocklisted")
+
+    def require_no_parent(self) -> None:
+        """Refuse to serve a clone: until rbdpy reads through to parents and copies up on
+        write, a clone's data would read as zeros and a write would hide the parent's data
+        for good."""
+        if self.parent_overlap is not None:
+            raise NotImplementedError(
+                f"image {self.name!r} is a clone (it has a parent image): rbdpy does not "
+                "support layering yet")
 
     def require_writable(self) -> None:
         """I/O writes and HEAD changes: refused on a read-only open or at a snapshot."""

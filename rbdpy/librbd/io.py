@@ -82,6 +82,7 @@ async def read(ictx: ImageCtx, offset: int, length: int, fadvise_flags: int = 0)
         return b""
     ictx.require_not_blocklisted()
     await ictx.maybe_refresh()
+    ictx.require_no_parent()
     if not ictx.snap_exists:
         raise CephError(errno.ENOENT, f"snapshot {ictx.snap_id:#x} no longer exists")
     length = _clip(ictx, offset, length)
@@ -151,6 +152,7 @@ async def write(ictx: ImageCtx, data: Buffer, offset: int, fadvise_flags: int = 
         return 0
     ictx.require_writable()
     await ictx.maybe_refresh()
+    ictx.require_no_parent()
     length = _clip(ictx, offset, length)
     mv = memoryview(data)
     if mv.format != "B" or mv.ndim != 1:
@@ -256,6 +258,7 @@ async def discard(ictx: ImageCtx, offset: int, length: int,
         return
     ictx.require_writable()
     await ictx.maybe_refresh()
+    ictx.require_no_parent()
     length = _clip(ictx, offset, length)
     if granularity is None:
         granularity = DISCARD_GRANULARITY

@@ -762,12 +762,9 @@ async def _set_snap_id(ictx: ImageCtx, snap_id: int, info: SnapshotInfo | None) 
         await ictx.exclusive_lock.release()
     ictx.snap_id = snap_id
     ictx.snap_exists = True
-    if info is not None:
-        ictx.snap_name = info.name
-        ictx.size = info.image_size
-    else:
-        ictx.snap_name = None
-        await ictx.refresh()
+    ictx.snap_name = info.name if info is not None else None
+    await ictx.refresh()
+    ictx.require_no_parent()
 
 
 __all__ = [
