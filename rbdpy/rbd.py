@@ -24,8 +24,8 @@ value instead of raising.
 Compatibility: names, signatures, defaults, ``RBD_*`` constants and exception classes are
 those of Ceph Pacific (16.2) python-rbd, checked by tests/compat/test_surface.py.
 ``RBD.version`` and the feature-string conversions work without a cluster. Not implemented
-yet, and raising ``NotImplementedError`` that names the missing capability: clones and
-their parent/child queries, groups, the trash, namespaces, migration, mirroring,
+yet, and raising ``NotImplementedError`` that names the missing capability: reading,
+writing and flattening clones, groups, the trash, namespaces, migration, mirroring,
 encryption, pool statistics, deep copy, ``aio_open_image`` and ``aio_close``.
 """
 
@@ -481,17 +481,20 @@ class ChildIterator:
     """Children (clones) of an image or of its current snapshot, one dict each.
 
     Dict keys, as python-rbd: ``pool``, ``pool_namespace``, ``image``, ``id`` (strings) and
-    ``trash`` (bool, whether the child sits in the trash). With ``descendants=True`` clones of
-    clones are listed too.
-
-    Not implemented in rbdpy yet (clones): constructing one raises ``NotImplementedError``.
+    ``trash`` (bool, whether the child sits in the trash). At the image itself (no snapshot
+    set) the clones of every snapshot are listed. With ``descendants=True`` clones of clones
+    are listed too, at any depth. The list is read when the iterator is made, sorted by
+    pool, namespace and image name. Raises :class:`InvalidArgument` for a closed image.
+    Async forms: ``rbdpy.aio.AsyncImage.list_children2`` and ``.list_descendants``.
     """
 
     def __iter__(self):
-        raise _nie("ChildIterator.__iter__", "clone children listing")
+        return iter(self._children)
 
     def __init__(self, image, descendants=False):
-        raise _nie("ChildIterator.__init__", "clone children listing")
+        image.require_not_closed()
+        fetch = image._async.list_descendants if descendants else image._async.list_children2
+        self._children = image._portal.run(fetch)
 
 
 class Completion:
@@ -818,28 +821,29 @@ class Image:
         """Return the parent of a cloned image as a dict (``pool_name``, ``pool_namespace``,
         ``image_name``, ``snap_name``).
 
-        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
-        (python-rbd raises :class:`ImageNotFound` for an image that is not a clone; rbdpy raises
-        ``NotImplementedError`` in every case.)
+        The parent is that of the snapshot currently set, or of the image itself. A parent
+        snapshot the user removed while clones still used it shows its trash name (a UUID).
+        Raises :class:`ImageNotFound` for an image (or snapshot) without a parent. Async
+        form: ``rbdpy.aio.AsyncImage.get_parent_image_spec``.
         """
-        raise _nie("Image.get_parent_image_spec", "clone parents")
+        return self._portal.run(self._async.get_parent_image_spec)
 
     @requires_not_closed
     def parent_info(self):
         """Older form of :meth:`get_parent_image_spec`: a ``(pool name, image name, snapshot name)``
-        tuple.
-
-        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
+        tuple. Raises :class:`ImageNotFound` without a parent. Async form:
+        ``rbdpy.aio.AsyncImage.parent_info``.
         """
-        raise _nie("Image.parent_info", "clone parents")
+        return self._portal.run(self._async.parent_info)
 
     @requires_not_closed
     def parent_id(self):
-        """Return the image id of a clone's parent.
+        """Return the image id of a clone's parent (str).
 
-        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
+        Raises :class:`ImageNotFound` without a parent. Async form:
+        ``rbdpy.aio.AsyncImage.parent_id``.
         """
-        raise _nie("Image.parent_id", "clone parents")
+        return self._portal.run(self._async.parent_id)
 
     @requires_not_closed
     def migration_source_spec(self):
@@ -895,11 +899,12 @@ class Image:
 
     @requires_not_closed
     def overlap(self):
-        """Return how many bytes of a clone still map to its parent.
+        """Return how many bytes of a clone (at the snapshot set, if any) still map to its
+        parent; 0 for an image without a parent, as python-rbd answers.
 
-        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
+        Async form: ``rbdpy.aio.AsyncImage.overlap``.
         """
-        raise _nie("Image.overlap", "images")
+        return self._portal.run(self._async.overlap)
 
     @requires_not_closed
     def flags(self):
@@ -1292,28 +1297,28 @@ class Image:
 
     @requires_not_closed
     def list_children(self):
-        """Return ``(pool name, image name)`` for each clone of the snapshot currently set.
+        """Return ``(pool name, image name)`` for each clone of the snapshot currently set (of
+        every snapshot when none is set), sorted; clones in the trash are left out.
 
-        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
+        Clone v2 children are read from this image's header, clone v1 children from the
+        ``rbd_children`` object of every pool. Async form:
+        ``rbdpy.aio.AsyncImage.list_children``.
         """
-        raise _nie("Image.list_children", "clone children listing")
+        return self._portal.run(self._async.list_children)
 
     @requires_not_closed
     def list_children2(self):
-        """Return a :class:`ChildIterator` over the clones of the image or of its current snapshot.
-
-        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
+        """Return a :class:`ChildIterator` over the clones of the image or of its current
+        snapshot (trashed clones included, with ``trash=True``).
         """
-        raise _nie("Image.list_children2", "clone children listing")
+        return ChildIterator(self)
 
     @requires_not_closed
     def list_descendants(self):
         """Return a :class:`ChildIterator` over the clones of the image and their clones, at any
         depth.
-
-        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
         """
-        raise _nie("Image.list_descendants", "clone children listing")
+        return ChildIterator(self, descendants=True)
 
     @requires_not_closed
     def list_lockers(self):
@@ -1898,14 +1903,29 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Create ``c_name`` in ``c_ioctx``'s pool as a copy-on-write clone of the snapshot
-        ``p_snapname`` of ``p_name`` in ``p_ioctx``'s pool.
+        """Create ``c_name`` in ``c_ioctx``'s pool (and namespace) as a copy-on-write clone of
+        the snapshot ``p_snapname`` of ``p_name`` in ``p_ioctx``'s pool (and namespace).
 
-        The layout arguments work as in :meth:`create`.
+        The clone has the snapshot's size. ``features`` (default: the parent's, less the
+        implicit bits), ``order`` and ``stripe_unit``/``stripe_count`` (default: the
+        parent's) and ``data_pool`` work as in :meth:`create`; features must include
+        layering. The clone format follows the ``rbd_default_clone_format`` option (the
+        child pool's config override first): ``1`` needs a protected snapshot and records
+        the child in ``rbd_children``; ``2`` needs no protection and records it in the
+        parent's header; ``auto`` picks 2 when the cluster requires mimic or newer clients.
+        A clone across namespaces needs format 2.
 
-        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
+        Raises :class:`ImageNotFound` for an unknown parent or snapshot,
+        :class:`ImageExists` if ``c_name`` is taken, :class:`InvalidArgument` for an
+        unprotected snapshot with format 1, an empty name or a bad layout,
+        :class:`FunctionNotSupported` when the parent or the requested features lack
+        layering or name unknown bits, ``OSError`` (errno EXDEV) for a format-1 clone across
+        namespaces. Async form: ``rbdpy.aio.AsyncRBD.clone``.
         """
-        raise _nie("RBD.clone", "clones")
+        p_portal, p_aio = _ioctx_async(p_ioctx)
+        _, c_aio = _ioctx_async(c_ioctx)
+        return p_portal.run(AsyncRBD().clone, p_aio, p_name, p_snapname, c_aio, c_name,
+                            features, order, stripe_unit, stripe_count, data_pool)
 
     def list(self, ioctx):
         """Return the names of the images in ``ioctx``'s pool (and namespace), sorted.

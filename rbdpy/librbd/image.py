@@ -11,6 +11,7 @@ work lives in the subsystem modules beside this one:
 - ``snapshots`` — create, remove, rename, protect, roll back, limits, set_snap;
 - ``diff`` — diff_iterate from object maps or the OSDs' LIST_SNAPS;
 - ``maintenance`` — feature updates, object map rebuild, sparsify, watchers, the lock by hand;
+- ``layering`` — children of the image, the parent of a clone and its overlap;
 - ``copy`` and ``config``.
 
 rbdpy.rbd's ``Image`` wraps this class method for method on the handle's event loop thread.
@@ -28,6 +29,7 @@ from rbdpy.librbd import (
     copy,
     diff,
     io,
+    layering,
     maintenance,
     metadata,
     resize,
@@ -303,6 +305,50 @@ class AsyncImage:
 
     async def snap_get_mirror_namespace(self, snap_id: int) -> dict[str, Any]:
         return await snapshots.snap_get_mirror_namespace(self._ctx, snap_id)
+
+    # -- clones: children and parent ----------------------------------------------------------
+
+    async def list_children(self) -> list[tuple[str, str]]:
+        """(pool name, image name) of each clone of the snapshot set (at HEAD: of every
+        snapshot), children in the trash left out."""
+        ctx = self._checked()
+        with translate("error listing children."):
+            return await layering.list_children(ctx)
+
+    async def list_children2(self) -> list[dict[str, Any]]:
+        """What ``rbd.ChildIterator(image)`` yields: pool, pool_namespace, image, id,
+        trash."""
+        ctx = self._checked()
+        with translate("error listing children."):
+            return await layering.list_descendants(ctx, 0)
+
+    async def list_descendants(self) -> list[dict[str, Any]]:
+        """As :meth:`list_children2`, with the clones of clones at any depth."""
+        ctx = self._checked()
+        with translate("error listing children."):
+            return await layering.list_descendants(ctx, None)
+
+    async def get_parent_image_spec(self) -> dict[str, str]:
+        spec = await self._parent()
+        return {key: spec[key] for key in ("pool_name", "pool_namespace", "image_name",
+                                            "snap_name")}
+
+    async def parent_info(self) -> tuple[str, str, str]:
+        spec = await self._parent()
+        return spec["pool_name"], spec["image_name"], spec["snap_name"]
+
+    async def parent_id(self) -> str:
+        return (await self._parent())["image_id"]
+
+    async def _parent(self) -> dict[str, str]:
+        ctx = self._checked()
+        with translate("error getting parent info for image {!r}", ctx.name_arg):
+            return await layering.parent_image_spec(ctx)
+
+    async def overlap(self) -> int:
+        ctx = self._checked()
+        with translate("error getting overlap for image {!r}", ctx.name_arg):
+            return await layering.overlap(ctx)
 
     # -- diff ------------------------------------------------------------------------------------
 

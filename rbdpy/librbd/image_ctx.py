@@ -135,6 +135,9 @@ class ImageCtx:
         self.parent_spec = ParentImageSpec()
         self.head_parent_overlap: int | None = None
         self.parent_overlap: int | None = None
+        # librbd's OPEN_FLAG_SKIP_OPEN_PARENT: metadata-only opens (removal, clone, a
+        # parent's trashed-snapshot cleanup) that never read data may open a clone.
+        self.skip_open_parent = False
         self.closed = True
         self.watch: WatchHandle | None = None
         self.watch_lost = False
@@ -190,7 +193,8 @@ class ImageCtx:
                 raise CephError(errno.ENOENT, f"snapshot {self.snap_name!r} not found")
             self.snap_id = info.id
             await self.refresh()
-        self.require_no_parent()
+        if not self.skip_open_parent:
+            self.require_no_parent()
         unsupported = self.incompatible_features & ~SUPPORTED_FEATURES
         if unsupported:
             raise CephError(errno.ENOSYS, f"image uses unsupported features {unsupported:#x}")
