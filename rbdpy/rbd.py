@@ -1000,8 +1000,11 @@ class Image:
     def remove_snap(self, name):
         """Delete the snapshot ``name``.
 
-        Raises :class:`ImageNotFound` if there is no such snapshot, :class:`ImageBusy` if it is
-        protected, :class:`ReadOnlyImage` on a read-only open. Async form:
+        A snapshot that clone-v2 children still use is not deleted but moved to the trash
+        snapshot namespace (listed with ``namespace`` 2 under a generated name); it goes when
+        its last child is removed or flattened. Raises :class:`ImageNotFound` if there is no
+        such snapshot, :class:`ImageBusy` if it is protected, :class:`ReadOnlyImage` on a
+        read-only open. Async form:
         ``rbdpy.aio.AsyncImage.remove_snap``.
         """
         return self._portal.run(self._async.remove_snap, name)
@@ -1011,8 +1014,8 @@ class Image:
         """Delete the snapshot ``name``, with ``RBD_SNAP_REMOVE_*`` ``flags``.
 
         ``RBD_SNAP_REMOVE_UNPROTECT`` unprotects a protected snapshot first;
-        ``RBD_SNAP_REMOVE_FLATTEN`` on a snapshot with clones raises
-        :class:`OperationNotSupported` (flattening is not implemented in rbdpy). Otherwise as
+        ``RBD_SNAP_REMOVE_FLATTEN`` on a snapshot with clones raises ``NotImplementedError``
+        (flattening its children is not implemented in rbdpy yet). Otherwise as
         :meth:`remove_snap`. Async form: ``rbdpy.aio.AsyncImage.remove_snap2``.
         """
         return self._portal.run(self._async.remove_snap2, name, flags)
@@ -1948,7 +1951,8 @@ class RBD:
         called on a worker thread before and after the data objects are deleted. Raises
         :class:`ImageNotFound` if there is no such image, :class:`ImageHasSnapshots` while it has
         snapshots and :class:`ImageBusy` while another client has it open (or a crashed client's
-        watch has not timed out yet). Async form: ``rbdpy.aio.AsyncRBD.remove``.
+        watch has not timed out yet). Removing a clone also removes it from its parent's
+        children. Async form: ``rbdpy.aio.AsyncRBD.remove``.
         """
         portal, aio = _ioctx_async(ioctx)
         return portal.run(AsyncRBD().remove, aio, name, on_progress)

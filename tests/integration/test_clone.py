@@ -1,0 +1,362 @@
+"""Issue "Clones and layering": cloning, children and parents, compared with librbd 16.2.
+
+One script makes the same parent, clones (v1 and v2; same pool, another pool, another
+namespace; a clone of a clone), error cases, listings, snapshot unprotect/removal with
+children and removals of clones, once through python3-rbd (librbd, /usr/bin/python3) and
+once through ``from rbdpy import rados, rbd``, each in its own RBD namespaces of the same
+two pools. The script also records what librbd itself (``rbd info``, ``rbd children``,
+``rbd export``, the ``rbd_children`` index) sees of the images it made. Every entry must
+be equal, namespace names aside.
+
+Until the clone I/O core lands, rbdpy refuses to open a clone (NotImplementedError), so
+the parent queries of an open clone are also checked through the layering subsystem on a
+metadata-only context; the facade entries then read NotImplementedError, and this test
+accepts that only while opening a clone is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import trio
+
+from rbdpy import aio
+from rbdpy.devcluster import DevCluster
+from rbdpy.librbd import layering
+from rbdpy.librbd.image_ctx import ImageCtx
+from tests.fix_cluster import SessionCluster
+
+pytestmark = pytest.mark.cluster
+
+_SCRIPT = r"""
+import hashlib, json, subprocess, sys
+conf, p1, p2, ns, impl = sys.argv[1:6]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+nsx = ns + "x"
+out = {}
+
+def attempt(label, fn):
+    try:
+        out[label] = ["ok", fn()]
+    except Exception as e:
+        out[label] = [type(e).__name__, str(e)]
+
+def cli(*args, data=False):
+    proc = subprocess.run(["rbd", "-c", conf, *args], capture_output=True, check=True,
+                          timeout=120)
+    return proc.stdout if data else proc.stdout.decode()
+
+def info(spec):
+    d = json.loads(cli("info", "--format", "json", spec))
+    for k in ("id", "block_name_prefix", "create_timestamp", "access_timestamp",
+              "modify_timestamp"):
+        d.pop(k, None)
+    if "parent" in d:
+        d["parent"].pop("id")
+        if d["parent"]["snapshot"] not in ("s1", "s2", "cs"):
+            d["parent"]["snapshot"] = "TRASHED"
+    return d
+
+def sha(spec):
+    return hashlib.sha256(cli("export", "--no-progress", spec, "-", data=True)).hexdigest()
+
+def snaps(im):
+    return [(s["name"] if s["namespace"] == 0 else "TRASHED", s["namespace"])
+            for s in im.list_snaps()]
+
+def children2(it):
+    return [(c["pool"], c["pool_namespace"], c["image"], c["trash"]) for c in it]
+
+def v1_index(pool):
+    proc = subprocess.run(["rados", "-c", conf, "-p", pool, "-N", ns, "listomapkeys",
+                           "rbd_children"], capture_output=True, timeout=60)
+    return len(proc.stdout.splitlines()) if proc.returncode == 0 else "absent"
+
+with rados.Rados(conffile=conf) as cluster:
+    io1, io2, io1x = cluster.open_ioctx(p1), cluster.open_ioctx(p2), cluster.open_ioctx(p1)
+    io1.set_namespace(ns); io2.set_namespace(ns); io1x.set_namespace(nsx)
+    R = rbd.RBD()
+    feats = (rbd.RBD_FEATURE_LAYERING | rbd.RBD_FEATURE_EXCLUSIVE_LOCK
+             | rbd.RBD_FEATURE_OBJECT_MAP | rbd.RBD_FEATURE_FAST_DIFF
+             | rbd.RBD_FEATURE_DEEP_FLATTEN)
+    R.create(io1, "par", 8 << 20, features=feats)
+    R.create(io1, "flat", 8 << 20, features=rbd.RBD_FEATURE_EXCLUSIVE_LOCK)
+    with rbd.Image(io1, "par") as im:
+        im.write(b"s1" * 3000, 0)
+        im.write(b"s1" * 3000, 5 << 20)
+        im.create_snap("s1")
+        im.write(b"s2" * 3000, 4096)
+        im.create_snap("s2")
+        im.protect_snap("s2")
+        im.metadata_set("owner", "glance")
+    with rbd.Image(io1, "flat") as im:
+        im.create_snap("s")
+
+    # errors (python-rbd's class and message)
+    cluster.conf_set("rbd_default_clone_format", "1")
+    attempt("v1 of an unprotected snapshot", lambda: R.clone(io1, "par", "s1", io1, "e1"))
+    attempt("v1 across namespaces", lambda: R.clone(io1, "par", "s2", io1x, "e2"))
+    cluster.conf_set("rbd_default_clone_format", "2")
+    attempt("parent without layering", lambda: R.clone(io1, "flat", "s", io1, "e3"))
+    attempt("features without layering", lambda: R.clone(
+        io1, "par", "s1", io1, "e4", features=rbd.RBD_FEATURE_EXCLUSIVE_LOCK))
+    attempt("unknown features", lambda: R.clone(io1, "par", "s1", io1, "e5",
+                                                features=1 << 40))
+    attempt("no such snapshot", lambda: R.clone(io1, "par", "nope", io1, "e6"))
+    attempt("no such parent", lambda: R.clone(io1, "nope", "s1", io1, "e7"))
+    attempt("name taken", lambda: R.clone(io1, "par", "s1", io1, "flat"))
+    attempt("empty name", lambda: R.clone(io1, "par", "s1", io1, ""))
+    attempt("bad snapshot type", lambda: R.clone(io1, "par", 5, io1, "e8"))
+    attempt("order below the parent's stripe unit", lambda: R.clone(
+        io1, "par", "s1", io1, "e9", order=20))
+    out["no leftovers"] = sorted(R.list(io1))
+
+    # clones: v2 same pool, other pool, other namespace; v1 other pool, same pool
+    attempt("v2 same pool", lambda: R.clone(io1, "par", "s1", io1, "c2"))
+    attempt("v2 other pool", lambda: R.clone(io1, "par", "s1", io2, "c3"))
+    attempt("v2 other namespace", lambda: R.clone(io1, "par", "s1", io1x, "cns"))
+    cluster.conf_set("rbd_default_clone_format", "1")
+    attempt("v1 other pool", lambda: R.clone(io1, "par", "s2", io2, "c4", order=20,
+                                             stripe_unit=1 << 20))
+    attempt("v1 same pool", lambda: R.clone(io1, "par", "s2", io1, "c5"))
+    cluster.conf_set("rbd_default_clone_format", "auto")
+    attempt("auto", lambda: R.clone(io1, "par", "s2", io1, "ca"))
+    cluster.conf_set("rbd_default_clone_format", "2")
+    cli("snap", "create", f"{p1}/{ns}/c2@cs")
+    attempt("clone of a clone", lambda: R.clone(io1, "c2", "cs", io2, "gc"))
+    for spec in (f"{p1}/{ns}/c2", f"{p2}/{ns}/c3", f"{p1}/{nsx}/cns", f"{p2}/{ns}/c4",
+                 f"{p1}/{ns}/c5", f"{p1}/{ns}/ca", f"{p2}/{ns}/gc"):
+        short = spec.split("/")[-1]
+        out["rbd info " + short] = info(spec)
+    out["export c2 = par@s1"] = sha(f"{p1}/{ns}/c2") == sha(f"{p1}/{ns}/par@s1")
+    out["export c4 = par@s2"] = sha(f"{p2}/{ns}/c4") == sha(f"{p1}/{ns}/par@s2")
+    out["export gc = par@s1"] = sha(f"{p2}/{ns}/gc") == sha(f"{p1}/{ns}/par@s1")
+    out["rbd children par@s1"] = json.loads(cli("children", "--format", "json",
+                                                f"{p1}/{ns}/par@s1"))
+    out["rbd children --all par"] = [
+        {k: v for k, v in c.items() if k != "id"}
+        for c in json.loads(cli("children", "--all", "--descendants", "--format", "json",
+                                f"{p1}/{ns}/par"))]
+    out["v1 index"] = [v1_index(p1), v1_index(p2)]
+
+    # listings and parent queries
+    with rbd.Image(io1, "par", read_only=True) as im:
+        attempt("par list_children", im.list_children)
+        attempt("par list_children2", lambda: children2(im.list_children2()))
+        attempt("par list_descendants", lambda: children2(im.list_descendants()))
+        attempt("par overlap", im.overlap)
+        attempt("par parent_info", im.parent_info)
+        attempt("par parent_id", im.parent_id)
+        attempt("par get_parent_image_spec", im.get_parent_image_spec)
+        im.set_snap("s2")
+        attempt("par@s2 list_children", im.list_children)
+        attempt("par@s2 list_children2", lambda: children2(im.list_children2()))
+    for io, name in ((io1, "c2"), (io2, "c4"), (io1x, "cns"), (io2, "gc")):
+        try:
+            clone = rbd.Image(io, name, read_only=True)
+        except NotImplementedError as e:
+            out["open " + name] = ["NotImplementedError", str(e)]
+            continue
+        with clone:
+            out["open " + name] = ["ok", None]
+            attempt(name + " parent_info", clone.parent_info)
+            attempt(name + " get_parent_image_spec", clone.get_parent_image_spec)
+            attempt(name + " overlap", clone.overlap)
+
+    # unprotect and removal with children
+    with rbd.Image(io1, "par") as im:
+        attempt("unprotect s2 with v1 children", lambda: im.unprotect_snap("s2"))
+        attempt("unprotect unprotected s1", lambda: im.unprotect_snap("s1"))
+        attempt("remove protected s2", lambda: im.remove_snap("s2"))
+        attempt("remove s1 with v2 children", lambda: im.remove_snap("s1"))
+        out["snaps after"] = snaps(im)
+        out["op_features"] = im.op_features()
+    attempt("remove parent with snapshots", lambda: R.remove(io1, "par"))
+    attempt("remove gc", lambda: R.remove(io2, "gc"))
+    cli("snap", "rm", f"{p1}/{ns}/c2@cs")
+    attempt("remove c2", lambda: R.remove(io1, "c2"))
+    attempt("remove c3", lambda: R.remove(io2, "c3"))
+    with rbd.Image(io1, "par", read_only=True) as im:
+        out["snaps with one v2 child left"] = snaps(im)
+    attempt("remove cns", lambda: R.remove(io1x, "cns"))
+    with rbd.Image(io1, "par") as im:
+        out["snaps with no v2 child left"] = snaps(im)
+        out["op_features with no v2 child left"] = im.op_features()
+        attempt("remove c4", lambda: R.remove(io2, "c4"))
+        attempt("unprotect s2 with one v1 child left", lambda: im.unprotect_snap("s2"))
+        attempt("remove c5", lambda: R.remove(io1, "c5"))
+        attempt("remove ca", lambda: R.remove(io1, "ca"))
+        attempt("unprotect s2", lambda: im.unprotect_snap("s2"))
+    out["v1 index at the end"] = [v1_index(p1), v1_index(p2)]
+    out["images left"] = [sorted(R.list(io1)), sorted(R.list(io2)), sorted(R.list(io1x))]
+print(json.dumps(out))
+"""
+
+
+def _run(python: str, impl: str, conf: str, p1: str, p2: str, ns: str) -> dict[str, object]:
+    proc = subprocess.run([python, "-c", _SCRIPT, conf, p1, p2, ns, impl],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = proc.stdout.strip().splitlines()[-1]
+    # the two runs differ only in their namespace names
+    return dict(json.loads(text.replace(ns + "x", "NSX").replace(ns, "NS")))
+
+
+@pytest.fixture
+def second_pool(cluster: SessionCluster) -> Iterator[str]:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    control = cluster.control or DevCluster(cluster.conf.parent)
+    control.pool_create(name)
+    try:
+        yield name
+    finally:
+        control.pool_delete(name)
+
+
+def _rbd(cluster: SessionCluster, *args: str) -> str:
+    return subprocess.run(["rbd", "-c", str(cluster.conf), *args], check=True,
+                          capture_output=True, text=True, timeout=120).stdout
+
+
+def test_clones_children_and_removal_as_librbd(cluster: SessionCluster, pool: str,
+                                               second_pool: str) -> None:
+    for p in (pool, second_pool):
+        for ns in ("ref", "refx", "our", "ourx"):
+            _rbd(cluster, "namespace", "create", f"{p}/{ns}")
+    conf = str(cluster.conf)
+    theirs = _run("/usr/bin/python3", "librbd", conf, pool, second_pool, "ref")
+    ours = _run(sys.executable, "rbdpy", conf, pool, second_pool, "our")
+    refused = ours.get("open c2", [""])[0] == "NotImplementedError"
+    if refused:
+        # opening a clone waits for the lead's I/O core: those entries differ for now
+        for key in [k for k in theirs if k.split(" ")[0] in ("c2", "c4", "cns", "gc")]:
+            theirs.pop(key)
+            assert key not in ours, key  # not asked: the clone did not open
+        for key in [k for k in theirs if k.startswith("open ")]:
+            assert theirs.pop(key)[0] == "ok"
+            assert ours.pop(key)[0] == "NotImplementedError", key
+    assert ours == theirs
+    # a few facts spelled out, so a failure above reads easily
+    assert theirs["v1 of an unprotected snapshot"][0] == "InvalidArgument"
+    assert theirs["remove s1 with v2 children"] == ["ok", None]
+    assert theirs["snaps with no v2 child left"] == [["s2", 0]]
+    assert theirs["v1 index at the end"] == [0, 0]
+
+
+def test_parent_queries_on_clone_contexts(cluster: SessionCluster, pool: str) -> None:
+    """get_parent_image_spec/parent_info/parent_id/overlap of librbd-made clones (v1 and
+    v2) through the layering subsystem, against python3-rbd's answers."""
+    _rbd(cluster, "create", "--size", "3M", f"{pool}/base")
+    _rbd(cluster, "snap", "create", f"{pool}/base@gold")
+    _rbd(cluster, "snap", "protect", f"{pool}/base@gold")
+    _rbd(cluster, "clone", "--rbd-default-clone-format", "1", f"{pool}/base@gold",
+         f"{pool}/one")
+    _rbd(cluster, "clone", "--rbd-default-clone-format", "2", f"{pool}/base@gold",
+         f"{pool}/two")
+    _rbd(cluster, "resize", "--allow-shrink", "--size", "1M", f"{pool}/two")
+    script = (
+        "import json, rados, rbd, sys\n"
+        "with rados.Rados(conffile=sys.argv[1]) as c, c.open_ioctx(sys.argv[2]) as io:\n"
+        "    out = {}\n"
+        "    for n in ('one', 'two', 'base'):\n"
+        "        with rbd.Image(io, n, read_only=True) as im:\n"
+        "            try:\n"
+        "                out[n] = [im.get_parent_image_spec(), im.parent_id(),"
+        " im.overlap()]\n"
+        "            except rbd.ImageNotFound as e:\n"
+        "                out[n] = ['ImageNotFound', str(e), im.overlap()]\n"
+        "    print(json.dumps(out))\n")
+    theirs = json.loads(subprocess.run(
+        ["/usr/bin/python3", "-c", script, str(cluster.conf), pool], check=True,
+        capture_output=True, text=True, timeout=120).stdout)
+
+    async def ours() -> dict[str, list[object]]:
+        out: dict[str, list[object]] = {}
+        async with aio.open_rados(conffile=str(cluster.conf)) as r:
+            io = await r.open_ioctx(pool)
+            for name in ("one", "two", "base"):
+                ctx = ImageCtx(io, name, read_only=True)
+                ctx.skip_open_parent = True
+                await ctx.open_image()
+                try:
+                    spec = await layering.parent_image_spec(ctx)
+                    image_id = spec.pop("image_id")
+                    out[name] = [spec, image_id, await layering.overlap(ctx)]
+                except Exception as e:  # CephError ENOENT: no parent
+                    out[name] = ["ENOENT" if getattr(e, "errno", 0) == 2 else repr(e),
+                                 await layering.overlap(ctx)]
+                finally:
+                    await ctx.close()
+        return out
+
+    mine = trio.run(ours)
+    assert mine["one"] == theirs["one"]
+    assert mine["two"] == theirs["two"]
+    assert theirs["two"][2] == 1 << 20  # the shrunk overlap
+    assert theirs["base"][0] == "ImageNotFound" and mine["base"] == ["ENOENT", 0]
+    assert theirs["base"][2] == 0
+
+
+def test_clone_format_follows_pool_override(cluster: SessionCluster, pool: str) -> None:
+    """``rbd_default_clone_format`` auto: v1 on a cluster requiring only luminous clients;
+    the pool's config override (``rbd config pool set``) takes precedence, as in librbd."""
+    from rbdpy import rados, rbd
+
+    required = json.loads(subprocess.run(
+        ["ceph", "-c", str(cluster.conf), "osd", "dump", "--format", "json"],
+        check=True, capture_output=True, text=True, timeout=60).stdout)[
+        "require_min_compat_client"]
+    _rbd(cluster, "create", "--size", "1M", f"{pool}/p")
+    _rbd(cluster, "snap", "create", f"{pool}/p@s")
+    _rbd(cluster, "snap", "protect", f"{pool}/p@s")
+    with rados.Rados(conffile=str(cluster.conf)) as r, r.open_ioctx(pool) as io:
+        r.conf_set("rbd_default_clone_format", "auto")
+        rbd.RBD().clone(io, "p", "s", io, "auto")
+        _rbd(cluster, "config", "pool", "set", pool, "rbd_default_clone_format", "2")
+        rbd.RBD().clone(io, "p", "s", io, "override")
+    auto_ops = json.loads(_rbd(cluster, "info", "--format", "json", f"{pool}/auto"))
+    over_ops = json.loads(_rbd(cluster, "info", "--format", "json", f"{pool}/override"))
+    expect_v2 = required not in ("jewel", "luminous", "kraken", "firefly", "hammer",
+                                 "infernalis")
+    assert ("clone-child" in auto_ops["op_features"]) == expect_v2
+    assert over_ops["op_features"] == ["clone-child"]
+    children = json.loads(_rbd(cluster, "children", "--format", "json", f"{pool}/p@s"))
+    assert sorted(c["image"] for c in children) == ["auto", "override"]
+
+
+def test_removal_of_a_clone_leaves_the_parent_clean(cluster: SessionCluster,
+                                                    pool: str) -> None:
+    """rbdpy removes clones librbd made: the v1 index entry and the v2 child link go, a
+    trashed parent snapshot goes with its last child, and ``rbd snap unprotect`` works."""
+    from rbdpy import rados, rbd
+
+    _rbd(cluster, "create", "--size", "2M", f"{pool}/gold")
+    _rbd(cluster, "snap", "create", f"{pool}/gold@v1snap")
+    _rbd(cluster, "snap", "protect", f"{pool}/gold@v1snap")
+    _rbd(cluster, "snap", "create", f"{pool}/gold@v2snap")
+    _rbd(cluster, "clone", "--rbd-default-clone-format", "1", f"{pool}/gold@v1snap",
+         f"{pool}/old")
+    _rbd(cluster, "clone", "--rbd-default-clone-format", "2", f"{pool}/gold@v2snap",
+         f"{pool}/new")
+    _rbd(cluster, "snap", "rm", f"{pool}/gold@v2snap")  # moves to the trash namespace
+    with rados.Rados(conffile=str(cluster.conf)) as r, r.open_ioctx(pool) as io:
+        with rbd.Image(io, "gold") as gold:
+            with pytest.raises(rbd.ImageBusy):
+                gold.unprotect_snap("v1snap")
+            assert [s["namespace"] for s in gold.list_snaps()] == [0, 2]
+        rbd.RBD().remove(io, "old")
+        rbd.RBD().remove(io, "new")
+        with rbd.Image(io, "gold") as gold:
+            assert [s["name"] for s in gold.list_snaps()] == ["v1snap"]
+            gold.unprotect_snap("v1snap")
+            assert gold.op_features() == 0
+    info = json.loads(_rbd(cluster, "info", "--format", "json", f"{pool}/gold"))
+    assert info["op_features"] == [] and info["snapshot_count"] == 1
