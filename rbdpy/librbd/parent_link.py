@@ -226,17 +226,19 @@ async def detach_parent(ictx: ImageCtx) -> None:
 
 # -- who links to a parent snapshot ----------------------------------------------------------
 
-async def child_specs(ioctx: AsyncIoctx, spec: ParentImageSpec) -> set[ChildImageSpec]:
+async def child_specs(ioctx: AsyncIoctx, spec: ParentImageSpec,
+                      include_v2: bool = True) -> set[ChildImageSpec]:
     """Every child of the parent snapshot ``spec`` (api::Image::list_descendants, one
     level): v2 children from the parent header's ``children_list`` and v1 children from
     the ``rbd_children`` object of every (non-cache) pool, in the parent's namespace.
 
     ``ioctx``: any ioctx of the handle. A v1 child always lives in its parent's
-    namespace.
+    namespace. ``include_v2=False``: v1 children only (what snapshot unprotect scans
+    for: v2 children do not need the protection).
     """
     out: set[ChildImageSpec] = set()
-    pio = await open_ioctx_at(ioctx, spec.pool_id, spec.pool_namespace)
-    try:
+    if include_v2:
+        pio = await open_ioctx_at(ioctx, spec.pool_id, spec.pool_namespace)
         try:
             (kids,) = await exec_ops(pio, header_name(spec.image_id),
                                      [cls_rbd.children_list(spec.snap_id)])
@@ -244,8 +246,8 @@ async def child_specs(ioctx: AsyncIoctx, spec: ParentImageSpec) -> set[ChildImag
         except CephError as e:
             if e.errno not in (errno.ENOENT, errno.EOPNOTSUPP):
                 raise
-    finally:
-        pio.close()
+        finally:
+            pio.close()
     rados = ioctx.rados
     for pool_name in await rados.list_pools():
         pool_id = await rados.pool_lookup(pool_name)

@@ -383,7 +383,7 @@ async def _unprotect(ictx: ImageCtx, info: SnapshotInfo) -> None:
         await _header_update(ictx, [cls_rbd.set_protection_status(
             info.id, RBD_PROTECTION_STATUS_UNPROTECTING)])
         try:
-            busy = await _has_children(ictx, info)
+            busy = await _has_children(ictx, info, include_v2=False)
         except BaseException:
             await _header_update(ictx, [cls_rbd.set_protection_status(
                 info.id, RBD_PROTECTION_STATUS_PROTECTED)])
@@ -396,12 +396,13 @@ async def _unprotect(ictx: ImageCtx, info: SnapshotInfo) -> None:
             raise CephError(errno.EBUSY, "snapshot has children")
 
 
-async def _has_children(ictx: ImageCtx, info: SnapshotInfo) -> bool:
-    """Clone-v2 children (the header's child set) or clone-v1 ones (the ``rbd_children``
-    index of every pool), as librbd's unprotect and list_children look for them."""
+async def _has_children(ictx: ImageCtx, info: SnapshotInfo, include_v2: bool = True) -> bool:
+    """Clone-v1 children (the ``rbd_children`` index of every pool) and, with
+    ``include_v2``, clone-v2 ones (the header's child set). Unprotect looks for v1
+    children only, as librbd's SnapshotUnprotectRequest: v2 clones need no protection."""
     spec = ParentImageSpec(ictx.ioctx.pool_id, ictx.ioctx.get_namespace(), ictx.image_id,
                            info.id)
-    return bool(await child_specs(ictx.ioctx, spec))
+    return bool(await child_specs(ictx.ioctx, spec, include_v2))
 
 
 async def is_protected_snap(ictx: ImageCtx, name: Any) -> bool:

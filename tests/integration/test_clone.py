@@ -360,3 +360,63 @@ def test_removal_of_a_clone_leaves_the_parent_clean(cluster: SessionCluster,
             assert gold.op_features() == 0
     info = json.loads(_rbd(cluster, "info", "--format", "json", f"{pool}/gold"))
     assert info["op_features"] == [] and info["snapshot_count"] == 1
+
+
+_V2_PROTECTION_SCRIPT = r"""
+import json, sys
+conf, pool, ns, impl = sys.argv[1:5]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+out = {}
+def attempt(label, fn):
+    try:
+        out[label] = ["ok", fn()]
+    except Exception as e:
+        out[label] = [type(e).__name__, str(e)]
+def snaps(im):
+    return [(s["name"] if s["namespace"] == 0 else "TRASHED", s["namespace"])
+            for s in im.list_snaps()]
+with rados.Rados(conffile=conf) as cluster, cluster.open_ioctx(pool) as io:
+    io.set_namespace(ns)
+    cluster.conf_set("rbd_default_clone_format", "2")
+    R = rbd.RBD()
+    R.create(io, "p", 1 << 20, features=rbd.RBD_FEATURE_LAYERING)
+    with rbd.Image(io, "p") as im:
+        im.create_snap("s")
+        im.protect_snap("s")
+        R.clone(io, "p", "s", io, "c")
+        attempt("unprotect with a v2 child", lambda: im.unprotect_snap("s"))
+        im.protect_snap("s")
+        attempt("remove_snap2 UNPROTECT with a v2 child",
+                lambda: im.remove_snap2("s", rbd.RBD_SNAP_REMOVE_UNPROTECT))
+        out["snaps"] = snaps(im)
+        attempt("is_protected of the trashed name", lambda: im.is_protected_snap("s"))
+        im.create_snap("t")
+        attempt("remove_snap2 FLATTEN without children",
+                lambda: im.remove_snap2("t", rbd.RBD_SNAP_REMOVE_FLATTEN))
+        attempt("list_children", im.list_children)
+    attempt("remove the child", lambda: R.remove(io, "c"))
+    with rbd.Image(io, "p") as im:
+        out["snaps at the end"] = snaps(im)
+        out["op_features at the end"] = im.op_features()
+print(json.dumps(out))
+"""
+
+
+def test_v2_children_need_no_protection(cluster: SessionCluster, pool: str) -> None:
+    """librbd lets a snapshot with only clone-v2 children be unprotected (and removed:
+    it goes to the trash namespace, then away with its last child)."""
+    results = []
+    for python, impl, ns in (("/usr/bin/python3", "librbd", "ref"),
+                             (sys.executable, "rbdpy", "our")):
+        _rbd(cluster, "namespace", "create", f"{pool}/{ns}")
+        proc = subprocess.run([python, "-c", _V2_PROTECTION_SCRIPT, str(cluster.conf), pool,
+                               ns, impl], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    theirs, ours = results
+    assert ours == theirs
+    assert theirs["unprotect with a v2 child"] == ["ok", None]
+    assert theirs["snaps at the end"] == []
