@@ -21,6 +21,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import trio
@@ -201,7 +202,7 @@ print(json.dumps(out))
 """
 
 
-def _run(python: str, impl: str, conf: str, p1: str, p2: str, ns: str) -> dict[str, object]:
+def _run(python: str, impl: str, conf: str, p1: str, p2: str, ns: str) -> dict[str, Any]:
     proc = subprocess.run([python, "-c", _SCRIPT, conf, p1, p2, ns, impl],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
