@@ -58,7 +58,6 @@ async def list_images(ioctx: AsyncIoctx) -> dict[str, str]:
 async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) -> None:
     """RemoveRequest for the image called ``name``; errors as CephError."""
     ictx = ImageCtx(ioctx, name)
-    ictx.skip_open_parent = True  # removal reads no data: a clone opens as any image
     await ictx.open_image()
     try:
         if ictx.snapc.snaps:

@@ -130,7 +130,6 @@ async def clone(p_ioctx: AsyncIoctx, p_name: str, p_snapname: str, c_ioctx: Asyn
     if fmt == 1 and p_ioctx.get_namespace() != c_ioctx.get_namespace():
         raise CephError(errno.EXDEV, "clone v2 required for cross-namespace clones")
     parent = ImageCtx(p_ioctx, p_name, snapshot=p_snapname, read_only=True)
-    parent.skip_open_parent = True
     await parent.open_image()
     try:
         await _clone_from(parent, fmt, c_ioctx, c_name, features, order, stripe_unit,
@@ -166,7 +165,6 @@ async def _clone_from(parent: ImageCtx, fmt: int, c_ioctx: AsyncIoctx, c_name: s
                        parent.stripe_count if stripe_count is None else stripe_count,
                        data_pool)
     child = ImageCtx(c_ioctx, c_name)
-    child.skip_open_parent = True
     try:
         await child.open_image()
     except BaseException:

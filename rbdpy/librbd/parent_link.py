@@ -184,7 +184,6 @@ async def _remove_trashed_parent_snap(pio: AsyncIoctx, spec: ParentImageSpec) ->
     if not isinstance(info.snapshot_namespace, TrashSnapshotNamespace) or info.child_count:
         return
     parent = ImageCtx(pio, image_id=spec.image_id)
-    parent.skip_open_parent = True
     try:
         await parent.open_image()
     except CephError as e:

@@ -44,6 +44,11 @@ async def resize_image(ictx: ImageCtx, new_size: int) -> None:
         ictx.size = new_size
         await trim(ictx, new_size, old_size)
         await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.set_size(new_size)])
+        # A clone's overlap shrinks with it and never grows back: what lay past the new
+        # end reads as zeros after a later grow (cls set_size lowers the stored one).
+        if ictx.head_parent_overlap is not None:
+            ictx.head_parent_overlap = min(ictx.head_parent_overlap, new_size)
+            ictx.parent_overlap = ictx.head_parent_overlap
         if om is not None:
             await om.resize(new_objects, OBJECT_NONEXISTENT)
     ictx.size = new_size
