@@ -404,3 +404,73 @@ def test_v2_children_need_no_protection(cluster: SessionCluster, pool: str) -> N
     assert ours == theirs
     assert theirs["unprotect with a v2 child"] == ["ok", None]
     assert theirs["snaps at the end"] == []
+
+
+_FLATTEN_SCRIPT = r"""
+import json, sys
+conf, p1, p2, ns, impl = sys.argv[1:6]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+out = {}
+def attempt(label, fn):
+    try:
+        out[label] = ["ok", fn()]
+    except Exception as e:
+        out[label] = [type(e).__name__, str(e)]
+def snaps(im):
+    return [(s["name"] if s["namespace"] == 0 else "TRASHED", s["namespace"])
+            for s in im.list_snaps()]
+def flatten(io, name):
+    with rbd.Image(io, name) as im:
+        im.flatten()
+        return [im.op_features(), im.overlap(), im.read(0, 4).decode()]
+with rados.Rados(conffile=conf) as cluster:
+    io1, io2 = cluster.open_ioctx(p1), cluster.open_ioctx(p2)
+    io1.set_namespace(ns); io2.set_namespace(ns)
+    R = rbd.RBD()
+    R.create(io1, "p", 2 << 20, features=rbd.RBD_FEATURE_LAYERING)
+    with rbd.Image(io1, "p") as im:
+        im.write(b"gold", 0)
+        im.create_snap("v1")
+        im.protect_snap("v1")
+        im.create_snap("v2")
+    cluster.conf_set("rbd_default_clone_format", "1")
+    R.clone(io1, "p", "v1", io2, "other-pool")
+    R.clone(io1, "p", "v1", io1, "same-pool")
+    cluster.conf_set("rbd_default_clone_format", "2")
+    R.clone(io1, "p", "v2", io1, "v2-child")
+    with rbd.Image(io1, "p") as im:
+        im.remove_snap("v2")  # to the trash namespace: v2-child still uses it
+        out["snaps before"] = snaps(im)
+        attempt("flatten other-pool", lambda: flatten(io2, "other-pool"))
+        attempt("unprotect with one v1 child left", lambda: im.unprotect_snap("v1"))
+        attempt("flatten same-pool", lambda: flatten(io1, "same-pool"))
+        attempt("list_children", im.list_children)
+        attempt("flatten v2-child", lambda: flatten(io1, "v2-child"))
+        out["snaps after"] = snaps(im)
+        out["op_features after"] = im.op_features()
+        attempt("unprotect", lambda: im.unprotect_snap("v1"))
+print(json.dumps(out))
+"""
+
+
+def test_flatten_leaves_the_parent_as_librbd(cluster: SessionCluster, pool: str,
+                                             second_pool: str) -> None:
+    """After flatten the parent forgets the child: the v1 index entry in the child's pool
+    (and namespace) goes, a v2 child's trashed parent snapshot goes with it."""
+    results = []
+    for python, impl, ns in (("/usr/bin/python3", "librbd", "ref"),
+                             (sys.executable, "rbdpy", "our")):
+        for p in (pool, second_pool):
+            _rbd(cluster, "namespace", "create", f"{p}/{ns}")
+        proc = subprocess.run([python, "-c", _FLATTEN_SCRIPT, str(cluster.conf), pool,
+                               second_pool, ns, impl], capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    theirs, ours = results
+    assert ours == theirs
+    assert theirs["unprotect"] == ["ok", None]
+    assert theirs["snaps after"] == [["v1", 0]]
