@@ -160,6 +160,8 @@ with rados.Rados(conffile=conf) as cluster:
         attempt("par@s2 list_children2", lambda: children2(im.list_children2()))
     for io, name in ((io1, "c2"), (io2, "c4"), (io1x, "cns"), (io2, "gc")):
         with rbd.Image(io, name, read_only=True) as clone:
+            attempt(name + " sha256", lambda: hashlib.sha256(
+                clone.read(0, clone.size())).hexdigest())
             attempt(name + " parent_info", clone.parent_info)
             attempt(name + " get_parent_image_spec", clone.get_parent_image_spec)
             attempt(name + " overlap", clone.overlap)
