@@ -1039,10 +1039,11 @@ class Image:
     def remove_snap2(self, name, flags):
         """Delete the snapshot ``name``, with ``RBD_SNAP_REMOVE_*`` ``flags``.
 
-        ``RBD_SNAP_REMOVE_UNPROTECT`` unprotects a protected snapshot first;
-        ``RBD_SNAP_REMOVE_FLATTEN`` on a snapshot with clones raises ``NotImplementedError``
-        (flattening its children is not implemented in rbdpy yet). Otherwise as
-        :meth:`remove_snap`. Async form: ``rbdpy.aio.AsyncImage.remove_snap2``.
+        ``RBD_SNAP_REMOVE_FLATTEN`` first flattens every clone of the snapshot (raising
+        :class:`ImageBusy` for a clone that has snapshots and no deep-flatten);
+        ``RBD_SNAP_REMOVE_UNPROTECT`` then unprotects a protected snapshot
+        (``RBD_SNAP_REMOVE_FORCE`` is both). Otherwise as :meth:`remove_snap`. Async form:
+        ``rbdpy.aio.AsyncImage.remove_snap2``.
         """
         return self._portal.run(self._async.remove_snap2, name, flags)
 

@@ -29,12 +29,13 @@ from functools import partial
 
 from rbdpy.format.constants import RBD_FEATURE_DEEP_FLATTEN
 from rbdpy.format.object_map import object_may_not_exist
+from rbdpy.format.types import ParentImageSpec
 from rbdpy.format.watch_notify import NotifyOp
 from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.errors import translate
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.io import copyup, parent_extents
-from rbdpy.librbd.parent_link import detach_child, detach_parent
+from rbdpy.librbd.parent_link import child_specs, detach_child, detach_parent, open_ioctx_at
 from rbdpy.rados.proto.errors import CephError
 
 log = logging.getLogger(__name__)
@@ -49,14 +50,50 @@ async def flatten(ictx: ImageCtx, on_progress: ProgressCallback | None = None) -
     """``Image.flatten``: copy the parent's data in and detach from the parent."""
     ictx.require_not_closed()
     with translate("error flattening {!r}", ictx.name_bytes):
-        ictx.require_writable()
-        async with ictx.exclusive_op():
-            if ictx.head_parent_overlap is None:
-                raise CephError(errno.EINVAL, "image has no parent")
-            await _copy_up_all(ictx, on_progress)
-            await _detach(ictx)
-            await ictx.refresh()
-            await ictx.notify_header(NotifyOp.HEADER_UPDATE)
+        await _flatten(ictx, on_progress)
+
+
+async def _flatten(ictx: ImageCtx, on_progress: ProgressCallback | None) -> None:
+    ictx.require_writable()
+    async with ictx.exclusive_op():
+        if ictx.head_parent_overlap is None:
+            raise CephError(errno.EINVAL, "image has no parent")
+        await _copy_up_all(ictx, on_progress)
+        await _detach(ictx)
+        await ictx.refresh()
+        await ictx.notify_header(NotifyOp.HEADER_UPDATE)
+
+
+async def flatten_children(ictx: ImageCtx, snap_name: str) -> None:
+    """Flatten every clone of the user snapshot ``snap_name`` (``RBD_SNAP_REMOVE_FLATTEN``,
+    librbd's api::Image::flatten_children); errors as CephError.
+
+    Each child is opened read-write by id in its own pool and namespace and flattened. A
+    child without deep-flatten that has snapshots would keep the parent snapshot in use:
+    EBUSY, as librbd ("snapshot in-use"). An unknown snapshot flattens nothing (the
+    removal that follows reports it).
+    """
+    await ictx.maybe_refresh()
+    info = await ictx.lookup_snap(snap_name)
+    if info is None:
+        return
+    spec = ParentImageSpec(ictx.ioctx.pool_id, ictx.ioctx.get_namespace(), ictx.image_id,
+                           info.id)
+    for child in sorted(await child_specs(ictx.ioctx, spec)):
+        cio = await open_ioctx_at(ictx.ioctx, child.pool_id, child.pool_namespace)
+        try:
+            cctx = ImageCtx(cio, image_id=child.image_id)
+            await cctx.open_image()
+            try:
+                if not cctx.features & RBD_FEATURE_DEEP_FLATTEN and cctx.snapc.snaps:
+                    raise CephError(errno.EBUSY, f"snapshot in use by {cctx.name!r}")
+                await _flatten(cctx, None)
+            finally:
+                await cctx.close()
+        finally:
+            cio.close()
+        log.debug("image %s: flattened child %s of snapshot %r", ictx.name,
+                  child.image_id, snap_name)
 
 
 async def _copy_up_all(ictx: ImageCtx, on_progress: ProgressCallback | None) -> None:
@@ -99,4 +136,4 @@ async def _detach(ictx: ImageCtx) -> None:
               spec.snap_id)
 
 
-__all__ = ["flatten"]
+__all__ = ["flatten", "flatten_children"]

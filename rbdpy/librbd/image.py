@@ -40,6 +40,7 @@ from rbdpy.librbd import (
 )
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import UINT64_MAX, as_uint64, utc_datetime
+from rbdpy.librbd.constants import RBD_SNAP_REMOVE_FLATTEN
 from rbdpy.librbd.errors import translate
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.object_io import exec_ops
@@ -253,7 +254,14 @@ class AsyncImage:
         await snapshots.remove_snap(self._ctx, name)
 
     async def remove_snap2(self, name: str | bytes, flags: int) -> None:
-        await snapshots.remove_snap2(self._ctx, name, flags)
+        ctx = self._checked()
+        if isinstance(name, (str, bytes)) and isinstance(flags, int) \
+                and 0 <= flags < 1 << 32 and flags & RBD_SNAP_REMOVE_FLATTEN:
+            # api::Snapshot::remove flattens the snapshot's clones before anything else
+            with translate("error removing snapshot {!r} from {!r} with flags {:x}",
+                           to_bytes(name), ctx.name_bytes, flags):
+                await flatten.flatten_children(ctx, to_str(name))
+        await snapshots.remove_snap2(ctx, name, flags)
 
     async def remove_snap_by_id(self, snap_id: int) -> None:
         await snapshots.remove_snap_by_id(self._ctx, snap_id)

@@ -27,11 +27,13 @@ Lookups by name match user-namespace snapshots only, as librbd's do; listing sho
 namespace (group, trash, mirror) with python-rbd's dicts. Snapshot records are read in one
 compound op of cls ``snapshot_get`` calls and cached until the next header refresh.
 
-Not implemented (librbd does them): the QUIESCE/UNQUIESCE notifies to other watchers
-before a snapshot (only fsfreeze hooks of rbd-nbd act on them; we drain our own writes),
-flattening children for RBD_SNAP_REMOVE_FLATTEN (NotImplementedError if there are
-children). Removing the last snapshot of a flattened clone that still read from the
-parent detaches the clone from it (rbdpy.librbd.parent_link.detach_child).
+Removing the last snapshot of a flattened clone that still read from the parent detaches
+the clone from it (rbdpy.librbd.parent_link.detach_child). ``RBD_SNAP_REMOVE_FLATTEN``
+(flattening the snapshot's clones first) is done by the face with
+rbdpy.librbd.flatten.flatten_children before the removal.
+
+Not implemented (librbd does it): the QUIESCE/UNQUIESCE notifies to other watchers
+before a snapshot (only fsfreeze hooks of rbd-nbd act on them; we drain our own writes).
 
 Mirrors: ceph src/librbd/api/Snapshot.cc, src/librbd/Operations.cc (snap_create,
 snap_remove, snap_rename, snap_protect, snap_unprotect, snap_rollback, snap_set_limit),
@@ -81,7 +83,6 @@ from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import UINT64_MAX, as_uint64, utc_datetime
 from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.constants import (
-    RBD_SNAP_REMOVE_FLATTEN,
     RBD_SNAP_REMOVE_UNPROTECT,
 )
 from rbdpy.librbd.errors import translate
@@ -261,9 +262,6 @@ async def _remove(ictx: ImageCtx, find: Callable[[], Awaitable[SnapshotInfo]],
     # api::Snapshot::remove looks the snapshot up (and its protection) before
     # Operations::snap_remove refuses a read-only image.
     info = await find()
-    if flags & RBD_SNAP_REMOVE_FLATTEN and await _has_children(ictx, info):
-        raise NotImplementedError("RBD_SNAP_REMOVE_FLATTEN: flattening a snapshot's "
-                                  "children is not implemented in rbdpy yet")
     status = await _protection(ictx, info.id)
     if status != RBD_PROTECTION_STATUS_UNPROTECTED:
         if not flags & RBD_SNAP_REMOVE_UNPROTECT:
@@ -383,7 +381,7 @@ async def _unprotect(ictx: ImageCtx, info: SnapshotInfo) -> None:
         await _header_update(ictx, [cls_rbd.set_protection_status(
             info.id, RBD_PROTECTION_STATUS_UNPROTECTING)])
         try:
-            busy = await _has_children(ictx, info, include_v2=False)
+            busy = await _has_v1_children(ictx, info)
         except BaseException:
             await _header_update(ictx, [cls_rbd.set_protection_status(
                 info.id, RBD_PROTECTION_STATUS_PROTECTED)])
@@ -396,13 +394,12 @@ async def _unprotect(ictx: ImageCtx, info: SnapshotInfo) -> None:
             raise CephError(errno.EBUSY, "snapshot has children")
 
 
-async def _has_children(ictx: ImageCtx, info: SnapshotInfo, include_v2: bool = True) -> bool:
-    """Clone-v1 children (the ``rbd_children`` index of every pool) and, with
-    ``include_v2``, clone-v2 ones (the header's child set). Unprotect looks for v1
-    children only, as librbd's SnapshotUnprotectRequest: v2 clones need no protection."""
+async def _has_v1_children(ictx: ImageCtx, info: SnapshotInfo) -> bool:
+    """Clone-v1 children (the ``rbd_children`` index of every pool): what librbd's
+    SnapshotUnprotectRequest looks for; v2 clones need no protection."""
     spec = ParentImageSpec(ictx.ioctx.pool_id, ictx.ioctx.get_namespace(), ictx.image_id,
                            info.id)
-    return bool(await child_specs(ictx.ioctx, spec, include_v2))
+    return bool(await child_specs(ictx.ioctx, spec, include_v2=False))
 
 
 async def is_protected_snap(ictx: ImageCtx, name: Any) -> bool:

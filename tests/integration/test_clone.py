@@ -476,3 +476,73 @@ def test_flatten_leaves_the_parent_as_librbd(cluster: SessionCluster, pool: str,
     assert ours == theirs
     assert theirs["unprotect"] == ["ok", None]
     assert theirs["snaps after"] == [["v1", 0]]
+
+
+_REMOVE_FLAGS_SCRIPT = r"""
+import json, sys
+conf, pool, ns, impl = sys.argv[1:5]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+out = {}
+def attempt(label, fn):
+    try:
+        out[label] = ["ok", fn()]
+    except Exception as e:
+        out[label] = [type(e).__name__, str(e)]
+def snaps(im):
+    return [(s["name"] if s["namespace"] == 0 else "TRASHED", s["namespace"])
+            for s in im.list_snaps()]
+with rados.Rados(conffile=conf) as cluster, cluster.open_ioctx(pool) as io:
+    io.set_namespace(ns)
+    R = rbd.RBD()
+    R.create(io, "p", 1 << 20, features=rbd.RBD_FEATURE_LAYERING)
+    with rbd.Image(io, "p") as im:
+        im.write(b"x" * 10, 0)
+        for s in ("s", "u", "w"):
+            im.create_snap(s)
+        im.protect_snap("u")
+        im.protect_snap("w")
+        cluster.conf_set("rbd_default_clone_format", "2")
+        R.clone(io, "p", "s", io, "c")
+        R.clone(io, "p", "u", io, "d")
+        cluster.conf_set("rbd_default_clone_format", "1")
+        R.clone(io, "p", "w", io, "e", features=rbd.RBD_FEATURE_LAYERING)
+        with rbd.Image(io, "e") as e:
+            e.create_snap("pinned")
+        attempt("FLATTEN, unprotected, v2 child", lambda: im.remove_snap2(
+            "s", rbd.RBD_SNAP_REMOVE_FLATTEN))
+        out["snaps 1"] = snaps(im)
+        attempt("FLATTEN, protected, v2 child", lambda: im.remove_snap2(
+            "u", rbd.RBD_SNAP_REMOVE_FLATTEN))
+        attempt("FORCE, protected, v2 child", lambda: im.remove_snap2(
+            "u", rbd.RBD_SNAP_REMOVE_FORCE))
+        attempt("FORCE, v1 child with a snapshot, no deep-flatten", lambda: im.remove_snap2(
+            "w", rbd.RBD_SNAP_REMOVE_FORCE))
+        attempt("FLATTEN, no such snapshot", lambda: im.remove_snap2(
+            "nope", rbd.RBD_SNAP_REMOVE_FLATTEN))
+        out["snaps 2"] = snaps(im)
+        attempt("children", im.list_children)
+    for name in ("c", "d"):
+        with rbd.Image(io, name) as child:
+            out[name] = [child.overlap(), child.read(0, 10).decode(), child.op_features()]
+print(json.dumps(out))
+"""
+
+
+def test_remove_snap2_flatten_flags(cluster: SessionCluster, pool: str) -> None:
+    """RBD_SNAP_REMOVE_FLATTEN flattens the snapshot's clones first (protected or not),
+    RBD_SNAP_REMOVE_FORCE also unprotects; a clone with snapshots and no deep-flatten
+    makes it ImageBusy -- all as librbd's api::Snapshot::remove."""
+    results = []
+    for python, impl, ns in (("/usr/bin/python3", "librbd", "ref"),
+                             (sys.executable, "rbdpy", "our")):
+        _rbd(cluster, "namespace", "create", f"{pool}/{ns}")
+        proc = subprocess.run([python, "-c", _REMOVE_FLAGS_SCRIPT, str(cluster.conf), pool,
+                               ns, impl], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    theirs, ours = results
+    assert ours == theirs
+    assert theirs["c"] == [0, "xxxxxxxxxx", 0]
