@@ -441,6 +441,9 @@ with rados.Rados(conffile=conf) as cluster:
     cluster.conf_set("rbd_default_clone_format", "1")
     R.clone(io1, "p", "v1", io2, "other-pool")
     R.clone(io1, "p", "v1", io1, "same-pool")
+    R.clone(io1, "p", "v1", io1, "kept")
+    with rbd.Image(io1, "kept") as kept:
+        kept.create_snap("ks")  # no deep-flatten: this snapshot keeps reading from p@v1
     cluster.conf_set("rbd_default_clone_format", "2")
     R.clone(io1, "p", "v2", io1, "v2-child")
     with rbd.Image(io1, "p") as im:
@@ -453,6 +456,14 @@ with rados.Rados(conffile=conf) as cluster:
         attempt("flatten v2-child", lambda: flatten(io1, "v2-child"))
         out["snaps after"] = snaps(im)
         out["op_features after"] = im.op_features()
+        attempt("flatten kept", lambda: flatten(io1, "kept"))
+        attempt("children while a snapshot of kept reads from v1", im.list_children)
+        attempt("unprotect while kept@ks needs v1", lambda: im.unprotect_snap("v1"))
+        with rbd.Image(io1, "kept") as kept:
+            attempt("kept@ks parent", lambda: (kept.set_snap("ks"), kept.parent_info())[1])
+            kept.set_snap(None)
+            attempt("remove kept@ks", lambda: kept.remove_snap("ks"))
+        attempt("children at the end", im.list_children)
         attempt("unprotect", lambda: im.unprotect_snap("v1"))
 print(json.dumps(out))
 """
