@@ -118,6 +118,8 @@ with rados.Rados(conffile=conf) as cluster:
     attempt("v2 same pool", lambda: R.clone(io1, "par", "s1", io1, "c2"))
     attempt("v2 other pool", lambda: R.clone(io1, "par", "s1", io2, "c3"))
     attempt("v2 other namespace", lambda: R.clone(io1, "par", "s1", io1x, "cns"))
+    attempt("v2 with a data pool", lambda: R.clone(io1, "par", "s1", io1, "cdp",
+                                                   data_pool=p2))
     cluster.conf_set("rbd_default_clone_format", "1")
     attempt("v1 other pool", lambda: R.clone(io1, "par", "s2", io2, "c4", order=20,
                                              stripe_unit=1 << 20))
@@ -128,12 +130,13 @@ with rados.Rados(conffile=conf) as cluster:
     cli("snap", "create", f"{p1}/{ns}/c2@cs")
     attempt("clone of a clone", lambda: R.clone(io1, "c2", "cs", io2, "gc"))
     for spec in (f"{p1}/{ns}/c2", f"{p2}/{ns}/c3", f"{p1}/{nsx}/cns", f"{p2}/{ns}/c4",
-                 f"{p1}/{ns}/c5", f"{p1}/{ns}/ca", f"{p2}/{ns}/gc"):
+                 f"{p1}/{ns}/c5", f"{p1}/{ns}/ca", f"{p2}/{ns}/gc", f"{p1}/{ns}/cdp"):
         short = spec.split("/")[-1]
         out["rbd info " + short] = info(spec)
     out["export c2 = par@s1"] = sha(f"{p1}/{ns}/c2") == sha(f"{p1}/{ns}/par@s1")
     out["export c4 = par@s2"] = sha(f"{p2}/{ns}/c4") == sha(f"{p1}/{ns}/par@s2")
     out["export gc = par@s1"] = sha(f"{p2}/{ns}/gc") == sha(f"{p1}/{ns}/par@s1")
+    out["export cdp = par@s1"] = sha(f"{p1}/{ns}/cdp") == sha(f"{p1}/{ns}/par@s1")
     out["rbd children par@s1"] = json.loads(cli("children", "--format", "json",
                                                 f"{p1}/{ns}/par@s1"))
     out["rbd children --all par"] = [
@@ -175,6 +178,7 @@ with rados.Rados(conffile=conf) as cluster:
     cli("snap", "rm", f"{p1}/{ns}/c2@cs")
     attempt("remove c2", lambda: R.remove(io1, "c2"))
     attempt("remove c3", lambda: R.remove(io2, "c3"))
+    attempt("remove cdp", lambda: R.remove(io1, "cdp"))
     with rbd.Image(io1, "par", read_only=True) as im:
         out["snaps with one v2 child left"] = snaps(im)
     attempt("remove cns", lambda: R.remove(io1x, "cns"))
@@ -229,6 +233,9 @@ def test_clones_children_and_removal_as_librbd(cluster: SessionCluster, pool: st
     # a few facts spelled out, so a failure above reads easily
     assert theirs["v1 of an unprotected snapshot"][0] == "InvalidArgument"
     assert theirs["remove s1 with v2 children"] == ["ok", None]
+    assert theirs["v2 with a data pool"] == ["ok", None]
+    assert theirs["rbd info cdp"]["data_pool"] == second_pool
+    assert theirs["export cdp = par@s1"] is True
     assert theirs["snaps with no v2 child left"] == [["s2", 0]]
     assert theirs["v1 index at the end"] == [0, 0]
     assert theirs["gc get_parent_image_spec"][1]["image_name"] == "c2"
