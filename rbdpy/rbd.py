@@ -959,12 +959,20 @@ class Image:
         stripe_count=None,
         data_pool=None,
     ):
-        """Copy the image together with its snapshots to ``dest_name`` in ``dest_ioctx``'s pool;
-        the layout arguments work as in :meth:`copy`.
+        """Copy the image together with its snapshots to ``dest_name`` in ``dest_ioctx``'s pool.
 
-        Not implemented in rbdpy yet (deep copy): raises ``NotImplementedError``.
+        The copy gets every user snapshot up to the current one (names, sizes, protection and
+        the data of each, sharing unchanged objects between snapshots as the source does),
+        then HEAD (the current snapshot's data if one is set), and the metadata. ``order``,
+        ``stripe_unit``, ``stripe_count`` and ``features`` default to this image's;
+        ``data_pool`` defaults to the destination pool's default, not this image's data pool.
+        Raises :class:`ImageExists` if the name is taken, :class:`InvalidArgument` for a bad
+        name or layout; ``NotImplementedError`` for a clone (layering). Async form:
+        ``rbdpy.aio.AsyncImage.deep_copy``.
         """
-        raise _nie("Image.deep_copy", "image copy")
+        _, dest_aio = _ioctx_async(dest_ioctx)
+        return self._portal.run(self._async.deep_copy, dest_aio, dest_name, features, order,
+                                stripe_unit, stripe_count, data_pool)
 
     @requires_not_closed
     def list_snaps(self):
