@@ -85,7 +85,8 @@ def image_view(conf: str, spec: str) -> dict[str, Any]:
     view: dict[str, Any] = {
         "info": info,
         "snaps": [(s["name"], s["size"], s["protected"]) for s in snaps],
-        "meta": rbd_json(conf, "image-meta", "list", spec),
+        # (an image without metadata prints nothing, not "{}")
+        "meta": json.loads(rbd(conf, "image-meta", "list", spec, "--format", "json") or "{}"),
         "du": [{k: v for k, v in row.items() if k not in ("name", "id", "snapshot_id")}
                for row in rbd_json(conf, "du", spec)["images"]],
     }
