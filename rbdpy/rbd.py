@@ -1193,9 +1193,10 @@ class Image:
         ``exists`` is False where the extent now reads as zeros. Changes are counted since the
         snapshot ``from_snapshot``, or since the image was created if it is None, up to the
         snapshot currently set (or the image itself). ``whole_object=True`` reports whole objects
-        (faster with fast-diff). ``include_parent`` is accepted for compatibility; rbdpy has no
-        clones yet. The extents are computed first, then the callback runs on the calling thread:
-        an exception it raises stops the iteration and propagates.
+        (faster with fast-diff). With ``include_parent`` (the default), a diff of a clone since
+        its creation also reports the parent's data the clone shows (below the overlap, where
+        the clone has no data of its own). The extents are computed first, then the callback
+        runs on the calling thread: an exception it raises stops the iteration and propagates.
 
         Raises :class:`ImageNotFound` if ``from_snapshot`` does not exist and
         :class:`InvalidArgument` if it is newer than the snapshot set. Async forms:

@@ -27,7 +27,14 @@ everything they do not share below the larger size) gives the object ranges that
 between the two versions, and librbd's ``io::ObjectListSnapsRequest`` turns them into
 data (the object exists at the end) or zeroed ranges (it does not, or shrank below its
 size at the start). The period's pieces are mapped to image offsets and reported in image
-order, neighbours of one kind merged. rbdpy opens no clones, so there is no parent to add.
+order, neighbours of one kind merged.
+
+``include_parent`` (a diff from the beginning of a clone): the parent's own diff from its
+beginning to the parent snapshot, below the overlap at the read point, is read first; in
+each object the clone has no data of its own in (a hole by its object map, or no object
+at the end by LIST_SNAPS) the parts the parent holds data in are reported as data,
+merged with the clone's own extents. librbd's DiffIterate does this in both modes; the
+parent's diff uses the same ``whole_object`` choice.
 """
 
 from __future__ import annotations
@@ -47,7 +54,16 @@ from rbdpy.format.constants import (
 )
 from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.object_io import exec_ops
-from rbdpy.librbd.object_snaps import SnapSetDiff, list_object_snaps, object_delta, snap_set_diff
+from rbdpy.librbd.object_snaps import (
+    Ranges,
+    SnapSetDiff,
+    exists_at,
+    intersect_ranges,
+    list_object_snaps,
+    object_delta,
+    snap_set_diff,
+    union_ranges,
+)
 from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.striping.striper import ObjectExtent, file_to_extents, get_num_objects
@@ -164,7 +180,6 @@ async def diff_extents(ictx: ImageCtx, offset: int, length: int,
     :raises CephError: ENOENT for an unknown ``from_snapshot``, EINVAL for one after the
         image's current snapshot or an offset past the end
     """
-    del include_parent  # rbdpy opens no clones: there is no parent to include
     await ictx.wait_io_idle()  # librbd flushes first: in-flight writes count
     await ictx.maybe_refresh()
     from_snap_id = 0
@@ -186,20 +201,59 @@ async def diff_extents(ictx: ImageCtx, offset: int, length: int,
     states = None
     if whole_object and ictx.features & RBD_FEATURE_FAST_DIFF:
         states = await _load_states(ictx, from_snap_id, end_snap_id)
+    parent_diff: Ranges = []
+    if include_parent and from_snap_id == 0:
+        parent_diff = await _parent_diff(ictx, whole_object)
     periods = _periods(ictx, offset, length)
     if states is None:
         return await _list_snaps_extents(ictx, periods, from_snap_id, end_snap_id,
-                                         whole_object)
+                                         whole_object, parent_diff)
     object_states: list[int] = states  # narrowed, for the closure
 
-    def whole_extent(ex: ObjectExtent) -> list[tuple[int, int, bool]]:
+    def whole_extent(ex: ObjectExtent, at: int) -> list[tuple[int, int, bool]]:
         n = ex.objectno
         state = object_states[n] if n < len(object_states) else DIFF_HOLE
+        if state == DIFF_HOLE:
+            # no data of the child's own there: what the parent shows through
+            return _parent_pieces(ex, at, parent_diff)
         if state not in (DIFF_DATA_UPDATED, DIFF_HOLE_UPDATED):
             return []
         return [(ex.offset, ex.length, state == DIFF_DATA_UPDATED)]
 
     return _report(periods, whole_extent)
+
+
+async def _parent_diff(ictx: ImageCtx, whole_object: bool) -> Ranges:
+    """The image ranges the parent holds data in below the overlap at the read point (the
+    parent's own diff from its beginning to the parent snapshot, through its parents
+    too), as librbd's DiffIterate collects them before a diff from the beginning; []
+    for an image without a parent there."""
+    overlap = ictx.parent_overlap or 0
+    if overlap == 0:
+        return []
+    parent = await ictx.get_parent()
+    if parent is None:
+        return []
+    length = min(overlap, parent.size)
+    if length == 0:
+        return []
+    extents = await diff_extents(parent, 0, length, None, True, whole_object)
+    # a discard can leave a hole in the parent: only its data counts
+    return union_ranges([], [(off, off + ln) for off, ln, exists in extents if exists])
+
+
+def _parent_pieces(ex: ObjectExtent, at: int,
+                   parent_diff: Ranges) -> list[tuple[int, int, bool]]:
+    """The parts of object extent ``ex`` (of the period at image offset ``at``) whose
+    image ranges hold parent data, as object ranges with data."""
+    pieces: list[tuple[int, int, bool]] = []
+    opos = ex.offset
+    for buf_off, buf_len in ex.buffer_extents:
+        start = at + buf_off
+        for s, e in intersect_ranges(parent_diff, start, start + buf_len):
+            pieces.append((opos + s - start, e - s, True))
+        opos += buf_len
+    return pieces
 
 
 def _periods(ictx: ImageCtx, offset: int, length: int) -> list[tuple[int, list[ObjectExtent]]]:
@@ -216,14 +270,15 @@ def _periods(ictx: ImageCtx, offset: int, length: int) -> list[tuple[int, list[O
 
 
 def _report(periods: list[tuple[int, list[ObjectExtent]]],
-            delta: Callable[[ObjectExtent], list[tuple[int, int, bool]]]) -> list[Extent]:
-    """Each period's changed object ranges (``delta`` of each of its object extents) as
-    image extents, in the order librbd reports them."""
+            delta: Callable[[ObjectExtent, int], list[tuple[int, int, bool]]]
+            ) -> list[Extent]:
+    """Each period's changed object ranges (``delta`` of each of its object extents and the
+    period's image offset) as image extents, in the order librbd reports them."""
     out: list[Extent] = []
     for at, extents in periods:
         pieces: list[Extent] = []
         for ex in extents:
-            pieces.extend(_to_image(ex, at, delta(ex)))
+            pieces.extend(_to_image(ex, at, delta(ex, at)))
         out.extend(_in_image_order(pieces))
     return out
 
@@ -245,8 +300,10 @@ def _in_image_order(pieces: list[Extent]) -> list[Extent]:
 
 async def _list_snaps_extents(ictx: ImageCtx,
                               periods: list[tuple[int, list[ObjectExtent]]], start: int,
-                              end: int, whole_object: bool) -> list[Extent]:
-    """The diff through LIST_SNAPS, object by object, reported period by period."""
+                              end: int, whole_object: bool,
+                              parent_diff: Ranges) -> list[Extent]:
+    """The diff through LIST_SNAPS, object by object, reported period by period; an
+    object the image has no data of its own in shows the parent's (``parent_diff``)."""
     snap_sets: dict[int, ObjListSnapResponse | None] = {}
 
     def job(objectno: int) -> Callable[[], Awaitable[None]]:
@@ -257,6 +314,13 @@ async def _list_snaps_extents(ictx: ImageCtx,
     objectnos = sorted({ex.objectno for _, extents in periods for ex in extents})
     # librbd bounds these with rbd_concurrent_management_ops (10)
     await fan_out([job(n) for n in objectnos], limit=_CONCURRENT_LIST_SNAPS)
-    return _report(periods, lambda ex: object_delta(
-        snap_sets[ex.objectno], start, end, (ex.offset, ex.length), whole_object,
-        ictx.layout.object_size))
+
+    def delta(ex: ObjectExtent, at: int) -> list[tuple[int, int, bool]]:
+        snap_set = snap_sets[ex.objectno]
+        pieces = object_delta(snap_set, start, end, (ex.offset, ex.length), whole_object,
+                              ictx.layout.object_size)
+        if not pieces and parent_diff and not exists_at(snap_set, end):
+            return _parent_pieces(ex, at, parent_diff)
+        return pieces
+
+    return _report(periods, delta)

@@ -22,15 +22,16 @@ if TYPE_CHECKING:
     from rbdpy.librbd.image_ctx import ImageCtx
     from rbdpy.rados.proto.ops import ObjListSnapResponse
 
-__all__ = ["Ranges", "SnapSetDiff", "exists_at", "list_object_snaps", "object_delta",
-           "snap_set_diff"]
+__all__ = ["Ranges", "SnapSetDiff", "exists_at", "intersect_ranges", "list_object_snaps",
+           "object_delta", "snap_set_diff", "union_ranges"]
 
 # -- byte ranges (librados interval_set<uint64_t>), as sorted disjoint [start, end) lists --
 
 Ranges = list[tuple[int, int]]
 
 
-def _union(a: Ranges, b: Ranges) -> Ranges:
+def union_ranges(a: Ranges, b: Ranges) -> Ranges:
+    """The union of two range lists, sorted and disjoint."""
     out: Ranges = []
     for start, end in sorted(a + b):
         if out and start <= out[-1][1]:
@@ -53,7 +54,8 @@ def _erase(a: Ranges, start: int, end: int) -> Ranges:
     return out
 
 
-def _intersect(a: Ranges, start: int, end: int) -> Ranges:
+def intersect_ranges(a: Ranges, start: int, end: int) -> Ranges:
+    """The parts of ``a`` inside ``[start, end)``."""
     return [(max(s, start), min(e, end)) for s, e in a if s < end and e > start]
 
 
@@ -113,7 +115,7 @@ def snap_set_diff(snap_set: ObjListSnapResponse, start: int, end: int) -> SnapSe
         step: Ranges = [(0, bound)] if bound else []
         for off, length in clone.overlap:
             step = _erase(step, off, off + length)
-        diff = _union(diff, step)
+        diff = union_ranges(diff, step)
     # past the end, or out of clones before it: the object does not exist at the end
     return SnapSetDiff([(0, start_size)] if start_size else [], 0, False, False)
 
@@ -155,14 +157,14 @@ def object_delta(snap_set: ObjListSnapResponse | None, start: int, end: int,
         ranges, exists, end_size = [(0, object_size)], True, object_size
     elif whole_object and ranges:
         ranges = [(0, object_size)]
-    data = _intersect(ranges, lo, hi)
+    data = intersect_ranges(ranges, lo, hi)
     zeroed: Ranges = []
     if end_size < start_size:
-        zeroed = _intersect([(end_size, start_size)], lo, hi)
+        zeroed = intersect_ranges([(end_size, start_size)], lo, hi)
         for s, e in zeroed:
             data = _erase(data, s, e)
     if not exists:
-        zeroed, data = _union(zeroed, data), []
+        zeroed, data = union_ranges(zeroed, data), []
     pieces = [(s, e - s, True) for s, e in data] + [(s, e - s, False) for s, e in zeroed]
     return sorted(pieces)
 
@@ -170,3 +172,4 @@ def object_delta(snap_set: ObjListSnapResponse | None, start: int, end: int,
 def exists_at(snap_set: ObjListSnapResponse | None, snap_id: int) -> bool:
     """Whether the object exists at snapshot ``snap_id`` (CEPH_NOSNAP: the head)."""
     return snap_set is not None and snap_set_diff(snap_set, 0, snap_id).end_exists
+
