@@ -314,19 +314,24 @@ async def _copy_object(src: ImageCtx, dest: ImageCtx, points: list[_Point],
             writes, holes = await _read_chunks(src, point.src_snap_id, chunks)
             zeroes = _merge([(c.dst_offset, c.length) for c in chunks if not c.has_data]
                             + holes)
+            # ObjectCopyRequest's zero rules: a zeroed range that reaches the end of the
+            # object (as this step's writes leave it) is a truncate -- a remove from
+            # offset 0 -- when it cuts into what the object held before; inside, a zero.
+            end = max([size] + [off + len(data) for off, data in writes])
+            placed: list[tuple[int, OSDOp]] = [(off, ops.write(off, data))
+                                              for off, data in writes]
+            now_exists = exists or bool(writes)
             for off, length in zeroes:
-                if off >= size:
-                    continue
-                if off + length >= size:
-                    osd_ops.append(ops.truncate(off))
-                    size = off
+                if off + length >= end:
+                    if off < size:
+                        placed.append((off, ops.delete() if off == 0 else ops.truncate(off)))
+                    now_exists = now_exists and off > 0
+                    end = min(end, off)
                 else:
-                    osd_ops.append(ops.zero(off, length))
-            for off, data in writes:
-                osd_ops.append(ops.write(off, data))
-                size = max(size, off + len(data))
-            if not exists and not osd_ops:
-                osd_ops.append(ops.create(exclusive=False))  # it exists, empty
+                    placed.append((off, ops.zero(off, length)))
+                    now_exists = True
+            osd_ops = [op for _, op in sorted(placed, key=lambda item: item[0])]
+            size = end
         if osd_ops:
             try:
                 await dest.data_ioctx.operate(oid, osd_ops, snapc=prev_dst_snaps)

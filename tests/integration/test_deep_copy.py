@@ -16,8 +16,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import trio
 
 from rbdpy.devcluster import DevCluster
+from rbdpy.librbd.image_ctx import ImageCtx
+from rbdpy.librbd.object_snaps import list_object_snaps
+from rbdpy.rados.client import AsyncRados
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from tests.fix_cluster import SessionCluster
 from tests.integration.test_rbd_snapshots import REPO, SYSTEM_PYTHON, _system_env
 
@@ -103,6 +108,32 @@ def image_view(conf: str, spec: str) -> dict[str, Any]:
     return view
 
 
+def clone_structure(conf: str, pool: str, name: str) -> dict[int, Any]:
+    """Each data object's RADOS clones (LIST_SNAPS), snapshot ids replaced by their rank:
+    which snapshots each clone serves, its size and what it shares with the next one. Two
+    deep copies alike here copied the same extents at the same snapshots."""
+    async def run() -> dict[int, Any]:
+        async with AsyncRados(conffile=conf) as cluster:
+            io = await cluster.open_ioctx(pool)
+            ictx = await ImageCtx.open(io, name, read_only=True)
+            try:
+                infos = await ictx.snap_infos()
+                rank: dict[int, Any] = {sid: i for i, sid in enumerate(sorted(infos))}
+                rank[CEPH_NOSNAP] = "head"
+                out: dict[int, Any] = {}
+                sizes = [ictx.head_size, *(i.image_size for i in infos.values())]
+                for objectno in range(ictx.num_objects(max(sizes))):
+                    snap_set = await list_object_snaps(ictx, objectno)
+                    if snap_set is None:
+                        continue
+                    out[objectno] = [(rank[c.cloneid], [rank[s] for s in c.snaps], c.size,
+                                      list(c.overlap)) for c in snap_set.clones]
+                return out
+            finally:
+                await ictx.close()
+    return trio.run(run)
+
+
 # Runs under python-rbd: the source image, with history.
 _BUILD_SOURCE = textwrap.dedent("""
     import json, sys
@@ -168,6 +199,8 @@ def test_deep_copy_matches_librbd(ceph_conf: str, pool: str) -> None:
     assert ref["snaps"] == [("s1", 16 * MiB, "false"), ("s2", 16 * MiB, "true"),
                             ("s3", 8 * MiB, "false"), ("s4", 12 * MiB, "false")]
     assert image_view(ceph_conf, f"{pool}/ours") == ref
+    assert clone_structure(ceph_conf, pool, "ours") == \
+        clone_structure(ceph_conf, pool, "ref")
 
 
 def test_deep_copy_at_a_snapshot(ceph_conf: str, pool: str) -> None:
@@ -178,6 +211,8 @@ def test_deep_copy_at_a_snapshot(ceph_conf: str, pool: str) -> None:
     ref = image_view(ceph_conf, f"{pool}/ref")
     assert [s[0] for s in ref["snaps"]] == ["s1", "s2"]
     assert image_view(ceph_conf, f"{pool}/ours") == ref
+    assert clone_structure(ceph_conf, pool, "ours") == \
+        clone_structure(ceph_conf, pool, "ref")
 
 
 def test_deep_copy_striped_with_data_pools(ceph_conf: str, pool: str, data_pool: str) -> None:
@@ -199,6 +234,8 @@ def test_deep_copy_striped_with_data_pools(ceph_conf: str, pool: str, data_pool:
                              **kwargs) == ["ok"], (label, which)
         ref = image_view(ceph_conf, f"{pool}/{label}-librbd")
         assert image_view(ceph_conf, f"{pool}/{label}-rbdpy") == ref, label
+        assert clone_structure(ceph_conf, pool, f"{label}-rbdpy") == \
+            clone_structure(ceph_conf, pool, f"{label}-librbd"), label
     assert "data_pool" not in rbd_json(ceph_conf, "info", f"{pool}/plain-rbdpy")
     assert rbd_json(ceph_conf, "info", f"{pool}/dp-rbdpy")["data_pool"] == data_pool
 
