@@ -265,3 +265,17 @@ def test_deep_copy_of_a_clone_is_refused(ceph_conf: str, pool: str) -> None:
     assert "layering" in result[1]
     images = rbd_json(ceph_conf, "ls", pool)
     assert "copy" not in images
+
+
+def test_deep_copy_without_layering_fails_at_protection(ceph_conf: str, pool: str) -> None:
+    """A protected snapshot cannot be protected in a copy without layering: librbd fails
+    with ENOSYS after the snapshots were made, and leaves that copy behind; so do we."""
+    build_source(ceph_conf, pool, "src")
+    for which in ("librbd", "rbdpy"):
+        result = deep_copy(which, ceph_conf, pool, "src", which, features=0)
+        assert result == ["FunctionNotSupported", "[errno 38] RBD function not supported "
+                          f"(error copying image b'src' to b'{which}')"]
+    ref = rbd_json(ceph_conf, "snap", "ls", f"{pool}/librbd")
+    ours = rbd_json(ceph_conf, "snap", "ls", f"{pool}/rbdpy")
+    assert [(s["name"], s["size"], s["protected"]) for s in ours] == \
+        [(s["name"], s["size"], s["protected"]) for s in ref]
