@@ -279,3 +279,25 @@ def test_deep_copy_without_layering_fails_at_protection(ceph_conf: str, pool: st
     ours = rbd_json(ceph_conf, "snap", "ls", f"{pool}/rbdpy")
     assert [(s["name"], s["size"], s["protected"]) for s in ours] == \
         [(s["name"], s["size"], s["protected"]) for s in ref]
+
+
+def test_deep_copy_leaves_trashed_snapshots_out(ceph_conf: str, pool: str) -> None:
+    """A v2 clone's parent snapshot removed by the user waits in the trash namespace: only
+    user snapshots are copied, and the data changed around it lands in the next one."""
+    build_source(ceph_conf, pool, "src")
+    rbd(ceph_conf, "snap", "create", f"{pool}/src@t")
+    rbd(ceph_conf, "clone", "--rbd-default-clone-format", "2", f"{pool}/src@t",
+        f"{pool}/child")
+    rbd(ceph_conf, "snap", "rm", f"{pool}/src@t")
+    rbd(ceph_conf, "bench", "--io-type", "write", "--io-size", "64K", "--io-total", "128K",
+        f"{pool}/src")
+    rbd(ceph_conf, "snap", "create", f"{pool}/src@u")
+    kinds = [s["namespace"]["type"] for s in rbd_json(ceph_conf, "snap", "ls", "--all",
+                                                      f"{pool}/src")]
+    assert kinds == ["user", "user", "user", "trash", "user"]
+    for which, dest in (("librbd", "ref"), ("rbdpy", "ours")):
+        assert deep_copy(which, ceph_conf, pool, "src", dest) == ["ok"]
+    ref = image_view(ceph_conf, f"{pool}/ref")
+    assert [s[0] for s in ref["snaps"]] == ["s1", "s2", "s3", "u"]
+    assert image_view(ceph_conf, f"{pool}/ours") == ref
+    assert clone_structure(ceph_conf, pool, "ours") == clone_structure(ceph_conf, pool, "ref")
