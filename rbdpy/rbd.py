@@ -990,12 +990,20 @@ class Image:
         stripe_count=None,
         data_pool=None,
     ):
-        """Copy the image together with its snapshots to ``dest_name`` in ``dest_ioctx``'s pool;
-        the layout arguments work as in :meth:`copy`.
+        """Copy the image together with its snapshots to ``dest_name`` in ``dest_ioctx``'s pool.
 
-        Not implemented in rbdpy yet (deep copy): raises ``NotImplementedError``.
+        The copy gets every user snapshot up to the current one (names, sizes, protection and
+        the data of each, sharing unchanged objects between snapshots as the source does),
+        then HEAD (the current snapshot's data if one is set), and the metadata. ``order``,
+        ``stripe_unit``, ``stripe_count`` and ``features`` default to this image's;
+        ``data_pool`` defaults to the destination pool's default, not this image's data pool.
+        Raises :class:`ImageExists` if the name is taken, :class:`InvalidArgument` for a bad
+        name or layout; ``NotImplementedError`` for a clone (layering). Async form:
+        ``rbdpy.aio.AsyncImage.deep_copy``.
         """
-        raise _nie("Image.deep_copy", "image copy")
+        _, dest_aio = _ioctx_async(dest_ioctx)
+        return self._portal.run(self._async.deep_copy, dest_aio, dest_name, features, order,
+                                stripe_unit, stripe_count, data_pool)
 
     @requires_not_closed
     def list_snaps(self):
@@ -1194,9 +1202,10 @@ class Image:
         ``exists`` is False where the extent now reads as zeros. Changes are counted since the
         snapshot ``from_snapshot``, or since the image was created if it is None, up to the
         snapshot currently set (or the image itself). ``whole_object=True`` reports whole objects
-        (faster with fast-diff). ``include_parent`` is accepted for compatibility; rbdpy has no
-        clones yet. The extents are computed first, then the callback runs on the calling thread:
-        an exception it raises stops the iteration and propagates.
+        (faster with fast-diff). With ``include_parent`` (the default), a diff of a clone since
+        its creation also reports the parent's data the clone shows (below the overlap, where
+        the clone has no data of its own). The extents are computed first, then the callback
+        runs on the calling thread: an exception it raises stops the iteration and propagates.
 
         Raises :class:`ImageNotFound` if ``from_snapshot`` does not exist and
         :class:`InvalidArgument` if it is newer than the snapshot set. Async forms:

@@ -112,9 +112,8 @@ async def _copy_up_all(ictx: ImageCtx, on_progress: ProgressCallback | None) -> 
         if on_progress is not None:
             on_progress(done, total)
 
-    for start in range(0, total, CONCURRENT_COPYUPS):
-        batch = range(start, min(start + CONCURRENT_COPYUPS, total))
-        await fan_out([partial(flatten_object, n) for n in batch])
+    # a window of copy-ups in flight, as librbd's AsyncObjectThrottle keeps
+    await fan_out([partial(flatten_object, n) for n in range(total)], CONCURRENT_COPYUPS)
 
 
 def _exists(ictx: ImageCtx, objectno: int) -> bool:

@@ -29,6 +29,7 @@ from rbdpy.librbd import (
     advisory_locks,
     config,
     copy,
+    deep_copy,
     diff,
     flatten,
     io,
@@ -465,6 +466,13 @@ class AsyncImage:
                    data_pool: str | None = None) -> None:
         await copy.copy(self._ctx, dest_ioctx, dest_name, features, order, stripe_unit,
                         stripe_count, data_pool)
+
+    async def deep_copy(self, dest_ioctx: AsyncIoctx, dest_name: str | bytes,
+                        features: int | None = None, order: int | None = None,
+                        stripe_unit: int | None = None, stripe_count: int | None = None,
+                        data_pool: str | None = None) -> None:
+        await deep_copy.deep_copy(self._ctx, dest_ioctx, dest_name, features, order,
+                                  stripe_unit, stripe_count, data_pool)
 
     async def config_list(self) -> list[dict[str, Any]]:
         return await config.image_config_list(self._ctx)
