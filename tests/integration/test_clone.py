@@ -568,3 +568,47 @@ def test_remove_snap2_flatten_flags(cluster: SessionCluster, pool: str) -> None:
     theirs, ours = results
     assert ours == theirs
     assert theirs["c"] == [0, "xxxxxxxxxx", 0]
+
+
+_TRASH_SCRIPT = r"""
+import json, subprocess, sys
+conf, pool, ns, impl = sys.argv[1:5]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+out = {}
+with rados.Rados(conffile=conf) as cluster, cluster.open_ioctx(pool) as io:
+    io.set_namespace(ns)
+    cluster.conf_set("rbd_default_clone_format", "2")
+    R = rbd.RBD()
+    R.create(io, "p", 1 << 20, features=rbd.RBD_FEATURE_LAYERING)
+    with rbd.Image(io, "p") as im:
+        im.create_snap("s")
+        R.clone(io, "p", "s", io, "c")
+        R.clone(io, "p", "s", io, "d")
+        subprocess.run(["rbd", "-c", conf, "trash", "mv", f"{pool}/{ns}/c"], check=True)
+        out["children"] = im.list_children()
+        out["children2"] = [(d["image"], d["trash"]) for d in im.list_children2()]
+    subprocess.run(["rbd", "-c", conf, "trash", "mv", f"{pool}/{ns}/p"], check=True)
+    with rbd.Image(io, "d", read_only=True) as d:
+        spec = d.get_parent_image_spec()
+        out["parent in the trash"] = [spec["image_name"], spec["snap_name"]]
+print(json.dumps(out))
+"""
+
+
+def test_children_and_parents_in_the_rbd_trash(cluster: SessionCluster, pool: str) -> None:
+    """A child moved to the RBD trash is listed by list_children2 with ``trash`` True and
+    left out of list_children; a parent in the trash keeps its name in the parent spec."""
+    results = []
+    for python, impl, ns in (("/usr/bin/python3", "librbd", "ref"),
+                             (sys.executable, "rbdpy", "our")):
+        _rbd(cluster, "namespace", "create", f"{pool}/{ns}")
+        proc = subprocess.run([python, "-c", _TRASH_SCRIPT, str(cluster.conf), pool, ns,
+                               impl], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    theirs, ours = results
+    assert ours == theirs
+    assert theirs["children2"] == [["c", True], ["d", False]]
