@@ -20,11 +20,13 @@ Exceptions are the same classes as the sync API raises (``rbdpy.rados.ObjectNotF
 from __future__ import annotations
 
 from rbdpy.librbd.api import AsyncRBD
+from rbdpy.librbd.group import AsyncGroup
 from rbdpy.librbd.image import AsyncImage
 from rbdpy.rados.client import AsyncRados, open_rados
 from rbdpy.rados.ioctx import AsyncIoctx, AsyncWatch, ObjectLister, OmapResult, ReadOp, WriteOp
 
 __all__ = [
+    "AsyncGroup",
     "AsyncImage",
     "AsyncIoctx",
     "AsyncRBD",

@@ -163,6 +163,7 @@ from rbdpy.librbd.exceptions import (
     Timeout,
     make_ex,
 )
+from rbdpy.librbd.group import AsyncGroup
 from rbdpy.librbd.image import AsyncImage
 from rbdpy.rados.proto.bytestr import to_bytes
 
@@ -613,12 +614,17 @@ class ConfigPoolIterator:
 class Group:
     """An RBD group (a set of images that can be snapshotted together) in a pool.
 
-    Not implemented in rbdpy yet: the constructor and every method raise
-    ``NotImplementedError``. The methods keep python-rbd's signatures.
+    ``Group(ioctx, name)`` does not look the group up: a group that does not exist raises
+    :class:`ObjectNotFound` from the calls that need it and lists as empty, as python-rbd's.
+    Errors use python-rbd's group map (ObjectNotFound, ObjectExists, ...). The image ioctx
+    passed to :meth:`add_image` / :meth:`remove_image` must belong to the same
+    ``rados.Rados`` handle. Async form: :class:`rbdpy.aio.AsyncGroup`.
     """
 
     def __init__(self, ioctx, name):
-        raise _nie("Group.__init__", "RBD groups")
+        name = cstr(name, "name")
+        self._portal, aio = _ioctx_async(ioctx)
+        self._async = AsyncGroup(aio, name)
 
     def __enter__(self):
         return self
@@ -629,88 +635,81 @@ class Group:
     def add_image(self, image_ioctx, image_name):
         """Make the image ``image_name`` of the pool behind ``image_ioctx`` a member of the group.
 
-        python-rbd raises ObjectNotFound, ObjectExists, InvalidArgument or FunctionNotSupported
-        here. Not implemented in rbdpy yet: raises ``NotImplementedError``.
+        Raises :class:`ObjectNotFound` (no such group or image), :class:`ObjectExists` (the
+        image is in another group), :class:`InvalidArgument` (group and image in different
+        namespaces). Adding a member again is no error.
         """
-        raise _nie("Group.add_image", "RBD groups")
+        _, image_aio = _ioctx_async(image_ioctx)
+        return self._portal.run(self._async.add_image, image_aio, image_name)
 
     def remove_image(self, image_ioctx, image_name):
         """Take the image ``image_name`` (in the pool behind ``image_ioctx``) out of the group.
 
-        Not implemented in rbdpy yet: raises ``NotImplementedError``.
+        The image keeps its group-namespace snapshots. :class:`ObjectNotFound` for a group or
+        image that does not exist; an image that is no member is no error.
         """
-        raise _nie("Group.remove_image", "RBD groups")
+        _, image_aio = _ioctx_async(image_ioctx)
+        return self._portal.run(self._async.remove_image, image_aio, image_name)
 
     def list_images(self):
-        """Return a :class:`GroupImageIterator` over the group's members.
-
-        Not implemented in rbdpy yet: raises ``NotImplementedError``.
-        """
-        raise _nie("Group.list_images", "RBD groups")
+        """Return a :class:`GroupImageIterator` over the group's members."""
+        return GroupImageIterator(self)
 
     def create_snap(self, snap_name, flags=0):
         """Snapshot every member of the group at once, as group snapshot ``snap_name``.
 
-        ``flags`` takes the ``RBD_SNAP_CREATE_*`` quiesce flags. Not implemented in rbdpy yet:
-        raises ``NotImplementedError``.
+        Each member gets a snapshot in the group namespace (``.group.<pool>_<group id>_<snap
+        id>``) while all members' writes are held back. ``flags``: at most one of
+        ``RBD_SNAP_CREATE_SKIP_QUIESCE`` and ``RBD_SNAP_CREATE_IGNORE_QUIESCE_ERROR`` (else
+        :class:`InvalidArgument`); rbdpy registers no quiesce handlers, so both act as librbd
+        does when no watcher has one. :class:`ObjectExists` for a name in use.
         """
-        raise _nie("Group.create_snap", "RBD groups")
+        return self._portal.run(self._async.create_snap, snap_name, flags)
 
     def remove_snap(self, snap_name):
-        """Delete the group snapshot ``snap_name``.
-
-        Not implemented in rbdpy yet: raises ``NotImplementedError``.
-        """
-        raise _nie("Group.remove_snap", "RBD groups")
+        """Delete the group snapshot ``snap_name`` and its members' snapshots."""
+        return self._portal.run(self._async.remove_snap, snap_name)
 
     def rename_snap(self, old_snap_name, new_snap_name):
-        """Rename the group snapshot ``old_snap_name`` to ``new_snap_name``.
-
-        Not implemented in rbdpy yet: raises ``NotImplementedError``.
-        """
-        raise _nie("Group.rename_snap", "RBD groups")
+        """Rename the group snapshot ``old_snap_name`` to ``new_snap_name``."""
+        return self._portal.run(self._async.rename_snap, old_snap_name, new_snap_name)
 
     def list_snaps(self):
-        """Return a :class:`GroupSnapIterator` over the group's snapshots.
-
-        Not implemented in rbdpy yet: raises ``NotImplementedError``.
-        """
-        raise _nie("Group.list_snaps", "RBD groups")
+        """Return a :class:`GroupSnapIterator` over the group's snapshots."""
+        return GroupSnapIterator(self)
 
     def rollback_to_snap(self, name):
-        """Roll every member image back to the group snapshot ``name``.
+        """Roll every member image back to the group snapshot ``name`` (all members' locks
+        held at once). :class:`ObjectNotFound` for an unknown snapshot.
 
-        Not implemented in rbdpy yet: raises ``NotImplementedError``.
+        python-rbd 16.2 takes no progress callback here; the async form
+        ``rbdpy.aio.AsyncGroup.rollback_to_snap(name, on_progress)`` reports one
+        ``(done, total)`` per object of each member.
         """
-        raise _nie("Group.rollback_to_snap", "RBD groups")
+        return self._portal.run(self._async.rollback_to_snap, name)
 
 
 class GroupImageIterator:
     """Members of a :class:`Group`: dicts with ``name`` (str), ``pool`` (int, pool id) and
-    ``state`` (``RBD_GROUP_IMAGE_STATE_*``).
-
-    Not implemented in rbdpy yet: constructing one raises ``NotImplementedError``.
-    """
+    ``state`` (``RBD_GROUP_IMAGE_STATE_*``), read when the iterator is made. Members moved
+    to the trash are left out, as librbd does."""
 
     def __iter__(self):
-        raise _nie("GroupImageIterator.__iter__", "RBD groups")
+        return iter(self._images)
 
     def __init__(self, group):
-        raise _nie("GroupImageIterator.__init__", "RBD groups")
+        self._images = group._portal.run(group._async.list_images)
 
 
 class GroupSnapIterator:
     """Snapshots of a :class:`Group`: dicts with ``name`` (str) and ``state``
-    (``RBD_GROUP_SNAP_STATE_*``).
-
-    Not implemented in rbdpy yet: constructing one raises ``NotImplementedError``.
-    """
+    (``RBD_GROUP_SNAP_STATE_*``), read when the iterator is made."""
 
     def __iter__(self):
-        raise _nie("GroupSnapIterator.__iter__", "RBD groups")
+        return iter(self._snaps)
 
     def __init__(self, group):
-        raise _nie("GroupSnapIterator.__init__", "RBD groups")
+        self._snaps = group._portal.run(group._async.list_snaps)
 
 
 class Image:
@@ -942,11 +941,11 @@ class Image:
 
     @requires_not_closed
     def group(self):
-        """Return the group the image belongs to, as a dict with ``pool`` (id) and ``name``.
-
-        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
+        """Return the group the image belongs to, as a dict with ``pool`` (id) and ``name``
+        (``{"pool": -1, "name": ""}`` when it is in none). Async form:
+        ``rbdpy.aio.AsyncImage.group``.
         """
-        raise _nie("Image.group", "RBD groups")
+        return self._portal.run(self._async.group)
 
     @requires_not_closed
     def is_exclusive_lock_owner(self):
@@ -2320,30 +2319,38 @@ class RBD:
     def group_create(self, ioctx, name):
         """Create an empty group called ``name`` in ``ioctx``'s pool.
 
-        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
+        :class:`ObjectExists` if a group of that name exists, :class:`InvalidArgument` for
+        an empty name. Async form: ``rbdpy.aio.AsyncRBD.group_create``.
         """
-        raise _nie("RBD.group_create", "RBD groups")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().group_create, aio, name)
 
     def group_remove(self, ioctx, name):
         """Delete the group ``name``, first taking every member image out of it.
 
-        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
+        Its group snapshots (and their member snapshots) go too. A group that does not
+        exist is no error. Async form: ``rbdpy.aio.AsyncRBD.group_remove``.
         """
-        raise _nie("RBD.group_remove", "RBD groups")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().group_remove, aio, name)
 
     def group_list(self, ioctx):
         """Return the names of the groups in ``ioctx``'s pool.
 
-        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
+        Sorted by name. Async form: ``rbdpy.aio.AsyncRBD.group_list``.
         """
-        raise _nie("RBD.group_list", "RBD groups")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().group_list, aio)
 
     def group_rename(self, ioctx, src, dest):
         """Rename the group ``src`` to ``dest``.
 
-        Not implemented in rbdpy yet (groups): raises ``NotImplementedError``.
+        :class:`ImageNotFound` if ``src`` does not exist, :class:`ImageExists` if ``dest``
+        does (python-rbd's classes for this call). Async form:
+        ``rbdpy.aio.AsyncRBD.group_rename``.
         """
-        raise _nie("RBD.group_rename", "RBD groups")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().group_rename, aio, src, dest)
 
     def namespace_create(self, ioctx, name):
         """Create the RBD namespace ``name`` in ``ioctx``'s pool.

@@ -4,7 +4,7 @@ Like :class:`~rbdpy.librbd.image.AsyncImage`, each method checks and coerces its
 as python-rbd's signatures do, calls one subsystem, and translates errors with python-rbd's
 message for the call: creation in rbdpy.librbd.create, clones in rbdpy.librbd.layering,
 listing/removal/renaming in rbdpy.librbd.directory, pool init/metadata/config overrides in
-rbdpy.librbd.config.
+rbdpy.librbd.config, groups in rbdpy.librbd.groups.
 
 python-rbd 16.2's argument handling, as observed on the installed module
 (tests/integration/test_rbd_images.py): ``old_format=True`` still creates a format-2 image
@@ -18,12 +18,12 @@ import builtins
 from typing import TYPE_CHECKING, Any
 
 from rbdpy.format.constants import features_from_string, features_to_string
-from rbdpy.librbd import config, directory, layering
+from rbdpy.librbd import config, directory, groups, layering
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import as_uint64
 from rbdpy.librbd.create import create_image
-from rbdpy.librbd.errors import translate
-from rbdpy.rados.proto.bytestr import to_str
+from rbdpy.librbd.errors import translate, translate_group
+from rbdpy.rados.proto.bytestr import to_bytes, to_str
 
 if TYPE_CHECKING:
     from rbdpy.rados.ioctx import AsyncIoctx
@@ -125,6 +125,29 @@ class AsyncRBD:
 
     async def config_remove(self, ioctx: AsyncIoctx, key: str | bytes) -> None:
         await config.config_remove(ioctx, key)
+
+    # -- groups (rbdpy.librbd.groups; the group itself: rbdpy.librbd.group.AsyncGroup) --
+
+    async def group_create(self, ioctx: AsyncIoctx, name: str | bytes) -> None:
+        group_name = _name_arg(name)
+        with translate_group("error creating group {!r}", to_bytes(group_name)):
+            await groups.create_group(ioctx, group_name)
+
+    async def group_remove(self, ioctx: AsyncIoctx, name: str | bytes) -> None:
+        group_name = _name_arg(name)
+        with translate_group("error removing group"):
+            await groups.remove_group(ioctx, group_name)
+
+    async def group_list(self, ioctx: AsyncIoctx) -> builtins.list[str]:
+        with translate_group("error listing groups"):
+            return await groups.list_groups(ioctx)
+
+    async def group_rename(self, ioctx: AsyncIoctx, src: str | bytes,
+                           dest: str | bytes) -> None:
+        src_name, dest_name = _name_arg(src, "src"), _name_arg(dest, "dest")
+        # python-rbd translates this one with the image map (ImageNotFound, ImageExists)
+        with translate("error renaming group"):
+            await groups.rename_group(ioctx, src_name, dest_name)
 
     # -- local helpers (python-rbd) ------------------------------------------------------
 

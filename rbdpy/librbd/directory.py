@@ -68,6 +68,10 @@ async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) ->
         others = [w for w in watchers if not (w.cookie == mine and w.name.num == gid)]
         if others:
             raise CephError(errno.EBUSY, "image still has watchers")
+        # PreRemoveRequest::check_group: a group member stays (rbdpy.librbd.groups)
+        (group,) = await exec_ops(ioctx, ictx.header_oid, [cls_rbd.image_group_get()])
+        if group.is_valid():
+            raise CephError(errno.EMLINK, "image is in a group")
         await ictx.exclusive_lock.acquire()
         ictx.io_start()
         try:

@@ -16,7 +16,7 @@ from types import TracebackType
 
 import trio
 
-from rbdpy.librbd.exceptions import make_ex
+from rbdpy.librbd.exceptions import group_errno_to_exception, make_ex
 from rbdpy.rados.proto.errors import CephError
 
 
@@ -45,4 +45,20 @@ class translate:  # lower case: it reads as a function at its `with` sites
             raise make_ex(errno.ETIMEDOUT, self.template.format(*self.args)) from exc
 
 
-__all__ = ["translate"]
+class translate_group(translate):
+    """:class:`translate` with python-rbd's map for group calls (``group_errno_to_exception``:
+    ENOENT and EEXIST name an object, not an image)."""
+
+    __slots__ = ()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if isinstance(exc, CephError):
+            raise make_ex(exc.errno, self.template.format(*self.args),
+                          group_errno_to_exception) from exc
+        if isinstance(exc, trio.TooSlowError):
+            raise make_ex(errno.ETIMEDOUT, self.template.format(*self.args),
+                          group_errno_to_exception) from exc
+
+
+__all__ = ["translate", "translate_group"]

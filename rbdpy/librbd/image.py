@@ -13,6 +13,7 @@ work lives in the subsystem modules beside this one:
 - ``maintenance`` — feature updates, object map rebuild, sparsify, watchers, the lock by hand;
 - ``flatten`` — copy a clone's parent data in and detach it;
 - ``layering`` — children of the image, the parent of a clone and its overlap;
+- ``groups`` — the group the image belongs to;
 - ``copy`` and ``config``.
 
 rbdpy.rbd's ``Image`` wraps this class method for method on the handle's event loop thread.
@@ -32,6 +33,7 @@ from rbdpy.librbd import (
     deep_copy,
     diff,
     flatten,
+    groups,
     io,
     layering,
     maintenance,
@@ -361,6 +363,14 @@ class AsyncImage:
         ctx = self._checked()
         with translate("error getting overlap for image {!r}", ctx.name_arg):
             return await layering.overlap(ctx)
+
+    # -- groups ------------------------------------------------------------------------------------
+
+    async def group(self) -> dict[str, Any]:
+        """The image's group: ``pool`` (id, -1 for none) and ``name``."""
+        ctx = self._checked()
+        with translate("error getting group for image {!r}", ctx.name_bytes):
+            return await groups.image_group(ctx)
 
     # -- diff ------------------------------------------------------------------------------------
 

@@ -13,8 +13,9 @@ requests"), as the exclusive-lock owner, and ends with a HEADER_UPDATE notify so
 clients refresh their snap context before their next write.
 
 Removing a snapshot goes the other way (the tail lives in rbdpy.librbd.snap_remove, which
-the clone bookkeeping shares): with fast-diff the snapshot's object map is folded into the
-next newer map (cls ``object_map_snap_remove``), the snapshot's map object is
+the clone bookkeeping shares; creation and rollback live in rbdpy.librbd.snap_create and
+snap_rollback, which the group snapshots share): with fast-diff the snapshot's object map
+is folded into the next newer map (cls ``object_map_snap_remove``), the snapshot's map object is
 deleted, the snap id goes back to the pool (DELETE_UNMANAGED_SNAP, which lets the OSDs trim
 the clones) and cls ``snapshot_remove`` drops it from the header. A snapshot that clone-v2
 children still use is moved to the trash namespace instead (cls ``snapshot_trash_add``).
@@ -55,19 +56,13 @@ from typing import TYPE_CHECKING, Any
 
 from rbdpy.format import cls_rbd
 from rbdpy.format.constants import (
-    OBJECT_EXISTS,
-    OBJECT_EXISTS_CLEAN,
-    RBD_FEATURE_FAST_DIFF,
     RBD_FEATURE_LAYERING,
     RBD_GROUP_DIRECTORY,
     RBD_GROUP_HEADER_PREFIX,
     RBD_PROTECTION_STATUS_PROTECTED,
     RBD_PROTECTION_STATUS_UNPROTECTED,
     RBD_PROTECTION_STATUS_UNPROTECTING,
-    data_object_name,
-    object_map_name,
 )
-from rbdpy.format.object_map import BitVector, object_may_exist
 from rbdpy.format.types import (
     GroupSnapshotNamespace,
     MirrorSnapshotNamespace,
@@ -81,34 +76,25 @@ from rbdpy.format.types import (
 from rbdpy.format.watch_notify import NotifyOp
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import UINT64_MAX, as_uint64, utc_datetime
-from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.constants import (
     RBD_SNAP_REMOVE_UNPROTECT,
 )
 from rbdpy.librbd.errors import translate
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.librbd.parent_link import child_specs, detach_child
-from rbdpy.librbd.resize import resize_image
+from rbdpy.librbd.snap_create import create_snapshot
 from rbdpy.librbd.snap_remove import header_update as _header_update
-from rbdpy.librbd.snap_remove import invalidate_map as _invalidate_map
-from rbdpy.librbd.snap_remove import om_lock_assert as _om_lock_assert
-from rbdpy.librbd.snap_remove import release_snap_id as _release_snap_id
 from rbdpy.librbd.snap_remove import remove_snapshot_record
 from rbdpy.librbd.snap_remove import snapshot_done as _snapshot_done
-from rbdpy.rados import exceptions as radosx
-from rbdpy.rados.proto import ops
+from rbdpy.librbd.snap_rollback import rollback_snapshot
 from rbdpy.rados.proto.bytestr import to_str
 from rbdpy.rados.proto.constants import CEPH_NOSNAP
-from rbdpy.rados.proto.denc import decode_all
 from rbdpy.rados.proto.errors import CephError
 
 if TYPE_CHECKING:
     from rbdpy.librbd.image_ctx import ImageCtx
 
 log = logging.getLogger(__name__)
-
-# librbd's rbd_concurrent_management_ops default: objects rolled back at once.
-_CONCURRENT_MANAGEMENT_OPS = 10
 
 
 # -- argument coercion as python-rbd's Cython signatures do it ------------------------------
@@ -156,21 +142,6 @@ async def _require_id(ictx: ImageCtx, snap_id: int) -> SnapshotInfo:
     return info
 
 
-# -- building blocks -----------------------------------------------------------------------
-
-async def _allocate_snap_id(ictx: ImageCtx) -> int:
-    """A new self-managed snap id of the data pool (librados selfmanaged_snap_create)."""
-    try:
-        return await ictx.data_ioctx.create_self_managed_snap()
-    except radosx.Error as e:  # the ioctx speaks python-rados; we want the errno back
-        raise CephError(e.errno or errno.EIO, str(e)) from e
-
-
-async def _read_whole(ictx: ImageCtx, oid: str) -> bytes:
-    reply = await ictx.ioctx.operate(oid, [ops.read(0, 0)])
-    return bytes(reply.outdata[0])
-
-
 # -- create (operation/SnapshotCreateRequest, object_map/SnapshotCreateRequest) ------------
 
 async def create_snap(ictx: ImageCtx, name: Any, flags: int = 0) -> None:
@@ -186,50 +157,7 @@ async def create_snap(ictx: ImageCtx, name: Any, flags: int = 0) -> None:
         async with ictx.exclusive_op():
             if await ictx.lookup_snap(sname) is not None:
                 raise CephError(errno.EEXIST, f"snapshot {sname!r} already exists")
-            await _create(ictx, sname)
-
-
-async def _create(ictx: ImageCtx, name: str) -> None:
-    while True:
-        snap_id = await _allocate_snap_id(ictx)
-        try:
-            await _header_update(ictx, [cls_rbd.snapshot_add(snap_id, name)])
-        except CephError as e:
-            await _release_snap_id(ictx, snap_id)
-            if e.errno == errno.ESTALE:
-                # Another client's snapshot raised snap_seq past our id meanwhile.
-                log.debug("image %s: snap id %d stale, allocating again", ictx.name, snap_id)
-                await ictx.refresh()
-                continue
-            raise
-        break
-    log.debug("image %s: created snapshot %r id %d", ictx.name, name, snap_id)
-    om = ictx.object_map
-    if om is not None:
-        await _object_map_snapshot_create(ictx, snap_id)
-    await _snapshot_done(ictx)
-
-
-async def _object_map_snapshot_create(ictx: ImageCtx, snap_id: int) -> None:
-    """Copy HEAD's map to the snapshot's (writes are blocked: the disk copy is current),
-    then with fast-diff mark HEAD's EXISTS entries EXISTS_CLEAN."""
-    om = ictx.object_map
-    assert om is not None
-    try:
-        raw = await _read_whole(ictx, om.oid)
-        await ictx.ioctx.operate(object_map_name(ictx.image_id, snap_id),
-                                 [ops.writefull(raw)])
-        if ictx.features & RBD_FEATURE_FAST_DIFF:
-            await exec_ops(ictx.ioctx, om.oid, [_om_lock_assert(),
-                                               cls_rbd.object_map_snap_add()])
-            bits = om.bits
-            for i in range(len(bits)):
-                if bits[i] == OBJECT_EXISTS:
-                    bits[i] = OBJECT_EXISTS_CLEAN
-    except CephError as e:
-        # object_map::Request: a failed map update invalidates the map, not the snapshot.
-        log.debug("image %s: object map snapshot failed: %s", ictx.name, e)
-        await _invalidate_map(ictx, CEPH_NOSNAP)
+            await create_snapshot(ictx, sname)
 
 
 # -- remove (api::Snapshot::remove, operation/SnapshotRemoveRequest) -----------------------
@@ -422,55 +350,7 @@ async def rollback_to_snap(ictx: ImageCtx, name: Any) -> None:
         # that owns the lock keeps it, and the rollback fails with EROFS.
         async with ictx.exclusive_op(ask_live_owner=False):
             info = await _require(ictx, to_str(bname))
-            await _rollback(ictx, info)
-
-
-async def _rollback(ictx: ImageCtx, info: SnapshotInfo) -> None:
-    snap_id = info.id
-    if ictx.head_size != info.image_size:
-        await resize_image(ictx, info.image_size)
-    om = ictx.object_map
-    head_bits: BitVector | None = None
-    snap_bits: BitVector | None = None
-    if om is not None:
-        head_bits = om.bits
-        try:
-            raw = await _read_whole(ictx, object_map_name(ictx.image_id, snap_id))
-            snap_bits = decode_all(raw, BitVector.decode, "snapshot object map")
-            await exec_ops(ictx.ioctx, om.oid, [_om_lock_assert(), ops.writefull(raw)])
-        except CephError as e:
-            log.debug("image %s: object map rollback failed: %s", ictx.name, e)
-            snap_bits = None
-            await _invalidate_map(ictx, CEPH_NOSNAP)
-    num_objects = ictx.num_objects(info.image_size)
-    snapc = ictx.snapc
-
-    def needed(objno: int) -> bool:
-        # C_RollbackObject: nothing to do where neither map has the object
-        if head_bits is None or snap_bits is None:
-            return True
-        in_head = objno >= len(head_bits) or object_may_exist(head_bits[objno])
-        in_snap = objno >= len(snap_bits) or object_may_exist(snap_bits[objno])
-        return in_head or in_snap
-
-    def job(objno: int) -> Callable[[], Awaitable[None]]:
-        async def run() -> None:
-            try:
-                await ictx.data_ioctx.operate(
-                    data_object_name(ictx.object_prefix, objno), [ops.rollback(snap_id)],
-                    snapc=snapc)
-            except CephError as e:
-                if e.errno != errno.ENOENT:
-                    raise
-        return run
-
-    await fan_out([job(n) for n in range(num_objects) if needed(n)],
-                  _CONCURRENT_MANAGEMENT_OPS)
-    if om is not None:
-        # send_refresh_object_map: HEAD's map is now the snapshot's
-        await om.load(num_objects)
-    log.debug("image %s: rolled back to snapshot %r id %d", ictx.name, info.name, snap_id)
-    await _snapshot_done(ictx)
+            await rollback_snapshot(ictx, info)
 
 
 # -- limits (operation/SnapshotLimitRequest) ----------------------------------------------

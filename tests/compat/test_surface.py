@@ -409,8 +409,8 @@ def test_unwired_methods_raise_not_implemented() -> None:
     with pytest.raises(rados.IoctxStateError, match="The pool is closed"):
         io.set_namespace("x")
     # Capabilities still to come say so instead of succeeding silently.
-    with pytest.raises(NotImplementedError, match=r"^RBD\.group_create: .*not implemented"):
-        rbd.RBD().group_create(io, "g")
+    with pytest.raises(NotImplementedError, match=r"^RBD\.mirror_mode_get: .*not implemented"):
+        rbd.RBD().mirror_mode_get(io)
 
 
 def test_object_wrapper_uses_ioctx() -> None:
