@@ -249,11 +249,11 @@ async def test_stale_snap_id_is_released_and_reallocated(
     """snapshot_add answers ESTALE for an id not above the header's snap_seq (another
     client's snapshot got a newer id first): the stale id goes back to the pool and a new
     one is allocated (SnapshotCreateRequest::handle_create_snap)."""
-    from rbdpy.librbd import snapshots
+    from rbdpy.librbd import snap_create
 
     await AsyncRBD().create(crc_io, "stale", MiB, order=20)
     stale = await crc_io.create_self_managed_snap()  # allocated "before" the peer's
-    real, real_release = snapshots._allocate_snap_id, snapshots._release_snap_id
+    real, real_release = snap_create.allocate_snap_id, snap_create.release_snap_id
     handed: list[int] = []
     released: list[int] = []
 
@@ -268,8 +268,8 @@ async def test_stale_snap_id_is_released_and_reallocated(
 
     async with await AsyncImage.open(crc_io, "stale") as img:
         await img.create_snap("peer")  # the peer's snapshot: newer id, snap_seq moves on
-        monkeypatch.setattr(snapshots, "_allocate_snap_id", racing)
-        monkeypatch.setattr(snapshots, "_release_snap_id", release)
+        monkeypatch.setattr(snap_create, "allocate_snap_id", racing)
+        monkeypatch.setattr(snap_create, "release_snap_id", release)
         await img.create_snap("mine")
         monkeypatch.undo()
         ids = {s["name"]: s["id"] for s in await img.list_snaps()}
