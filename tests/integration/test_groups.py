@@ -89,6 +89,9 @@ with rados.Rados(conffile=conf) as cluster:
     attempt("add i1 again", lambda: g.add_image(io, "i1"))
     attempt("add i1 to h", lambda: rbd.Group(io, "h").add_image(io, "i1"))
     attempt("add i2", lambda: g.add_image(io, "i2"))
+    io_default = cluster.open_ioctx(pool)
+    attempt("add from another namespace", lambda: g.add_image(io_default, "i3"))
+    attempt("remove from another namespace", lambda: g.remove_image(io_default, "i2"))
     attempt("list_images", lambda: sorted(list(g.list_images()), key=lambda d: d["name"]))
     for name in ("i1", "i2", "i3"):
         with rbd.Image(io, name) as im:
@@ -348,3 +351,56 @@ def test_rbdpy_group_cli_as_rbd(cluster: SessionCluster, pool: str) -> None:
     ok("group", "rm", f"{pool}/cg2")
     assert both("group", "ls", pool, "--format", "json") == "[]\n"
     _rbd(cluster, "rm", "--no-progress", f"{pool}/img")
+
+
+_HOLDER = r"""
+import subprocess, sys
+conf, pool, impl, other_python, other_impl = sys.argv[1:6]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+# the other implementation snapshots and rolls back the group while we own the lock
+PEER = "\n".join([
+    "import sys",
+    "if sys.argv[3] == 'librbd':",
+    "    import rados, rbd",
+    "else:",
+    "    from rbdpy import rados, rbd",
+    "with rados.Rados(conffile=sys.argv[1]) as c, c.open_ioctx(sys.argv[2]) as io:",
+    "    getattr(rbd.Group(io, 'held'), sys.argv[4])('s')",
+])
+
+def peer(verb):
+    subprocess.run([other_python, "-c", PEER, conf, pool, other_impl, verb], check=True,
+                   timeout=120)
+
+with rados.Rados(conffile=conf) as c, c.open_ioctx(pool) as io:
+    with rbd.Image(io, "member") as im:
+        im.write(b"before" * 100, 0)
+        assert im.is_exclusive_lock_owner()
+        peer("create_snap")
+        im.write(b"after!" * 100, 0)
+        peer("rollback_to_snap")
+        print(im.read(0, 600).decode())
+"""
+
+
+@pytest.mark.parametrize(("holder", "peer"), [("librbd", "rbdpy"), ("rbdpy", "librbd")])
+def test_group_snapshot_of_images_another_client_writes(cluster: SessionCluster, pool: str,
+                                                         holder: str, peer: str) -> None:
+    """A member open and locked by a writer of the other implementation: the group
+    snapshot and the rollback get the lock handed over, and the writer then reads the
+    rolled-back data (it refreshes on the peer's header update)."""
+    pythons = {"librbd": "/usr/bin/python3", "rbdpy": sys.executable}
+    _rbd(cluster, "create", "--size", "4M", f"{pool}/member")
+    _rbd(cluster, "group", "create", f"{pool}/held")
+    _rbd(cluster, "group", "image", "add", f"{pool}/held", f"{pool}/member")
+    proc = subprocess.run([pythons[holder], "-c", _HOLDER, str(cluster.conf), pool, holder,
+                           pythons[peer], peer], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == "before" * 100
+    assert json.loads(_rbd(cluster, "group", "snap", "ls", "--format", "json",
+                           f"{pool}/held")) == [{"snapshot": "s", "state": "ok"}]
+    _rbd(cluster, "group", "rm", f"{pool}/held")
+    _rbd(cluster, "rm", "--no-progress", f"{pool}/member")
