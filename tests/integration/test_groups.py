@@ -404,3 +404,35 @@ def test_group_snapshot_of_images_another_client_writes(cluster: SessionCluster,
                            f"{pool}/held")) == [{"snapshot": "s", "state": "ok"}]
     _rbd(cluster, "group", "rm", f"{pool}/held")
     _rbd(cluster, "rm", "--no-progress", f"{pool}/member")
+
+
+async def test_async_group_face_reports_rollback_progress(ceph_conf: str, pool: str) -> None:
+    """rbdpy.aio: AsyncRBD.group_*, AsyncGroup and AsyncImage.group; the rollback reports
+    (done, total) for every object of each member, total being that member's object count
+    (librbd's object throttle)."""
+    from rbdpy.aio import AsyncGroup, AsyncImage, AsyncRados, AsyncRBD
+
+    async with AsyncRados(conffile=ceph_conf) as handle:
+        io = await handle.open_ioctx(pool)
+        r = AsyncRBD()
+        await r.group_create(io, "ag")
+        group = AsyncGroup(io, "ag")
+        sizes = {"x": 3 << 22, "y": 5 << 22}  # 3 and 5 objects of 4 MiB
+        for name, size in sizes.items():
+            await r.create(io, name, size)
+            await group.add_image(io, name)
+        assert sorted(m["name"] for m in await group.list_images()) == ["x", "y"]
+        async with await AsyncImage.open(io, "x") as im:
+            assert await im.group() == {"pool": io.pool_id, "name": "ag"}
+            await im.write(b"x" * 4096, 0)
+        await group.create_snap("g1")
+        reports: list[tuple[int, int]] = []
+        await group.rollback_to_snap("g1", lambda done, total: reports.append((done, total)))
+        totals = sorted({total for _, total in reports})
+        assert totals == [3, 5]
+        for total in totals:
+            assert sorted(d for d, t in reports if t == total) == list(range(1, total + 1))
+        assert await r.group_list(io) == ["ag"]
+        await r.group_remove(io, "ag")
+        for name in sizes:
+            await r.remove(io, name)
