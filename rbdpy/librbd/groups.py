@@ -472,11 +472,11 @@ async def rename_snap(group_io: AsyncIoctx, group_name: str, old_name: str,
 
 async def rollback_snap(group_io: AsyncIoctx, group_name: str, snap_name: str,
                         progress: ProgressCallback | None = None) -> None:
-    """Roll every member of the group snapshot back (all locks held at once); a member
-    that lost its snapshot is skipped, as librbd ignores ENOENT there."""
+    """Roll every member the group snapshot names back (all locks held at once); a
+    member that lost its snapshot is skipped, as librbd ignores ENOENT there."""
     group_id, snap = await _find_snap(group_io, group_name, snap_name)
-    if snap.state != GroupSnapshotState.COMPLETE:
-        raise CephError(errno.EINVAL, f"group snapshot {snap_name!r} is incomplete")
+    # librbd 16.2 does not look at the state: an INCOMPLETE record rolls back whatever
+    # member snapshots it names (none when the creation stopped before recording them)
     ns = GroupSnapshotNamespace(group_io.pool_id, group_id, snap.id)
     opened = _Members()
     try:

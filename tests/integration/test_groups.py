@@ -436,3 +436,52 @@ async def test_async_group_face_reports_rollback_progress(ceph_conf: str, pool: 
         await r.group_remove(io, "ag")
         for name in sizes:
             await r.remove(io, name)
+
+
+_INCOMPLETE_SCRIPT = r"""
+import json, sys
+conf, pool, group, impl = sys.argv[1:5]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+out = []
+with rados.Rados(conffile=conf) as c, c.open_ioctx(pool) as io:
+    g = rbd.Group(io, group)
+    for fn in (lambda: list(g.list_snaps()), lambda: g.rollback_to_snap("half"),
+               lambda: g.remove_snap("half"), lambda: list(g.list_snaps())):
+        try:
+            out.append(["ok", fn()])
+        except Exception as e:
+            out.append([type(e).__name__, str(e)])
+print(json.dumps(out))
+"""
+
+
+async def test_incomplete_group_snapshot_as_librbd(ceph_conf: str, pool: str) -> None:
+    """A group snapshot record left INCOMPLETE (a creation that stopped before its member
+    snapshots were recorded): listed with state 0, rolled back (nothing to do) and removed
+    as librbd 16.2 does."""
+    from rbdpy.aio import AsyncRados, AsyncRBD
+    from rbdpy.format import cls_rbd
+    from rbdpy.format.constants import RBD_GROUP_DIRECTORY, group_header_name
+    from rbdpy.format.types import GroupSnapshot, GroupSnapshotState
+    from rbdpy.librbd.object_io import exec_ops
+
+    async with AsyncRados(conffile=ceph_conf) as handle:
+        io = await handle.open_ioctx(pool)
+        results = []
+        for python, impl in (("/usr/bin/python3", "librbd"), (sys.executable, "rbdpy")):
+            group = "inc-" + impl
+            await AsyncRBD().group_create(io, group)
+            (group_id,) = await exec_ops(io, RBD_GROUP_DIRECTORY, [cls_rbd.dir_get_id(group)])
+            record = GroupSnapshot("1234abcd", "half", GroupSnapshotState.INCOMPLETE, [])
+            await exec_ops(io, group_header_name(group_id), [cls_rbd.group_snap_set(record)])
+            proc = subprocess.run([python, "-c", _INCOMPLETE_SCRIPT, ceph_conf, pool, group,
+                                   impl], capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            results.append(json.loads(proc.stdout))
+            await AsyncRBD().group_remove(io, group)
+    assert results[0] == results[1]
+    assert results[0][0] == ["ok", [{"name": "half", "state": 0}]]
+    assert results[0][3] == ["ok", []]
