@@ -21,9 +21,11 @@ writes held back at once -- that is what makes the set crash-consistent -- and e
 snapshot in the group namespace (``GroupSnapshotNamespace(group pool, group id, group snap
 id)``) named ``.group.<group pool in hex>_<group id>_<group snap id>``. The record then
 becomes COMPLETE with each member's (pool, image id, snap id). On failure the member
-snapshots made so far and the record are removed again. librbd first sends QUIESCE to the
-members' watchers and waits for their acknowledgements; with no quiesce handler registered
-(every watcher acknowledges at once) that is a no-op, which is what rbdpy does: the flags
+snapshots made so far and the record are removed again; a member whose snapshot failed
+is reported as ENOENT, as librbd 16.2 does (it finds no snapshot there afterwards).
+librbd first sends QUIESCE to the members' watchers and waits for their acknowledgements;
+with no quiesce handler registered (every watcher acknowledges at once) that is a no-op,
+which is what rbdpy does: the flags
 ``RBD_SNAP_CREATE_SKIP_QUIESCE`` / ``RBD_SNAP_CREATE_IGNORE_QUIESCE_ERROR`` are checked
 (at most one of them, nothing else) and change nothing.
 
@@ -403,7 +405,7 @@ async def create_snap(group_io: AsyncIoctx, group_name: str, snap_name: str,
                     await held.enter_async_context(ictx.exclusive_op())
                 specs = []
                 for ictx in opened.images:
-                    snap_id = await create_snapshot(ictx, name, ns)
+                    snap_id = await _create_member_snap(ictx, name, ns)
                     made.append(ictx)
                     specs.append(ImageSnapshotSpec(ictx.ioctx.pool_id, ictx.image_id, snap_id))
             record.snaps = specs
@@ -416,6 +418,17 @@ async def create_snap(group_io: AsyncIoctx, group_name: str, snap_name: str,
         await opened.close()
     log.debug("group %r: snapshot %r id %s of %d image(s)", group_name, snap_name,
               record.id, len(members))
+
+
+async def _create_member_snap(ictx: ImageCtx, name: str, ns: GroupSnapshotNamespace) -> int:
+    """One member's snapshot. librbd 16.2 reports a member whose snapshot failed (seen
+    with EDQUOT, the member's snapshot limit) as ENOENT: its group code finds no snapshot
+    in the namespace afterwards and answers that, so we do too."""
+    try:
+        return await create_snapshot(ictx, name, ns)
+    except CephError as e:
+        log.debug("image %s: group member snapshot failed: %s", ictx.name, e)
+        raise CephError(errno.ENOENT, f"no snapshot of the group made on {ictx.name}") from e
 
 
 async def _undo_snap(group_io: AsyncIoctx, header: str, record: GroupSnapshot,

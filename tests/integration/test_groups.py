@@ -108,6 +108,14 @@ with rados.Rados(conffile=conf) as cluster:
     attempt("snap s2 skip quiesce", lambda: g.create_snap("s2", rbd.RBD_SNAP_CREATE_SKIP_QUIESCE))
     attempt("snap s3 ignore error", lambda: g.create_snap(
         "s3", rbd.RBD_SNAP_CREATE_IGNORE_QUIESCE_ERROR))
+    # a member at its snapshot limit: the members already snapshotted and the record go
+    with rbd.Image(io, "i2") as im:
+        im.set_snap_limit(3)
+    attempt("snap over a member's limit", lambda: g.create_snap("s5"))
+    with rbd.Image(io, "i1") as im:
+        attempt("i1 snaps after a failed group snapshot", lambda: len(list(im.list_snaps())))
+    with rbd.Image(io, "i2") as im:
+        im.remove_snap_limit()
     attempt("list_snaps", lambda: sorted(list(g.list_snaps()), key=lambda d: d["name"]))
     out["rbd group snap ls"] = sorted(clijson("group", "snap", "ls", spec + "/g"),
                                       key=lambda d: d["snapshot"])
@@ -215,6 +223,8 @@ def test_groups_script_as_librbd(cluster: SessionCluster, pool: str) -> None:
     assert theirs["remove member without snapshots"] == ["OSError",
                                                           "[errno 31] error removing image"]
     assert theirs["snap both quiesce flags"][0] == "InvalidArgument"
+    # librbd 16.2 reports a member's failed snapshot (EDQUOT here) as ENOENT
+    assert theirs["snap over a member's limit"][0] == "ObjectNotFound"
     assert theirs["i1 data after rollback"] == ["ok", "aaaaaaaa"]
     assert theirs["list_images with i1 in the trash"] == ["ok", []]
     assert theirs["rbd group snap ls"] == [{"snapshot": s, "state": "ok"}
