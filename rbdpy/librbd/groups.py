@@ -50,6 +50,8 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
+import trio
+
 from rbdpy.format import cls_rbd
 from rbdpy.format.constants import (
     RBD_DIRECTORY,
@@ -90,6 +92,8 @@ log = logging.getLogger(__name__)
 
 # cls_rbd's page size for the directory, member and snapshot listings
 _PAGE = 1024
+# how long a failed or cancelled group snapshot may spend removing what it made
+_UNDO_SECONDS = 60.0
 
 ProgressCallback = Callable[[int, int], object]
 
@@ -412,7 +416,9 @@ async def create_snap(group_io: AsyncIoctx, group_name: str, snap_name: str,
             record.state = GroupSnapshotState.COMPLETE
             await exec_ops(group_io, header, [cls_rbd.group_snap_set(record)])
         except BaseException:
-            await _undo_snap(group_io, header, record, ns, made)
+            # shielded (and bounded): a cancelled creation still removes what it made
+            with trio.move_on_after(_UNDO_SECONDS, shield=True):
+                await _undo_snap(group_io, header, record, ns, made)
             raise
     finally:
         await opened.close()
