@@ -33,7 +33,10 @@ from __future__ import annotations
 
 import errno
 import functools
+import queue
 import re
+import sys
+import traceback
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -306,6 +309,29 @@ __all__ = [
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _run_with_progress(portal: Any, afn: Callable[..., Any], on_progress: Callable[..., Any],
+                       *args: Any) -> Any:
+    """Run ``afn(*args, progress)`` on the loop while the caller's thread runs
+    ``on_progress(done, total)`` for each report, as librbd calls a python-rbd progress
+    callback on the thread that made the blocking call. An exception from the callback is
+    printed and ignored, as python-rbd's Cython callback wrapper does."""
+    reports: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+    pending = portal.spawn(afn, (*args, lambda done, total: reports.put((done, total))),
+                           on_done=lambda _pending: reports.put(None))
+    try:
+        while (report := reports.get()) is not None:
+            try:
+                on_progress(*report)
+            except Exception:
+                print("Exception ignored in: 'rbd.progress_callback'", file=sys.stderr)
+                traceback.print_exc()
+    except BaseException:
+        pending.cancel()
+        pending.wait()
+        raise
+    return pending.result()
 
 
 def _nie(what: str, capability: str) -> NotImplementedError:
@@ -1261,13 +1287,16 @@ class Image:
 
     @requires_not_closed
     def flatten(self, on_progress=None):
-        """Copy into a clone all data it still reads from its parent, detaching it.
+        """Copy into a clone all data it still reads from its parent, then detach it.
 
-        ``on_progress(done, total)`` would report progress.
-
-        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
+        ``on_progress(done, total)``, if given, is called on the calling thread as objects
+        are done. Raises :class:`InvalidArgument` for an image without a parent and
+        :class:`ReadOnlyImage` for a read-only or snapshot open. Async form:
+        ``rbdpy.aio.AsyncImage.flatten``.
         """
-        raise _nie("Image.flatten", "clones")
+        if on_progress is None:
+            return self._portal.run(self._async.flatten)
+        return _run_with_progress(self._portal, self._async.flatten, on_progress)
 
     @requires_not_closed
     def sparsify(self, sparse_size):

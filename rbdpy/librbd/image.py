@@ -11,6 +11,7 @@ work lives in the subsystem modules beside this one:
 - ``snapshots`` — create, remove, rename, protect, roll back, limits, set_snap;
 - ``diff`` — diff_iterate from object maps or the OSDs' LIST_SNAPS;
 - ``maintenance`` — feature updates, object map rebuild, sparsify, watchers, the lock by hand;
+- ``flatten`` — copy a clone's parent data in and detach it;
 - ``copy`` and ``config``.
 
 rbdpy.rbd's ``Image`` wraps this class method for method on the handle's event loop thread.
@@ -19,6 +20,7 @@ rbdpy.rbd's ``Image`` wraps this class method for method on the handle's event l
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rbdpy.format import cls_lock, cls_rbd
@@ -27,6 +29,7 @@ from rbdpy.librbd import (
     config,
     copy,
     diff,
+    flatten,
     io,
     maintenance,
     metadata,
@@ -381,6 +384,11 @@ class AsyncImage:
 
     async def sparsify(self, sparse_size: int) -> None:
         await maintenance.sparsify(self._ctx, sparse_size)
+
+    async def flatten(self, on_progress: Callable[[int, int], object] | None = None) -> None:
+        """Copy the parent's data into this clone and detach it from its parent.
+        ``on_progress(done, total)`` runs on the event loop's thread, once per object."""
+        await flatten.flatten(self._ctx, on_progress)
 
     async def watchers_list(self) -> list[dict[str, Any]]:
         return await maintenance.watchers_list(self._ctx)

@@ -89,7 +89,8 @@ class ImageCtx:
 
     def __init__(self, ioctx: AsyncIoctx, name: str | bytes | None = None,
                  snapshot: str | bytes | None = None, read_only: bool = False,
-                 image_id: str | bytes | None = None) -> None:
+                 image_id: str | bytes | None = None, *,
+                 snap_id: int | None = None) -> None:
         if name is None and image_id is None:
             raise rbdx.InvalidArgument("image name or image id was not specified")
         if name is not None and image_id is not None:
@@ -104,6 +105,8 @@ class ImageCtx:
         self.image_id = to_str(image_id) if image_id is not None else ""
         self.snap_name = to_str(snapshot) if snapshot is not None else None
         self.snap_id = CEPH_NOSNAP
+        # a parent is opened at its snapshot by id (the child's parent spec names no name)
+        self._open_snap_id = snap_id
         # False once a refresh finds the snapshot we read from removed (librbd's
         # snap_exists): reads then fail with ENOENT, even if a snapshot of the same name
         # was created again (it has another id).
@@ -135,6 +138,14 @@ class ImageCtx:
         self.parent_spec = ParentImageSpec()
         self.head_parent_overlap: int | None = None
         self.parent_overlap: int | None = None
+        # The parent's context (read-only, at parent_spec.snap_id), opened on first need
+        # and kept until close; one whose spec a refresh no longer names is retired, not
+        # closed, since reads started before the refresh may still use it.
+        self.parent: ImageCtx | None = None
+        self._parent_open_lock = trio.Lock()
+        self._retired_parents: list[ImageCtx] = []
+        # object number -> set when the copy-up of that object in flight finishes
+        self.copyups_in_flight: dict[int, trio.Event] = {}
         self.closed = True
         self.watch: WatchHandle | None = None
         self.watch_lost = False
@@ -184,13 +195,17 @@ class ImageCtx:
         if self.data_pool_id >= 0 and self.data_pool_id != io.pool_id:
             self.data_ioctx = await io.rados.open_ioctx2(self.data_pool_id)
             self.data_ioctx.set_namespace(io.get_namespace())
-        if self.snap_name is not None:
+        if self._open_snap_id is not None:
+            self.snap_id = self._open_snap_id
+            await self.refresh()
+            if not self.snap_exists:
+                raise CephError(errno.ENOENT, f"snapshot {self.snap_id:#x} not found")
+        elif self.snap_name is not None:
             info = await self.lookup_snap(self.snap_name)
             if info is None:
                 raise CephError(errno.ENOENT, f"snapshot {self.snap_name!r} not found")
             self.snap_id = info.id
             await self.refresh()
-        self.require_no_parent()
         unsupported = self.incompatible_features & ~SUPPORTED_FEATURES
         if unsupported:
             raise CephError(errno.ENOSYS, f"image uses unsupported features {unsupported:#x}")
@@ -273,6 +288,65 @@ class ImageCtx:
                 log.debug("close %s: unwatch failed: %s", self.name, e)
         if self.data_ioctx is not self.ioctx:
             self.data_ioctx.close()
+        parents = [*self._retired_parents, *([self.parent] if self.parent else [])]
+        self.parent, self._retired_parents = None, []
+        for parent in parents:
+            await parent.close_parent_image()
+
+    async def close_parent_image(self) -> None:
+        """Close a parent context this image opened, with the pool context it opened."""
+        await self.close()
+        self.ioctx.close()
+
+    # -- the parent chain -------------------------------------------------------------------
+
+    def has_parent(self) -> bool:
+        """True when some of the image at the read point still maps onto a parent."""
+        return self.parent_overlap is not None and self.parent_overlap > 0
+
+    async def get_parent(self) -> ImageCtx | None:
+        """The parent's context at the read point, opened (read-only, at the parent
+        snapshot) on first use; None when nothing at the read point maps onto a parent.
+
+        The parent opens its own parent the same way when a read reaches it, so a chain of
+        any depth is walked lazily (librbd's RefreshParentRequest opens the chain eagerly).
+        """
+        if self.parent_overlap is None:
+            return None
+        async with self._parent_open_lock:
+            spec = self.parent_spec
+            current = self.parent
+            if current is not None and current.image_id == spec.image_id \
+                    and current.snap_id == spec.snap_id \
+                    and current.ioctx.pool_id == spec.pool_id \
+                    and current.ioctx.get_namespace() == spec.pool_namespace:
+                return current
+            parent_ioctx = await self.ioctx.rados.open_ioctx2(spec.pool_id)
+            try:
+                parent_ioctx.set_namespace(spec.pool_namespace)
+                parent = ImageCtx(parent_ioctx, image_id=spec.image_id, read_only=True,
+                                  snap_id=spec.snap_id)
+                await parent.open_image()
+            except BaseException:
+                parent_ioctx.close()
+                raise
+            if current is not None:
+                self._retired_parents.append(current)
+            self.parent = parent
+            log.debug("image %s: opened parent %s@%#x in pool %d", self.name, parent.name,
+                      spec.snap_id, spec.pool_id)
+            return parent
+
+    async def parent_overlap_at(self, snap_id: int) -> int | None:
+        """The parent overlap at HEAD (CEPH_NOSNAP) or at a snapshot; None: no parent."""
+        await self.maybe_refresh()
+        if not self.parent_spec.exists():
+            return None
+        if snap_id == CEPH_NOSNAP:
+            return self.head_parent_overlap
+        (overlap,) = await exec_ops(self.ioctx, self.header_oid,
+                                    [cls_rbd.parent_overlap_get(snap_id)])
+        return int(overlap) if overlap is not None else None
 
     # -- checks ------------------------------------------------------------------------------
 
@@ -283,15 +357,6 @@ class ImageCtx:
     def require_not_blocklisted(self) -> None:
         if self.blocklisted:
             raise CephError(errno.ESHUTDOWN, "this client is blocklisted")
-
-    def require_no_parent(self) -> None:
-        """Refuse to serve a clone: until rbdpy reads through to parents and copies up on
-        write, a clone's data would read as zeros and a write would hide the parent's data
-        for good."""
-        if self.parent_overlap is not None:
-            raise NotImplementedError(
-                f"image {self.name!r} is a clone (it has a parent image): rbdpy does not "
-                "support layering yet")
 
     def require_writable(self) -> None:
         """I/O writes and HEAD changes: refused on a read-only open or at a snapshot."""

@@ -42,15 +42,26 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-from rbdpy.format.constants import OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, data_object_name
+import trio
+
+from rbdpy.format import cls_rbd
+from rbdpy.format.constants import (
+    OBJECT_EXISTS,
+    OBJECT_EXISTS_CLEAN,
+    RBD_FEATURE_FAST_DIFF,
+    data_object_name,
+    object_map_name,
+)
 from rbdpy.format.object_map import object_may_not_exist
 from rbdpy.librbd.concurrency import fan_out
+from rbdpy.librbd.object_io import exec_ops
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.msgr2.buffers import as_bytes
-from rbdpy.rados.proto.ops import OSDOp
-from rbdpy.striping.striper import ObjectExtent, file_to_extents, get_num_objects
+from rbdpy.rados.proto.ops import OsdFlag, OSDOp
+from rbdpy.rados.proto.types import SnapContext
+from rbdpy.striping.striper import ObjectExtent, extent_to_file, file_to_extents, get_num_objects
 
 if TYPE_CHECKING:
     from rbdpy.librbd.image_ctx import ImageCtx
@@ -82,34 +93,49 @@ async def read(ictx: ImageCtx, offset: int, length: int, fadvise_flags: int = 0)
         return b""
     ictx.require_not_blocklisted()
     await ictx.maybe_refresh()
-    ictx.require_no_parent()
     if not ictx.snap_exists:
         raise CephError(errno.ENOENT, f"snapshot {ictx.snap_id:#x} no longer exists")
     length = _clip(ictx, offset, length)
+    return await _read_range(ictx, offset, length, fadvise_flags)
+
+
+async def _read_range(ictx: ImageCtx, offset: int, length: int, fadvise_flags: int) -> bytes:
+    """Read a range inside the image at its read point, through to the parent chain."""
     extents = file_to_extents(ictx.layout, offset, length)
     # (buffer offset, bytes the object returned for that piece); a piece shorter than its
     # buffer extent, or missing (object absent), reads as zeros.
     pieces: list[tuple[int, Buffer]] = []
-    await fan_out([partial(_read_extent, ictx, ex, fadvise_flags, pieces) for ex in extents])
+    await fan_out([partial(_read_extent, ictx, offset, ex, fadvise_flags, pieces)
+                   for ex in extents])
     log.debug("read %s %d~%d: %d object extents", ictx.name, offset, length, len(extents))
     return _assemble(pieces, length)
 
 
-async def _read_extent(ictx: ImageCtx, ex: ObjectExtent, fadvise_flags: int,
+async def _read_extent(ictx: ImageCtx, base: int, ex: ObjectExtent, fadvise_flags: int,
                        pieces: list[tuple[int, Buffer]]) -> None:
-    """Read one object extent; add what it holds to ``pieces`` (nothing for a hole)."""
+    """Read one object extent (of a request starting at image offset ``base``); add what
+    it holds to ``pieces``. An object the image lacks is a hole, or, below the parent
+    overlap, the parent's data (librbd's ObjectReadRequest::read_parent)."""
     om = ictx.object_map
-    if om is not None and not om.may_exist(ex.objectno):
-        return
-    try:
-        reply = await ictx.data_ioctx.operate(
-            _oid(ictx, ex.objectno), [ops.read(ex.offset, ex.length, fadvise_flags)],
-            snapid=ictx.snap_id)
-    except CephError as e:
-        if e.errno == errno.ENOENT:
-            return  # never written: zeros
-        raise
-    data = reply.outdata[0]
+    if om is None or om.may_exist(ex.objectno):
+        try:
+            reply = await ictx.data_ioctx.operate(
+                _oid(ictx, ex.objectno), [ops.read(ex.offset, ex.length, fadvise_flags)],
+                snapid=ictx.snap_id)
+        except CephError as e:
+            if e.errno != errno.ENOENT:
+                raise
+        else:
+            # The object exists: it holds all of its data, a copy-up having brought in
+            # whatever the parent had for it; a short read is zeros past its end.
+            _scatter(reply.outdata[0], ex, pieces)
+            return
+    if ictx.has_parent():
+        await _read_from_parent(ictx, [(base + buf_off, buf_len, buf_off)
+                                       for buf_off, buf_len in ex.buffer_extents], pieces)
+
+
+def _scatter(data: Buffer, ex: ObjectExtent, pieces: list[tuple[int, Buffer]]) -> None:
     if len(ex.buffer_extents) == 1:
         pieces.append((ex.buffer_extents[0][0], data))
         return
@@ -120,6 +146,20 @@ async def _read_extent(ictx: ImageCtx, ex: ObjectExtent, fadvise_flags: int,
             break
         pieces.append((buf_off, view[pos:pos + buf_len]))
         pos += buf_len
+
+
+async def _read_from_parent(ictx: ImageCtx, ranges: Sequence[tuple[int, int, int]],
+                            pieces: list[tuple[int, Buffer]]) -> None:
+    """Read image ranges ``(image offset, length, buffer offset)`` from the parent, each
+    clipped to the parent overlap; beyond it the image reads zeros."""
+    parent = await ictx.get_parent()
+    overlap = ictx.parent_overlap
+    if parent is None or overlap is None:
+        return
+    for image_off, length, buf_off in ranges:
+        length = min(length, overlap - image_off, parent.size - image_off)
+        if length > 0:
+            pieces.append((buf_off, await _read_range(parent, image_off, length, 0)))
 
 
 def _assemble(pieces: list[tuple[int, Buffer]], length: int) -> bytes:
@@ -152,7 +192,6 @@ async def write(ictx: ImageCtx, data: Buffer, offset: int, fadvise_flags: int = 
         return 0
     ictx.require_writable()
     await ictx.maybe_refresh()
-    ictx.require_no_parent()
     length = _clip(ictx, offset, length)
     mv = memoryview(data)
     if mv.format != "B" or mv.ndim != 1:
@@ -163,10 +202,13 @@ async def write(ictx: ImageCtx, data: Buffer, offset: int, fadvise_flags: int = 
         om = ictx.object_map
         fresh = {ex.objectno for ex in extents
                  if om is None or not _known_to_exist(ictx, ex.objectno)}
+        # what the map said before this write marks them: absent ones of a clone go
+        # straight to copy-up
+        absent = {n for n in fresh if om is not None and not om.may_exist(n)}
         if om is not None:
             # also turns EXISTS_CLEAN (fast-diff) into EXISTS; no I/O when all are EXISTS
             await om.mark_exists([ex.objectno for ex in extents])
-        await fan_out([partial(_write_extent, ictx, ex, mv, fadvise_flags, fresh)
+        await fan_out([partial(_write_extent, ictx, ex, mv, fadvise_flags, fresh, absent)
                        for ex in extents])
 
     await ictx.writing(do_write)
@@ -175,7 +217,7 @@ async def write(ictx: ImageCtx, data: Buffer, offset: int, fadvise_flags: int = 
 
 
 async def _write_extent(ictx: ImageCtx, ex: ObjectExtent, mv: memoryview, fadvise_flags: int,
-                        fresh: set[int]) -> None:
+                        fresh: set[int], absent: set[int]) -> None:
     """Write one object extent from the caller's buffer."""
     if len(ex.buffer_extents) == 1:
         o, n = ex.buffer_extents[0]
@@ -188,7 +230,132 @@ async def _write_extent(ictx: ImageCtx, ex: ObjectExtent, mv: memoryview, fadvis
         object_size = ictx.layout.object_size
         osd_ops.append(ops.set_alloc_hint(object_size, object_size))
     osd_ops.append(ops.write(ex.offset, payload, fadvise_flags))
-    await ictx.data_ioctx.operate(_oid(ictx, ex.objectno), osd_ops, snapc=ictx.snapc)
+    await _modify_object(ictx, ex.objectno, osd_ops, ex.objectno in absent)
+
+
+async def _modify_object(ictx: ImageCtx, objectno: int, osd_ops: list[OSDOp],
+                         known_absent: bool) -> None:
+    """Apply write ops to one data object of HEAD, copying the parent's data up first when
+    the object is below the parent overlap and the image does not have it yet
+    (AbstractObjectWriteRequest: guard with assert_exists, copy up on ENOENT)."""
+    oid = _oid(ictx, objectno)
+    if not ictx.has_parent() or not parent_extents(ictx, objectno):
+        await ictx.data_ioctx.operate(oid, osd_ops, snapc=ictx.snapc)
+        return
+    while True:
+        if not known_absent:
+            try:
+                await ictx.data_ioctx.operate(oid, [ops.assert_exists(), *osd_ops],
+                                              snapc=ictx.snapc)
+                return
+            except CephError as e:
+                if e.errno != errno.ENOENT:
+                    raise
+        if await copyup(ictx, objectno, osd_ops):
+            return
+        known_absent = False  # another request copied the object up meanwhile: retry
+
+
+def parent_extents(ictx: ImageCtx, objectno: int) -> list[tuple[int, int]]:
+    """The image extents of HEAD object ``objectno`` that still map onto the parent (the
+    whole object's extents clipped to the overlap), in object order. Within one object the
+    image offsets grow with the object offset, so these are a prefix of the object."""
+    overlap = ictx.parent_overlap
+    if not overlap:
+        return []
+    layout = ictx.layout
+    extents = []
+    for image_off, length in extent_to_file(layout, objectno, 0, layout.object_size):
+        length = min(length, overlap - image_off)
+        if length <= 0:
+            break
+        extents.append((image_off, length))
+    return extents
+
+
+async def copyup(ictx: ImageCtx, objectno: int, osd_ops: Sequence[OSDOp]) -> bool:
+    """Bring the parent's data for a HEAD object into the image, then apply ``osd_ops``
+    (none: flatten's copy-up only). One copy-up per object at a time, as librbd's
+    copyup_list: a request finding one in flight waits for it and returns False, and
+    the caller retries its write against the object the other one created."""
+    pending = ictx.copyups_in_flight.get(objectno)
+    if pending is not None:
+        await pending.wait()
+        return False
+    done = trio.Event()
+    ictx.copyups_in_flight[objectno] = done
+    try:
+        await _copy_up(ictx, objectno, osd_ops)
+    finally:
+        del ictx.copyups_in_flight[objectno]
+        done.set()
+    return True
+
+
+async def _copy_up(ictx: ImageCtx, objectno: int, osd_ops: Sequence[OSDOp]) -> None:
+    """CopyupRequest: read the object's parent data, then cls ``copyup`` it in with the
+    write. cls copyup writes only into an object that does not exist yet, so a race with
+    another client's copy-up of the same object is harmless."""
+    data = await _read_parent_object(ictx, objectno)
+    zero = data.count(0) == len(data)
+    if zero:
+        if not osd_ops:
+            return  # flatten: the parent has nothing here, so there is nothing to copy
+        data = b""
+    if not osd_ops and ictx.object_map is not None:
+        # flatten's copy-up creates the object (a write marked it before it started)
+        await ictx.object_map.mark_exists([objectno])
+    oid = _oid(ictx, objectno)
+    object_size = ictx.layout.object_size
+    copy_in = [cls_rbd.copyup(data).op(), ops.set_alloc_hint(object_size, object_size)]
+    snapc = ictx.snapc
+    if snapc.snaps and not zero:
+        # With snapshots, the copy-up goes first under an empty snap context: the OSD
+        # then clones the object for every existing snapshot at the next write, so the
+        # snapshots keep the parent's data too (what makes a deep flatten possible).
+        await _mark_copied_into_snapshots(ictx, objectno)
+        await ictx.data_ioctx.operate(oid, copy_in, flags=OsdFlag.WRITE,
+                                      snapc=SnapContext())
+        if osd_ops:
+            await ictx.data_ioctx.operate(oid, osd_ops, snapc=snapc)
+    else:
+        await ictx.data_ioctx.operate(oid, [*copy_in, *osd_ops], flags=OsdFlag.WRITE,
+                                      snapc=snapc)
+    log.debug("copyup %s object %d: %d bytes from the parent", ictx.name, objectno,
+              len(data))
+
+
+async def _read_parent_object(ictx: ImageCtx, objectno: int) -> bytes:
+    """The parent's bytes for a whole HEAD object, from object offset 0 up to the overlap."""
+    parent = await ictx.get_parent()
+    if parent is None:
+        return b""
+    extents = [(off, min(length, parent.size - off))
+               for off, length in parent_extents(ictx, objectno) if off < parent.size]
+    chunks: list[bytes] = [b""] * len(extents)
+
+    async def read_one(i: int) -> None:
+        chunks[i] = await _read_range(parent, extents[i][0], extents[i][1], 0)
+
+    await fan_out([partial(read_one, i) for i in range(len(extents))])
+    return b"".join(chunks)
+
+
+async def _mark_copied_into_snapshots(ictx: ImageCtx, objectno: int) -> None:
+    """A copy-up under snapshots puts the parent's data into every snapshot's clone of the
+    object: their object maps say so (the oldest EXISTS, later ones EXISTS_CLEAN with
+    fast-diff as they share its data), as CopyupRequest::update_object_maps does."""
+    if ictx.object_map is None:
+        return
+    fast_diff = bool(ictx.features & RBD_FEATURE_FAST_DIFF)
+    for i, snap_id in enumerate(sorted(ictx.snapc.snaps)):
+        state = OBJECT_EXISTS_CLEAN if fast_diff and i > 0 else OBJECT_EXISTS
+        try:
+            await exec_ops(ictx.ioctx, object_map_name(ictx.image_id, snap_id), [
+                cls_rbd.object_map_update(objectno, objectno + 1, state, None)])
+        except CephError as e:
+            if e.errno != errno.ENOENT:  # a snapshot removed meanwhile
+                raise
 
 
 def _known_to_exist(ictx: ImageCtx, objectno: int) -> bool:
@@ -202,10 +369,20 @@ def _known_to_exist(ictx: ImageCtx, objectno: int) -> bool:
 
 
 async def _discard_extents(ictx: ImageCtx, extents: Sequence[ObjectExtent]) -> None:
-    """Remove / truncate / zero object extents (ObjectDiscardRequest), as the lock owner."""
+    """Remove / truncate / zero object extents (ObjectDiscardRequest), as the lock owner.
+
+    Below a clone's parent overlap nothing is removed: a removed object would read the
+    parent's data again. Those extents truncate or zero instead, copying the parent's
+    data up first where the image lacks the object (librbd's discard with
+    OBJECT_DISCARD_FLAG_DISABLE_CLONE_REMOVE), so they read as zeros afterwards.
+    """
     om = ictx.object_map
     object_size = ictx.layout.object_size
+    under_parent = {ex.objectno for ex in extents
+                    if ictx.has_parent() and parent_extents(ictx, ex.objectno)}
+    absent = {n for n in under_parent if om is not None and not om.may_exist(n)}
     removes = [ex.objectno for ex in extents if ex.offset == 0 and ex.length == object_size
+               and ex.objectno not in under_parent
                and (om is None or om.may_exist(ex.objectno))]
     if om is not None and removes:
         await om.mark_pending(removes)
@@ -215,9 +392,16 @@ async def _discard_extents(ictx: ImageCtx, extents: Sequence[ObjectExtent]) -> N
         # map update for discards that do not remove the object).
         for n in sorted({ex.objectno for ex in extents if ex.objectno not in removes}):
             await om.update(n, n + 1, OBJECT_EXISTS, OBJECT_EXISTS_CLEAN)
+        # a copy-up creates the object
+        await om.mark_exists(sorted(absent))
 
     def job(ex: ObjectExtent) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            if ex.objectno in under_parent:
+                change = ops.truncate(ex.offset) if ex.offset + ex.length >= object_size \
+                    else ops.zero(ex.offset, ex.length)
+                await _modify_object(ictx, ex.objectno, [change], ex.objectno in absent)
+                return
             if om is not None and not om.may_exist(ex.objectno):
                 return
             if ex.offset == 0 and ex.length == object_size:
@@ -258,7 +442,6 @@ async def discard(ictx: ImageCtx, offset: int, length: int,
         return
     ictx.require_writable()
     await ictx.maybe_refresh()
-    ictx.require_no_parent()
     length = _clip(ictx, offset, length)
     if granularity is None:
         granularity = DISCARD_GRANULARITY
@@ -341,5 +524,5 @@ async def remove_all_objects(ictx: ImageCtx) -> None:
     await trim(ictx, 0, ictx.size)
 
 
-__all__ = ["DISCARD_GRANULARITY", "discard", "read",
+__all__ = ["DISCARD_GRANULARITY", "copyup", "discard", "parent_extents", "read",
            "remove_all_objects", "trim", "write", "write_zeroes"]

@@ -764,7 +764,6 @@ async def _set_snap_id(ictx: ImageCtx, snap_id: int, info: SnapshotInfo | None) 
     ictx.snap_exists = True
     ictx.snap_name = info.name if info is not None else None
     await ictx.refresh()
-    ictx.require_no_parent()
 
 
 __all__ = [
