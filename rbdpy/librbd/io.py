@@ -489,12 +489,23 @@ async def write_zeroes(ictx: ImageCtx, offset: int, length: int, zero_flags: int
 
 
 async def trim(ictx: ImageCtx, new_size: int, old_size: int) -> None:
-    """Delete/truncate everything in [new_size, old_size) (TrimRequest); lock owner only."""
+    """Delete/truncate everything in [new_size, old_size) (TrimRequest); lock owner only.
+
+    A clone with snapshots first copies the parent's data up into the doomed objects
+    below the overlap, then removes them: the removal under the snap context leaves that
+    data in the snapshots' clones, so a rollback to one of them brings it back after the
+    overlap has shrunk (TrimRequest's copy-up step).
+    """
     layout = ictx.layout
     first_gone = get_num_objects(layout, new_size)
     last = get_num_objects(layout, old_size)
     om = ictx.object_map
-    gone = [n for n in range(first_gone, last) if om is None or om.may_exist(n)]
+    keep_for_snapshots: list[int] = []
+    if ictx.has_parent() and ictx.snapc.snaps:
+        overlap_objects = get_num_objects(layout, min(ictx.parent_overlap or 0, old_size))
+        keep_for_snapshots = list(range(first_gone, min(overlap_objects, last)))
+    gone = [n for n in range(first_gone, last) if n not in keep_for_snapshots
+            and (om is None or om.may_exist(n))]
     if om is not None:
         await om.mark_pending(gone)
 
@@ -508,9 +519,21 @@ async def trim(ictx: ImageCtx, new_size: int, old_size: int) -> None:
                     raise
         return run
 
+    def copy_up_and_remove(objno: int) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            absent = om is not None and not om.may_exist(objno)
+            try:
+                await _modify_object(ictx, objno, [ops.delete()], absent)
+            except CephError as e:
+                if e.errno != errno.ENOENT:
+                    raise
+        return run
+
+    await fan_out([copy_up_and_remove(n) for n in keep_for_snapshots])
     await fan_out([job(n) for n in gone])
     if om is not None:
-        await om.mark_removed(gone)
+        await om.mark_pending(keep_for_snapshots)
+        await om.mark_removed([*gone, *keep_for_snapshots])
     # boundary objects: the parts of surviving objects past the new end
     if new_size < old_size:
         boundary = [ex for ex in file_to_extents(layout, new_size, old_size - new_size)

@@ -42,14 +42,13 @@ async def resize_image(ictx: ImageCtx, new_size: int) -> None:
         await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.set_size(new_size)])
     else:
         ictx.size = new_size
+        await trim(ictx, new_size, old_size)
+        await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.set_size(new_size)])
         # A clone's overlap shrinks with it and never grows back: what lay past the new
-        # end reads as zeros after a later grow. cls set_size lowers the stored overlap
-        # the same way; lowering ours first keeps the trim from copying up data beyond it.
+        # end reads as zeros after a later grow (cls set_size lowers the stored one).
         if ictx.head_parent_overlap is not None:
             ictx.head_parent_overlap = min(ictx.head_parent_overlap, new_size)
             ictx.parent_overlap = ictx.head_parent_overlap
-        await trim(ictx, new_size, old_size)
-        await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.set_size(new_size)])
         if om is not None:
             await om.resize(new_objects, OBJECT_NONEXISTENT)
     ictx.size = new_size
