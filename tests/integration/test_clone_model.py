@@ -4,8 +4,9 @@ tests/integration/clone_model_driver.py does the walk (clones v1 and v2 up to th
 a striped parent, a parent in a second pool, writes, discards, write_zeroes, resizes,
 snapshots, flattens; every read compared with an in-memory model) with either library. The
 same script runs on librbd (python3-rbd under /usr/bin/python3) to keep the model honest,
-and on rbdpy. Afterwards every image and snapshot is read back whole by the other library
-too, and all sha256s must equal the model's.
+and on rbdpy. Afterwards every image and snapshot is read back whole by both libraries, and
+all sha256s must equal the model's; after rbdpy's walk ``rbd object-map check`` must find
+every object map right.
 
 The seed is ``RBDPY_CLONE_MODEL_SEED`` (default 2026); a failure prints it with the last
 operations, and the driver replays it by hand:
@@ -74,6 +75,16 @@ def test_clone_walk_matches_the_model(cluster: SessionCluster, pool: str, other_
     assert parents, "no clone survived the walk unflattened"
     assert any(p[0].startswith(other_pool + "/") for p in parents) or any(
         e["pool"] == other_pool for e in expected.values() if e["parent"])
+
+    if writer == "rbdpy":
+        # rbdpy kept every object map right through copy-ups, discards, shrinks, flattens
+        for key in expected:
+            subprocess.run(["rbd", "-c", conf, "object-map", "check", "--no-progress", key],
+                           check=True, capture_output=True, timeout=120)
+            info = json.loads(subprocess.run(["rbd", "-c", conf, "info", "--format", "json",
+                                              key], check=True, capture_output=True,
+                                             timeout=120).stdout)
+            assert info["flags"] == [], (key, info["flags"], SEED)
 
     listing = json.dumps({"expected": expected})
     for reader in ("librbd", "rbdpy"):
