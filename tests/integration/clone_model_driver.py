@@ -236,7 +236,9 @@ class Walk:
     def step(self) -> None:
         names, weights = zip(*self.OPS, strict=True)
         op = self.rng.choices(names, weights)[0]
-        target = self.model[self.rng.choice(sorted(self.model))]
+        # creation order, not names: the same seed walks the same way whatever the pools
+        # are called
+        target = self.model[self.rng.choice(list(self.model))]
         getattr(self, f"op_{op}")(target)
 
     def check_all(self) -> None:
