@@ -24,9 +24,9 @@ value instead of raising.
 Compatibility: names, signatures, defaults, ``RBD_*`` constants and exception classes are
 those of Ceph Pacific (16.2) python-rbd, checked by tests/compat/test_surface.py.
 ``RBD.version`` and the feature-string conversions work without a cluster. Not implemented
-yet, and raising ``NotImplementedError`` that names the missing capability: clones and
-their parent/child queries, groups, the trash, namespaces, migration, mirroring,
-encryption, pool statistics, deep copy, ``aio_open_image`` and ``aio_close``.
+yet, and raising ``NotImplementedError`` that names the missing capability: groups, the
+trash, namespaces, migration, mirroring, encryption, pool statistics, deep copy,
+``aio_open_image`` and ``aio_close``.
 """
 
 from __future__ import annotations
@@ -507,17 +507,20 @@ class ChildIterator:
     """Children (clones) of an image or of its current snapshot, one dict each.
 
     Dict keys, as python-rbd: ``pool``, ``pool_namespace``, ``image``, ``id`` (strings) and
-    ``trash`` (bool, whether the child sits in the trash). With ``descendants=True`` clones of
-    clones are listed too.
-
-    Not implemented in rbdpy yet (clones): constructing one raises ``NotImplementedError``.
+    ``trash`` (bool, whether the child sits in the trash). At the image itself (no snapshot
+    set) the clones of every snapshot are listed. With ``descendants=True`` clones of clones
+    are listed too, at any depth. The list is read when the iterator is made, sorted by
+    pool, namespace and image name. Raises :class:`InvalidArgument` for a closed image.
+    Async forms: ``rbdpy.aio.AsyncImage.list_children2`` and ``.list_descendants``.
     """
 
     def __iter__(self):
-        raise _nie("ChildIterator.__iter__", "clone children listing")
+        return iter(self._children)
 
     def __init__(self, image, descendants=False):
-        raise _nie("ChildIterator.__init__", "clone children listing")
+        image.require_not_closed()
+        fetch = image._async.list_descendants if descendants else image._async.list_children2
+        self._children = image._portal.run(fetch)
 
 
 class Completion:
@@ -844,28 +847,29 @@ class Image:
         """Return the parent of a cloned image as a dict (``pool_name``, ``pool_namespace``,
         ``image_name``, ``snap_name``).
 
-        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
-        (python-rbd raises :class:`ImageNotFound` for an image that is not a clone; rbdpy raises
-        ``NotImplementedError`` in every case.)
+        The parent is that of the snapshot currently set, or of the image itself. A parent
+        snapshot the user removed while clones still used it shows its trash name (a UUID).
+        Raises :class:`ImageNotFound` for an image (or snapshot) without a parent. Async
+        form: ``rbdpy.aio.AsyncImage.get_parent_image_spec``.
         """
-        raise _nie("Image.get_parent_image_spec", "clone parents")
+        return self._portal.run(self._async.get_parent_image_spec)
 
     @requires_not_closed
     def parent_info(self):
         """Older form of :meth:`get_parent_image_spec`: a ``(pool name, image name, snapshot name)``
-        tuple.
-
-        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
+        tuple. Raises :class:`ImageNotFound` without a parent. Async form:
+        ``rbdpy.aio.AsyncImage.parent_info``.
         """
-        raise _nie("Image.parent_info", "clone parents")
+        return self._portal.run(self._async.parent_info)
 
     @requires_not_closed
     def parent_id(self):
-        """Return the image id of a clone's parent.
+        """Return the image id of a clone's parent (str).
 
-        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
+        Raises :class:`ImageNotFound` without a parent. Async form:
+        ``rbdpy.aio.AsyncImage.parent_id``.
         """
-        raise _nie("Image.parent_id", "clone parents")
+        return self._portal.run(self._async.parent_id)
 
     @requires_not_closed
     def migration_source_spec(self):
@@ -921,11 +925,12 @@ class Image:
 
     @requires_not_closed
     def overlap(self):
-        """Return how many bytes of a clone still map to its parent.
+        """Return how many bytes of a clone (at the snapshot set, if any) still map to its
+        parent; 0 for an image without a parent, as python-rbd answers.
 
-        Not implemented in rbdpy yet (clone parents): raises ``NotImplementedError``.
+        Async form: ``rbdpy.aio.AsyncImage.overlap``.
         """
-        raise _nie("Image.overlap", "images")
+        return self._portal.run(self._async.overlap)
 
     @requires_not_closed
     def flags(self):
@@ -985,12 +990,20 @@ class Image:
         stripe_count=None,
         data_pool=None,
     ):
-        """Copy the image together with its snapshots to ``dest_name`` in ``dest_ioctx``'s pool;
-        the layout arguments work as in :meth:`copy`.
+        """Copy the image together with its snapshots to ``dest_name`` in ``dest_ioctx``'s pool.
 
-        Not implemented in rbdpy yet (deep copy): raises ``NotImplementedError``.
+        The copy gets every user snapshot up to the current one (names, sizes, protection and
+        the data of each, sharing unchanged objects between snapshots as the source does),
+        then HEAD (the current snapshot's data if one is set), and the metadata. ``order``,
+        ``stripe_unit``, ``stripe_count`` and ``features`` default to this image's;
+        ``data_pool`` defaults to the destination pool's default, not this image's data pool.
+        Raises :class:`ImageExists` if the name is taken, :class:`InvalidArgument` for a bad
+        name or layout; ``NotImplementedError`` for a clone (layering). Async form:
+        ``rbdpy.aio.AsyncImage.deep_copy``.
         """
-        raise _nie("Image.deep_copy", "image copy")
+        _, dest_aio = _ioctx_async(dest_ioctx)
+        return self._portal.run(self._async.deep_copy, dest_aio, dest_name, features, order,
+                                stripe_unit, stripe_count, data_pool)
 
     @requires_not_closed
     def list_snaps(self):
@@ -1021,8 +1034,11 @@ class Image:
     def remove_snap(self, name):
         """Delete the snapshot ``name``.
 
-        Raises :class:`ImageNotFound` if there is no such snapshot, :class:`ImageBusy` if it is
-        protected, :class:`ReadOnlyImage` on a read-only open. Async form:
+        A snapshot that clone-v2 children still use is not deleted but moved to the trash
+        snapshot namespace (listed with ``namespace`` 2 under a generated name); it goes when
+        its last child is removed or flattened. Raises :class:`ImageNotFound` if there is no
+        such snapshot, :class:`ImageBusy` if it is protected, :class:`ReadOnlyImage` on a
+        read-only open. Async form:
         ``rbdpy.aio.AsyncImage.remove_snap``.
         """
         return self._portal.run(self._async.remove_snap, name)
@@ -1031,10 +1047,11 @@ class Image:
     def remove_snap2(self, name, flags):
         """Delete the snapshot ``name``, with ``RBD_SNAP_REMOVE_*`` ``flags``.
 
-        ``RBD_SNAP_REMOVE_UNPROTECT`` unprotects a protected snapshot first;
-        ``RBD_SNAP_REMOVE_FLATTEN`` on a snapshot with clones raises
-        :class:`OperationNotSupported` (flattening is not implemented in rbdpy). Otherwise as
-        :meth:`remove_snap`. Async form: ``rbdpy.aio.AsyncImage.remove_snap2``.
+        ``RBD_SNAP_REMOVE_FLATTEN`` first flattens every clone of the snapshot (raising
+        :class:`ImageBusy` for a clone that has snapshots and no deep-flatten);
+        ``RBD_SNAP_REMOVE_UNPROTECT`` then unprotects a protected snapshot
+        (``RBD_SNAP_REMOVE_FORCE`` is both). Otherwise as :meth:`remove_snap`. Async form:
+        ``rbdpy.aio.AsyncImage.remove_snap2``.
         """
         return self._portal.run(self._async.remove_snap2, name, flags)
 
@@ -1185,9 +1202,10 @@ class Image:
         ``exists`` is False where the extent now reads as zeros. Changes are counted since the
         snapshot ``from_snapshot``, or since the image was created if it is None, up to the
         snapshot currently set (or the image itself). ``whole_object=True`` reports whole objects
-        (faster with fast-diff). ``include_parent`` is accepted for compatibility; rbdpy has no
-        clones yet. The extents are computed first, then the callback runs on the calling thread:
-        an exception it raises stops the iteration and propagates.
+        (faster with fast-diff). With ``include_parent`` (the default), a diff of a clone since
+        its creation also reports the parent's data the clone shows (below the overlap, where
+        the clone has no data of its own). The extents are computed first, then the callback
+        runs on the calling thread: an exception it raises stops the iteration and propagates.
 
         Raises :class:`ImageNotFound` if ``from_snapshot`` does not exist and
         :class:`InvalidArgument` if it is newer than the snapshot set. Async forms:
@@ -1321,28 +1339,28 @@ class Image:
 
     @requires_not_closed
     def list_children(self):
-        """Return ``(pool name, image name)`` for each clone of the snapshot currently set.
+        """Return ``(pool name, image name)`` for each clone of the snapshot currently set (of
+        every snapshot when none is set), sorted; clones in the trash are left out.
 
-        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
+        Clone v2 children are read from this image's header, clone v1 children from the
+        ``rbd_children`` object of every pool. Async form:
+        ``rbdpy.aio.AsyncImage.list_children``.
         """
-        raise _nie("Image.list_children", "clone children listing")
+        return self._portal.run(self._async.list_children)
 
     @requires_not_closed
     def list_children2(self):
-        """Return a :class:`ChildIterator` over the clones of the image or of its current snapshot.
-
-        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
+        """Return a :class:`ChildIterator` over the clones of the image or of its current
+        snapshot (trashed clones included, with ``trash=True``).
         """
-        raise _nie("Image.list_children2", "clone children listing")
+        return ChildIterator(self)
 
     @requires_not_closed
     def list_descendants(self):
         """Return a :class:`ChildIterator` over the clones of the image and their clones, at any
         depth.
-
-        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
         """
-        raise _nie("Image.list_descendants", "clone children listing")
+        return ChildIterator(self, descendants=True)
 
     @requires_not_closed
     def list_lockers(self):
@@ -1927,14 +1945,29 @@ class RBD:
         stripe_count=None,
         data_pool=None,
     ):
-        """Create ``c_name`` in ``c_ioctx``'s pool as a copy-on-write clone of the snapshot
-        ``p_snapname`` of ``p_name`` in ``p_ioctx``'s pool.
+        """Create ``c_name`` in ``c_ioctx``'s pool (and namespace) as a copy-on-write clone of
+        the snapshot ``p_snapname`` of ``p_name`` in ``p_ioctx``'s pool (and namespace).
 
-        The layout arguments work as in :meth:`create`.
+        The clone has the snapshot's size. ``features`` (default: the parent's, less the
+        implicit bits), ``order`` and ``stripe_unit``/``stripe_count`` (default: the
+        parent's) and ``data_pool`` work as in :meth:`create`; features must include
+        layering. The clone format follows the ``rbd_default_clone_format`` option (the
+        child pool's config override first): ``1`` needs a protected snapshot and records
+        the child in ``rbd_children``; ``2`` needs no protection and records it in the
+        parent's header; ``auto`` picks 2 when the cluster requires mimic or newer clients.
+        A clone across namespaces needs format 2.
 
-        Not implemented in rbdpy yet (clones): raises ``NotImplementedError``.
+        Raises :class:`ImageNotFound` for an unknown parent or snapshot,
+        :class:`ImageExists` if ``c_name`` is taken, :class:`InvalidArgument` for an
+        unprotected snapshot with format 1, an empty name or a bad layout,
+        :class:`FunctionNotSupported` when the parent or the requested features lack
+        layering or name unknown bits, ``OSError`` (errno EXDEV) for a format-1 clone across
+        namespaces. Async form: ``rbdpy.aio.AsyncRBD.clone``.
         """
-        raise _nie("RBD.clone", "clones")
+        p_portal, p_aio = _ioctx_async(p_ioctx)
+        _, c_aio = _ioctx_async(c_ioctx)
+        return p_portal.run(AsyncRBD().clone, p_aio, p_name, p_snapname, c_aio, c_name,
+                            features, order, stripe_unit, stripe_count, data_pool)
 
     def list(self, ioctx):
         """Return the names of the images in ``ioctx``'s pool (and namespace), sorted.
@@ -1957,7 +1990,8 @@ class RBD:
         called on a worker thread before and after the data objects are deleted. Raises
         :class:`ImageNotFound` if there is no such image, :class:`ImageHasSnapshots` while it has
         snapshots and :class:`ImageBusy` while another client has it open (or a crashed client's
-        watch has not timed out yet). Async form: ``rbdpy.aio.AsyncRBD.remove``.
+        watch has not timed out yet). Removing a clone also removes it from its parent's
+        children. Async form: ``rbdpy.aio.AsyncRBD.remove``.
         """
         portal, aio = _ioctx_async(ioctx)
         return portal.run(AsyncRBD().remove, aio, name, on_progress)

@@ -60,7 +60,7 @@ class ClsCall(Generic[T]):
 
     cls: str
     method: str
-    indata: bytes
+    indata: Buffer
     reply: Callable[[Decoder], T] = field(repr=False, compare=False)
     write: bool = False
 

@@ -48,6 +48,7 @@ from rbdpy.format.types import (
     UserSnapshotNamespace,
     UTime,
 )
+from rbdpy.rados.proto.bytestr import Buffer
 from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.types import SnapContext
@@ -423,12 +424,17 @@ def get_all_features() -> ClsCall[int]:
 
 # -- data objects ----------------------------------------------------------------------------
 
-def copyup(data: bytes) -> ClsCall[None]:
+def copyup(data: Buffer) -> ClsCall[None]:
     """``copyup`` on a data object: the raw parent data, no length prefix.
 
-    The OSD writes it only if the object does not exist yet.
+    The OSD writes it only if the object does not exist yet. The data is passed on as is
+    (no copy: a whole object of it travels with every copy-up).
     """
-    return _wr("copyup", lambda enc: enc.raw(data))
+    return ClsCall(_CLS, "copyup", data, _no_output, write=True)
+
+
+def _no_output(dec: Decoder) -> None:
+    return None
 
 
 def sparse_copyup(extent_map: Mapping[int, int] | Sequence[tuple[int, int]],

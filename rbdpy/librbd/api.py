@@ -2,8 +2,9 @@
 
 Like :class:`~rbdpy.librbd.image.AsyncImage`, each method checks and coerces its arguments
 as python-rbd's signatures do, calls one subsystem, and translates errors with python-rbd's
-message for the call: creation in rbdpy.librbd.create, listing/removal/renaming in
-rbdpy.librbd.directory, pool init/metadata/config overrides in rbdpy.librbd.config.
+message for the call: creation in rbdpy.librbd.create, clones in rbdpy.librbd.layering,
+listing/removal/renaming in rbdpy.librbd.directory, pool init/metadata/config overrides in
+rbdpy.librbd.config.
 
 python-rbd 16.2's argument handling, as observed on the installed module
 (tests/integration/test_rbd_images.py): ``old_format=True`` still creates a format-2 image
@@ -17,7 +18,7 @@ import builtins
 from typing import TYPE_CHECKING, Any
 
 from rbdpy.format.constants import features_from_string, features_to_string
-from rbdpy.librbd import config, directory
+from rbdpy.librbd import config, directory, layering
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import as_uint64
 from rbdpy.librbd.create import create_image
@@ -56,6 +57,23 @@ class AsyncRBD:
             await create_image(ioctx, image_name, size, order, features,
                                as_uint64(stripe_unit or 0), as_uint64(stripe_count or 0),
                                data_pool)
+
+    async def clone(self, p_ioctx: AsyncIoctx, p_name: str | bytes, p_snapname: str | bytes,
+                    c_ioctx: AsyncIoctx, c_name: str | bytes, features: int | None = None,
+                    order: int | None = None, stripe_unit: int | None = None,
+                    stripe_count: int | None = None, data_pool: str | None = None) -> None:
+        """Clone the snapshot ``p_snapname`` of ``p_name`` (python-rbd ``RBD.clone``)."""
+        # python-rbd coerces in this order: p_snapname, p_name, c_name, data_pool, then
+        # the numbers as librbd image options (uint64)
+        snap_name = _name_arg(p_snapname, "p_snapname")
+        parent_name = _name_arg(p_name, "p_name")
+        child_name = _name_arg(c_name, "c_name")
+        pool = None if data_pool is None else _name_arg(data_pool, "data_pool")
+        numbers = [None if v is None else as_uint64(v)
+                   for v in (features, order, stripe_unit, stripe_count)]
+        with translate("error creating clone"):
+            await layering.clone(p_ioctx, parent_name, snap_name, c_ioctx, child_name,
+                                 numbers[0], numbers[1], numbers[2], numbers[3], pool)
 
     async def list(self, ioctx: AsyncIoctx) -> builtins.list[str]:
         with translate("error listing images"):

@@ -27,14 +27,21 @@ everything they do not share below the larger size) gives the object ranges that
 between the two versions, and librbd's ``io::ObjectListSnapsRequest`` turns them into
 data (the object exists at the end) or zeroed ranges (it does not, or shrank below its
 size at the start). The period's pieces are mapped to image offsets and reported in image
-order, neighbours of one kind merged. rbdpy opens no clones, so there is no parent to add.
+order, neighbours of one kind merged.
+
+``include_parent`` (a diff from the beginning of a clone): the parent's own diff from its
+beginning to the parent snapshot, below the overlap at the read point, is read first; in
+each object the clone has no data of its own in (a hole by its object map, or no object
+at the end by LIST_SNAPS) the parts the parent holds data in are reported as data,
+merged with the clone's own extents. librbd's DiffIterate does this in both modes; the
+parent's diff uses the same ``whole_object`` choice.
 """
 
 from __future__ import annotations
 
 import errno
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from rbdpy.format import cls_rbd
 from rbdpy.format.constants import (
@@ -43,13 +50,21 @@ from rbdpy.format.constants import (
     OBJECT_PENDING,
     RBD_FEATURE_FAST_DIFF,
     RBD_FLAG_FAST_DIFF_INVALID,
-    data_object_name,
     object_map_name,
 )
 from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.object_io import exec_ops
-from rbdpy.rados.proto import ops
-from rbdpy.rados.proto.constants import CEPH_NOSNAP, CEPH_SNAPDIR
+from rbdpy.librbd.object_snaps import (
+    Ranges,
+    SnapSetDiff,
+    exists_at,
+    intersect_ranges,
+    list_object_snaps,
+    object_delta,
+    snap_set_diff,
+    union_ranges,
+)
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.striping.striper import ObjectExtent, file_to_extents, get_num_objects
 
@@ -110,148 +125,6 @@ def diff_states(maps: Sequence[Sequence[int]], from_snapshot: bool) -> list[int]
     return states
 
 
-# -- byte ranges (librados interval_set<uint64_t>), as sorted disjoint [start, end) lists --
-
-Ranges = list[tuple[int, int]]
-
-
-def _union(a: Ranges, b: Ranges) -> Ranges:
-    out: Ranges = []
-    for start, end in sorted(a + b):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def _erase(a: Ranges, start: int, end: int) -> Ranges:
-    out: Ranges = []
-    for s, e in a:
-        if e <= start or s >= end:
-            out.append((s, e))
-            continue
-        if s < start:
-            out.append((s, start))
-        if e > end:
-            out.append((end, e))
-    return out
-
-
-def _intersect(a: Ranges, start: int, end: int) -> Ranges:
-    return [(max(s, start), min(e, end)) for s, e in a if s < end and e > start]
-
-
-class SnapSetDiff(NamedTuple):
-    """``calc_snap_set_diff``'s outputs."""
-
-    ranges: Ranges
-    end_size: int
-    end_exists: bool
-    whole_object: bool  # the snap set is broken (a clone without snaps): report it all
-
-
-def snap_set_diff(snap_set: ObjListSnapResponse, start: int, end: int) -> SnapSetDiff:
-    """The object ranges that differ between snapshot ``start`` (0: before the object
-    existed) and ``end`` (CEPH_NOSNAP: the head), from a LIST_SNAPS reply.
-
-    Each clone serves the snapshots ``[snaps[0], snaps[-1]]``; the head serves everything
-    after the snap set's ``seq``. Walking from the clone serving ``start`` to the one
-    serving ``end``, every step adds what the two neighbours do not share below the larger
-    of their sizes.
-    """
-    diff: Ranges = []
-    saw_start = False
-    start_size = 0
-    clones = snap_set.clones
-    i = 0
-    while i < len(clones):
-        clone = clones[i]
-        if clone.cloneid == CEPH_NOSNAP:
-            first, last = snap_set.seq + 1, CEPH_NOSNAP
-        elif not clone.snaps:
-            return SnapSetDiff([], 0, False, True)  # a broken snap set: all of it
-        else:
-            first, last = clone.snaps[0], clone.snaps[-1]  # last < cloneid once trimmed
-        if last < start:
-            i += 1
-            continue
-        if not saw_start:
-            if start < first:  # the object did not exist at start
-                if clone.size:
-                    diff = [(0, clone.size)]
-                start_size = 0
-            else:
-                start_size = clone.size
-            saw_start = True
-        if end < first:
-            break
-        if end <= last:
-            return SnapSetDiff(diff, clone.size, True, False)
-        # Pacific's librados: everything below the larger of the two sizes that they do
-        # not share. (Later releases stop the diff at a truncation below it; Pacific's
-        # librbd reports the truncated tail as changed data, and so do we.)
-        bound = clone.size
-        i += 1
-        if i < len(clones):
-            bound = max(bound, clones[i].size)
-        step: Ranges = [(0, bound)] if bound else []
-        for off, length in clone.overlap:
-            step = _erase(step, off, off + length)
-        diff = _union(diff, step)
-    # past the end, or out of clones before it: the object does not exist at the end
-    return SnapSetDiff([(0, start_size)] if start_size else [], 0, False, False)
-
-
-async def _snap_set(ictx: ImageCtx, objectno: int) -> ObjListSnapResponse | None:
-    """LIST_SNAPS of one data object (read at CEPH_SNAPDIR); None if it never existed."""
-    try:
-        snap_set: ObjListSnapResponse = await ictx.data_ioctx._op1(
-            data_object_name(ictx.object_prefix, objectno), ops.list_snaps(),
-            snapid=CEPH_SNAPDIR)
-    except CephError as e:
-        if e.errno == errno.ENOENT:
-            return None
-        raise
-    return snap_set
-
-
-def object_delta(snap_set: ObjListSnapResponse | None, start: int, end: int,
-                 extent: tuple[int, int], whole_object: bool,
-                 object_size: int) -> list[tuple[int, int, bool]]:
-    """What changed in object range ``extent`` (offset, length) between snapshot ``start``
-    (0: the beginning) and ``end``: ``(object offset, length, holds data)`` pieces, in
-    order (librbd io::ObjectListSnapsRequest, as diff_iterate uses it).
-
-    The diff from ``start`` to ``end`` is data where the object exists at the end; what a
-    shrink of the object cut off since ``start`` is a zeroed range, and so is all of the
-    diff when the object is gone at the end. With ``whole_object`` any change spreads to
-    the whole object.
-    """
-    if snap_set is None:
-        return []  # the object never existed: nothing to report
-    lo, hi = extent[0], extent[0] + extent[1]
-    start_size = 0
-    if start:
-        start_size = snap_set_diff(snap_set, 0, start).end_size
-    result = snap_set_diff(snap_set, start, end)
-    ranges, end_size, exists = result.ranges, result.end_size, result.end_exists
-    if result.whole_object:
-        ranges, exists, end_size = [(0, object_size)], True, object_size
-    elif whole_object and ranges:
-        ranges = [(0, object_size)]
-    data = _intersect(ranges, lo, hi)
-    zeroed: Ranges = []
-    if end_size < start_size:
-        zeroed = _intersect([(end_size, start_size)], lo, hi)
-        for s, e in zeroed:
-            data = _erase(data, s, e)
-    if not exists:
-        zeroed, data = _union(zeroed, data), []
-    pieces = [(s, e - s, True) for s, e in data] + [(s, e - s, False) for s, e in zeroed]
-    return sorted(pieces)
-
-
 def _to_image(ex: ObjectExtent, at: int,
               pieces: list[tuple[int, int, bool]]) -> list[Extent]:
     """Object ranges of ``ex`` (one object's part of the period at ``at``) as image
@@ -307,7 +180,6 @@ async def diff_extents(ictx: ImageCtx, offset: int, length: int,
     :raises CephError: ENOENT for an unknown ``from_snapshot``, EINVAL for one after the
         image's current snapshot or an offset past the end
     """
-    del include_parent  # rbdpy opens no clones: there is no parent to include
     await ictx.wait_io_idle()  # librbd flushes first: in-flight writes count
     await ictx.maybe_refresh()
     from_snap_id = 0
@@ -329,20 +201,59 @@ async def diff_extents(ictx: ImageCtx, offset: int, length: int,
     states = None
     if whole_object and ictx.features & RBD_FEATURE_FAST_DIFF:
         states = await _load_states(ictx, from_snap_id, end_snap_id)
+    parent_diff: Ranges = []
+    if include_parent and from_snap_id == 0:
+        parent_diff = await _parent_diff(ictx, whole_object)
     periods = _periods(ictx, offset, length)
     if states is None:
         return await _list_snaps_extents(ictx, periods, from_snap_id, end_snap_id,
-                                         whole_object)
+                                         whole_object, parent_diff)
     object_states: list[int] = states  # narrowed, for the closure
 
-    def whole_extent(ex: ObjectExtent) -> list[tuple[int, int, bool]]:
+    def whole_extent(ex: ObjectExtent, at: int) -> list[tuple[int, int, bool]]:
         n = ex.objectno
         state = object_states[n] if n < len(object_states) else DIFF_HOLE
+        if state == DIFF_HOLE:
+            # no data of the child's own there: what the parent shows through
+            return _parent_pieces(ex, at, parent_diff)
         if state not in (DIFF_DATA_UPDATED, DIFF_HOLE_UPDATED):
             return []
         return [(ex.offset, ex.length, state == DIFF_DATA_UPDATED)]
 
     return _report(periods, whole_extent)
+
+
+async def _parent_diff(ictx: ImageCtx, whole_object: bool) -> Ranges:
+    """The image ranges the parent holds data in below the overlap at the read point (the
+    parent's own diff from its beginning to the parent snapshot, through its parents
+    too), as librbd's DiffIterate collects them before a diff from the beginning; []
+    for an image without a parent there."""
+    overlap = ictx.parent_overlap or 0
+    if overlap == 0:
+        return []
+    parent = await ictx.get_parent()
+    if parent is None:
+        return []
+    length = min(overlap, parent.size)
+    if length == 0:
+        return []
+    extents = await diff_extents(parent, 0, length, None, True, whole_object)
+    # a discard can leave a hole in the parent: only its data counts
+    return union_ranges([], [(off, off + ln) for off, ln, exists in extents if exists])
+
+
+def _parent_pieces(ex: ObjectExtent, at: int,
+                   parent_diff: Ranges) -> list[tuple[int, int, bool]]:
+    """The parts of object extent ``ex`` (of the period at image offset ``at``) whose
+    image ranges hold parent data, as object ranges with data."""
+    pieces: list[tuple[int, int, bool]] = []
+    opos = ex.offset
+    for buf_off, buf_len in ex.buffer_extents:
+        start = at + buf_off
+        for s, e in intersect_ranges(parent_diff, start, start + buf_len):
+            pieces.append((opos + s - start, e - s, True))
+        opos += buf_len
+    return pieces
 
 
 def _periods(ictx: ImageCtx, offset: int, length: int) -> list[tuple[int, list[ObjectExtent]]]:
@@ -359,14 +270,15 @@ def _periods(ictx: ImageCtx, offset: int, length: int) -> list[tuple[int, list[O
 
 
 def _report(periods: list[tuple[int, list[ObjectExtent]]],
-            delta: Callable[[ObjectExtent], list[tuple[int, int, bool]]]) -> list[Extent]:
-    """Each period's changed object ranges (``delta`` of each of its object extents) as
-    image extents, in the order librbd reports them."""
+            delta: Callable[[ObjectExtent, int], list[tuple[int, int, bool]]]
+            ) -> list[Extent]:
+    """Each period's changed object ranges (``delta`` of each of its object extents and the
+    period's image offset) as image extents, in the order librbd reports them."""
     out: list[Extent] = []
     for at, extents in periods:
         pieces: list[Extent] = []
         for ex in extents:
-            pieces.extend(_to_image(ex, at, delta(ex)))
+            pieces.extend(_to_image(ex, at, delta(ex, at)))
         out.extend(_in_image_order(pieces))
     return out
 
@@ -388,18 +300,27 @@ def _in_image_order(pieces: list[Extent]) -> list[Extent]:
 
 async def _list_snaps_extents(ictx: ImageCtx,
                               periods: list[tuple[int, list[ObjectExtent]]], start: int,
-                              end: int, whole_object: bool) -> list[Extent]:
-    """The diff through LIST_SNAPS, object by object, reported period by period."""
+                              end: int, whole_object: bool,
+                              parent_diff: Ranges) -> list[Extent]:
+    """The diff through LIST_SNAPS, object by object, reported period by period; an
+    object the image has no data of its own in shows the parent's (``parent_diff``)."""
     snap_sets: dict[int, ObjListSnapResponse | None] = {}
 
     def job(objectno: int) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            snap_sets[objectno] = await _snap_set(ictx, objectno)
+            snap_sets[objectno] = await list_object_snaps(ictx, objectno)
         return run
 
     objectnos = sorted({ex.objectno for _, extents in periods for ex in extents})
     # librbd bounds these with rbd_concurrent_management_ops (10)
     await fan_out([job(n) for n in objectnos], limit=_CONCURRENT_LIST_SNAPS)
-    return _report(periods, lambda ex: object_delta(
-        snap_sets[ex.objectno], start, end, (ex.offset, ex.length), whole_object,
-        ictx.layout.object_size))
+
+    def delta(ex: ObjectExtent, at: int) -> list[tuple[int, int, bool]]:
+        snap_set = snap_sets[ex.objectno]
+        pieces = object_delta(snap_set, start, end, (ex.offset, ex.length), whole_object,
+                              ictx.layout.object_size)
+        if not pieces and parent_diff and not exists_at(snap_set, end):
+            return _parent_pieces(ex, at, parent_diff)
+        return pieces
+
+    return _report(periods, delta)

@@ -4,8 +4,9 @@ Theory of operation: ``rbd_directory`` (an omap of name ↔ id) lists a pool's i
 opens the image, refuses while it has snapshots (ENOTEMPTY) or watchers other than ourselves
 (EBUSY), takes the exclusive lock, deletes the data objects, then the header (which carries
 the lock and the watch, so it goes after we let both go), the object map, the directory
-entry and the id object. Rename writes the new id object, renames the directory entry, then
-drops the old id object, undoing the first step if the second fails.
+entry and the id object; a clone first leaves its parent's list of children
+(rbdpy.librbd.parent_link.detach_child). Rename writes the new id object, renames the
+directory entry, then drops the old id object, undoing the first step if the second fails.
 
 Mirrors: ceph src/librbd/image/RemoveRequest.cc, src/librbd/api/Image.cc (list_images,
 rename), src/librbd/internal.cc (rename).
@@ -24,6 +25,7 @@ from rbdpy.format.constants import RBD_DIRECTORY, id_obj_name, object_map_name
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.io import remove_all_objects
 from rbdpy.librbd.object_io import exec_ops
+from rbdpy.librbd.parent_link import detach_child
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.striping.striper import get_num_objects
@@ -83,6 +85,8 @@ async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) ->
         if ictx.object_map is not None:
             await ictx.object_map.unlock()
             ictx.object_map = None
+        # RemoveRequest::detach_child: a clone leaves its parent's children
+        await detach_child(ictx)
     except BaseException:
         await ictx.close()
         raise

@@ -6,10 +6,11 @@ copy-up of the write path with no write after it, so an object whose parent data
 zeros is left absent. Objects the object map says exist are skipped. Copy-ups run
 ``rbd_concurrent_management_ops`` at a time; ``on_progress(done, total)`` is called per
 object. Then the child leaves its parent: the parent's record of the child goes (the
-``rbd_children`` index for a clone v1, ``child_detach`` on the parent snapshot for v2),
-unless the image has no deep-flatten and snapshots still read from the parent -- those
-keep the link, as librbd keeps it -- and then HEAD's parent link is dropped (cls
-``parent_detach``, which keeps what snapshots still need).
+``rbd_children`` index of the child's pool for a clone v1, ``child_detach`` on the parent
+snapshot for v2, and a trashed parent snapshot with it once no child is left:
+rbdpy.librbd.parent_link), unless the image has no deep-flatten and snapshots still read
+from the parent -- those keep the link, as librbd keeps it -- and then HEAD's parent link
+is dropped (cls ``parent_detach``, which keeps what snapshots still need).
 
 A flatten interrupted (cancelled, or the client gone) before the detach leaves a
 consistent clone: the objects already copied up hold exactly the parent's data, so reads
@@ -26,21 +27,15 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from rbdpy.format import cls_rbd
-from rbdpy.format.constants import (
-    RBD_CHILDREN,
-    RBD_FEATURE_DEEP_FLATTEN,
-    RBD_OPERATION_FEATURE_CLONE_CHILD,
-    header_name,
-)
+from rbdpy.format.constants import RBD_FEATURE_DEEP_FLATTEN
 from rbdpy.format.object_map import object_may_not_exist
-from rbdpy.format.types import ChildImageSpec
+from rbdpy.format.types import ParentImageSpec
 from rbdpy.format.watch_notify import NotifyOp
 from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.errors import translate
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.io import copyup, parent_extents
-from rbdpy.librbd.object_io import exec_ops
+from rbdpy.librbd.parent_link import child_specs, detach_child, detach_parent, open_ioctx_at
 from rbdpy.rados.proto.errors import CephError
 
 log = logging.getLogger(__name__)
@@ -55,14 +50,50 @@ async def flatten(ictx: ImageCtx, on_progress: ProgressCallback | None = None) -
     """``Image.flatten``: copy the parent's data in and detach from the parent."""
     ictx.require_not_closed()
     with translate("error flattening {!r}", ictx.name_bytes):
-        ictx.require_writable()
-        async with ictx.exclusive_op():
-            if ictx.head_parent_overlap is None:
-                raise CephError(errno.EINVAL, "image has no parent")
-            await _copy_up_all(ictx, on_progress)
-            await _detach(ictx)
-            await ictx.refresh()
-            await ictx.notify_header(NotifyOp.HEADER_UPDATE)
+        await _flatten(ictx, on_progress)
+
+
+async def _flatten(ictx: ImageCtx, on_progress: ProgressCallback | None) -> None:
+    ictx.require_writable()
+    async with ictx.exclusive_op():
+        if ictx.head_parent_overlap is None:
+            raise CephError(errno.EINVAL, "image has no parent")
+        await _copy_up_all(ictx, on_progress)
+        await _detach(ictx)
+        await ictx.refresh()
+        await ictx.notify_header(NotifyOp.HEADER_UPDATE)
+
+
+async def flatten_children(ictx: ImageCtx, snap_name: str) -> None:
+    """Flatten every clone of the user snapshot ``snap_name`` (``RBD_SNAP_REMOVE_FLATTEN``,
+    librbd's api::Image::flatten_children); errors as CephError.
+
+    Each child is opened read-write by id in its own pool and namespace and flattened. A
+    child without deep-flatten that has snapshots would keep the parent snapshot in use:
+    EBUSY, as librbd ("snapshot in-use"). An unknown snapshot flattens nothing (the
+    removal that follows reports it).
+    """
+    await ictx.maybe_refresh()
+    info = await ictx.lookup_snap(snap_name)
+    if info is None:
+        return
+    spec = ParentImageSpec(ictx.ioctx.pool_id, ictx.ioctx.get_namespace(), ictx.image_id,
+                           info.id)
+    for child in sorted(await child_specs(ictx.ioctx, spec)):
+        cio = await open_ioctx_at(ictx.ioctx, child.pool_id, child.pool_namespace)
+        try:
+            cctx = ImageCtx(cio, image_id=child.image_id)
+            await cctx.open_image()
+            try:
+                if not cctx.features & RBD_FEATURE_DEEP_FLATTEN and cctx.snapc.snaps:
+                    raise CephError(errno.EBUSY, f"snapshot in use by {cctx.name!r}")
+                await _flatten(cctx, None)
+            finally:
+                await cctx.close()
+        finally:
+            cio.close()
+        log.debug("image %s: flattened child %s of snapshot %r", ictx.name,
+                  child.image_id, snap_name)
 
 
 async def _copy_up_all(ictx: ImageCtx, on_progress: ProgressCallback | None) -> None:
@@ -81,9 +112,8 @@ async def _copy_up_all(ictx: ImageCtx, on_progress: ProgressCallback | None) -> 
         if on_progress is not None:
             on_progress(done, total)
 
-    for start in range(0, total, CONCURRENT_COPYUPS):
-        batch = range(start, min(start + CONCURRENT_COPYUPS, total))
-        await fan_out([partial(flatten_object, n) for n in batch])
+    # a window of copy-ups in flight, as librbd's AsyncObjectThrottle keeps
+    await fan_out([partial(flatten_object, n) for n in range(total)], CONCURRENT_COPYUPS)
 
 
 def _exists(ictx: ImageCtx, objectno: int) -> bool:
@@ -95,28 +125,14 @@ def _exists(ictx: ImageCtx, objectno: int) -> bool:
 
 async def _detach(ictx: ImageCtx) -> None:
     spec = ictx.parent_spec
+    # FlattenRequest: without deep-flatten, snapshots keep reading from the parent, so
+    # the parent keeps knowing this child until the last such snapshot goes.
     keep_link = not ictx.features & RBD_FEATURE_DEEP_FLATTEN and bool(ictx.snapc.snaps)
     if not keep_link:
-        parent_ioctx = await ictx.ioctx.rados.open_ioctx2(spec.pool_id)
-        try:
-            parent_ioctx.set_namespace(spec.pool_namespace)
-            child = ChildImageSpec(ictx.ioctx.pool_id, ictx.ioctx.get_namespace(),
-                                   ictx.image_id)
-            try:
-                if ictx.op_features & RBD_OPERATION_FEATURE_CLONE_CHILD:
-                    await exec_ops(parent_ioctx, header_name(spec.image_id),
-                                   [cls_rbd.child_detach(spec.snap_id, child)])
-                else:
-                    await exec_ops(parent_ioctx, RBD_CHILDREN,
-                                   [cls_rbd.remove_child(spec, ictx.image_id)])
-            except CephError as e:
-                if e.errno != errno.ENOENT:
-                    raise
-        finally:
-            parent_ioctx.close()
-    await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.parent_detach()])
+        await detach_child(ictx)
+    await detach_parent(ictx)
     log.debug("flatten %s: detached from parent %s@%#x", ictx.name, spec.image_id,
               spec.snap_id)
 
 
-__all__ = ["flatten"]
+__all__ = ["flatten", "flatten_children"]

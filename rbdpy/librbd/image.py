@@ -12,6 +12,7 @@ work lives in the subsystem modules beside this one:
 - ``diff`` — diff_iterate from object maps or the OSDs' LIST_SNAPS;
 - ``maintenance`` — feature updates, object map rebuild, sparsify, watchers, the lock by hand;
 - ``flatten`` — copy a clone's parent data in and detach it;
+- ``layering`` — children of the image, the parent of a clone and its overlap;
 - ``copy`` and ``config``.
 
 rbdpy.rbd's ``Image`` wraps this class method for method on the handle's event loop thread.
@@ -28,9 +29,11 @@ from rbdpy.librbd import (
     advisory_locks,
     config,
     copy,
+    deep_copy,
     diff,
     flatten,
     io,
+    layering,
     maintenance,
     metadata,
     resize,
@@ -38,6 +41,7 @@ from rbdpy.librbd import (
 )
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import UINT64_MAX, as_uint64, utc_datetime
+from rbdpy.librbd.constants import RBD_SNAP_REMOVE_FLATTEN
 from rbdpy.librbd.errors import translate
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.object_io import exec_ops
@@ -251,7 +255,14 @@ class AsyncImage:
         await snapshots.remove_snap(self._ctx, name)
 
     async def remove_snap2(self, name: str | bytes, flags: int) -> None:
-        await snapshots.remove_snap2(self._ctx, name, flags)
+        ctx = self._checked()
+        if isinstance(name, (str, bytes)) and isinstance(flags, int) \
+                and 0 <= flags < 1 << 32 and flags & RBD_SNAP_REMOVE_FLATTEN:
+            # api::Snapshot::remove flattens the snapshot's clones before anything else
+            with translate("error removing snapshot {!r} from {!r} with flags {:x}",
+                           to_bytes(name), ctx.name_bytes, flags):
+                await flatten.flatten_children(ctx, to_str(name))
+        await snapshots.remove_snap2(ctx, name, flags)
 
     async def remove_snap_by_id(self, snap_id: int) -> None:
         await snapshots.remove_snap_by_id(self._ctx, snap_id)
@@ -306,6 +317,50 @@ class AsyncImage:
 
     async def snap_get_mirror_namespace(self, snap_id: int) -> dict[str, Any]:
         return await snapshots.snap_get_mirror_namespace(self._ctx, snap_id)
+
+    # -- clones: children and parent ----------------------------------------------------------
+
+    async def list_children(self) -> list[tuple[str, str]]:
+        """(pool name, image name) of each clone of the snapshot set (at HEAD: of every
+        snapshot), children in the trash left out."""
+        ctx = self._checked()
+        with translate("error listing children."):
+            return await layering.list_children(ctx)
+
+    async def list_children2(self) -> list[dict[str, Any]]:
+        """What ``rbd.ChildIterator(image)`` yields: pool, pool_namespace, image, id,
+        trash."""
+        ctx = self._checked()
+        with translate("error listing children."):
+            return await layering.list_descendants(ctx, 0)
+
+    async def list_descendants(self) -> list[dict[str, Any]]:
+        """As :meth:`list_children2`, with the clones of clones at any depth."""
+        ctx = self._checked()
+        with translate("error listing children."):
+            return await layering.list_descendants(ctx, None)
+
+    async def get_parent_image_spec(self) -> dict[str, str]:
+        spec = await self._parent()
+        return {key: spec[key] for key in ("pool_name", "pool_namespace", "image_name",
+                                            "snap_name")}
+
+    async def parent_info(self) -> tuple[str, str, str]:
+        spec = await self._parent()
+        return spec["pool_name"], spec["image_name"], spec["snap_name"]
+
+    async def parent_id(self) -> str:
+        return (await self._parent())["image_id"]
+
+    async def _parent(self) -> dict[str, str]:
+        ctx = self._checked()
+        with translate("error getting parent info for image {!r}", ctx.name_arg):
+            return await layering.parent_image_spec(ctx)
+
+    async def overlap(self) -> int:
+        ctx = self._checked()
+        with translate("error getting overlap for image {!r}", ctx.name_arg):
+            return await layering.overlap(ctx)
 
     # -- diff ------------------------------------------------------------------------------------
 
@@ -411,6 +466,13 @@ class AsyncImage:
                    data_pool: str | None = None) -> None:
         await copy.copy(self._ctx, dest_ioctx, dest_name, features, order, stripe_unit,
                         stripe_count, data_pool)
+
+    async def deep_copy(self, dest_ioctx: AsyncIoctx, dest_name: str | bytes,
+                        features: int | None = None, order: int | None = None,
+                        stripe_unit: int | None = None, stripe_count: int | None = None,
+                        data_pool: str | None = None) -> None:
+        await deep_copy.deep_copy(self._ctx, dest_ioctx, dest_name, features, order,
+                                  stripe_unit, stripe_count, data_pool)
 
     async def config_list(self) -> list[dict[str, Any]]:
         return await config.image_config_list(self._ctx)

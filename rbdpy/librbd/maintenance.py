@@ -19,9 +19,11 @@ drained, the exclusive lock owned when the image has the feature) -- librbd's
   save the whole map with ``object_map_save`` under the map's cls lock, clear the invalid
   flags.
 * ``sparsify`` (SparsifyRequest / SparsifyObjectRequest): read each object that may
-  exist; an all-zero object is removed (object map PENDING, then NONEXISTENT), otherwise
-  every ``sparse_size``-aligned zero run is punched (zero op; truncate when it reaches the
-  object's end).
+  exist; an all-zero object is removed (object map PENDING, then NONEXISTENT) -- unless
+  the image is a clone and the object lies below HEAD's parent overlap, where removing it
+  would let the parent's data show through: it is truncated to nothing instead --,
+  otherwise every ``sparse_size``-aligned zero run is punched (zero op; truncate when it
+  reaches the object's end).
 * ``copy`` (internal.cc copy): create the destination with the source's features, order
   and striping unless given, copy the image metadata, then copy data one object set at a
   time, writing only the ``4 KiB`` blocks that are not all zero.
@@ -292,11 +294,16 @@ async def sparsify(ictx: ImageCtx, sparse_size: int) -> None:
         ictx.require_writable()
         async with ictx.exclusive_op():
             count = ictx.num_objects(ictx.size)
-            await fan_out([_sparsify_job(ictx, n, sparse_size) for n in range(count)],
-                          limit=8)
+            # SparsifyRequest: an object of a clone below HEAD's parent overlap may not be
+            # removed, even when it holds only zeros -- without it, reads would fall
+            # through to the parent's data. It is truncated to nothing instead.
+            overlap = ictx.head_parent_overlap or 0
+            keep_below = ictx.num_objects(overlap) if overlap > 0 else 0
+            await fan_out([_sparsify_job(ictx, n, sparse_size, n >= keep_below)
+                           for n in range(count)], limit=8)
 
 
-def _sparsify_job(ictx: ImageCtx, objectno: int, sparse_size: int
+def _sparsify_job(ictx: ImageCtx, objectno: int, sparse_size: int, remove_empty: bool
                   ) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         om = ictx.object_map
@@ -313,6 +320,13 @@ def _sparsify_job(ictx: ImageCtx, objectno: int, sparse_size: int
         data = memoryview(reply.outdata[0])
         size = len(data)
         zero = bytes(sparse_size)
+        if data == bytes(size) and not remove_empty:
+            # all zeros over parent data: the object stays, empty (object map unchanged)
+            if size:
+                await ictx.data_ioctx.operate(oid, [ops.assert_exists(), ops.truncate(0)],
+                                              snapc=ictx.snapc)
+                log.debug("sparsify %s: emptied %s (it hides parent data)", ictx.name, oid)
+            return
         if data == bytes(size):
             # all zeros: remove the object (object map PENDING around it)
             if om is not None:

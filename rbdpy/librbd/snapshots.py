@@ -12,8 +12,9 @@ snapshot. All of that happens with our writes blocked and drained (librbd's "sus
 requests"), as the exclusive-lock owner, and ends with a HEADER_UPDATE notify so that other
 clients refresh their snap context before their next write.
 
-Removing a snapshot goes the other way: with fast-diff the snapshot's object map is folded
-into the next newer map (cls ``object_map_snap_remove``), the snapshot's map object is
+Removing a snapshot goes the other way (the tail lives in rbdpy.librbd.snap_remove, which
+the clone bookkeeping shares): with fast-diff the snapshot's object map is folded into the
+next newer map (cls ``object_map_snap_remove``), the snapshot's map object is
 deleted, the snap id goes back to the pool (DELETE_UNMANAGED_SNAP, which lets the OSDs trim
 the clones) and cls ``snapshot_remove`` drops it from the header. A snapshot that clone-v2
 children still use is moved to the trash namespace instead (cls ``snapshot_trash_add``).
@@ -26,10 +27,13 @@ Lookups by name match user-namespace snapshots only, as librbd's do; listing sho
 namespace (group, trash, mirror) with python-rbd's dicts. Snapshot records are read in one
 compound op of cls ``snapshot_get`` calls and cached until the next header refresh.
 
-Not implemented (librbd does them): the QUIESCE/UNQUIESCE notifies to other watchers
-before a snapshot (only fsfreeze hooks of rbd-nbd act on them; we drain our own writes),
-flattening children for RBD_SNAP_REMOVE_FLATTEN (EOPNOTSUPP if there are children), and
-detaching a clone from its parent when its last parent-referencing snapshot goes.
+Removing the last snapshot of a flattened clone that still read from the parent detaches
+the clone from it (rbdpy.librbd.parent_link.detach_child). ``RBD_SNAP_REMOVE_FLATTEN``
+(flattening the snapshot's clones first) is done by the face with
+rbdpy.librbd.flatten.flatten_children before the removal.
+
+Not implemented (librbd does it): the QUIESCE/UNQUIESCE notifies to other watchers
+before a snapshot (only fsfreeze hooks of rbd-nbd act on them; we drain our own writes).
 
 Mirrors: ceph src/librbd/api/Snapshot.cc, src/librbd/Operations.cc (snap_create,
 snap_remove, snap_rename, snap_protect, snap_unprotect, snap_rollback, snap_set_limit),
@@ -49,18 +53,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from rbdpy.format import cls_lock, cls_rbd
+from rbdpy.format import cls_rbd
 from rbdpy.format.constants import (
     OBJECT_EXISTS,
     OBJECT_EXISTS_CLEAN,
-    RBD_CHILDREN,
     RBD_FEATURE_FAST_DIFF,
     RBD_FEATURE_LAYERING,
-    RBD_FLAG_FAST_DIFF_INVALID,
-    RBD_FLAG_OBJECT_MAP_INVALID,
     RBD_GROUP_DIRECTORY,
     RBD_GROUP_HEADER_PREFIX,
-    RBD_LOCK_NAME,
     RBD_PROTECTION_STATUS_PROTECTED,
     RBD_PROTECTION_STATUS_UNPROTECTED,
     RBD_PROTECTION_STATUS_UNPROTECTING,
@@ -83,13 +83,18 @@ from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import UINT64_MAX, as_uint64, utc_datetime
 from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.constants import (
-    RBD_SNAP_REMOVE_FLATTEN,
     RBD_SNAP_REMOVE_UNPROTECT,
 )
 from rbdpy.librbd.errors import translate
-from rbdpy.librbd.exclusive_lock import WATCHER_LOCK_TAG
 from rbdpy.librbd.object_io import exec_ops
+from rbdpy.librbd.parent_link import child_specs, detach_child
 from rbdpy.librbd.resize import resize_image
+from rbdpy.librbd.snap_remove import header_update as _header_update
+from rbdpy.librbd.snap_remove import invalidate_map as _invalidate_map
+from rbdpy.librbd.snap_remove import om_lock_assert as _om_lock_assert
+from rbdpy.librbd.snap_remove import release_snap_id as _release_snap_id
+from rbdpy.librbd.snap_remove import remove_snapshot_record
+from rbdpy.librbd.snap_remove import snapshot_done as _snapshot_done
 from rbdpy.rados import exceptions as radosx
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.bytestr import to_str
@@ -98,7 +103,6 @@ from rbdpy.rados.proto.denc import decode_all
 from rbdpy.rados.proto.errors import CephError
 
 if TYPE_CHECKING:
-    from rbdpy.format.cls import ClsCall
     from rbdpy.librbd.image_ctx import ImageCtx
 
 log = logging.getLogger(__name__)
@@ -154,24 +158,6 @@ async def _require_id(ictx: ImageCtx, snap_id: int) -> SnapshotInfo:
 
 # -- building blocks -----------------------------------------------------------------------
 
-def _header_lock_assert(ictx: ImageCtx) -> list[ClsCall[Any]]:
-    """librbd's ``assert_header_locked``: a header update fails (EBUSY) unless we still
-    own the exclusive lock, so a client that lost it cannot change the snapshot table."""
-    if not ictx.exclusive_lock.is_owner:
-        return []
-    return [cls_lock.assert_locked(RBD_LOCK_NAME, cls_lock.ClsLockType.EXCLUSIVE,
-                                   ictx.exclusive_lock.cookie, WATCHER_LOCK_TAG)]
-
-
-def _om_lock_assert() -> ClsCall[None]:
-    # The object map object's own lock (empty cookie and tag), held with the image lock.
-    return cls_lock.assert_locked(RBD_LOCK_NAME, cls_lock.ClsLockType.EXCLUSIVE, "", "")
-
-
-async def _header_update(ictx: ImageCtx, calls: list[ClsCall[Any]]) -> None:
-    await exec_ops(ictx.ioctx, ictx.header_oid, _header_lock_assert(ictx) + calls)
-
-
 async def _allocate_snap_id(ictx: ImageCtx) -> int:
     """A new self-managed snap id of the data pool (librados selfmanaged_snap_create)."""
     try:
@@ -180,37 +166,9 @@ async def _allocate_snap_id(ictx: ImageCtx) -> int:
         raise CephError(e.errno or errno.EIO, str(e)) from e
 
 
-async def _release_snap_id(ictx: ImageCtx, snap_id: int) -> None:
-    """Give the id back to the pool (DELETE_UNMANAGED_SNAP): the OSDs trim its clones."""
-    try:
-        await ictx.data_ioctx.remove_self_managed_snap(snap_id)
-    except radosx.Error as e:
-        # ENOENT: already released (a retried removal), as librbd tolerates.
-        if e.errno != errno.ENOENT:
-            raise CephError(e.errno or errno.EIO, str(e)) from e
-
-
 async def _read_whole(ictx: ImageCtx, oid: str) -> bytes:
     reply = await ictx.ioctx.operate(oid, [ops.read(0, 0)])
     return bytes(reply.outdata[0])
-
-
-async def _invalidate_map(ictx: ImageCtx, snap_id: int) -> None:
-    """object_map::InvalidateRequest: flag a map invalid (rebuild needed), never fail."""
-    flags = RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID
-    log.debug("image %s: flagging object map of snap %#x invalid", ictx.name, snap_id)
-    try:
-        await _header_update(ictx, [cls_rbd.set_flags(snap_id, flags, flags)])
-    except CephError as e:
-        log.debug("image %s: invalidating object map failed: %s", ictx.name, e)
-    if snap_id == CEPH_NOSNAP:
-        ictx.flags |= flags
-
-
-async def _snapshot_done(ictx: ImageCtx) -> None:
-    """Re-read the header (new snap context for our writes) and tell the other clients."""
-    await ictx.refresh()
-    await ictx.notify_header(NotifyOp.HEADER_UPDATE)
 
 
 # -- create (operation/SnapshotCreateRequest, object_map/SnapshotCreateRequest) ------------
@@ -304,8 +262,6 @@ async def _remove(ictx: ImageCtx, find: Callable[[], Awaitable[SnapshotInfo]],
     # api::Snapshot::remove looks the snapshot up (and its protection) before
     # Operations::snap_remove refuses a read-only image.
     info = await find()
-    if flags & RBD_SNAP_REMOVE_FLATTEN and await _has_children(ictx, info):
-        raise CephError(errno.EOPNOTSUPP, "flattening children is not implemented")
     status = await _protection(ictx, info.id)
     if status != RBD_PROTECTION_STATUS_UNPROTECTED:
         if not flags & RBD_SNAP_REMOVE_UNPROTECT:
@@ -325,6 +281,10 @@ async def _remove_snapshot(ictx: ImageCtx, info: SnapshotInfo) -> None:
     # SnapshotRemoveRequest::send_trash_snap / handle_get_snap: clone-v2 children keep
     # the snapshot alive in the trash namespace; the last child's detach removes it.
     (fresh,) = await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.snapshot_get(snap_id)])
+    if await _last_parent_reference(ictx, snap_id):
+        # SnapshotRemoveRequest::detach_child: a flattened clone's last snapshot that
+        # still read from the parent goes, so the parent forgets this child
+        await detach_child(ictx)
     if fresh.child_count > 0:
         if not isinstance(fresh.snapshot_namespace, TrashSnapshotNamespace):
             await _header_update(ictx, [cls_rbd.snapshot_trash_add(snap_id)])
@@ -332,68 +292,19 @@ async def _remove_snapshot(ictx: ImageCtx, info: SnapshotInfo) -> None:
                       ictx.name, snap_id)
         await _snapshot_done(ictx)
         return
-    if ictx.object_map is not None:
-        await _object_map_snapshot_remove(ictx, snap_id)
-    await _release_snap_id(ictx, snap_id)
-    try:
-        await _header_update(ictx, [cls_rbd.snapshot_remove(snap_id)])
-    except CephError as e:
-        if e.errno != errno.ENOENT:
-            raise
-    log.debug("image %s: removed snapshot %r id %d", ictx.name, info.name, snap_id)
-    await _snapshot_done(ictx)
+    await remove_snapshot_record(ictx, snap_id, info.name)
 
 
-async def _object_map_snapshot_remove(ictx: ImageCtx, snap_id: int) -> None:
-    """Fold the snapshot's map into the next newer one (fast-diff), drop its object."""
-    om = ictx.object_map
-    assert om is not None
-    snap_oid = object_map_name(ictx.image_id, snap_id)
-    if ictx.features & RBD_FEATURE_FAST_DIFF:
-        newer = sorted(s for s in ictx.snapc.snaps if s > snap_id)
-        next_id = newer[0] if newer else CEPH_NOSNAP
-        next_oid = object_map_name(ictx.image_id, next_id)
-        try:
-            (snap_map,) = await exec_ops(ictx.ioctx, snap_oid, [cls_rbd.object_map_load()])
-        except CephError as e:
-            if e.errno == errno.ENOENT:
-                # handle_load_map: already removed by an earlier, interrupted attempt
-                return
-            await _invalidate_map(ictx, next_id)
-            snap_map = None
-        if snap_map is not None:
-            (snap_flags,) = await exec_ops(ictx.ioctx, ictx.header_oid,
-                                           [cls_rbd.get_flags(snap_id)])
-            if snap_flags & RBD_FLAG_OBJECT_MAP_INVALID:
-                # an invalid map cannot tell the next one which objects were clean
-                await _invalidate_map(ictx, next_id)
-            else:
-                calls: list[ClsCall[Any]] = [cls_rbd.object_map_snap_remove(snap_map)]
-                if next_id == CEPH_NOSNAP:
-                    calls.insert(0, _om_lock_assert())
-                try:
-                    await exec_ops(ictx.ioctx, next_oid, calls)
-                except CephError as e:
-                    if e.errno != errno.ENOENT:
-                        await _invalidate_map(ictx, next_id)
-                else:
-                    if next_id == CEPH_NOSNAP:
-                        _fold_into_head(om.bits, snap_map)
-    try:
-        await ictx.ioctx.operate(snap_oid, [ops.delete()])
-    except CephError as e:
-        if e.errno != errno.ENOENT:
-            raise
-
-
-def _fold_into_head(head: BitVector, snap_map: BitVector) -> None:
-    """The in-memory side of ``object_map_snap_remove`` on HEAD: an entry clean relative
-    to the removed snapshot is dirty relative to the one before it unless it was clean
-    there too (object_map::SnapshotRemoveRequest::update_object_map)."""
-    n = len(snap_map)
-    for i in range(len(head)):
-        if head[i] == OBJECT_EXISTS_CLEAN and (i >= n or snap_map[i] == OBJECT_EXISTS):
-            head[i] = OBJECT_EXISTS
+async def _last_parent_reference(ictx: ImageCtx, snap_id: int) -> bool:
+    """Whether ``snap_id`` is the only thing left (HEAD flattened, no other snapshot)
+    that maps onto the parent (SnapshotRemoveRequest::scan_for_parents)."""
+    if not ictx.parent_spec.exists() or ictx.head_parent_overlap is not None:
+        return False
+    ids = sorted(ictx.snapc.snaps)
+    overlaps = await exec_ops(ictx.ioctx, ictx.header_oid,
+                              [cls_rbd.parent_overlap_get(s) for s in ids])
+    with_parent = {s for s, o in zip(ids, overlaps, strict=True) if o is not None}
+    return with_parent == {snap_id}
 
 
 # -- rename (operation/SnapshotRenameRequest) -----------------------------------------------
@@ -470,7 +381,7 @@ async def _unprotect(ictx: ImageCtx, info: SnapshotInfo) -> None:
         await _header_update(ictx, [cls_rbd.set_protection_status(
             info.id, RBD_PROTECTION_STATUS_UNPROTECTING)])
         try:
-            busy = await _has_children(ictx, info)
+            busy = await _has_v1_children(ictx, info)
         except BaseException:
             await _header_update(ictx, [cls_rbd.set_protection_status(
                 info.id, RBD_PROTECTION_STATUS_PROTECTED)])
@@ -483,26 +394,12 @@ async def _unprotect(ictx: ImageCtx, info: SnapshotInfo) -> None:
             raise CephError(errno.EBUSY, "snapshot has children")
 
 
-async def _has_children(ictx: ImageCtx, info: SnapshotInfo) -> bool:
-    """Clone-v2 children (``children_list`` on the header) or clone-v1 ones (the pool's
-    ``rbd_children`` index). Only the image's own pool is scanned for v1 children."""
-    try:
-        (kids,) = await exec_ops(ictx.ioctx, ictx.header_oid,
-                                 [cls_rbd.children_list(info.id)])
-        if kids:
-            return True
-    except CephError as e:
-        if e.errno != errno.ENOENT:
-            raise
+async def _has_v1_children(ictx: ImageCtx, info: SnapshotInfo) -> bool:
+    """Clone-v1 children (the ``rbd_children`` index of every pool): what librbd's
+    SnapshotUnprotectRequest looks for; v2 clones need no protection."""
     spec = ParentImageSpec(ictx.ioctx.pool_id, ictx.ioctx.get_namespace(), ictx.image_id,
                            info.id)
-    try:
-        (v1,) = await exec_ops(ictx.ioctx, RBD_CHILDREN, [cls_rbd.get_children(spec)])
-    except CephError as e:
-        if e.errno != errno.ENOENT:
-            raise
-        return False
-    return bool(v1)
+    return bool(await child_specs(ictx.ioctx, spec, include_v2=False))
 
 
 async def is_protected_snap(ictx: ImageCtx, name: Any) -> bool:

@@ -1,5 +1,6 @@
-"""Pure parts of rbdpy.librbd.snapshots: python-rbd's argument coercion and the in-memory
-fast-diff fold of a removed snapshot's object map into HEAD's."""
+"""Pure parts of rbdpy.librbd.snapshots: python-rbd's argument coercion, and (from
+rbdpy.librbd.snap_remove) the in-memory fast-diff fold of a removed snapshot's object map
+into HEAD's."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from rbdpy.format.constants import (
 )
 from rbdpy.format.object_map import BitVector
 from rbdpy.librbd import exceptions as rbdx
+from rbdpy.librbd.snap_remove import fold_into_head as _fold_into_head
 from rbdpy.librbd.snapshots import (
     UINT64_MAX,
     _as_snap_id,
     _as_uint32,
-    _fold_into_head,
     _name_arg,
 )
 

@@ -1,0 +1,424 @@
+"""Deep copy (``Image.deep_copy``): a new image with the source's snapshots, their data and
+its metadata.
+
+librbd's deep copy, as 16.2 leaves the destination:
+
+* **header**: the source's size at its read point (HEAD, or the snapshot set), order,
+  stripe unit and count and features (less the ones librbd enables implicitly: striping,
+  data-pool, fast-diff, operations -- the create request works them out again), unless the
+  caller names others. The data pool is *not* the source's: like a plain create, the
+  destination takes the caller's ``data_pool`` or the pool's ``rbd_default_data_pool``.
+* **snapshots**: every user snapshot up to the read point, oldest first, with the same
+  name and size (the header size is set to the snapshot's before it is added, as librbd's
+  SetHeadRequest does), then the protection of the protected ones, then HEAD's size.
+  Other namespaces (trash, group, mirror) are not copied.
+* **data**: object by object, snapshot by snapshot. The source object's LIST_SNAPS snap
+  set says which ranges changed between two copied snapshots (the same
+  ``calc_snap_set_diff`` walk diff_iterate uses); only those are read (SPARSE_READ at the
+  later snapshot) and written to the destination object, with the destination's snap
+  context as of the earlier snapshot. The OSD then clones the destination object exactly
+  where the source object was cloned, so every destination snapshot reads what the
+  source's did and untouched objects stay shared. A range a shrink cut off becomes a
+  truncate, an object gone at a snapshot a remove.
+* **object maps**: each destination snapshot's map (and HEAD's) says, per object,
+  nonexistent, EXISTS if the copy wrote it in that snapshot's step, EXISTS_CLEAN if it
+  exists unchanged since the snapshot before (fast-diff). When the source is read at a
+  snapshot, that snapshot is the last one copied and HEAD's map equals its map.
+* **metadata**: every image-meta pair.
+
+Clones are refused (NotImplementedError) until rbdpy can attach the destination to the
+source's parent; a copy that left the parent out would read differently.
+
+Mirrors: ceph src/librbd/api/Image.cc (deep_copy), DeepCopyRequest.cc,
+deep_copy/SnapshotCopyRequest.cc, SetHeadRequest.cc, ObjectCopyRequest.cc,
+MetadataCopyRequest.cc.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rbdpy.format import cls_lock, cls_rbd
+from rbdpy.format.constants import (
+    OBJECT_EXISTS,
+    OBJECT_EXISTS_CLEAN,
+    OBJECT_NONEXISTENT,
+    RBD_FEATURE_FAST_DIFF,
+    RBD_FEATURE_LAYERING,
+    RBD_FEATURES_IMPLICIT_ENABLE,
+    RBD_LOCK_NAME,
+    RBD_PROTECTION_STATUS_PROTECTED,
+    data_object_name,
+    object_map_name,
+)
+from rbdpy.format.object_map import BitVector
+from rbdpy.format.types import UserSnapshotNamespace
+from rbdpy.format.watch_notify import NotifyOp
+from rbdpy.librbd import exceptions as rbdx
+from rbdpy.librbd.coerce import as_uint64
+from rbdpy.librbd.concurrency import fan_out
+from rbdpy.librbd.create import create_image
+from rbdpy.librbd.errors import translate
+from rbdpy.librbd.exclusive_lock import WATCHER_LOCK_TAG
+from rbdpy.librbd.image_ctx import ImageCtx
+from rbdpy.librbd.metadata import metadata_list
+from rbdpy.librbd.object_io import exec_ops
+from rbdpy.librbd.object_snaps import exists_at, list_object_snaps, object_delta
+from rbdpy.rados import exceptions as radosx
+from rbdpy.rados.proto import ops
+from rbdpy.rados.proto.bytestr import to_bytes, to_str
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.errors import CephError
+from rbdpy.rados.proto.types import SnapContext
+from rbdpy.striping.layout import FileLayout
+from rbdpy.striping.striper import extent_to_file, file_to_extents, get_num_objects
+
+if TYPE_CHECKING:
+    from rbdpy.format.cls import ClsCall
+    from rbdpy.rados.ioctx import AsyncIoctx
+    from rbdpy.rados.proto.ops import ObjListSnapResponse, OSDOp
+
+log = logging.getLogger(__name__)
+
+# Destination objects copied at once (librbd: rbd_concurrent_management_ops, 10).
+_CONCURRENT_OBJECTS = 10
+
+
+@dataclass
+class _Point:
+    """One version the copy reproduces: a source snapshot (or the source's HEAD) and the
+    destination version it becomes."""
+
+    src_snap_id: int  # CEPH_NOSNAP: the source's HEAD
+    size: int
+    name: str = ""
+    protected: bool = False
+    dst_snap_id: int = CEPH_NOSNAP  # filled in once the destination snapshot exists
+
+
+@dataclass
+class _ObjectPlan:
+    """One destination object: the source objects its image ranges come from."""
+
+    objectno: int
+    sources: list[int] = field(default_factory=list)
+
+
+async def deep_copy(ictx: ImageCtx, dest_ioctx: AsyncIoctx, dest_name: str | bytes,
+                    features: int | None = None, order: int | None = None,
+                    stripe_unit: int | None = None, stripe_count: int | None = None,
+                    data_pool: str | bytes | None = None) -> None:
+    ictx.require_not_closed()
+    if not isinstance(dest_name, (str, bytes)):
+        raise rbdx.InvalidArgument("dest_name must be a string")
+    if data_pool is not None and not isinstance(data_pool, (str, bytes)):
+        raise rbdx.InvalidArgument("data_pool must be a string")
+    name = to_str(dest_name)
+    with translate("error copying image {!r} to {!r}", ictx.name_bytes, to_bytes(dest_name)):
+        await ictx.maybe_refresh()
+        if ictx.parent_spec.exists():
+            raise NotImplementedError(
+                f"deep copy of image {ictx.name!r}: it is a clone, and rbdpy cannot yet make "
+                "the copy a clone of the same parent (layering)")
+        points = await _points(ictx)
+        feats = ictx.features & ~RBD_FEATURES_IMPLICIT_ENABLE if features is None \
+            else as_uint64(features)
+        await create_image(
+            dest_ioctx, name, ictx.size,
+            ictx.order if order is None else as_uint64(order), feats,
+            ictx.stripe_unit if stripe_unit is None else as_uint64(stripe_unit),
+            ictx.stripe_count if stripe_count is None else as_uint64(stripe_count),
+            to_str(data_pool) if data_pool is not None else None)
+        dest = await ImageCtx.open(dest_ioctx, name)
+        try:
+            async with dest.exclusive_op():
+                await _copy_snapshots(dest, points, ictx.size)
+                await _copy_objects(ictx, dest, points)
+                await _copy_metadata(ictx, dest)
+            await dest.refresh()
+            await dest.notify_header(NotifyOp.HEADER_UPDATE)
+        finally:
+            await dest.close()
+
+
+async def _points(ictx: ImageCtx) -> list[_Point]:
+    """The versions to reproduce, oldest first: the user snapshots up to the read point,
+    then HEAD unless the source is read at a snapshot (which is then the last one)."""
+    infos = await ictx.snap_infos()
+    points = []
+    for snap_id in sorted(infos):
+        info = infos[snap_id]
+        if snap_id > ictx.snap_id or not isinstance(info.snapshot_namespace,
+                                                     UserSnapshotNamespace):
+            continue
+        points.append(_Point(snap_id, info.image_size, info.name))
+    if points:
+        statuses = await exec_ops(ictx.ioctx, ictx.header_oid, [
+            cls_rbd.get_protection_status(p.src_snap_id) for p in points])
+        for point, status in zip(points, statuses, strict=True):
+            point.protected = status == RBD_PROTECTION_STATUS_PROTECTED
+    if ictx.snap_id == CEPH_NOSNAP:
+        points.append(_Point(CEPH_NOSNAP, ictx.size))
+    return points
+
+
+def _header_lock_assert(ictx: ImageCtx) -> list[ClsCall[Any]]:
+    """Header changes only while we still own the destination's exclusive lock."""
+    if not ictx.exclusive_lock.is_owner:
+        return []
+    return [cls_lock.assert_locked(RBD_LOCK_NAME, cls_lock.ClsLockType.EXCLUSIVE,
+                                   ictx.exclusive_lock.cookie, WATCHER_LOCK_TAG)]
+
+
+async def _copy_snapshots(dest: ImageCtx, points: list[_Point], head_size: int) -> None:
+    """SnapshotCopyRequest on an empty destination: each snapshot is added with the header
+    size set to its size; protection follows; HEAD gets its own size back. The snapshots'
+    object maps are written once the data is copied."""
+    snaps = [p for p in points if p.src_snap_id != CEPH_NOSNAP]
+    for point in snaps:
+        try:
+            point.dst_snap_id = await dest.data_ioctx.create_self_managed_snap()
+        except radosx.Error as e:  # the ioctx speaks python-rados; we want the errno back
+            raise CephError(e.errno or errno.EIO, str(e)) from e
+        # Two ops: within one compound op, snapshot_add would still read the old size.
+        await exec_ops(dest.ioctx, dest.header_oid, [*_header_lock_assert(dest),
+                                                     cls_rbd.set_size(point.size)])
+        await exec_ops(dest.ioctx, dest.header_oid, [
+            *_header_lock_assert(dest), cls_rbd.snapshot_add(point.dst_snap_id, point.name)])
+        log.debug("deep copy to %s: snapshot %r is id %d", dest.name, point.name,
+                  point.dst_snap_id)
+    protect = [p for p in snaps if p.protected]
+    if protect and not dest.features & RBD_FEATURE_LAYERING:
+        raise CephError(errno.ENOSYS, "image must support layering")
+    await exec_ops(dest.ioctx, dest.header_oid, [
+        *_header_lock_assert(dest),
+        *(cls_rbd.set_protection_status(p.dst_snap_id, RBD_PROTECTION_STATUS_PROTECTED)
+          for p in protect),
+        cls_rbd.set_size(head_size)])
+    await dest.refresh()
+
+
+# -- data ----------------------------------------------------------------------------------
+
+def _plan_objects(src: FileLayout, dst: FileLayout, size: int) -> list[_ObjectPlan]:
+    """Every destination object of an image of ``size`` bytes and the source objects that
+    hold its image ranges (the same object when the layouts agree)."""
+    plans = []
+    for objectno in range(get_num_objects(dst, size)):
+        plan = _ObjectPlan(objectno)
+        if src == dst:
+            plan.sources = [objectno]
+        else:
+            found: set[int] = set()
+            for off, length in extent_to_file(dst, objectno, 0, dst.object_size):
+                length = min(length, size - off)
+                if length > 0:
+                    found.update(ex.objectno for ex in file_to_extents(src, off, length))
+            plan.sources = sorted(found)
+        plans.append(plan)
+    return plans
+
+
+@dataclass
+class _Chunk:
+    """A changed range of one destination object and where it comes from."""
+
+    dst_offset: int
+    length: int
+    has_data: bool
+    src_objectno: int
+    src_offset: int
+
+
+def _dst_chunks(src: FileLayout, dst: FileLayout, objectno: int, src_objectno: int,
+                pieces: Sequence[tuple[int, int, bool]]) -> list[_Chunk]:
+    """Pieces of a source object (object offset, length, holds data) as ranges of the
+    destination object ``objectno``. Between two layouts a piece is cut at the smaller
+    stripe unit: such a chunk is contiguous in the image and in both objects."""
+    if src == dst:
+        return [_Chunk(off, length, data, src_objectno, off) for off, length, data in pieces]
+    grain = min(src.stripe_unit, dst.stripe_unit)
+    chunks = []
+    for off, length, data in pieces:
+        for img_off, img_len in extent_to_file(src, src_objectno, off, length):
+            at, stop = img_off, img_off + img_len
+            while at < stop:
+                step = min(at - at % grain + grain, stop) - at
+                (dex,) = file_to_extents(dst, at, step)
+                if dex.objectno == objectno:
+                    (sex,) = file_to_extents(src, at, step)
+                    chunks.append(_Chunk(dex.offset, step, data, src_objectno, sex.offset))
+                at += step
+    return chunks
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, overlapping or touching (offset, length) ranges joined."""
+    out: list[tuple[int, int]] = []
+    for off, length in sorted(ranges):
+        if out and off <= out[-1][0] + out[-1][1]:
+            end = max(out[-1][0] + out[-1][1], off + length)
+            out[-1] = (out[-1][0], end - out[-1][0])
+        else:
+            out.append((off, length))
+    return out
+
+
+async def _copy_objects(src: ImageCtx, dest: ImageCtx, points: list[_Point]) -> None:
+    """Every destination object through every point; then the object maps."""
+    max_size = max(p.size for p in points)
+    plans = _plan_objects(src.layout, dest.layout, max_size)
+    snap_sets: dict[int, ObjListSnapResponse | None] = {}
+    # states[i][objectno]: the object map state of the object at points[i]
+    states = [bytearray(len(plans)) for _ in points]
+
+    def job(plan: _ObjectPlan) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            for n in plan.sources:
+                if n not in snap_sets:
+                    snap_sets[n] = await list_object_snaps(src, n)
+            await _copy_object(src, dest, points, plan, snap_sets, states)
+        return run
+
+    await fan_out([job(p) for p in plans], limit=_CONCURRENT_OBJECTS)
+    if dest.object_map is not None:
+        await _write_object_maps(dest, points, states)
+
+
+async def _copy_object(src: ImageCtx, dest: ImageCtx, points: list[_Point],
+                       plan: _ObjectPlan, snap_sets: dict[int, ObjListSnapResponse | None],
+                       states: list[bytearray]) -> None:
+    """ObjectCopyRequest: one destination object, point by point."""
+    oid = data_object_name(dest.object_prefix, plan.objectno)
+    fast_diff = bool(dest.features & RBD_FEATURE_FAST_DIFF)
+    exists, size = False, 0
+    prev_src, prev_dst_snaps = 0, SnapContext()
+    for index, point in enumerate(points):
+        now_exists = any(exists_at(snap_sets[n], point.src_snap_id) for n in plan.sources)
+        osd_ops: list[OSDOp] = []
+        if not now_exists:
+            if exists:
+                osd_ops.append(ops.delete())
+            size = 0
+        else:
+            chunks: list[_Chunk] = []
+            for n in plan.sources:
+                pieces = object_delta(snap_sets[n], prev_src, point.src_snap_id,
+                                      (0, src.layout.object_size), False,
+                                      src.layout.object_size)
+                chunks.extend(_dst_chunks(src.layout, dest.layout, plan.objectno, n, pieces))
+            writes, holes = await _read_chunks(src, point.src_snap_id, chunks)
+            zeroes = _merge([(c.dst_offset, c.length) for c in chunks if not c.has_data]
+                            + holes)
+            # ObjectCopyRequest's zero rules: a zeroed range that reaches the end of the
+            # object (as this step's writes leave it) is a truncate -- a remove from
+            # offset 0 -- when it cuts into what the object held before; inside, a zero.
+            end = max([size] + [off + len(data) for off, data in writes])
+            placed: list[tuple[int, OSDOp]] = [(off, ops.write(off, data))
+                                              for off, data in writes]
+            now_exists = exists or bool(writes)
+            for off, length in zeroes:
+                if off + length >= end:
+                    if off < size:
+                        placed.append((off, ops.delete() if off == 0 else ops.truncate(off)))
+                    now_exists = now_exists and off > 0
+                    end = min(end, off)
+                else:
+                    placed.append((off, ops.zero(off, length)))
+                    now_exists = True
+            osd_ops = [op for _, op in sorted(placed, key=lambda item: item[0])]
+            size = end
+        if osd_ops:
+            try:
+                await dest.data_ioctx.operate(oid, osd_ops, snapc=prev_dst_snaps)
+            except CephError as e:
+                # removing an object that is not there: nothing to undo
+                if e.errno != errno.ENOENT:
+                    raise
+        exists = now_exists
+        if not exists:
+            state = OBJECT_NONEXISTENT
+        elif osd_ops or not fast_diff:
+            state = OBJECT_EXISTS
+        else:
+            state = OBJECT_EXISTS_CLEAN
+        states[index][plan.objectno] = state
+        # the next point's writes come after this snapshot: its id joins the snap context
+        prev_src = point.src_snap_id
+        if point.dst_snap_id != CEPH_NOSNAP:
+            prev_dst_snaps = SnapContext(point.dst_snap_id,
+                                         (point.dst_snap_id, *prev_dst_snaps.snaps))
+
+
+async def _read_chunks(src: ImageCtx, snap_id: int, chunks: list[_Chunk]
+                       ) -> tuple[list[tuple[int, bytes]], list[tuple[int, int]]]:
+    """Read the data chunks at ``snap_id`` (SPARSE_READ, one op per source object): what to
+    write (destination offset, bytes) and the holes inside the chunks (offset, length)."""
+    by_object: dict[int, list[_Chunk]] = {}
+    for chunk in chunks:
+        if chunk.has_data:
+            by_object.setdefault(chunk.src_objectno, []).append(chunk)
+    writes: list[tuple[int, bytes]] = []
+    holes: list[tuple[int, int]] = []
+    for objectno, wanted in sorted(by_object.items()):
+        reply = await src.data_ioctx.operate(
+            data_object_name(src.object_prefix, objectno),
+            [ops.sparse_read(c.src_offset, c.length) for c in wanted], snapid=snap_id)
+        for chunk, rval, out in zip(wanted, reply.rvals, reply.outdata, strict=True):
+            result = ops.sparse_read(chunk.src_offset, chunk.length).decode_reply(rval, out)
+            shift = chunk.dst_offset - chunk.src_offset
+            covered = chunk.src_offset
+            pos = 0
+            for off, length in result.extents:
+                if off > covered:
+                    holes.append((covered + shift, off - covered))
+                writes.append((off + shift, bytes(result.data[pos:pos + length])))
+                pos += length
+                covered = off + length
+            end = chunk.src_offset + chunk.length
+            if covered < end:
+                holes.append((covered + shift, end - covered))
+    return writes, holes
+
+
+async def _write_object_maps(dest: ImageCtx, points: list[_Point],
+                             states: list[bytearray]) -> None:
+    """Each destination snapshot's object map, and HEAD's (which equals the last
+    snapshot's when the source was read at a snapshot)."""
+    layout = dest.layout
+    for point, row in zip(points, states, strict=True):
+        bits = _bits(row, get_num_objects(layout, point.size))
+        if point.dst_snap_id == CEPH_NOSNAP:
+            continue
+        await exec_ops(dest.ioctx, object_map_name(dest.image_id, point.dst_snap_id),
+                       [cls_rbd.object_map_save(bits)])
+    om = dest.object_map
+    assert om is not None
+    head = _bits(states[-1], get_num_objects(layout, dest.head_size))
+    await exec_ops(dest.ioctx, om.oid, [
+        cls_lock.assert_locked(RBD_LOCK_NAME, cls_lock.ClsLockType.EXCLUSIVE, "", ""),
+        cls_rbd.object_map_save(head)])
+    om.bits = head
+
+
+def _bits(row: bytearray, count: int) -> BitVector:
+    bits = BitVector(count)
+    for objectno in range(min(count, len(row))):
+        if row[objectno]:
+            bits[objectno] = row[objectno]
+    return bits
+
+
+async def _copy_metadata(src: ImageCtx, dest: ImageCtx) -> None:
+    """MetadataCopyRequest: every image-meta pair."""
+    pairs = await metadata_list(src)
+    if pairs:
+        await exec_ops(dest.ioctx, dest.header_oid,
+                       [cls_rbd.metadata_set({k: to_bytes(v) for k, v in pairs})])
+
+
+__all__ = ["deep_copy"]

@@ -1,0 +1,303 @@
+"""Image.deep_copy against librbd: python-rbd and rbdpy deep-copy the same source, and the
+``rbd`` CLI must see the two copies alike -- snapshots (names, sizes, protection), header
+(size, order, striping, features, data pool), the data of every snapshot and of HEAD, the
+metadata, and what the object maps say (``rbd diff --whole-object`` between every pair of
+versions and ``rbd du``, both answered from the object maps)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import trio
+
+from rbdpy.devcluster import DevCluster
+from rbdpy.librbd.image_ctx import ImageCtx
+from rbdpy.librbd.object_snaps import list_object_snaps
+from rbdpy.rados.client import AsyncRados
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from tests.fix_cluster import SessionCluster
+from tests.integration.test_rbd_snapshots import REPO, SYSTEM_PYTHON, _system_env
+
+pytestmark = pytest.mark.cluster
+
+MiB = 1 << 20
+
+# Runs under python-rbd (/usr/bin/python3) or rbdpy: one deep copy, its outcome printed.
+_DEEP_COPY = textwrap.dedent("""
+    import json, sys
+    if sys.argv[1] == "rbdpy":
+        from rbdpy import rados, rbd
+    else:
+        import rados, rbd
+    conf, pool, src, snap, dest_pool, dest, kwargs = sys.argv[2:9]
+    cluster = rados.Rados(conffile=conf)
+    cluster.connect()
+    try:
+        io = cluster.open_ioctx(pool)
+        dest_io = cluster.open_ioctx(dest_pool)
+        try:
+            with rbd.Image(io, src, snapshot=snap or None) as image:
+                image.deep_copy(dest_io, dest, **json.loads(kwargs))
+            print(json.dumps(["ok"]))
+        except Exception as e:
+            print(json.dumps([type(e).__name__, str(e)]))
+    finally:
+        cluster.shutdown()
+""")
+
+
+def deep_copy(which: str, conf: str, pool: str, src: str, dest: str, snap: str = "",
+              dest_pool: str | None = None, **kwargs: Any) -> list[str]:
+    python = SYSTEM_PYTHON if which == "librbd" else sys.executable
+    proc = subprocess.run(
+        [python, "-c", _DEEP_COPY, which, conf, pool, src, snap, dest_pool or pool, dest,
+         json.dumps(kwargs)],
+        capture_output=True, timeout=300, check=False, cwd=REPO,
+        env=_system_env() if which == "librbd" else None)
+    assert proc.returncode == 0, proc.stderr.decode()
+    result: list[str] = json.loads(proc.stdout)
+    return result
+
+
+def rbd(conf: str, *args: str) -> bytes:
+    proc = subprocess.run(["rbd", "-c", conf, *args], capture_output=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, f"rbd {' '.join(args)}: {proc.stderr.decode()}"
+    return proc.stdout
+
+
+def rbd_json(conf: str, *args: str) -> Any:
+    return json.loads(rbd(conf, *args, "--format", "json"))
+
+
+def image_view(conf: str, spec: str) -> dict[str, Any]:
+    """What the CLI sees of an image, with what differs between two copies left out
+    (ids, names, timestamps)."""
+    info = rbd_json(conf, "info", spec)
+    for key in ("name", "id", "block_name_prefix", "create_timestamp", "access_timestamp",
+                "modify_timestamp"):
+        info.pop(key, None)
+    snaps = rbd_json(conf, "snap", "ls", spec)
+    versions = [None, *(s["name"] for s in snaps)]
+    view: dict[str, Any] = {
+        "info": info,
+        "snaps": [(s["name"], s["size"], s["protected"]) for s in snaps],
+        # (an image without metadata prints nothing, not "{}")
+        "meta": json.loads(rbd(conf, "image-meta", "list", spec, "--format", "json") or "{}"),
+        "du": [{k: v for k, v in row.items() if k not in ("name", "id", "snapshot_id")}
+               for row in rbd_json(conf, "du", spec)["images"]],
+    }
+    for end in versions:
+        at = spec if end is None else f"{spec}@{end}"
+        data = rbd(conf, "export", at, "-")
+        view[f"md5 {end}"] = hashlib.md5(data).hexdigest()
+        starts = [None, *(versions[1:] if end is None else versions[1:versions.index(end)])]
+        for start in starts:
+            args = ["diff", "--whole-object", at]
+            if start is not None:
+                args += ["--from-snap", start]
+            view[f"diff {start}..{end}"] = rbd_json(conf, *args)
+    return view
+
+
+def clone_structure(conf: str, pool: str, name: str) -> dict[int, Any]:
+    """Each data object's RADOS clones (LIST_SNAPS), snapshot ids replaced by their rank:
+    which snapshots each clone serves, its size and what it shares with the next one. Two
+    deep copies alike here copied the same extents at the same snapshots."""
+    async def run() -> dict[int, Any]:
+        async with AsyncRados(conffile=conf) as cluster:
+            io = await cluster.open_ioctx(pool)
+            ictx = await ImageCtx.open(io, name, read_only=True)
+            try:
+                infos = await ictx.snap_infos()
+                rank: dict[int, Any] = {sid: i for i, sid in enumerate(sorted(infos))}
+                rank[CEPH_NOSNAP] = "head"
+                out: dict[int, Any] = {}
+                sizes = [ictx.head_size, *(i.image_size for i in infos.values())]
+                for objectno in range(ictx.num_objects(max(sizes))):
+                    snap_set = await list_object_snaps(ictx, objectno)
+                    if snap_set is None:
+                        continue
+                    out[objectno] = [(rank[c.cloneid], [rank[s] for s in c.snaps], c.size,
+                                      list(c.overlap)) for c in snap_set.clones]
+                return out
+            finally:
+                await ictx.close()
+    return trio.run(run)
+
+
+# Runs under python-rbd: the source image, with history.
+_BUILD_SOURCE = textwrap.dedent("""
+    import json, sys
+    import rados, rbd
+    conf, pool, name, options = sys.argv[1:5]
+    options = json.loads(options)
+    MiB = 1 << 20
+    cluster = rados.Rados(conffile=conf)
+    cluster.connect()
+    try:
+        io = cluster.open_ioctx(pool)
+        rbd.RBD().create(io, name, 16 * MiB, order=20, old_format=False, features=61,
+                         **options)
+        with rbd.Image(io, name) as im:
+            im.write(b"a" * 5000, 0)
+            im.write(b"b" * 4096, 3 * MiB + 100)
+            im.metadata_set("k1", "v1")
+            im.create_snap("s1")
+            im.write(b"c" * 100, 10)
+            im.write(b"d" * 70000, 5 * MiB)
+            im.write(b"\\0" * 4096, 9 * MiB)  # zeros written: data, not a hole
+            im.create_snap("s2")
+            im.protect_snap("s2")
+            im.discard(3 * MiB, MiB)  # a whole object: removed
+            im.discard(5 * MiB + 4096, 8192)  # inside an object: a hole
+            im.resize(8 * MiB)  # objects cut off
+            im.create_snap("s3")
+            im.write(b"e" * 4096, 7 * MiB + 4096)
+            im.resize(12 * MiB)
+            im.write(b"f" * 100, 11 * MiB)
+            im.discard(0, 1000)
+            im.metadata_set("conf_rbd_cache", "false")
+    finally:
+        cluster.shutdown()
+""")
+
+
+def build_source(conf: str, pool: str, name: str, **options: Any) -> None:
+    """An image with history: writes, a protected snapshot, discards, a shrink, a growth,
+    objects that appear and disappear between snapshots, metadata."""
+    subprocess.run([SYSTEM_PYTHON, "-c", _BUILD_SOURCE, conf, pool, name,
+                    json.dumps(options)], check=True, timeout=300, env=_system_env())
+
+
+@pytest.fixture
+def data_pool(cluster: SessionCluster) -> Iterator[str]:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    cl = cluster.control or DevCluster(cluster.conf.parent)
+    cl.pool_create(name)
+    try:
+        yield name
+    finally:
+        cl.pool_delete(name)
+
+
+def test_deep_copy_matches_librbd(ceph_conf: str, pool: str) -> None:
+    build_source(ceph_conf, pool, "src")
+    # a discard inside s3's range after s3: a hole in an object that keeps existing
+    rbd(ceph_conf, "snap", "create", f"{pool}/src@s4")
+    assert deep_copy("librbd", ceph_conf, pool, "src", "ref") == ["ok"]
+    assert deep_copy("rbdpy", ceph_conf, pool, "src", "ours") == ["ok"]
+    ref = image_view(ceph_conf, f"{pool}/ref")
+    assert ref["snaps"] == [("s1", 16 * MiB, "false"), ("s2", 16 * MiB, "true"),
+                            ("s3", 8 * MiB, "false"), ("s4", 12 * MiB, "false")]
+    assert image_view(ceph_conf, f"{pool}/ours") == ref
+    assert clone_structure(ceph_conf, pool, "ours") == \
+        clone_structure(ceph_conf, pool, "ref")
+
+
+def test_deep_copy_at_a_snapshot(ceph_conf: str, pool: str) -> None:
+    """Read at s2: s1 and s2 are copied, HEAD holds s2's data and size."""
+    build_source(ceph_conf, pool, "src")
+    for which, dest in (("librbd", "ref"), ("rbdpy", "ours")):
+        assert deep_copy(which, ceph_conf, pool, "src", dest, snap="s2") == ["ok"]
+    ref = image_view(ceph_conf, f"{pool}/ref")
+    assert [s[0] for s in ref["snaps"]] == ["s1", "s2"]
+    assert image_view(ceph_conf, f"{pool}/ours") == ref
+    assert clone_structure(ceph_conf, pool, "ours") == \
+        clone_structure(ceph_conf, pool, "ref")
+
+
+def test_deep_copy_striped_with_data_pools(ceph_conf: str, pool: str, data_pool: str) -> None:
+    """A striped source with a data pool: by default the copy keeps the striping but not
+    the data pool; with ``data_pool`` its data goes there; with another order and
+    features the data is re-striped."""
+    build_source(ceph_conf, pool, "src", stripe_unit=65536, stripe_count=4,
+                 data_pool=data_pool)
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("plain", {}),
+        ("dp", {"data_pool": data_pool}),
+        ("relayout", {"order": 22, "features": 1, "stripe_unit": 1 << 20,
+                      "stripe_count": 2}),
+        ("unstriped", {"stripe_unit": 4 << 20, "stripe_count": 1, "order": 22}),
+    ]
+    for label, kwargs in cases:
+        for which in ("librbd", "rbdpy"):
+            assert deep_copy(which, ceph_conf, pool, "src", f"{label}-{which}",
+                             **kwargs) == ["ok"], (label, which)
+        ref = image_view(ceph_conf, f"{pool}/{label}-librbd")
+        assert image_view(ceph_conf, f"{pool}/{label}-rbdpy") == ref, label
+        assert clone_structure(ceph_conf, pool, f"{label}-rbdpy") == \
+            clone_structure(ceph_conf, pool, f"{label}-librbd"), label
+    assert "data_pool" not in rbd_json(ceph_conf, "info", f"{pool}/plain-rbdpy")
+    assert rbd_json(ceph_conf, "info", f"{pool}/dp-rbdpy")["data_pool"] == data_pool
+
+
+def test_deep_copy_errors_match_python_rbd(ceph_conf: str, pool: str) -> None:
+    rbd(ceph_conf, "create", f"{pool}/src", "--size", "4M")
+    rbd(ceph_conf, "create", f"{pool}/taken", "--size", "1M")
+    for kwargs in ({}, {"order": 9}, {"stripe_unit": 12345, "stripe_count": 3}):
+        theirs = deep_copy("librbd", ceph_conf, pool, "src", "taken", **kwargs)
+        ours = deep_copy("rbdpy", ceph_conf, pool, "src", "taken", **kwargs)
+        assert ours == theirs, kwargs
+    assert deep_copy("librbd", ceph_conf, pool, "src", "taken")[0] == "ImageExists"
+    theirs = deep_copy("librbd", ceph_conf, pool, "src", "bad", order=9)
+    ours = deep_copy("rbdpy", ceph_conf, pool, "src", "bad2", order=9)
+    assert ours[0] == theirs[0]
+
+
+def test_deep_copy_of_a_clone_is_refused(ceph_conf: str, pool: str) -> None:
+    """Until the copy can be made a clone of the same parent, never a wrong copy (before
+    rbdpy reads clones at all, opening the source is what refuses)."""
+    rbd(ceph_conf, "create", f"{pool}/parent", "--size", "4M")
+    rbd(ceph_conf, "snap", "create", f"{pool}/parent@p")
+    rbd(ceph_conf, "snap", "protect", f"{pool}/parent@p")
+    rbd(ceph_conf, "clone", f"{pool}/parent@p", f"{pool}/child")
+    result = deep_copy("rbdpy", ceph_conf, pool, "child", "copy")
+    assert result[0] == "NotImplementedError"
+    assert "layering" in result[1]
+    images = rbd_json(ceph_conf, "ls", pool)
+    assert "copy" not in images
+
+
+def test_deep_copy_without_layering_fails_at_protection(ceph_conf: str, pool: str) -> None:
+    """A protected snapshot cannot be protected in a copy without layering: librbd fails
+    with ENOSYS after the snapshots were made, and leaves that copy behind; so do we."""
+    build_source(ceph_conf, pool, "src")
+    for which in ("librbd", "rbdpy"):
+        result = deep_copy(which, ceph_conf, pool, "src", which, features=0)
+        assert result == ["FunctionNotSupported", "[errno 38] RBD function not supported "
+                          f"(error copying image b'src' to b'{which}')"]
+    ref = rbd_json(ceph_conf, "snap", "ls", f"{pool}/librbd")
+    ours = rbd_json(ceph_conf, "snap", "ls", f"{pool}/rbdpy")
+    assert [(s["name"], s["size"], s["protected"]) for s in ours] == \
+        [(s["name"], s["size"], s["protected"]) for s in ref]
+
+
+def test_deep_copy_leaves_trashed_snapshots_out(ceph_conf: str, pool: str) -> None:
+    """A v2 clone's parent snapshot removed by the user waits in the trash namespace: only
+    user snapshots are copied, and the data changed around it lands in the next one."""
+    build_source(ceph_conf, pool, "src")
+    rbd(ceph_conf, "snap", "create", f"{pool}/src@t")
+    rbd(ceph_conf, "clone", "--rbd-default-clone-format", "2", f"{pool}/src@t",
+        f"{pool}/child")
+    rbd(ceph_conf, "snap", "rm", f"{pool}/src@t")
+    rbd(ceph_conf, "bench", "--io-type", "write", "--io-size", "64K", "--io-total", "128K",
+        f"{pool}/src")
+    rbd(ceph_conf, "snap", "create", f"{pool}/src@u")
+    kinds = [s["namespace"]["type"] for s in rbd_json(ceph_conf, "snap", "ls", "--all",
+                                                      f"{pool}/src")]
+    assert kinds == ["user", "user", "user", "trash", "user"]
+    for which, dest in (("librbd", "ref"), ("rbdpy", "ours")):
+        assert deep_copy(which, ceph_conf, pool, "src", dest) == ["ok"]
+    ref = image_view(ceph_conf, f"{pool}/ref")
+    assert [s[0] for s in ref["snaps"]] == ["s1", "s2", "s3", "u"]
+    assert image_view(ceph_conf, f"{pool}/ours") == ref
+    assert clone_structure(ceph_conf, pool, "ours") == clone_structure(ceph_conf, pool, "ref")
