@@ -15,9 +15,11 @@ object of its own; a worker process then
 2. checks, untimed, three 4 MiB pieces of the clone against the parent snapshot;
 3. flattens the clone (``Image.flatten()``: every object copied up), timed.
 
-The clone is removed after each run. Runs alternate ABBA (librbd, rbdpy, rbdpy, librbd,
-...), each in its own process. Printed per run: seconds and client CPU seconds of the read
-and of the flatten; then medians and ratio = librbd time / rbdpy time (> 1: rbdpy faster).
+The clone is removed after each run. One untimed warm-up run per implementation comes first
+(the first run after the parent's 1 GiB of writes was 2-3x slower, whichever went first);
+then runs alternate ABBA (librbd, rbdpy, rbdpy, librbd, ...), each in its own process.
+Printed per run: seconds and client CPU seconds of the read and of the flatten; then
+medians and ratio = librbd time / rbdpy time (> 1: rbdpy faster).
 
 Worker: ``clone_bench.py worker IMPL CONF POOL CLONE QD`` (prints JSON).
 """
@@ -103,6 +105,7 @@ def main() -> int:
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--qd", type=int, default=16)
     ap.add_argument("--reps", type=int, default=4, help="runs per implementation (ABBA)")
+    ap.add_argument("--warmup", type=int, default=1, help="untimed runs per implementation")
     ap.add_argument("--timeout", type=float, default=900, help="per worker, seconds")
     args = ap.parse_args()
 
@@ -123,10 +126,12 @@ def main() -> int:
                     "--io-total", f"{args.size_mib}M", "--io-pattern", "seq", spec)
             rbd_cli("snap", "create", f"{spec}@{SNAP}")
             results: dict[str, list[dict[str, Any]]] = {"librbd": [], "rbdpy": []}
-            for rep in range(args.reps):
-                order = ("librbd", "rbdpy") if rep % 2 == 0 else ("rbdpy", "librbd")
+            warmups = [("librbd", "rbdpy")] * args.warmup
+            cycles = [("librbd", "rbdpy") if rep % 2 == 0 else ("rbdpy", "librbd")
+                      for rep in range(args.reps)]
+            for rep, order in enumerate(warmups + cycles, start=1 - args.warmup):
                 for impl in order:
-                    clone = f"clone-{impl}-{rep}"
+                    clone = f"clone-{impl}-{rep + args.warmup}"
                     rbd_cli("clone", "--rbd-default-clone-format", "2", f"{spec}@{SNAP}",
                             f"{args.pool}/{clone}")
                     py = SYSTEM_PYTHON if impl == "librbd" else sys.executable
@@ -137,8 +142,10 @@ def main() -> int:
                     if cp.returncode != 0:
                         raise RuntimeError(f"{impl} worker failed:\n{cp.stderr[-3000:]}")
                     r = json.loads(cp.stdout.strip().splitlines()[-1])
-                    results[impl].append(r)
-                    print(f"rep {rep + 1} {impl:6}  read {r['read_s']:6.2f} s "
+                    if rep > 0:
+                        results[impl].append(r)
+                    label = f"rep {rep}" if rep > 0 else "warm-up"
+                    print(f"{label:7} {impl:6}  read {r['read_s']:6.2f} s "
                           f"({size / r['read_s'] / (1 << 20):7.1f} MiB/s, cpu "
                           f"{r['read_cpu']:5.2f} s)  flatten {r['flatten_s']:6.2f} s "
                           f"(cpu {r['flatten_cpu']:5.2f} s)", flush=True)
