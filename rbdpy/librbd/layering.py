@@ -40,7 +40,6 @@ from rbdpy.format.constants import (
     RBD_FEATURE_LAYERING,
     RBD_FEATURES_ALL,
     RBD_FEATURES_IMPLICIT_ENABLE,
-    RBD_INFO,
     RBD_PROTECTION_STATUS_PROTECTED,
     RBD_TRASH,
     header_name,
@@ -55,6 +54,7 @@ from rbdpy.librbd.parent_link import (
     attach_child,
     attach_parent,
     child_specs,
+    clone_format,
     detach_child,
     open_ioctx_at,
 )
@@ -67,54 +67,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_CLONE_FORMAT_OPTION = "rbd_default_clone_format"
-# ceph_release_t: clone v2 needs mimic (13) or newer clients
-_CEPH_RELEASE_MIMIC = 13
 # metadata_list page size (MetadataCopyRequest)
 _METADATA_PAGE = 64
-
-
-# -- the clone format ------------------------------------------------------------------------
-
-async def _pool_override(ioctx: AsyncIoctx, option: str) -> str | None:
-    """The pool's ``conf_<option>`` override (pool metadata, default namespace)."""
-    io = ioctx
-    if ioctx.get_namespace():
-        io = await ioctx.dup()
-        io.set_namespace("")
-    try:
-        (value,) = await exec_ops(io, RBD_INFO, [cls_rbd.metadata_get("conf_" + option)])
-        return str(value)
-    except CephError as e:
-        if e.errno != errno.ENOENT:
-            raise
-        return None
-    finally:
-        if io is not ioctx:
-            io.close()
-
-
-def _conf_value(ioctx: AsyncIoctx, option: str) -> str | None:
-    try:
-        return ioctx.rados.conf_get(option)
-    except Exception as e:  # an option our conf layer does not know: the default applies
-        log.debug("conf %s: %s", option, e)
-        return None
-
-
-async def clone_format(c_ioctx: AsyncIoctx) -> int:
-    """1 or 2, as CloneRequest::validate_options decides for a clone into ``c_ioctx``."""
-    value = await _pool_override(c_ioctx, _CLONE_FORMAT_OPTION) \
-        or _conf_value(c_ioctx, _CLONE_FORMAT_OPTION) or "auto"
-    if value == "1":
-        return 1
-    if value == "auto":
-        # librados get_min_compatible_client: max(computed, required); the computed
-        # minimum of a 16.2 map never exceeds luminous, so the requirement decides.
-        osdmap = c_ioctx.rados.osdmap
-        required = osdmap.require_min_compat_client if osdmap is not None else 0
-        return 2 if required >= _CEPH_RELEASE_MIMIC else 1
-    return 2
 
 
 # -- clone -----------------------------------------------------------------------------------

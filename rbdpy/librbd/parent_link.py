@@ -17,7 +17,8 @@ Detaching a v2 child from a parent snapshot that was already removed by the user
 sits in the trash snapshot namespace, kept only for its children) removes that snapshot
 when its child count reaches zero, as librbd's DetachChildRequest does.
 
-Users: clone (rbdpy.librbd.layering), image removal (directory), flatten (the lead's
+Users: clone (rbdpy.librbd.layering) and deep copy of a clone (deep_copy: the clone format
+and the attach steps), image removal (directory), flatten (the lead's
 flatten subsystem calls :func:`detach_child` then :func:`detach_parent`), snapshot
 unprotect and removal (snapshots: :func:`child_specs`).
 
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING
 from rbdpy.format import cls_rbd
 from rbdpy.format.constants import (
     RBD_CHILDREN,
+    RBD_INFO,
     RBD_OPERATION_FEATURE_CLONE_CHILD,
     RBD_PROTECTION_STATUS_PROTECTED,
     header_name,
@@ -53,6 +55,10 @@ if TYPE_CHECKING:
     from rbdpy.rados.ioctx import AsyncIoctx
 
 log = logging.getLogger(__name__)
+
+_CLONE_FORMAT_OPTION = "rbd_default_clone_format"
+# ceph_release_t: clone v2 needs mimic (13) or newer clients
+_CEPH_RELEASE_MIMIC = 13
 
 
 async def open_ioctx_at(ioctx: AsyncIoctx, pool_id: int, namespace: str) -> AsyncIoctx:
@@ -71,6 +77,51 @@ async def open_ioctx_at(ioctx: AsyncIoctx, pool_id: int, namespace: str) -> Asyn
 def _v1_key(spec: ParentImageSpec) -> ParentImageSpec:
     # The rbd_children key has no namespace field (v1 clones never cross namespaces).
     return ParentImageSpec(spec.pool_id, "", spec.image_id, spec.snap_id)
+
+
+# -- the clone format ------------------------------------------------------------------------
+
+async def _pool_override(ioctx: AsyncIoctx, option: str) -> str | None:
+    """The pool's ``conf_<option>`` override (pool metadata, default namespace)."""
+    io = ioctx
+    if ioctx.get_namespace():
+        io = await ioctx.dup()
+        io.set_namespace("")
+    try:
+        (value,) = await exec_ops(io, RBD_INFO, [cls_rbd.metadata_get("conf_" + option)])
+        return str(value)
+    except CephError as e:
+        if e.errno != errno.ENOENT:
+            raise
+        return None
+    finally:
+        if io is not ioctx:
+            io.close()
+
+
+def _conf_value(ioctx: AsyncIoctx, option: str) -> str | None:
+    try:
+        return ioctx.rados.conf_get(option)
+    except Exception as e:  # an option our conf layer does not know: the default applies
+        log.debug("conf %s: %s", option, e)
+        return None
+
+
+async def clone_format(c_ioctx: AsyncIoctx) -> int:
+    """1 or 2, as CloneRequest::validate_options decides for a clone into ``c_ioctx``
+    (``rbd_default_clone_format``: the pool's override, else the client's option, else
+    ``auto``). Used by clone (layering) and deep copy (deep_copy)."""
+    value = await _pool_override(c_ioctx, _CLONE_FORMAT_OPTION) \
+        or _conf_value(c_ioctx, _CLONE_FORMAT_OPTION) or "auto"
+    if value == "1":
+        return 1
+    if value == "auto":
+        # librados get_min_compatible_client: max(computed, required); the computed
+        # minimum of a 16.2 map never exceeds luminous, so the requirement decides.
+        osdmap = c_ioctx.rados.osdmap
+        required = osdmap.require_min_compat_client if osdmap is not None else 0
+        return 2 if required >= _CEPH_RELEASE_MIMIC else 1
+    return 2
 
 
 # -- attach (clone) ------------------------------------------------------------------------
@@ -268,5 +319,5 @@ async def child_specs(ioctx: AsyncIoctx, spec: ParentImageSpec,
     return out
 
 
-__all__ = ["attach_child", "attach_parent", "child_specs", "detach_child", "detach_parent",
-           "open_ioctx_at"]
+__all__ = ["attach_child", "attach_parent", "child_specs", "clone_format", "detach_child",
+           "detach_parent", "open_ioctx_at"]
