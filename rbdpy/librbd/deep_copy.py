@@ -76,6 +76,7 @@ from rbdpy.format.constants import (
     OBJECT_NONEXISTENT,
     RBD_FEATURE_FAST_DIFF,
     RBD_FEATURE_LAYERING,
+    RBD_FEATURE_OBJECT_MAP,
     RBD_FEATURES_IMPLICIT_ENABLE,
     RBD_LOCK_NAME,
     RBD_PROTECTION_STATUS_PROTECTED,
@@ -302,6 +303,10 @@ async def _copy_snapshots(dest: ImageCtx, points: list[_Point], src: ImageCtx,
         point.dst_overlap = head.overlap
         await exec_ops(dest.ioctx, dest.header_oid, [
             *_header_lock_assert(dest), cls_rbd.snapshot_add(point.dst_snap_id, point.name)])
+        if dest.features & RBD_FEATURE_OBJECT_MAP:
+            # SnapshotCreateRequest: the snapshot's map, empty until the data is copied
+            await exec_ops(dest.ioctx, object_map_name(dest.image_id, point.dst_snap_id), [
+                cls_rbd.object_map_save(BitVector(get_num_objects(dest.layout, point.size)))])
         log.debug("deep copy to %s: snapshot %r is id %d", dest.name, point.name,
                   point.dst_snap_id)
     protect = [p for p in snaps if p.protected]
