@@ -527,21 +527,6 @@ def _subtract(ranges: Ranges, cut: Ranges) -> Ranges:
     return out
 
 
-def _split(ranges: Ranges, layout: FileLayout) -> Ranges:
-    """With more than one stripe, an object's bytes are not contiguous in the image:
-    librbd sees its ranges per stripe unit (image extents mapped back)."""
-    if layout.stripe_count <= 1:
-        return ranges
-    unit = layout.stripe_unit
-    out: Ranges = []
-    for start, end in ranges:
-        while start < end:
-            stop = min(end, start - start % unit + unit)
-            out.append((start, stop))
-            start = stop
-    return out
-
-
 async def _copy_clone_object(src: ImageCtx, dest: ImageCtx, points: list[_Point],
                              objectno: int, snap_set: ObjListSnapResponse | None,
                              states: list[bytearray]) -> None:
@@ -582,7 +567,7 @@ async def _copy_clone_object(src: ImageCtx, dest: ImageCtx, points: list[_Point]
             if hide and index == 0 and initially_zeroed:
                 zeroed.append((0, size))
             written = union_ranges([], [(off, off + len(data)) for off, data in writes])
-            zeroed = _split(_subtract(union_ranges([], zeroed), written), layout)
+            zeroed = _subtract(union_ranges([], zeroed), written)
             end = prev_end
             if writes:
                 exists = True

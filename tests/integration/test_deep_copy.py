@@ -261,13 +261,15 @@ def test_deep_copy_errors_match_python_rbd(ceph_conf: str, pool: str) -> None:
 _BUILD_CLONE = textwrap.dedent("""
     import sys
     import rados, rbd
-    conf, pool, name, fmt = sys.argv[1:5]
+    conf, pool, name, fmt, striping = sys.argv[1:6]
     MiB = 1 << 20
+    layout = {"stripe_unit": 65536, "stripe_count": 4} if striping == "striped" else {}
     cluster = rados.Rados(conffile=conf)
     cluster.connect()
     try:
         io = cluster.open_ioctx(pool)
-        rbd.RBD().create(io, "parent", 8 * MiB, order=20, old_format=False, features=61)
+        rbd.RBD().create(io, "parent", 8 * MiB, order=20, old_format=False, features=61,
+                         **layout)
         with rbd.Image(io, "parent") as im:
             for i in range(8):
                 im.write(bytes([65 + i]) * 300000, i * MiB + 1000)
@@ -276,7 +278,7 @@ _BUILD_CLONE = textwrap.dedent("""
             im.create_snap("p")
             im.protect_snap("p")
         cluster.conf_set("rbd_default_clone_format", fmt)
-        rbd.RBD().clone(io, "parent", "p", io, name, features=61)
+        rbd.RBD().clone(io, "parent", "p", io, name, features=61, **layout)
         with rbd.Image(io, name) as im:
             im.metadata_set("ck", "clone's")
             im.metadata_set("shared", "clone's")
@@ -296,9 +298,10 @@ _BUILD_CLONE = textwrap.dedent("""
 """)
 
 
-def build_clone(conf: str, pool: str, name: str, clone_format: int) -> None:
+def build_clone(conf: str, pool: str, name: str, clone_format: int,
+                striping: str = "plain") -> None:
     subprocess.run([SYSTEM_PYTHON, "-c", _BUILD_CLONE, conf, pool, name,
-                    str(clone_format)], check=True, timeout=300, env=_system_env())
+                    str(clone_format), striping], check=True, timeout=300, env=_system_env())
 
 
 def set_clone_format(conf: str, pool: str, clone_format: int) -> None:
@@ -332,14 +335,16 @@ def object_map_check(conf: str, pool: str, name: str) -> list[str]:
     return [proc.returncode, *sorted(e.split(".", 2)[2] for e in errors)]
 
 
-@pytest.mark.parametrize(("source_format", "copy_format"), [(1, 1), (2, 2), (2, 1)])
+@pytest.mark.parametrize(("source_format", "copy_format", "striping"),
+                         [(1, 1, "plain"), (2, 2, "plain"), (2, 1, "plain"),
+                          (2, 2, "striped")])
 def test_deep_copy_of_a_clone_matches_librbd(ceph_conf: str, pool: str, source_format: int,
-                                             copy_format: int) -> None:
+                                             copy_format: int, striping: str) -> None:
     """The copy is a clone of the same parent snapshot (in the pool's clone format) whose
     snapshots keep the source's overlaps, with the parent's metadata under the source's;
     objects the source never had stay absent (they read through the parent), and librbd's
     empty objects (including the one its object map leaves out) are reproduced."""
-    build_clone(ceph_conf, pool, "src", source_format)
+    build_clone(ceph_conf, pool, "src", source_format, striping)
     set_clone_format(ceph_conf, pool, copy_format)
     for which, dest in (("librbd", "ref"), ("rbdpy", "ours")):
         assert deep_copy(which, ceph_conf, pool, "src", dest) == ["ok"], which
