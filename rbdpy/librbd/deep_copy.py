@@ -52,9 +52,16 @@ parent, else by HEAD:
   object-map check`` then objects), and so do we. Beyond the overlap an object is
   treated as in a plain image.
 
-Not done (NotImplementedError, nothing created): a clone copied with another object
-layout (order or striping) than its own; librbd then also reads parent data into
-objects that straddle source objects, which rbdpy does not reproduce.
+Not done (NotImplementedError, nothing created):
+
+* a clone copied with another object layout (order or striping) than its own; librbd
+  then also reads parent data into objects that straddle source objects, which rbdpy
+  does not reproduce;
+* a clone with an object that is absent at some version (so the source reads the
+  parent there) over parent data that is not all zeros, while the copy would keep an
+  object there: librbd's copy then reads zeros, a wrong copy. librbd's own writes never
+  leave such an object (a copy-up of data reaches the snapshots too), so this takes a
+  foreign writer; it is checked before anything is created.
 
 Mirrors: ceph src/librbd/api/Image.cc (deep_copy), DeepCopyRequest.cc,
 deep_copy/SnapshotCopyRequest.cc, SetHeadRequest.cc, ObjectCopyRequest.cc,
@@ -93,6 +100,7 @@ from rbdpy.librbd.create import create_image
 from rbdpy.librbd.errors import translate
 from rbdpy.librbd.exclusive_lock import WATCHER_LOCK_TAG
 from rbdpy.librbd.image_ctx import ImageCtx
+from rbdpy.librbd.io import read
 from rbdpy.librbd.metadata import metadata_list
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.librbd.object_snaps import (
@@ -183,13 +191,17 @@ async def deep_copy(ictx: ImageCtx, dest_ioctx: AsyncIoctx, dest_name: str | byt
                 raise NotImplementedError(
                     f"deep copy of clone {ictx.name!r} with another object layout: rbdpy "
                     "copies a clone only with its own order and striping")
+        snap_sets: dict[int, ObjListSnapResponse | None] = {}
+        if ictx.has_parent():
+            await _refuse_hiding_parent_data(ictx, points, snap_sets)
+        if parent is not None:
             head = await _create_clone(ictx, parent, dest_ioctx, name, feats, obj_order,
                                        unit, count, pool)
         dest = await ImageCtx.open(dest_ioctx, name)
         try:
             async with dest.exclusive_op():
                 await _copy_snapshots(dest, points, ictx, head)
-                await _copy_objects(ictx, dest, points)
+                await _copy_objects(ictx, dest, points, snap_sets)
                 await _copy_metadata(ictx, dest)
             await dest.refresh()
             await dest.notify_header(NotifyOp.HEADER_UPDATE)
@@ -411,11 +423,12 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-async def _copy_objects(src: ImageCtx, dest: ImageCtx, points: list[_Point]) -> None:
-    """Every destination object through every point; then the object maps."""
+async def _copy_objects(src: ImageCtx, dest: ImageCtx, points: list[_Point],
+                        snap_sets: dict[int, ObjListSnapResponse | None]) -> None:
+    """Every destination object through every point; then the object maps.
+    ``snap_sets``: the source objects' snap sets listed so far (completed here)."""
     max_size = max(p.size for p in points)
     plans = _plan_objects(src.layout, dest.layout, max_size)
-    snap_sets: dict[int, ObjListSnapResponse | None] = {}
     # states[i][objectno]: the object map state of the object at points[i]
     states = [bytearray(len(plans)) for _ in points]
     # ObjectCopyRequest's hide_parent: the source reads from a parent at its read point
@@ -502,6 +515,46 @@ async def _copy_object(src: ImageCtx, dest: ImageCtx, points: list[_Point],
         if point.dst_snap_id != CEPH_NOSNAP:
             prev_dst_snaps = SnapContext(point.dst_snap_id,
                                          (point.dst_snap_id, *prev_dst_snaps.snaps))
+
+
+async def _refuse_hiding_parent_data(src: ImageCtx, points: list[_Point],
+                                     snap_sets: dict[int, ObjListSnapResponse | None]
+                                     ) -> None:
+    """NotImplementedError where librbd's copy would read differently from the source.
+
+    Under hide_parent, librbd's copy keeps an object (an empty one, at worst) at a
+    version where the source object is absent -- where the source reads its parent. That
+    is only the same when the parent's data there is all zeros (librbd's own clones get
+    there by a copy-up of zeros; a copy-up of data puts the object into the snapshots
+    too). Checked before anything is created: every object the source has at some
+    version, absent at a version still inside the (sticky) parent overlap, must read
+    zeros from the parent there. Fills ``snap_sets`` (every source object's snap set).
+    """
+    layout = src.layout
+    parent = await src.get_parent()
+    count = get_num_objects(layout, max(p.size for p in points))
+
+    def job(objectno: int) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            snap_set = snap_sets[objectno] = await list_object_snaps(src, objectno)
+            if snap_set is None or parent is None:
+                return
+            for point in points:
+                overlap = point.parent_overlap or 0
+                if _object_overlap(layout, objectno, overlap) == 0:
+                    return  # hide_parent is off from here on
+                if exists_at(snap_set, point.src_snap_id):
+                    continue
+                for off, length in extent_to_file(layout, objectno, 0, layout.object_size):
+                    length = min(off + length, overlap) - off
+                    if length > 0 and any(await read(parent, off, length)):
+                        raise NotImplementedError(
+                            f"deep copy of clone {src.name!r}: object {objectno} is absent "
+                            f"at snapshot {point.src_snap_id:#x} over parent data; "
+                            "librbd's copy would hide that data, rbdpy does not copy it")
+        return run
+
+    await fan_out([job(n) for n in range(count)], limit=_CONCURRENT_OBJECTS)
 
 
 def _object_overlap(layout: FileLayout, objectno: int, overlap: int) -> int:

@@ -22,7 +22,9 @@ from rbdpy.devcluster import DevCluster
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.object_snaps import list_object_snaps
 from rbdpy.rados.client import AsyncRados
+from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.constants import CEPH_NOSNAP
+from rbdpy.rados.proto.types import SnapContext
 from tests.fix_cluster import SessionCluster
 from tests.integration.test_rbd_snapshots import REPO, SYSTEM_PYTHON, _system_env
 
@@ -452,6 +454,41 @@ def test_deep_copy_of_a_flattened_clone_with_parent_snapshots(ceph_conf: str,
     ref = clone_view(ceph_conf, pool, "ref")
     assert [s[0] for s in ref["snaps"]] == ["f1", "f2"]
     assert clone_view(ceph_conf, pool, "ours") == ref
+
+
+def test_deep_copy_of_a_clone_never_hides_parent_data(ceph_conf: str, pool: str) -> None:
+    """An object written at HEAD without a copy-up (as an old or foreign client could) is
+    absent at the snapshot before, where the source reads its parent's data. librbd's
+    copy puts an empty object there, which reads zeros: a wrong copy. rbdpy refuses
+    instead (NotImplementedError), before making anything."""
+    build_clone(ceph_conf, pool, "src", 2)
+    rbd(ceph_conf, "snap", "create", f"{pool}/src@late")
+    rbd(ceph_conf, "resize", "--size", "12M", f"{pool}/src")
+
+    async def write_without_copyup() -> None:
+        async with AsyncRados(conffile=ceph_conf) as cluster:
+            io = await cluster.open_ioctx(pool)
+            ictx = await ImageCtx.open(io, "src", read_only=True)
+            try:
+                late = max(ictx.snapc.snaps)
+                await ictx.data_ioctx.operate(
+                    f"{ictx.object_prefix}.{5:016x}", [ops.write(0, b"w" * 10)],
+                    snapc=SnapContext(late, tuple(sorted(ictx.snapc.snaps, reverse=True))))
+            finally:
+                await ictx.close()
+    assert 5 not in clone_structure(ceph_conf, pool, "src")  # never written: the parent's
+    trio.run(write_without_copyup)
+    # the object maps say what is there (librbd skips objects its fast-diff calls holes)
+    rbd(ceph_conf, "object-map", "rebuild", f"{pool}/src")
+    set_clone_format(ceph_conf, pool, 2)
+    assert deep_copy("librbd", ceph_conf, pool, "src", "ref") == ["ok"]
+    src_late = hashlib.md5(rbd(ceph_conf, "export", f"{pool}/src@late", "-")).hexdigest()
+    ref_late = hashlib.md5(rbd(ceph_conf, "export", f"{pool}/ref@late", "-")).hexdigest()
+    assert src_late != ref_late  # librbd's copy reads zeros where the source has data
+    result = deep_copy("rbdpy", ceph_conf, pool, "src", "ours")
+    assert result[0] == "NotImplementedError", result
+    assert "object 5" in result[1]
+    assert "ours" not in rbd_json(ceph_conf, "ls", pool)
 
 
 def test_deep_copy_of_a_clone_with_another_layout_is_refused(ceph_conf: str,
