@@ -454,6 +454,14 @@ def test_deep_copy_of_a_flattened_clone_with_parent_snapshots(ceph_conf: str,
     ref = clone_view(ceph_conf, pool, "ref")
     assert [s[0] for s in ref["snaps"]] == ["f1", "f2"]
     assert clone_view(ceph_conf, pool, "ours") == ref
+    # read at a snapshot, which still has the parent, it copies
+    for which, dest in (("librbd", "at-ref"), ("rbdpy", "at-ours")):
+        assert deep_copy(which, ceph_conf, pool, "src", dest, snap="f2") == ["ok"], which
+    ref = clone_view(ceph_conf, pool, "at-ref")
+    assert ref["info"]["parent"]["image"] == "parent"
+    assert clone_view(ceph_conf, pool, "at-ours") == ref
+    assert clone_structure(ceph_conf, pool, "at-ours") == \
+        clone_structure(ceph_conf, pool, "at-ref")
 
 
 def test_deep_copy_of_a_clone_never_hides_parent_data(ceph_conf: str, pool: str) -> None:
