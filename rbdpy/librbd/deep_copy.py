@@ -116,6 +116,7 @@ from rbdpy.librbd.parent_link import (
     clone_format,
     detach_parent,
     open_ioctx_at,
+    remove_new_clone,
 )
 from rbdpy.rados import exceptions as radosx
 from rbdpy.rados.proto import ops
@@ -252,13 +253,21 @@ async def _create_clone(src: ImageCtx, spec: ParentImageSpec, dest_ioctx: AsyncI
                 raise CephError(errno.ENOSYS, "cloning image must support layering")
             await create_image(dest_ioctx, name, parent.size, order, features, stripe_unit,
                                stripe_count, data_pool)
-            child = await ImageCtx.open(dest_ioctx, name)
+            # a failure from here on removes the new image again, as CloneRequest does
+            child = ImageCtx(dest_ioctx, name)
+            try:
+                await child.open_image()
+            except BaseException:
+                await remove_new_clone(dest_ioctx, name, None)
+                raise
             try:
                 await attach_parent(child, spec, parent.size)
                 await attach_child(child, parent, spec.snap_id, fmt)
                 await _copy_metadata(parent, child)
-            finally:
-                await child.close()
+            except BaseException:
+                await remove_new_clone(dest_ioctx, name, child)
+                raise
+            await child.close()
             log.debug("deep copy to %r: a v%d clone of %s", name, fmt, spec)
             return _LinkState(spec, parent.size, parent.size)
         finally:

@@ -43,8 +43,6 @@ from rbdpy.format.constants import (
     RBD_PROTECTION_STATUS_PROTECTED,
     RBD_TRASH,
     header_name,
-    id_obj_name,
-    object_map_name,
 )
 from rbdpy.format.types import ParentImageSpec
 from rbdpy.librbd.create import create_image
@@ -55,8 +53,8 @@ from rbdpy.librbd.parent_link import (
     attach_parent,
     child_specs,
     clone_format,
-    detach_child,
     open_ioctx_at,
+    remove_new_clone,
 )
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.constants import CEPH_NOSNAP
@@ -122,7 +120,7 @@ async def _clone_from(parent: ImageCtx, fmt: int, c_ioctx: AsyncIoctx, c_name: s
     try:
         await child.open_image()
     except BaseException:
-        await _remove_new_child(c_ioctx, c_name, None)
+        await remove_new_clone(c_ioctx, c_name, None)
         raise
     try:
         spec = ParentImageSpec(parent.ioctx.pool_id, parent.ioctx.get_namespace(),
@@ -131,7 +129,7 @@ async def _clone_from(parent: ImageCtx, fmt: int, c_ioctx: AsyncIoctx, c_name: s
         await attach_child(child, parent, snap_id, fmt)
         await _copy_metadata(parent, child)
     except BaseException:
-        await _remove_new_child(c_ioctx, c_name, child)
+        await remove_new_clone(c_ioctx, c_name, child)
         raise
     await child.close()
     log.debug("cloned %s@%d into %r (v%d, id %s)", parent.image_id, snap_id, c_name, fmt,
@@ -149,35 +147,6 @@ async def _copy_metadata(parent: ImageCtx, child: ImageCtx) -> None:
         if len(page) < _METADATA_PAGE:
             return
         start = max(page)
-
-
-async def _remove_new_child(ioctx: AsyncIoctx, name: str, child: ImageCtx | None) -> None:
-    """Undo a clone that failed after its image was created (CloneRequest::remove_child):
-    the parent's link to it, then its objects. Best effort; the first error stands."""
-    image_id = ""
-    if child is not None:
-        image_id = child.image_id
-        try:
-            await child.refresh()
-            await detach_child(child)
-        except CephError as e:
-            log.debug("undo clone %r: detach: %s", name, e)
-        await child.close()
-    if not image_id:
-        try:
-            (image_id,) = await exec_ops(ioctx, id_obj_name(name), [cls_rbd.get_id()])
-        except CephError as e:
-            log.debug("undo clone %r: no id: %s", name, e)
-            return
-    for oid in (header_name(image_id), object_map_name(image_id), id_obj_name(name)):
-        try:
-            await ioctx.operate(oid, [ops.delete()])
-        except CephError as e:
-            log.debug("undo clone %r: delete %s: %s", name, oid, e)
-    try:
-        await exec_ops(ioctx, RBD_DIRECTORY, [cls_rbd.dir_remove_image(name, image_id)])
-    except CephError as e:
-        log.debug("undo clone %r: directory: %s", name, e)
 
 
 # -- children -------------------------------------------------------------------------------

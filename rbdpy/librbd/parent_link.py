@@ -40,15 +40,19 @@ from typing import TYPE_CHECKING
 from rbdpy.format import cls_rbd
 from rbdpy.format.constants import (
     RBD_CHILDREN,
+    RBD_DIRECTORY,
     RBD_INFO,
     RBD_OPERATION_FEATURE_CLONE_CHILD,
     RBD_PROTECTION_STATUS_PROTECTED,
     header_name,
+    id_obj_name,
+    object_map_name,
 )
 from rbdpy.format.types import ChildImageSpec, ParentImageSpec, TrashSnapshotNamespace
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.librbd.snap_remove import remove_snapshot_record
+from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.errors import CephError
 
 if TYPE_CHECKING:
@@ -175,6 +179,37 @@ async def attach_child(child: ImageCtx, parent: ImageCtx, parent_snap_id: int,
     await exec_ops(parent.ioctx, parent.header_oid, [cls_rbd.child_attach(
         parent_snap_id, ChildImageSpec(child.ioctx.pool_id, child.ioctx.get_namespace(),
                                        child.image_id))])
+
+
+async def remove_new_clone(ioctx: AsyncIoctx, name: str, child: ImageCtx | None) -> None:
+    """Undo a clone that failed after its image was created (CloneRequest::remove_child):
+    the parent's link to it, then its header, object map, id object and directory entry
+    (it has no data yet). Best effort: the caller re-raises the error that got it here.
+    Used by clone (layering) and deep copy of a clone (deep_copy)."""
+    image_id = ""
+    if child is not None:
+        image_id = child.image_id
+        try:
+            await child.refresh()
+            await detach_child(child)
+        except CephError as e:
+            log.debug("undo clone %r: detach: %s", name, e)
+        await child.close()
+    if not image_id:
+        try:
+            (image_id,) = await exec_ops(ioctx, id_obj_name(name), [cls_rbd.get_id()])
+        except CephError as e:
+            log.debug("undo clone %r: no id: %s", name, e)
+            return
+    for oid in (header_name(image_id), object_map_name(image_id), id_obj_name(name)):
+        try:
+            await ioctx.operate(oid, [ops.delete()])
+        except CephError as e:
+            log.debug("undo clone %r: delete %s: %s", name, oid, e)
+    try:
+        await exec_ops(ioctx, RBD_DIRECTORY, [cls_rbd.dir_remove_image(name, image_id)])
+    except CephError as e:
+        log.debug("undo clone %r: directory: %s", name, e)
 
 
 # -- detach (removal, flatten, last snapshot of a flattened clone) -------------------------
@@ -320,4 +355,4 @@ async def child_specs(ioctx: AsyncIoctx, spec: ParentImageSpec,
 
 
 __all__ = ["attach_child", "attach_parent", "child_specs", "clone_format", "detach_child",
-           "detach_parent", "open_ioctx_at"]
+           "detach_parent", "open_ioctx_at", "remove_new_clone"]

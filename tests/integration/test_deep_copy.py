@@ -499,6 +499,28 @@ def test_deep_copy_of_a_clone_never_hides_parent_data(ceph_conf: str, pool: str)
     assert "ours" not in rbd_json(ceph_conf, "ls", pool)
 
 
+def test_deep_copy_of_a_clone_of_a_trashed_snapshot(ceph_conf: str, pool: str) -> None:
+    """A v2 clone whose parent snapshot the user removed (it waits in the trash namespace)
+    cannot be cloned again: librbd fails with ENOENT and removes the half-made copy; so do
+    we, and the source stays the trashed snapshot's child."""
+    rbd(ceph_conf, "create", f"{pool}/parent", "--size", "4M", "--object-size", "1M")
+    rbd(ceph_conf, "bench", "--io-type", "write", "--io-size", "64K", "--io-total", "1M",
+        f"{pool}/parent")
+    rbd(ceph_conf, "snap", "create", f"{pool}/parent@p")
+    rbd(ceph_conf, "clone", "--rbd-default-clone-format", "2", f"{pool}/parent@p",
+        f"{pool}/src")
+    rbd(ceph_conf, "snap", "create", f"{pool}/src@s1")
+    rbd(ceph_conf, "snap", "rm", f"{pool}/parent@p")
+    set_clone_format(ceph_conf, pool, 2)
+    for which, dest in (("librbd", "ref"), ("rbdpy", "ours")):
+        assert deep_copy(which, ceph_conf, pool, "src", dest) == [
+            "ImageNotFound", "[errno 2] RBD image not found (error copying image b'src' to "
+            f"b'{dest}')"], which
+    assert rbd_json(ceph_conf, "ls", pool) == ["parent", "src"]
+    children = rbd_json(ceph_conf, "children", "--all", f"{pool}/parent")
+    assert [c["image"] for c in children] == ["src"]
+
+
 def test_deep_copy_of_a_clone_with_another_layout_is_refused(ceph_conf: str,
                                                              pool: str) -> None:
     """librbd would copy it (reading parent data into objects straddling source
