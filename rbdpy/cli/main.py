@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    add_help=False)
     sub.add_parser("crush", help="CRUSH research tools (see `rbdpy crush --help`)",
                    add_help=False)
-    for name in ("ls", "create", "info", "rm", "export", "import", "bench"):
+    for name in ("ls", "create", "info", "rm", "export", "import", "bench", "diff", "clone",
+                 "flatten", "children"):
         sub.add_parser(name, help=f"rbd-style image command (see `rbdpy {name} --help`)",
                        add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)
