@@ -47,10 +47,10 @@ parent, else by HEAD:
   the parent as the source does. Where an object did not hold data at the first
   snapshot, all of it counts as zeroed in that step while the object is inside the
   destination's parent overlap there; a zeroed range from offset 0 to the end becomes an
-  empty object (create + truncate 0) rather than a removal, hiding the parent. librbd
-  leaves such an object out of the object map (the map says nonexistent; ``rbd
-  object-map check`` then objects), and so do we. Beyond the overlap an object is
-  treated as in a plain image.
+  empty object (create + truncate 0) rather than a removal, hiding the parent. Once an
+  object is beyond the destination's overlap (a shrink), its ranges are cut as in a
+  plain image, but a cut from offset 0 still leaves an empty object -- which librbd's
+  object map calls nonexistent (``rbd object-map check`` then objects); so do we.
 
 Not done (NotImplementedError, nothing created):
 
