@@ -996,8 +996,12 @@ class Image:
         then HEAD (the current snapshot's data if one is set), and the metadata. ``order``,
         ``stripe_unit``, ``stripe_count`` and ``features`` default to this image's;
         ``data_pool`` defaults to the destination pool's default, not this image's data pool.
+        A clone's copy is a clone of the same parent snapshot (in the destination pool's
+        ``rbd_default_clone_format``), each snapshot keeping its parent overlap.
         Raises :class:`ImageExists` if the name is taken, :class:`InvalidArgument` for a bad
-        name or layout; ``NotImplementedError`` for a clone (layering). Async form:
+        name or layout (or a flattened clone whose snapshots still use the parent, as
+        librbd); ``NotImplementedError`` for a clone copied into another layout, or one
+        librbd would copy wrongly (see rbdpy.librbd.deep_copy). Async form:
         ``rbdpy.aio.AsyncImage.deep_copy``.
         """
         _, dest_aio = _ioctx_async(dest_ioctx)

@@ -2,13 +2,14 @@
 
     rbdpy -c CONF [--id NAME] ls [POOL]
     rbdpy -c CONF create --size 1G POOL/IMAGE [--object-size 4M] [--stripe-unit N --stripe-count N]
-    rbdpy -c CONF info POOL/IMAGE [--format json]
+    rbdpy -c CONF info POOL/IMAGE[@SNAP] [--format json]
     rbdpy -c CONF rm POOL/IMAGE
     rbdpy -c CONF export POOL/IMAGE FILE|-
     rbdpy -c CONF import FILE|- POOL/IMAGE
     rbdpy -c CONF bench POOL/IMAGE --io-type write|read [--io-size 4K] [--io-threads 16]
                                    [--io-total 1G] [--io-pattern seq|rand]
     rbdpy -c CONF diff POOL/IMAGE[@SNAP] [--from-snap SNAP] [--whole-object] [--format json]
+    rbdpy -c CONF clone | flatten | children ...   (see rbdpy/cli/layering.py)
 
 Sizes take rbd's suffixes (K, M, G, T; powers of two). Output follows `rbd`'s where it has
 one; `bench` prints totals in rbd bench's spirit.
@@ -24,8 +25,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from rbdpy.cli import layering
+
 COMMANDS = ("ls", "list", "create", "info", "rm", "remove", "export", "import", "bench",
-            "diff")
+            "diff", *layering.COMMANDS)
 _CHUNK = 4 << 20
 
 
@@ -87,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-snap", default=None)
     p.add_argument("--whole-object", action="store_true")
     p.add_argument("--format", choices=("plain", "json"), default="plain")
+    layering.add_parsers(sub)
     return ap
 
 
@@ -96,9 +100,10 @@ def main(argv: Sequence[str]) -> int:
 
     conffile: Any = args.conf if args.conf else rados.Rados.DEFAULT_CONF_FILES
     try:
-        with rados.Rados(rados_id=args.id, conffile=conffile) as cluster:
+        with rados.Rados(rados_id=args.id, conffile=conffile,
+                         conf=layering.conf_overrides(args) or None) as cluster:
             return _run(args, cluster, rbd)
-    except (rados.Error, rbd.Error) as e:
+    except (rados.Error, rbd.Error, ValueError) as e:
         print(f"rbdpy: {args.cmd}: {e}", file=sys.stderr)
         return 1
 
@@ -109,6 +114,11 @@ def _run(args: argparse.Namespace, cluster: Any, rbd: Any) -> int:
         with cluster.open_ioctx(args.pool_name or args.pool) as ioctx:
             names = sorted(r.list(ioctx))
         print(json.dumps(names) if args.format == "json" else "\n".join(names))
+        return 0
+    if args.cmd in layering.COMMANDS:
+        return layering.run(args, cluster, rbd)
+    if args.cmd == "info":
+        _info(r, cluster, layering.ImageSpec.parse(args.spec, args.pool), args.format)
         return 0
     pool, image = split_spec(args.spec, args.pool)
     with cluster.open_ioctx(pool) as ioctx:
@@ -129,8 +139,6 @@ def _run(args: argparse.Namespace, cluster: Any, rbd: Any) -> int:
         elif args.cmd in ("rm", "remove"):
             r.remove(ioctx, image)
             print("Removing image: 100% complete...done.", file=sys.stderr)
-        elif args.cmd == "info":
-            _info(r, ioctx, image, args.format)
         elif args.cmd == "export":
             _export(rbd, ioctx, image, args.path)
         elif args.cmd == "import":
@@ -161,27 +169,35 @@ def _diff(rbd: Any, ioctx: Any, spec: str, args: argparse.Namespace) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-def _info(r: Any, ioctx: Any, image: str, fmt: str) -> None:
+def _info(r: Any, cluster: Any, spec: layering.ImageSpec, fmt: str) -> None:
     from rbdpy import rbd
 
-    with rbd.Image(ioctx, image, read_only=True) as img:
+    with layering.open_ioctx(cluster, spec) as ioctx, \
+            rbd.Image(ioctx, spec.image, snapshot=spec.snap, read_only=True) as img:
         st = img.stat()
         features = r.features_to_string(img.features()).split(",") if img.features() else []
-        info = {"name": image, "id": img.id(), "size": st["size"], "objects": st["num_objs"],
-                "order": st["order"], "object_size": st["obj_size"],
-                "block_name_prefix": st["block_name_prefix"], "format": 2,
-                "features": features, "flags": [], "stripe_unit": img.stripe_unit(),
-                "stripe_count": img.stripe_count()}
+        info: dict[str, Any] = {
+            "name": spec.image, "id": img.id(), "size": st["size"], "objects": st["num_objs"],
+            "order": st["order"], "object_size": st["obj_size"],
+            "block_name_prefix": st["block_name_prefix"], "format": 2,
+            "features": features, "flags": [], "stripe_unit": img.stripe_unit(),
+            "stripe_count": img.stripe_count()}
+        parent = layering.parent_section(cluster, rbd, img)
+    if parent is not None:
+        info["parent"] = parent
     if fmt == "json":
         print(json.dumps(info))
         return
-    print(f"rbd image '{image}':")
+    print(f"rbd image '{spec.image}':")
     print(f"\tsize {info['size']} B in {info['objects']} objects")
     print(f"\torder {info['order']} ({info['object_size']} B objects)")
     print(f"\tid: {info['id']}")
     print(f"\tblock_name_prefix: {info['block_name_prefix']}")
     print("\tformat: 2")
     print(f"\tfeatures: {', '.join(features)}")
+    if parent is not None:
+        # rbd prints these two after the timestamps and before the striping lines.
+        print("\n".join(layering.parent_lines(parent)))
 
 
 def _export(rbd: Any, ioctx: Any, image: str, path: str) -> None:

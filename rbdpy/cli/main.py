@@ -97,11 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                    add_help=False)
     sub.add_parser("crush", help="CRUSH research tools (see `rbdpy crush --help`)",
                    add_help=False)
-    sub.add_parser("group", help="rbd-style group commands (see `rbdpy group --help`)",
-                   add_help=False)
-    for name in ("ls", "create", "info", "rm", "export", "import", "bench"):
+    for name in ("ls", "create", "info", "rm", "export", "import", "bench", "diff", "clone",
+                 "flatten", "children"):
         sub.add_parser(name, help=f"rbd-style image command (see `rbdpy {name} --help`)",
                        add_help=False)
+    sub.add_parser("group", help="rbd-style group commands (see `rbdpy group --help`)",
+                   add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)
     # Image commands are shaped like the rbd CLI (global -c/--id/-p come first there).
     from rbdpy.cli import images

@@ -302,13 +302,18 @@ async def _copy_up(ictx: ImageCtx, objectno: int, osd_ops: Sequence[OSDOp]) -> N
         if not osd_ops:
             return  # flatten: the parent has nothing here, so there is nothing to copy
         data = b""
+    snapc = ictx.snapc
     if not osd_ops and ictx.object_map is not None:
-        # flatten's copy-up creates the object (a write marked it before it started)
-        await ictx.object_map.mark_exists([objectno])
+        # Flatten's copy-up creates the object (a write marked it before it started).
+        # Under snapshots the new object holds exactly what they hold, so with fast-diff
+        # it is clean since the last one (what `rbd object-map check` expects, and what
+        # librbd's flatten leaves).
+        clean = bool(snapc.snaps) and bool(ictx.features & RBD_FEATURE_FAST_DIFF)
+        await ictx.object_map.update(objectno, objectno + 1,
+                                     OBJECT_EXISTS_CLEAN if clean else OBJECT_EXISTS)
     oid = _oid(ictx, objectno)
     object_size = ictx.layout.object_size
     copy_in = [cls_rbd.copyup(data).op(), ops.set_alloc_hint(object_size, object_size)]
-    snapc = ictx.snapc
     if snapc.snaps and not zero:
         # With snapshots, the copy-up goes first under an empty snap context: the OSD
         # then clones the object for every existing snapshot at the next write, so the

@@ -40,12 +40,9 @@ from rbdpy.format.constants import (
     RBD_FEATURE_LAYERING,
     RBD_FEATURES_ALL,
     RBD_FEATURES_IMPLICIT_ENABLE,
-    RBD_INFO,
     RBD_PROTECTION_STATUS_PROTECTED,
     RBD_TRASH,
     header_name,
-    id_obj_name,
-    object_map_name,
 )
 from rbdpy.format.types import ParentImageSpec
 from rbdpy.librbd.create import create_image
@@ -55,8 +52,9 @@ from rbdpy.librbd.parent_link import (
     attach_child,
     attach_parent,
     child_specs,
-    detach_child,
+    clone_format,
     open_ioctx_at,
+    remove_new_clone,
 )
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.constants import CEPH_NOSNAP
@@ -67,54 +65,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_CLONE_FORMAT_OPTION = "rbd_default_clone_format"
-# ceph_release_t: clone v2 needs mimic (13) or newer clients
-_CEPH_RELEASE_MIMIC = 13
 # metadata_list page size (MetadataCopyRequest)
 _METADATA_PAGE = 64
-
-
-# -- the clone format ------------------------------------------------------------------------
-
-async def _pool_override(ioctx: AsyncIoctx, option: str) -> str | None:
-    """The pool's ``conf_<option>`` override (pool metadata, default namespace)."""
-    io = ioctx
-    if ioctx.get_namespace():
-        io = await ioctx.dup()
-        io.set_namespace("")
-    try:
-        (value,) = await exec_ops(io, RBD_INFO, [cls_rbd.metadata_get("conf_" + option)])
-        return str(value)
-    except CephError as e:
-        if e.errno != errno.ENOENT:
-            raise
-        return None
-    finally:
-        if io is not ioctx:
-            io.close()
-
-
-def _conf_value(ioctx: AsyncIoctx, option: str) -> str | None:
-    try:
-        return ioctx.rados.conf_get(option)
-    except Exception as e:  # an option our conf layer does not know: the default applies
-        log.debug("conf %s: %s", option, e)
-        return None
-
-
-async def clone_format(c_ioctx: AsyncIoctx) -> int:
-    """1 or 2, as CloneRequest::validate_options decides for a clone into ``c_ioctx``."""
-    value = await _pool_override(c_ioctx, _CLONE_FORMAT_OPTION) \
-        or _conf_value(c_ioctx, _CLONE_FORMAT_OPTION) or "auto"
-    if value == "1":
-        return 1
-    if value == "auto":
-        # librados get_min_compatible_client: max(computed, required); the computed
-        # minimum of a 16.2 map never exceeds luminous, so the requirement decides.
-        osdmap = c_ioctx.rados.osdmap
-        required = osdmap.require_min_compat_client if osdmap is not None else 0
-        return 2 if required >= _CEPH_RELEASE_MIMIC else 1
-    return 2
 
 
 # -- clone -----------------------------------------------------------------------------------
@@ -168,7 +120,7 @@ async def _clone_from(parent: ImageCtx, fmt: int, c_ioctx: AsyncIoctx, c_name: s
     try:
         await child.open_image()
     except BaseException:
-        await _remove_new_child(c_ioctx, c_name, None)
+        await remove_new_clone(c_ioctx, c_name, None)
         raise
     try:
         spec = ParentImageSpec(parent.ioctx.pool_id, parent.ioctx.get_namespace(),
@@ -177,7 +129,7 @@ async def _clone_from(parent: ImageCtx, fmt: int, c_ioctx: AsyncIoctx, c_name: s
         await attach_child(child, parent, snap_id, fmt)
         await _copy_metadata(parent, child)
     except BaseException:
-        await _remove_new_child(c_ioctx, c_name, child)
+        await remove_new_clone(c_ioctx, c_name, child)
         raise
     await child.close()
     log.debug("cloned %s@%d into %r (v%d, id %s)", parent.image_id, snap_id, c_name, fmt,
@@ -195,35 +147,6 @@ async def _copy_metadata(parent: ImageCtx, child: ImageCtx) -> None:
         if len(page) < _METADATA_PAGE:
             return
         start = max(page)
-
-
-async def _remove_new_child(ioctx: AsyncIoctx, name: str, child: ImageCtx | None) -> None:
-    """Undo a clone that failed after its image was created (CloneRequest::remove_child):
-    the parent's link to it, then its objects. Best effort; the first error stands."""
-    image_id = ""
-    if child is not None:
-        image_id = child.image_id
-        try:
-            await child.refresh()
-            await detach_child(child)
-        except CephError as e:
-            log.debug("undo clone %r: detach: %s", name, e)
-        await child.close()
-    if not image_id:
-        try:
-            (image_id,) = await exec_ops(ioctx, id_obj_name(name), [cls_rbd.get_id()])
-        except CephError as e:
-            log.debug("undo clone %r: no id: %s", name, e)
-            return
-    for oid in (header_name(image_id), object_map_name(image_id), id_obj_name(name)):
-        try:
-            await ioctx.operate(oid, [ops.delete()])
-        except CephError as e:
-            log.debug("undo clone %r: delete %s: %s", name, oid, e)
-    try:
-        await exec_ops(ioctx, RBD_DIRECTORY, [cls_rbd.dir_remove_image(name, image_id)])
-    except CephError as e:
-        log.debug("undo clone %r: directory: %s", name, e)
 
 
 # -- children -------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ Detaching a v2 child from a parent snapshot that was already removed by the user
 sits in the trash snapshot namespace, kept only for its children) removes that snapshot
 when its child count reaches zero, as librbd's DetachChildRequest does.
 
-Users: clone (rbdpy.librbd.layering), image removal (directory), flatten (the lead's
+Users: clone (rbdpy.librbd.layering) and deep copy of a clone (deep_copy: the clone format
+and the attach steps), image removal (directory), flatten (the lead's
 flatten subsystem calls :func:`detach_child` then :func:`detach_parent`), snapshot
 unprotect and removal (snapshots: :func:`child_specs`).
 
@@ -39,20 +40,29 @@ from typing import TYPE_CHECKING
 from rbdpy.format import cls_rbd
 from rbdpy.format.constants import (
     RBD_CHILDREN,
+    RBD_DIRECTORY,
+    RBD_INFO,
     RBD_OPERATION_FEATURE_CLONE_CHILD,
     RBD_PROTECTION_STATUS_PROTECTED,
     header_name,
+    id_obj_name,
+    object_map_name,
 )
 from rbdpy.format.types import ChildImageSpec, ParentImageSpec, TrashSnapshotNamespace
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.librbd.snap_remove import remove_snapshot_record
+from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.errors import CephError
 
 if TYPE_CHECKING:
     from rbdpy.rados.ioctx import AsyncIoctx
 
 log = logging.getLogger(__name__)
+
+_CLONE_FORMAT_OPTION = "rbd_default_clone_format"
+# ceph_release_t: clone v2 needs mimic (13) or newer clients
+_CEPH_RELEASE_MIMIC = 13
 
 
 async def open_ioctx_at(ioctx: AsyncIoctx, pool_id: int, namespace: str) -> AsyncIoctx:
@@ -71,6 +81,51 @@ async def open_ioctx_at(ioctx: AsyncIoctx, pool_id: int, namespace: str) -> Asyn
 def _v1_key(spec: ParentImageSpec) -> ParentImageSpec:
     # The rbd_children key has no namespace field (v1 clones never cross namespaces).
     return ParentImageSpec(spec.pool_id, "", spec.image_id, spec.snap_id)
+
+
+# -- the clone format ------------------------------------------------------------------------
+
+async def _pool_override(ioctx: AsyncIoctx, option: str) -> str | None:
+    """The pool's ``conf_<option>`` override (pool metadata, default namespace)."""
+    io = ioctx
+    if ioctx.get_namespace():
+        io = await ioctx.dup()
+        io.set_namespace("")
+    try:
+        (value,) = await exec_ops(io, RBD_INFO, [cls_rbd.metadata_get("conf_" + option)])
+        return str(value)
+    except CephError as e:
+        if e.errno != errno.ENOENT:
+            raise
+        return None
+    finally:
+        if io is not ioctx:
+            io.close()
+
+
+def _conf_value(ioctx: AsyncIoctx, option: str) -> str | None:
+    try:
+        return ioctx.rados.conf_get(option)
+    except Exception as e:  # an option our conf layer does not know: the default applies
+        log.debug("conf %s: %s", option, e)
+        return None
+
+
+async def clone_format(c_ioctx: AsyncIoctx) -> int:
+    """1 or 2, as CloneRequest::validate_options decides for a clone into ``c_ioctx``
+    (``rbd_default_clone_format``: the pool's override, else the client's option, else
+    ``auto``). Used by clone (layering) and deep copy (deep_copy)."""
+    value = await _pool_override(c_ioctx, _CLONE_FORMAT_OPTION) \
+        or _conf_value(c_ioctx, _CLONE_FORMAT_OPTION) or "auto"
+    if value == "1":
+        return 1
+    if value == "auto":
+        # librados get_min_compatible_client: max(computed, required); the computed
+        # minimum of a 16.2 map never exceeds luminous, so the requirement decides.
+        osdmap = c_ioctx.rados.osdmap
+        required = osdmap.require_min_compat_client if osdmap is not None else 0
+        return 2 if required >= _CEPH_RELEASE_MIMIC else 1
+    return 2
 
 
 # -- attach (clone) ------------------------------------------------------------------------
@@ -124,6 +179,37 @@ async def attach_child(child: ImageCtx, parent: ImageCtx, parent_snap_id: int,
     await exec_ops(parent.ioctx, parent.header_oid, [cls_rbd.child_attach(
         parent_snap_id, ChildImageSpec(child.ioctx.pool_id, child.ioctx.get_namespace(),
                                        child.image_id))])
+
+
+async def remove_new_clone(ioctx: AsyncIoctx, name: str, child: ImageCtx | None) -> None:
+    """Undo a clone that failed after its image was created (CloneRequest::remove_child):
+    the parent's link to it, then its header, object map, id object and directory entry
+    (it has no data yet). Best effort: the caller re-raises the error that got it here.
+    Used by clone (layering) and deep copy of a clone (deep_copy)."""
+    image_id = ""
+    if child is not None:
+        image_id = child.image_id
+        try:
+            await child.refresh()
+            await detach_child(child)
+        except CephError as e:
+            log.debug("undo clone %r: detach: %s", name, e)
+        await child.close()
+    if not image_id:
+        try:
+            (image_id,) = await exec_ops(ioctx, id_obj_name(name), [cls_rbd.get_id()])
+        except CephError as e:
+            log.debug("undo clone %r: no id: %s", name, e)
+            return
+    for oid in (header_name(image_id), object_map_name(image_id), id_obj_name(name)):
+        try:
+            await ioctx.operate(oid, [ops.delete()])
+        except CephError as e:
+            log.debug("undo clone %r: delete %s: %s", name, oid, e)
+    try:
+        await exec_ops(ioctx, RBD_DIRECTORY, [cls_rbd.dir_remove_image(name, image_id)])
+    except CephError as e:
+        log.debug("undo clone %r: directory: %s", name, e)
 
 
 # -- detach (removal, flatten, last snapshot of a flattened clone) -------------------------
@@ -268,5 +354,5 @@ async def child_specs(ioctx: AsyncIoctx, spec: ParentImageSpec,
     return out
 
 
-__all__ = ["attach_child", "attach_parent", "child_specs", "detach_child", "detach_parent",
-           "open_ioctx_at"]
+__all__ = ["attach_child", "attach_parent", "child_specs", "clone_format", "detach_child",
+           "detach_parent", "open_ioctx_at", "remove_new_clone"]

@@ -46,7 +46,7 @@ import trio
 from rbdpy.rados.background import TaskStarter, report_crash
 from rbdpy.rados.proto.auth.cephx import CephxClient
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
-from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.bytestr import Gather, Payload
 from rbdpy.rados.proto.constants import CEPH_NOSNAP, OsdFlag
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.features import CEPH_FEATURES_SUPPORTED_DEFAULT
@@ -615,8 +615,13 @@ class Objecter:
             op.finish(error=CephError(errno.ESHUTDOWN, "rados handle shut down"))
 
 
-def _ops_data(osd_ops: list[Any]) -> Buffer:
-    """The data segment: every op's input, in order (one buffer: no copy for one piece)."""
+# Above this many bytes, several op inputs travel as a Gather instead of being joined.
+_GATHER_MIN = 64 * 1024
+
+
+def _ops_data(osd_ops: list[Any]) -> Payload:
+    """The data segment: every op's input, in order (one buffer: no copy for one piece;
+    a large payload in several pieces goes out gathered, not copied)."""
     if len(osd_ops) == 1:
         ind = osd_ops[0].indata
         if len(ind) == 1:
@@ -626,7 +631,10 @@ def _ops_data(osd_ops: list[Any]) -> Buffer:
     pieces = encode_ops_data(osd_ops)
     if not pieces:
         return b""
-    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+    if len(pieces) == 1:
+        return pieces[0]
+    gathered = Gather(tuple(pieces))
+    return gathered if len(gathered) >= _GATHER_MIN else bytes(gathered)
 
 
 def now_utime() -> tuple[int, int]:

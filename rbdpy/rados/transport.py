@@ -46,7 +46,7 @@ import trio
 
 from rbdpy.rados import exceptions as rx
 from rbdpy.rados.proto.auth.handler import AuthHandler, ConMode
-from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.bytestr import Buffer, Payload
 from rbdpy.rados.proto.errors import CephError, RemoteProtocolError
 from rbdpy.rados.proto.msgr2.events import (
     MessageReceived,
@@ -313,7 +313,7 @@ class Connection:
                 del views[0]
 
     async def send_message(self, type: int, front: Buffer = b"", middle: Buffer = b"",
-                           data: Buffer = b"", *, tid: int = 0, version: int = 1,
+                           data: Payload = b"", *, tid: int = 0, version: int = 1,
                            compat_version: int = 0, priority: int = 127) -> None:
         """Queue one message for the wire.
 
@@ -337,7 +337,7 @@ class Connection:
         return self._writer is not None
 
     def queue_message(self, type: int, front: Buffer = b"", middle: Buffer = b"",
-                      data: Buffer = b"", *, tid: int = 0, version: int = 1,
+                      data: Payload = b"", *, tid: int = 0, version: int = 1,
                       compat_version: int = 0, priority: int = 127,
                       urgent: bool = False) -> None:
         """:meth:`send_message` without the await, for when :attr:`writer_running`.

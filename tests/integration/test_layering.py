@@ -116,6 +116,7 @@ def test_librbd_clone_reads_writes_flattens(cluster: SessionCluster, pool: str,
     assert "parent" not in _info(cluster, child)
     assert _rbd(cluster, "children", parent + "@s").strip() == b""
     _object_map_clean(cluster, child)
+    _object_map_clean(cluster, child + "@c1")
 
 
 def test_three_levels_and_another_pool(cluster: SessionCluster, pool: str,

@@ -15,6 +15,28 @@ Buffer = bytes | bytearray | memoryview
 """Anything rbdpy accepts as a payload or name without copying it first."""
 
 
+class Gather:
+    """Several buffers sent as one message segment, in order, never joined: a large
+    payload behind a small prefix (a cls call's names before a 4 MiB copy-up) reaches the
+    socket without a copy. ``len()`` is the total byte count."""
+
+    __slots__ = ("_length", "pieces")
+
+    def __init__(self, pieces: tuple[Buffer, ...]) -> None:
+        self.pieces = pieces
+        self._length = sum(len(p) for p in pieces)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.pieces)
+
+
+Payload = Buffer | Gather
+"""A message segment: one buffer, or a :class:`Gather` of several."""
+
+
 def to_bytes(name: str | Buffer) -> bytes:
     """``name`` as wire bytes: ``str`` is UTF-8 with surrogateescape, buffers are copied once."""
     if isinstance(name, str):

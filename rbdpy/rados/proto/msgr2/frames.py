@@ -40,7 +40,7 @@ from typing import Protocol
 
 from crc32c import crc32c as _wheel_crc32c
 
-from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.bytestr import Buffer, Gather, Payload
 from rbdpy.rados.proto.crc32c import ceph_crc32c
 from rbdpy.rados.proto.errors import (
     BadCrcError,
@@ -210,7 +210,7 @@ def decode_preamble(buf: Buffer, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -
     return Preamble(tag, lens, aligns, flags)
 
 
-def assemble_crc(tag: int, segments: Sequence[Buffer],
+def assemble_crc(tag: int, segments: Sequence[Payload],
                  aligns: Sequence[int] = SEGMENT_ALIGNS) -> list[Buffer]:
     """Lay out one crc-mode (msgr2.1-crc) frame as a list of buffers to write in order.
 
@@ -222,6 +222,7 @@ def assemble_crc(tag: int, segments: Sequence[Buffer],
     n = num_segments(lens)
     pre = encode_preamble(tag, lens[:n] if n < len(lens) else lens, aligns)
     seg0 = segments[0]
+    assert not isinstance(seg0, Gather), "the first segment is always one buffer"
     if lens[0]:
         # Segment crcs use seed -1: the wheel's default (seed 0) plus the final inversion.
         head = b"".join((pre, seg0, _U32.pack(_wheel_crc32c(seg0) ^ 0xFFFFFFFF)))
@@ -234,8 +235,15 @@ def assemble_crc(tag: int, segments: Sequence[Buffer],
     for i in range(1, n):
         if lens[i]:
             seg = segments[i]
-            crcs[i - 1] = _wheel_crc32c(seg) ^ 0xFFFFFFFF
-            out.append(seg)
+            if isinstance(seg, Gather):
+                crc = 0
+                for piece in seg.pieces:
+                    crc = _wheel_crc32c(piece, crc)
+                crcs[i - 1] = crc ^ 0xFFFFFFFF
+                out.extend(seg.pieces)
+            else:
+                crcs[i - 1] = _wheel_crc32c(seg) ^ 0xFFFFFFFF
+                out.append(seg)
         else:
             crcs[i - 1] = _EMPTY_SEGMENT_CRC
     out.append(_EPILOGUE_CRC.pack(LATE_STATUS_COMPLETE, crcs[0], crcs[1], crcs[2]))

@@ -64,7 +64,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 
 from rbdpy.rados.proto.auth.handler import AuthHandler, AuthMethod, ConMode
-from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.bytestr import Buffer, Payload
 from rbdpy.rados.proto.denc import Decoder, Encoder
 from rbdpy.rados.proto.errors import (
     AuthError,
@@ -430,7 +430,7 @@ class Protocol:
             raise
 
     def send_message(self, type: int, front: Buffer = b"", middle: Buffer = b"",
-                     data: Buffer = b"", *, tid: int = 0,
+                     data: Payload = b"", *, tid: int = 0,
                      priority: int = CEPH_MSG_PRIO_DEFAULT, version: int = 1,
                      compat_version: int = 0, data_off: int = 0) -> int:
         """Queue one message; returns the seq it was given.
@@ -487,7 +487,7 @@ class Protocol:
             self._tx_capture += data
         self._out.append(data)
 
-    def _send_frame(self, tag: Tag, segments: Sequence[Buffer]) -> None:
+    def _send_frame(self, tag: Tag, segments: Sequence[Payload]) -> None:
         if self._tx is not None:
             pieces = self._tx.assemble(tag, segments)
         else:

@@ -39,7 +39,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.bytestr import Buffer, Gather, Payload
 from rbdpy.rados.proto.errors import (
     AuthError,
     BadAuthTagError,
@@ -144,13 +144,15 @@ class SecureTx(_GcmStream):
         out.append(enc.tag)
         return out
 
-    def assemble(self, tag: int, segments: Sequence[Buffer],
+    def assemble(self, tag: int, segments: Sequence[Payload],
                  aligns: Sequence[int] = SEGMENT_ALIGNS) -> list[Buffer]:
         """Lay out one secure-mode frame (ceph ``asm_secure_rev1``) as buffers to write."""
         lens = [len(s) for s in segments]
         n = num_segments(lens)
         preamble = encode_preamble(tag, lens[:n], aligns)
-        seg0 = memoryview(segments[0]).cast("B") if lens[0] else memoryview(b"")
+        first = segments[0]
+        assert not isinstance(first, Gather), "the first segment is always one buffer"
+        seg0 = memoryview(first).cast("B") if lens[0] else memoryview(b"")
         out: list[Buffer] = []
         if lens[0] <= PREAMBLE_INLINE_LEN:
             out.append(self.seal(
@@ -164,7 +166,11 @@ class SecureTx(_GcmStream):
         parts: list[Buffer] = []
         for i in range(1, n):
             if lens[i]:
-                parts.append(segments[i])
+                seg = segments[i]
+                if isinstance(seg, Gather):
+                    parts.extend(seg.pieces)
+                else:
+                    parts.append(seg)
                 if lens[i] % 16:
                     parts.append(bytes(pad16(lens[i]) - lens[i]))
         parts.append(bytes((LATE_STATUS_COMPLETE,)) + bytes(EPILOGUE_SECURE_LEN - 1))
