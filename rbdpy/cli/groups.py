@@ -23,6 +23,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from rbdpy.cli.progress import ProgressLine
+
 COMMAND = "group"
 
 
@@ -103,7 +105,9 @@ def main(argv: Sequence[str]) -> int:
             return _run(args, cluster, rbd)
     except (rados.Error, rbd.Error) as e:
         print(f"rbdpy: group: {e}", file=sys.stderr)
-        return 1
+        # rbd exits with the errno of the failed call (17 for a group that exists, ...)
+        code = getattr(e, "errno", None)
+        return code if isinstance(code, int) and 0 < code < 256 else 1
 
 
 def _ioctx(cluster: Any, pool: str, namespace: str) -> Any:
@@ -210,19 +214,13 @@ def _rollback(group: Any, snap: str, no_progress: bool) -> None:
     (the python-rbd 16.2 signature has no callback: the async face's is used)."""
     from rbdpy import rbd
 
-    def report(done: int, total: int) -> None:
-        if not no_progress and total:
-            print(f"\rRolling back to group snapshot: {done * 100 // total}% complete...",
-                  end="", file=sys.stderr)
-
+    progress = ProgressLine("Rolling back to group snapshot", enabled=not no_progress)
     try:
-        group._portal.run(group._async.rollback_to_snap, snap, report)
+        group._portal.run(group._async.rollback_to_snap, snap, progress.update)
     except rbd.Error:
-        if not no_progress:
-            print("\rRolling back to group snapshot: failed.", file=sys.stderr)
+        progress.fail()
         raise
-    if not no_progress:
-        print("\rRolling back to group snapshot: 100% complete...done.", file=sys.stderr)
+    progress.finish()
 
 
 def _print_table(header: tuple[str, str], rows: list[tuple[str, str]]) -> None:

@@ -338,6 +338,9 @@ def test_rbdpy_group_cli_as_rbd(cluster: SessionCluster, pool: str) -> None:
 
     _rbd(cluster, "create", "--size", "4M", f"{pool}/img")
     ok("group", "create", f"{pool}/cg")
+    # failures exit with the errno, as rbd's do
+    assert _rbdpy(cluster, "group", "create", f"{pool}/cg").returncode == 17
+    assert _rbdpy(cluster, "group", "snap", "rm", f"{pool}/cg@nope").returncode == 2
     assert both("group", "ls", pool, "--format", "json") == '["cg"]\n'
     assert both("group", "ls", pool) == "cg\n"
     ok("group", "image", "add", f"{pool}/cg", f"{pool}/img")
