@@ -498,3 +498,49 @@ async def test_incomplete_group_snapshot_as_librbd(ceph_conf: str, pool: str) ->
     assert results[0] == results[1]
     assert results[0][0] == ["ok", [{"name": "half", "state": 0}]]
     assert results[0][3] == ["ok", []]
+
+
+def test_member_in_another_pool(cluster: SessionCluster, pool: str) -> None:
+    """A group in one pool with a member in another: the member's group link and its
+    group-namespace snapshot name the group's pool, and the rbd CLI agrees."""
+    import uuid
+
+    from rbdpy import rados, rbd
+    from rbdpy.devcluster import DevCluster
+
+    other = f"t-{uuid.uuid4().hex[:10]}"
+    control = cluster.control or DevCluster(cluster.conf.parent)
+    control.pool_create(other)
+    try:
+        with rados.Rados(conffile=str(cluster.conf)) as handle, \
+                handle.open_ioctx(pool) as group_io, handle.open_ioctx(other) as image_io:
+            r = rbd.RBD()
+            r.group_create(group_io, "xg")
+            r.create(image_io, "far", 4 << 20)
+            group = rbd.Group(group_io, "xg")
+            group.add_image(image_io, "far")
+            assert list(group.list_images()) == [
+                {"name": "far", "pool": image_io.get_pool_id(), "state": 0}]
+            with rbd.Image(image_io, "far") as im:
+                assert im.group() == {"pool": group_io.get_pool_id(), "name": "xg"}
+                im.write(b"far" * 1000, 0)
+            group.create_snap("x1")
+            assert json.loads(_rbd(cluster, "group", "image", "ls", "--format", "json",
+                                   f"{pool}/xg")) == [
+                {"image": "far", "pool": other, "namespace": "", "state": 0}]
+            listed = json.loads(_rbd(cluster, "snap", "ls", "--all", "--format", "json",
+                                     f"{other}/far"))
+            assert [s["namespace"] for s in listed] == [
+                {"type": "group", "pool": pool, "group": "xg", "group snap": "x1"}]
+            before = _export_sha(cluster, f"{other}/far")
+            with rbd.Image(image_io, "far") as im:
+                im.write(b"new" * 1000, 0)
+            _rbd(cluster, "group", "snap", "rollback", "--no-progress", f"{pool}/xg@x1")
+            assert _export_sha(cluster, f"{other}/far") == before
+            r.group_remove(group_io, "xg")
+            with rbd.Image(image_io, "far") as im:
+                assert im.group() == {"pool": -1, "name": ""}
+                assert list(im.list_snaps()) == []
+            r.remove(image_io, "far")
+    finally:
+        control.pool_delete(other)
