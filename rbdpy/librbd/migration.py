@@ -17,8 +17,9 @@ Theory of operation, as librbd 16.2 leaves the pools (native format, one cluster
 * **execute**: EXECUTING, then every destination object below the overlap is copied up
   from the source as the destination's exclusive-lock owner (an empty copy-up, as
   librbd's MigrateRequest; cls ``copyup`` never overwrites an object a writer already
-  made), with ``on_progress(done, total)`` and the source header's description
-  ``N% complete``; then EXECUTED and a header update to the destination's clients.
+  made), with ``on_progress(objectno, total)`` as each object starts and the source
+  header's description ``N% complete``; then EXECUTED and a header update to the
+  destination's clients.
 * **commit** (EXECUTED only): the destination's migration spec goes (and the MIGRATING
   feature with it), the source's data objects, header and object map are deleted and its
   trash entry removed.
@@ -346,11 +347,19 @@ async def _copy_up_all(mig: _Migration, dst: ImageCtx,
     async with dst.exclusive_op():
         overlap = dst.head_parent_overlap or 0
         total = dst.num_objects(min(overlap, dst.size))
-        done = 0
         described = ""
 
         async def migrate_object(objectno: int) -> None:
-            nonlocal done, described
+            nonlocal described
+            # AsyncObjectThrottle reports each object as it starts: (0, n) .. (n-1, n)
+            if on_progress is not None:
+                on_progress(objectno, total)
+            # MigrationProgressContext: the source header tells `rbd status` how far
+            description = f"{objectno * 100 // total}% complete"
+            if description != described:
+                described = description
+                await exec_ops(mig.src_ioctx, src_header, [cls_rbd.migration_set_state(
+                    MigrationState.EXECUTING, description)])
             om = dst.object_map
             known = om is not None and objectno < len(om) \
                 and not object_may_not_exist(om.bits[objectno])
@@ -358,15 +367,6 @@ async def _copy_up_all(mig: _Migration, dst: ImageCtx,
                 # False: a writer's copy-up of the object was in flight; look again
                 while not await copyup(dst, objectno, []):
                     pass
-            done += 1
-            if on_progress is not None:
-                on_progress(done, total)
-            # MigrationProgressContext: the source header tells `rbd status` how far
-            description = f"{done * 100 // total}% complete"
-            if description != described:
-                described = description
-                await exec_ops(mig.src_ioctx, src_header, [cls_rbd.migration_set_state(
-                    MigrationState.EXECUTING, description)])
 
         await fan_out([partial(migrate_object, n) for n in range(total)],
                       _CONCURRENT_COPYUPS)
