@@ -17,7 +17,7 @@ Theory of operation, as librbd 16.2 leaves the pools (native format, one cluster
 * **execute**: EXECUTING, then every destination object below the overlap is copied up
   from the source as the destination's exclusive-lock owner (an empty copy-up, as
   librbd's MigrateRequest; cls ``copyup`` never overwrites an object a writer already
-  made), with ``on_progress(objectno, total)`` as each object starts and the source
+  made), with ``on_progress(started, total)`` as each object starts and the source
   header's description ``N% complete``; then EXECUTED and a header update to the
   destination's clients.
 * **commit** (EXECUTED only): the destination's migration spec goes (and the MIGRATING
@@ -347,15 +347,18 @@ async def _copy_up_all(mig: _Migration, dst: ImageCtx,
     async with dst.exclusive_op():
         overlap = dst.head_parent_overlap or 0
         total = dst.num_objects(min(overlap, dst.size))
+        started = 0
         described = ""
 
         async def migrate_object(objectno: int) -> None:
-            nonlocal described
+            nonlocal described, started
             # AsyncObjectThrottle reports each object as it starts: (0, n) .. (n-1, n)
+            position = started
+            started += 1
             if on_progress is not None:
-                on_progress(objectno, total)
+                on_progress(position, total)
             # MigrationProgressContext: the source header tells `rbd status` how far
-            description = f"{objectno * 100 // total}% complete"
+            description = f"{position * 100 // total}% complete"
             if description != described:
                 described = description
                 await exec_ops(mig.src_ioctx, src_header, [cls_rbd.migration_set_state(

@@ -224,7 +224,7 @@ def test_rbdpy_prepares_and_rbd_cli_finishes(cluster: SessionCluster, pool: str,
     expected = _make_image(conf, pool, "img", 12 * MiB)
     with rados.Rados(conffile=conf) as handle:
         with handle.open_ioctx(pool) as io1, handle.open_ioctx(second_pool) as io2:
-            rbd.RBD().migration_prepare(io1, "img", io2, "moved", order=21)
+            rbd.RBD().migration_prepare(io1, "img", io2, "moved", order=23)
             src_id = rbd.RBD().migration_status(io2, "moved")["source_image_id"]
     status = _rbd(conf, "status", f"{second_pool}/moved")
     assert "state: prepared" in status, status
@@ -232,7 +232,7 @@ def test_rbdpy_prepares_and_rbd_cli_finishes(cluster: SessionCluster, pool: str,
     _rbd(conf, "migration", "execute", "--no-progress", f"{second_pool}/moved")
     _rbd(conf, "migration", "commit", "--no-progress", f"{second_pool}/moved")
     info = json.loads(_rbd(conf, "info", "--format", "json", f"{second_pool}/moved"))
-    assert info["order"] == 21 and "migrating" not in info["features"]
+    assert info["order"] == 23 and "migrating" not in info["features"]
     assert _export(conf, f"{second_pool}/moved") == expected
     assert _source_objects(conf, pool, src_id) == []
     assert json.loads(_rbd(conf, "trash", "ls", "--all", "--format", "json", pool)) == []
@@ -335,7 +335,7 @@ def test_acceptance_64mib_moves_pools_while_written(cluster: SessionCluster, poo
             assert progress[-1] == (15, 16)
             rbd.RBD().migration_commit(io2, "vm-disk")
             assert rbd.RBD().list(io1) == []
-            with pytest.raises(rbd.ImageNotFound):
+            with pytest.raises(rbd.InvalidArgument):  # as librbd: no longer migrating
                 rbd.RBD().migration_status(io2, "vm-disk")
     for i in range(64):
         off = i * MiB + 4096 * (i % 7)
