@@ -345,3 +345,37 @@ def test_acceptance_64mib_moves_pools_while_written(cluster: SessionCluster, poo
     assert _source_objects(conf, pool, src_id) == []
     assert json.loads(_rbd(conf, "trash", "ls", "--all", "--format", "json", pool)) == []
     _rbd(conf, "object-map", "check", f"{second_pool}/vm-disk")
+
+
+def _rbdpy_cli(conf: str, *args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "rbdpy.cli.main", "-c", conf, *args],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_aborts_both_ways_through_the_clis(cluster: SessionCluster, pool: str,
+                                          second_pool: str) -> None:
+    """rbdpy's CLI prepares and `rbd migration abort` undoes it; `rbd migration prepare`
+    and rbdpy's CLI abort. Each time the source is back under its name, unchanged."""
+    conf = str(cluster.conf)
+    expected = _make_image(conf, pool, "img", 6 * MiB)
+    _rbdpy_cli(conf, "migration", "prepare", f"{pool}/img", "--dest-pool", second_pool,
+               "--object-size", "8M")
+    status = _rbd(conf, "status", f"{second_pool}/img")
+    assert "state: prepared" in status, status
+    assert json.loads(_rbd(conf, "info", "--format", "json",
+                           f"{second_pool}/img"))["order"] == 23
+    _rbd(conf, "migration", "abort", "--no-progress", f"{pool}/img")
+    assert json.loads(_rbd(conf, "ls", "--format", "json", second_pool)) == []
+    assert _export(conf, f"{pool}/img") == expected
+
+    _rbd(conf, "migration", "prepare", f"{pool}/img", f"{second_pool}/other")
+    proc = _rbdpy_cli(conf, "migration", "abort", f"{second_pool}/other")
+    assert "Abort image migration: 100% complete...done." in proc.stderr
+    assert json.loads(_rbd(conf, "ls", "--format", "json", second_pool)) == []
+    assert json.loads(_rbd(conf, "ls", "--format", "json", pool)) == ["img"]
+    assert json.loads(_rbd(conf, "trash", "ls", "--all", "--format", "json", pool)) == []
+    info = json.loads(_rbd(conf, "info", "--format", "json", f"{pool}/img"))
+    assert "migrating" not in info["features"]
+    assert _export(conf, f"{pool}/img") == expected
