@@ -315,23 +315,24 @@ def test_acceptance_64mib_moves_pools_while_written(cluster: SessionCluster, poo
         with handle.open_ioctx(pool) as io1, handle.open_ioctx(second_pool) as io2:
             rbd.RBD().migration_prepare(io1, "vm-disk", io2, "vm-disk")
             src_id = rbd.RBD().migration_status(io2, "vm-disk")["source_image_id"]
-            writer = subprocess.Popen(
-                [sys.executable, "-c", _WRITER_SCRIPT, conf, second_pool, "vm-disk"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-            assert writer.stdout is not None and writer.stdin is not None
-            assert writer.stdout.readline().strip() == "open"
             progress: list[tuple[int, int]] = []
-            started = threading.Event()
+            with subprocess.Popen(
+                    [sys.executable, "-c", _WRITER_SCRIPT, conf, second_pool, "vm-disk"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as writer:
+                assert writer.stdout is not None and writer.stdin is not None
+                assert writer.stdout.readline().strip() == "open"
+                go = writer.stdin
+                started = threading.Event()
 
-            def on_progress(done: int, total: int) -> None:
-                progress.append((done, total))
-                if not started.is_set():
-                    started.set()
-                    writer.stdin.write("go\n")  # type: ignore[union-attr]
-                    writer.stdin.flush()  # type: ignore[union-attr]
+                def on_progress(done: int, total: int) -> None:
+                    progress.append((done, total))
+                    if not started.is_set():  # the writer starts once execute has
+                        started.set()
+                        go.write("go\n")
+                        go.flush()
 
-            rbd.RBD().migration_execute(io2, "vm-disk", on_progress=on_progress)
-            assert writer.wait(timeout=300) == 0
+                rbd.RBD().migration_execute(io2, "vm-disk", on_progress=on_progress)
+                assert writer.wait(timeout=300) == 0
             assert progress[-1] == (15, 16)
             rbd.RBD().migration_commit(io2, "vm-disk")
             assert rbd.RBD().list(io1) == []
@@ -379,3 +380,32 @@ def test_aborts_both_ways_through_the_clis(cluster: SessionCluster, pool: str,
     info = json.loads(_rbd(conf, "info", "--format", "json", f"{pool}/img"))
     assert "migrating" not in info["features"]
     assert _export(conf, f"{pool}/img") == expected
+
+
+def test_rbdpy_writes_while_rbd_cli_executes(cluster: SessionCluster, pool: str,
+                                             second_pool: str) -> None:
+    """rbdpy owns the destination's lock and keeps writing while `rbd migration execute`
+    runs: librbd's proxied MIGRATE gets EOPNOTSUPP, it takes the lock over, loses it to our
+    next write, retries; at the end every write of ours and the source's data are there."""
+    from rbdpy import rados, rbd
+
+    conf = str(cluster.conf)
+    expected = _make_image(conf, pool, "img", 24 * MiB)
+    _rbd(conf, "migration", "prepare", f"{pool}/img", f"{second_pool}/img")
+    writes = 0
+    with rados.Rados(conffile=conf) as handle, handle.open_ioctx(second_pool) as io2:
+        with rbd.Image(io2, "img") as im:
+            im.write(b"Q" * 100, 0)
+            expected[0:100] = b"Q" * 100
+            with subprocess.Popen(["rbd", "-c", conf, "migration", "execute",
+                                   "--no-progress", f"{second_pool}/img"],
+                                  stderr=subprocess.DEVNULL) as proc:
+                while proc.poll() is None and writes < 300:
+                    off = (writes * 1_000_003) % (24 * MiB - 10)
+                    im.write(b"R" * 10, off)
+                    expected[off:off + 10] = b"R" * 10
+                    writes += 1
+                assert proc.wait(timeout=300) == 0
+    assert writes > 0
+    _rbd(conf, "migration", "commit", "--no-progress", f"{second_pool}/img")
+    assert _export(conf, f"{second_pool}/img") == expected
