@@ -2090,11 +2090,16 @@ class RBD:
         data_pool=None,
     ):
         """Start a live import into ``dest_image_name`` from the external source described by the
-        JSON ``source_spec``.
+        JSON ``source_spec`` (a string).
 
-        Not implemented in rbdpy yet (import-only migration): raises ``NotImplementedError``.
+        rbdpy reads ``{"type": "raw", "stream": {"type": "file", "file_path": ...}}`` sources;
+        other formats and streams raise ``NotImplementedError``. Execute, commit and abort take
+        the destination's name. Async form: ``rbdpy.aio.AsyncRBD.migration_prepare_import``.
         """
-        raise _nie("RBD.migration_prepare_import", "import-only live migration")
+        portal, dest_aio = _ioctx_async(dest_ioctx)
+        return portal.run(AsyncRBD().migration_prepare_import, source_spec, dest_aio,
+                          dest_image_name, features, order, stripe_unit, stripe_count,
+                          data_pool)
 
     def migration_execute(self, ioctx, image_name, on_progress=None):
         """Copy the data of a prepared migration of ``image_name`` (source or destination name)

@@ -113,14 +113,24 @@ class AsyncRBD:
             await migration.prepare(ioctx, src_name, dest_ioctx, dst_name, numbers[0],
                                     numbers[1], numbers[2], numbers[3], pool)
 
-    async def migration_prepare_import(self, source_spec: str, dest_ioctx: AsyncIoctx,
+    async def migration_prepare_import(self, source_spec: str | bytes, dest_ioctx: AsyncIoctx,
                                        dest_image_name: str | bytes,
                                        features: int | None = None, order: int | None = None,
                                        stripe_unit: int | None = None,
                                        stripe_count: int | None = None,
                                        data_pool: str | None = None) -> None:
-        raise NotImplementedError("RBD.migration_prepare_import: import-only live migration "
-                                  "is not implemented in rbdpy yet")
+        """Start an import-only migration into ``dest_image_name`` from the JSON
+        ``source_spec`` (rbdpy reads raw images in local files)."""
+        if not isinstance(source_spec, (str, bytes)):
+            raise rbdx.InvalidArgument("source_spec must be a string")
+        spec = to_str(source_spec)
+        dst_name = _name_arg(dest_image_name, "dest_image_name")
+        pool = None if data_pool is None else _name_arg(data_pool, "data_pool")
+        numbers = [None if v is None else as_uint64(v)
+                   for v in (features, order, stripe_unit, stripe_count)]
+        with translate("error migrating image {!r}", to_bytes(spec)):
+            await migration.prepare_import(spec, dest_ioctx, dst_name, numbers[0],
+                                           numbers[1], numbers[2], numbers[3], pool)
 
     async def migration_execute(self, ioctx: AsyncIoctx, image_name: str | bytes,
                                 on_progress: Any = None) -> None:

@@ -63,6 +63,7 @@ from rbdpy.format.types import (
 from rbdpy.format.watch_notify import NOT_PROXIED, NotifyOp, decode_notify_op, encode_response
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.exclusive_lock import ExclusiveLock, notify_header
+from rbdpy.librbd.migration_stream import RawFileStream, parse_source_spec
 from rbdpy.librbd.object_io import WatchHandle, exec_ops
 from rbdpy.librbd.object_map import ObjectMap
 from rbdpy.rados import exceptions as rados_errors
@@ -159,6 +160,9 @@ class ImageCtx:
         # see either header as a plain image.
         self.migration_spec: MigrationSpec | None = None
         self.ignore_migrating = False
+        # An import-only destination's source (a raw file): io.py reads it where it would
+        # read a parent; parent_spec stays empty.
+        self.migration_stream: RawFileStream | None = None
         # object number -> set when the copy-up of that object in flight finishes
         self.copyups_in_flight: dict[int, trio.Event] = {}
         self.closed = True
@@ -283,6 +287,7 @@ class ImageCtx:
         else:
             self.snap_exists = True
         self.migration_spec = None
+        self.migration_stream = None
         if self.features & RBD_FEATURE_MIGRATING and not self.ignore_migrating:
             await self._refresh_migration()
 
@@ -291,8 +296,8 @@ class ImageCtx:
         destination's source stands in for the parent (MIGRATION_HEADER_TYPE_DST).
 
         What rbdpy cannot read right raises ENOSYS rather than return wrong data: an
-        import-only source (``source_spec``), a destination that is also a clone, and a
-        destination snapshot the source has no counterpart of."""
+        import-only source other than a raw file, a destination that is also a clone, and
+        a destination snapshot the source has no counterpart of."""
         (spec,) = await exec_ops(self.ioctx, self.header_oid, [cls_rbd.migration_get()])
         self.migration_spec = spec
         if spec.header_type == MigrationHeaderType.SRC:
@@ -301,10 +306,16 @@ class ImageCtx:
             return
         if spec.header_type != MigrationHeaderType.DST:
             raise CephError(errno.EINVAL, f"unexpected migration header {spec.header_type}")
-        if spec.source_spec:
-            raise CephError(errno.ENOSYS, "rbdpy cannot read import-only migration sources")
         if self.parent_spec.exists():
             raise CephError(errno.ENOSYS, "rbdpy cannot migrate clones")
+        if spec.source_spec:
+            # import-only (ENOSYS for a source rbdpy cannot read, snapshots included)
+            if spec.snap_seqs or self.snap_id != CEPH_NOSNAP:
+                raise CephError(errno.ENOSYS, "rbdpy cannot import snapshots")
+            self.migration_stream = RawFileStream.from_spec(parse_source_spec(spec.source_spec))
+            self.head_parent_overlap = spec.overlap
+            self.parent_overlap = min(spec.overlap, self.size)
+            return
         src_snap_id = CEPH_NOSNAP
         if self.snap_id != CEPH_NOSNAP:
             by_dst = {dst: src for src, dst in spec.snap_seqs.items()}
@@ -367,8 +378,8 @@ class ImageCtx:
         The parent opens its own parent the same way when a read reaches it, so a chain of
         any depth is walked lazily (librbd's RefreshParentRequest opens the chain eagerly).
         """
-        if self.parent_overlap is None:
-            return None
+        if self.parent_overlap is None or not self.parent_spec.exists():
+            return None  # no parent, or an import-only migration's stream stands in
         async with self._parent_open_lock:
             spec = self.parent_spec
             current = self.parent

@@ -43,7 +43,7 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -72,6 +72,7 @@ from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.create import create_image
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.io import copyup, parent_extents, remove_all_objects
+from rbdpy.librbd.migration_stream import RawFileStream, normalized, parse_source_spec
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.librbd.parent_link import open_ioctx_at
 from rbdpy.rados.proto import ops
@@ -171,8 +172,6 @@ async def _find(ioctx: AsyncIoctx, name: str) -> _Migration:
         else:
             spec = await _migration_get(ioctx, image_id)
             if spec.header_type == MigrationHeaderType.DST:
-                if spec.source_spec:
-                    raise _unsupported("from an import-only source")
                 src_ioctx = await open_ioctx_at(ioctx, spec.pool_id, spec.pool_namespace)
                 owned.append(src_ioctx)
                 src_id = spec.image_id
@@ -195,6 +194,34 @@ async def _find(ioctx: AsyncIoctx, name: str) -> _Migration:
         for io in owned:
             io.close()
         raise
+
+
+@dataclass
+class _Import:
+    """An import-only migration: only the destination exists in RADOS."""
+
+    ioctx: AsyncIoctx
+    name: str
+    image_id: str
+    spec: MigrationSpec
+
+    async def set_state(self, state: int, description: str) -> None:
+        await exec_ops(self.ioctx, header_name(self.image_id),
+                       [cls_rbd.migration_set_state(state, description)])
+
+
+async def _find_import(ioctx: AsyncIoctx, name: str) -> _Import | None:
+    """The import-only migration whose destination is called ``name``, if it is one."""
+    try:
+        (image_id,) = await exec_ops(ioctx, id_obj_name(name), [cls_rbd.get_id()])
+    except CephError as e:
+        if e.errno == errno.ENOENT:
+            return None
+        raise
+    spec = await _migration_get(ioctx, image_id)
+    if spec.header_type != MigrationHeaderType.DST or not spec.source_spec:
+        return None
+    return _Import(ioctx, name, image_id, spec)
 
 
 def _require_no_snapshots(mig: _Migration) -> None:
@@ -262,6 +289,35 @@ async def prepare(src_ioctx: AsyncIoctx, src_name: str, dst_ioctx: AsyncIoctx,
               src_name, src_id, dst_ioctx.pool_id, dst_name, dst_id)
 
 
+async def prepare_import(source_spec: str, dst_ioctx: AsyncIoctx, dst_name: str,
+                         features: int | None, order: int | None, stripe_unit: int | None,
+                         stripe_count: int | None, data_pool: str | None) -> None:
+    """Migration::prepare_import: a destination that reads through a non-RBD source.
+    rbdpy reads raw images in local files only (NotImplementedError for the rest)."""
+    spec = parse_source_spec(source_spec)
+    try:
+        stream = RawFileStream.from_spec(spec)
+    except CephError as e:
+        if e.errno == errno.ENOSYS:
+            raise _unsupported(f"from the source {normalized(spec)}") from e
+        raise
+    size = await stream.size()
+    await create_image(dst_ioctx, dst_name, size, order, features, stripe_unit or 0,
+                       stripe_count or 0, data_pool)
+    (dst_id,) = await exec_ops(dst_ioctx, id_obj_name(dst_name), [cls_rbd.get_id()])
+    dst_spec = MigrationSpec(MigrationHeaderType.DST, -1, source_spec=normalized(spec),
+                             overlap=size, flatten=True, state=MigrationState.PREPARING)
+    imported = _Import(dst_ioctx, dst_name, dst_id, dst_spec)
+    try:
+        await exec_ops(dst_ioctx, header_name(dst_id), [cls_rbd.migration_set(dst_spec)])
+        await imported.set_state(MigrationState.PREPARED, "")
+    except BaseException:
+        await _remove_destination(dst_ioctx, dst_name, dst_id, None)
+        raise
+    log.debug("import prepared: %s -> pool %d %s (%s)", dst_spec.source_spec,
+              dst_ioctx.pool_id, dst_name, dst_id)
+
+
 async def _check_source(src: ImageCtx) -> None:
     """What rbdpy's migration cannot carry over yet refuses up front (ENOSYS)."""
     if src.snapc.snaps:
@@ -320,30 +376,51 @@ async def _delete(ioctx: AsyncIoctx, oid: str) -> None:
 async def execute(ioctx: AsyncIoctx, name: str,
                   on_progress: ProgressCallback | None = None) -> None:
     """Migration::execute: copy every object up from the source into the destination."""
+    imported = await _find_import(ioctx, name)
+    if imported is not None:
+        _require_state(imported.spec, MigrationState.PREPARED, "prepared")
+        await _execute(imported, imported.ioctx, imported.image_id, on_progress, None)
+        return
     mig = await _find(ioctx, name)
     try:
-        if mig.src_spec.state != MigrationState.PREPARED:
-            raise CephError(errno.EINVAL, f"current migration state is "
-                            f"{mig.src_spec.state} (should be 'prepared')")
+        _require_state(mig.src_spec, MigrationState.PREPARED, "prepared")
         _require_no_snapshots(mig)
-        await mig.set_state(MigrationState.EXECUTING, "")
-        dst = ImageCtx(mig.dst_ioctx, image_id=mig.dst_id)
-        await dst.open_image()
-        try:
-            await _copy_up_all(mig, dst, on_progress)
-            await mig.set_state(MigrationState.EXECUTED, "")
-            await dst.notify_header(NotifyOp.HEADER_UPDATE)
-        finally:
-            await dst.close()
+        src_header = header_name(mig.src_id)
+
+        async def describe(description: str) -> None:
+            # MigrationProgressContext: the source header tells `rbd status` how far
+            await exec_ops(mig.src_ioctx, src_header, [cls_rbd.migration_set_state(
+                MigrationState.EXECUTING, description)])
+
+        await _execute(mig, mig.dst_ioctx, mig.dst_id, on_progress, describe)
     finally:
         mig.close()
 
 
-async def _copy_up_all(mig: _Migration, dst: ImageCtx,
-                       on_progress: ProgressCallback | None) -> None:
+def _require_state(spec: MigrationSpec, state: MigrationState, what: str) -> None:
+    if spec.state != state:
+        raise CephError(errno.EINVAL, f"current migration state is {spec.state} "
+                        f"(should be '{what}')")
+
+
+async def _execute(mig: _Migration | _Import, dst_ioctx: AsyncIoctx, dst_id: str,
+                   on_progress: ProgressCallback | None,
+                   describe: Callable[[str], Awaitable[None]] | None) -> None:
+    await mig.set_state(MigrationState.EXECUTING, "")
+    dst = ImageCtx(dst_ioctx, image_id=dst_id)
+    await dst.open_image()
+    try:
+        await _copy_up_all(dst, on_progress, describe)
+        await mig.set_state(MigrationState.EXECUTED, "")
+        await dst.notify_header(NotifyOp.HEADER_UPDATE)
+    finally:
+        await dst.close()
+
+
+async def _copy_up_all(dst: ImageCtx, on_progress: ProgressCallback | None,
+                       describe: Callable[[str], Awaitable[None]] | None) -> None:
     """MigrateRequest as the destination's lock owner: an empty copy-up per object the
     destination may lack, below the migration overlap."""
-    src_header = header_name(mig.src_id)
     async with dst.exclusive_op():
         overlap = dst.head_parent_overlap or 0
         total = dst.num_objects(min(overlap, dst.size))
@@ -357,12 +434,10 @@ async def _copy_up_all(mig: _Migration, dst: ImageCtx,
             started += 1
             if on_progress is not None:
                 on_progress(position, total)
-            # MigrationProgressContext: the source header tells `rbd status` how far
             description = f"{position * 100 // total}% complete"
-            if description != described:
+            if describe is not None and description != described:
                 described = description
-                await exec_ops(mig.src_ioctx, src_header, [cls_rbd.migration_set_state(
-                    MigrationState.EXECUTING, description)])
+                await describe(description)
             om = dst.object_map
             known = om is not None and objectno < len(om) \
                 and not object_may_not_exist(om.bits[objectno])
@@ -381,24 +456,16 @@ async def _copy_up_all(mig: _Migration, dst: ImageCtx,
 async def commit(ioctx: AsyncIoctx, name: str,
                  on_progress: ProgressCallback | None = None) -> None:
     """Migration::commit: the destination stands alone, the source is deleted."""
+    imported = await _find_import(ioctx, name)
+    if imported is not None:
+        _require_state(imported.spec, MigrationState.EXECUTED, "executed")
+        await _drop_destination_header(imported.ioctx, imported.image_id)
+        return
     mig = await _find(ioctx, name)
     try:
-        if mig.src_spec.state != MigrationState.EXECUTED:
-            raise CephError(errno.EINVAL, f"current migration state is "
-                            f"{mig.src_spec.state} (should be 'executed')")
+        _require_state(mig.src_spec, MigrationState.EXECUTED, "executed")
         _require_no_snapshots(mig)
-        dst = ImageCtx(mig.dst_ioctx, image_id=mig.dst_id)
-        dst.ignore_migrating = True
-        await dst.open_image()
-        try:
-            try:
-                await exec_ops(mig.dst_ioctx, dst.header_oid, [cls_rbd.migration_remove()])
-            except CephError as e:
-                if e.errno != errno.ENOENT:
-                    raise
-            await dst.notify_header(NotifyOp.HEADER_UPDATE)
-        finally:
-            await dst.close()
+        await _drop_destination_header(mig.dst_ioctx, mig.dst_id)
         await _remove_image(mig.src_ioctx, mig.src_id, on_progress)
         try:
             await exec_ops(mig.src_ioctx, RBD_TRASH, [cls_rbd.trash_remove(mig.src_id)])
@@ -409,9 +476,30 @@ async def commit(ioctx: AsyncIoctx, name: str,
         mig.close()
 
 
+async def _drop_destination_header(ioctx: AsyncIoctx, image_id: str) -> None:
+    """The destination stands alone: its migration spec (and MIGRATING) go."""
+    dst = ImageCtx(ioctx, image_id=image_id)
+    dst.ignore_migrating = True
+    await dst.open_image()
+    try:
+        try:
+            await exec_ops(ioctx, dst.header_oid, [cls_rbd.migration_remove()])
+        except CephError as e:
+            if e.errno != errno.ENOENT:
+                raise
+        await dst.notify_header(NotifyOp.HEADER_UPDATE)
+    finally:
+        await dst.close()
+
+
 async def abort(ioctx: AsyncIoctx, name: str,
                 on_progress: ProgressCallback | None = None) -> None:
     """Migration::abort: delete the destination and give the source its name back."""
+    imported = await _find_import(ioctx, name)
+    if imported is not None:
+        await _remove_destination(imported.ioctx, imported.name, imported.image_id,
+                                  on_progress)
+        return
     mig = await _find(ioctx, name)
     try:
         _require_no_snapshots(mig)
@@ -423,19 +511,11 @@ async def abort(ioctx: AsyncIoctx, name: str,
 async def _abort(mig: _Migration, on_progress: ProgressCallback | None) -> None:
     if mig.dst_spec is not None:
         try:
-            await _remove_image(mig.dst_ioctx, mig.dst_id, on_progress)
+            await _remove_destination(mig.dst_ioctx, mig.dst_name, mig.dst_id, on_progress)
         except CephError as e:
             # librbd: a destination that cannot be removed is not fatal to the abort
             log.warning("migration abort: removing destination %s failed: %s",
                         mig.dst_id, e)
-        else:
-            try:
-                await exec_ops(mig.dst_ioctx, RBD_DIRECTORY,
-                               [cls_rbd.dir_remove_image(mig.dst_name, mig.dst_id)])
-            except CephError as e:
-                if e.errno != errno.ENOENT:
-                    raise
-            await _delete(mig.dst_ioctx, id_obj_name(mig.dst_name))
     (src_name,) = await exec_ops(mig.src_ioctx, RBD_TRASH, [cls_rbd.trash_get(mig.src_id)])
     await _relink_source(mig.src_ioctx, src_name.name, mig.src_id)
     try:
@@ -444,6 +524,17 @@ async def _abort(mig: _Migration, on_progress: ProgressCallback | None) -> None:
         if e.errno != errno.ENOENT:
             raise
     await _notify(mig.src_ioctx, mig.src_id)
+
+
+async def _remove_destination(ioctx: AsyncIoctx, name: str, image_id: str,
+                              on_progress: ProgressCallback | None) -> None:
+    await _remove_image(ioctx, image_id, on_progress)
+    try:
+        await exec_ops(ioctx, RBD_DIRECTORY, [cls_rbd.dir_remove_image(name, image_id)])
+    except CephError as e:
+        if e.errno != errno.ENOENT:
+            raise
+    await _delete(ioctx, id_obj_name(name))
 
 
 async def _notify(ioctx: AsyncIoctx, image_id: str) -> None:
@@ -493,6 +584,13 @@ async def _remove_image(ioctx: AsyncIoctx, image_id: str,
 
 async def status(ioctx: AsyncIoctx, name: str) -> dict[str, Any]:
     """Migration::status (image_migration_status_t) as a dict of python-rbd's keys."""
+    imported = await _find_import(ioctx, name)
+    if imported is not None:
+        return {"source_pool_id": -1, "source_pool_namespace": "", "source_image_name": "",
+                "source_image_id": "", "dest_pool_id": ioctx.pool_id,
+                "dest_pool_namespace": ioctx.get_namespace(), "dest_image_name": name,
+                "dest_image_id": imported.image_id, "state": _state(imported.spec),
+                "state_description": imported.spec.state_description}
     mig = await _find(ioctx, name)
     try:
         src_name = mig.dst_spec.image_name if mig.dst_spec is not None else ""
@@ -509,12 +607,15 @@ async def status(ioctx: AsyncIoctx, name: str) -> dict[str, Any]:
             "dest_pool_namespace": mig.src_spec.pool_namespace,
             "dest_image_name": mig.dst_name,
             "dest_image_id": mig.dst_id,
-            "state": mig.src_spec.state if mig.src_spec.state in _KNOWN_STATES
-            else _STATE_UNKNOWN,
+            "state": _state(mig.src_spec),
             "state_description": mig.src_spec.state_description,
         }
     finally:
         mig.close()
+
+
+def _state(spec: MigrationSpec) -> int:
+    return spec.state if spec.state in _KNOWN_STATES else _STATE_UNKNOWN
 
 
 async def source_spec(ictx: ImageCtx) -> dict[str, Any]:
@@ -523,9 +624,12 @@ async def source_spec(ictx: ImageCtx) -> dict[str, Any]:
     spec = ictx.migration_spec
     if spec is None or spec.header_type != MigrationHeaderType.DST:
         raise CephError(errno.EINVAL, "image is not a migration destination")
+    if spec.source_spec:
+        return parse_source_spec(spec.source_spec)
     return {"image_id": spec.image_id, "image_name": spec.image_name,
             "pool_id": spec.pool_id, "pool_namespace": spec.pool_namespace,
             "type": "native"}
 
 
-__all__ = ["abort", "commit", "execute", "prepare", "source_spec", "status"]
+__all__ = ["abort", "commit", "execute", "prepare", "prepare_import", "source_spec",
+           "status"]
