@@ -409,3 +409,102 @@ def test_rbdpy_writes_while_rbd_cli_executes(cluster: SessionCluster, pool: str,
     assert writes > 0
     _rbd(conf, "migration", "commit", "--no-progress", f"{second_pool}/img")
     assert _export(conf, f"{second_pool}/img") == expected
+
+
+_IMPORT_SCRIPT = r"""
+import hashlib, json, subprocess, sys
+conf, pool, ns, raw, impl = sys.argv[1:6]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+out = {}
+
+def attempt(label, fn):
+    try:
+        out[label] = ["ok", fn()]
+    except Exception as e:
+        out[label] = [type(e).__name__, str(e)]
+
+def status(io, name):
+    s = r.migration_status(io, name)
+    s["dest_image_id"] = len(s["dest_image_id"]) > 0
+    return s
+
+def sha(spec):
+    data = subprocess.run(["rbd", "-c", conf, "export", "--no-progress", spec, "-"],
+                          capture_output=True, check=True, timeout=120).stdout
+    return hashlib.sha256(data).hexdigest()
+
+spec = json.dumps({"type": "raw", "stream": {"type": "file", "file_path": raw}})
+r = rbd.RBD()
+with rados.Rados(conffile=conf) as cluster:
+    io = cluster.open_ioctx(pool)
+    io.set_namespace(ns)
+    attempt("not_a_string", lambda: r.migration_prepare_import({"type": "raw"}, io, "x"))
+    attempt("bad_json", lambda: r.migration_prepare_import("{bad", io, "x"))
+    attempt("no_type", lambda: r.migration_prepare_import("{}", io, "x"))
+    attempt("missing_file", lambda: r.migration_prepare_import(
+        json.dumps({"type": "raw", "stream": {"type": "file", "file_path": raw + ".nope"}}),
+        io, "x"))
+    attempt("prepare", lambda: r.migration_prepare_import(spec, io, "imp", order=20))
+    attempt("prepare_again", lambda: r.migration_prepare_import(spec, io, "imp"))
+    attempt("status", lambda: status(io, "imp"))
+    with rbd.Image(io, "imp") as im:
+        out["size"] = im.size()
+        out["source_spec"] = im.migration_source_spec()
+        out["read"] = hashlib.sha256(im.read(0, im.size())).hexdigest()
+        im.write(b"i" * 3000, 1048576 - 1000)
+    attempt("commit_early", lambda: r.migration_commit(io, "imp"))
+    attempt("execute", lambda: r.migration_execute(io, "imp"))
+    attempt("status_executed", lambda: status(io, "imp"))
+    attempt("commit", lambda: r.migration_commit(io, "imp"))
+    out["export"] = sha(f"{pool}/{ns}/imp")
+    out["list"] = sorted(r.list(io))
+    attempt("prepare2", lambda: r.migration_prepare_import(spec, io, "imp2"))
+    attempt("abort2", lambda: r.migration_abort(io, "imp2"))
+    out["list_aborted"] = sorted(r.list(io))
+print(json.dumps(out))
+"""
+
+
+def test_import_from_a_raw_file_as_librbd(cluster: SessionCluster, pool: str,
+                                          tmp_path: Any) -> None:
+    conf = str(cluster.conf)
+    raw = tmp_path / "disk.raw"
+    raw.write_bytes(bytes(range(256)) * 12000 + b"tail")  # 3 MiB and 4 bytes
+    runs = {}
+    for python, impl in (("/usr/bin/python3", "librbd"), (sys.executable, "rbdpy")):
+        ns = _namespace(conf, pool)
+        proc = subprocess.run([python, "-c", _IMPORT_SCRIPT, conf, pool, ns, str(raw), impl],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        runs[impl] = json.loads(proc.stdout.strip().splitlines()[-1].replace(ns, "NS"))
+    librbd, ours = runs["librbd"], runs["rbdpy"]
+    assert librbd["commit"] == ["ok", None]
+    for key in librbd:
+        assert ours[key] == librbd[key], key
+
+
+def test_import_interop_both_ways(cluster: SessionCluster, pool: str, tmp_path: Any) -> None:
+    """rbdpy prepares an import and `rbd migration execute/commit` finish it; `rbd migration
+    prepare --import-only` starts one and rbdpy's CLI executes and commits it."""
+    from rbdpy import rados, rbd
+
+    conf = str(cluster.conf)
+    raw = tmp_path / "disk.raw"
+    expected = bytes(range(251)) * 20000
+    raw.write_bytes(expected)
+    spec = json.dumps({"type": "raw", "stream": {"type": "file", "file_path": str(raw)}})
+    with rados.Rados(conffile=conf) as handle, handle.open_ioctx(pool) as io:
+        rbd.RBD().migration_prepare_import(spec, io, "a")
+    _rbd(conf, "migration", "execute", "--no-progress", f"{pool}/a")
+    _rbd(conf, "migration", "commit", "--no-progress", f"{pool}/a")
+    assert _export(conf, f"{pool}/a") == expected
+
+    _rbd(conf, "migration", "prepare", "--import-only", "--source-spec", spec, f"{pool}/b")
+    _rbdpy_cli(conf, "migration", "execute", f"{pool}/b")
+    _rbdpy_cli(conf, "migration", "commit", f"{pool}/b")
+    info = json.loads(_rbd(conf, "info", "--format", "json", f"{pool}/b"))
+    assert "migrating" not in info["features"]
+    assert _export(conf, f"{pool}/b") == expected
