@@ -30,9 +30,15 @@ Theory of operation, as librbd 16.2 leaves the pools (native format, one cluster
 Any of the calls finds the migration from either name: the destination's (its header's
 spec names the source) or the source's (a MIGRATION entry of the pool's trash).
 
-Not supported (raises NotImplementedError): images
-with snapshots (librbd copies them and copies objects up snapshot by snapshot), clones,
-images in a group or mirrored, and import-only sources (``migration_prepare_import``).
+**Import-only** (``prepare_import``): only a destination exists; its spec has pool -1,
+the source as librbd's normalized JSON ``source_spec``, overlap = the source's size and
+``flatten`` set. Reads and copy-ups go to the source through
+rbdpy.librbd.migration_stream (raw images in local files); execute is the same copy-up
+pass, commit drops the destination's spec, abort deletes the destination.
+
+Not supported (raises NotImplementedError): images with snapshots (librbd copies them and
+copies objects up snapshot by snapshot), clones, images in a group or mirrored, and import
+sources other than a raw file (qcow, native, http, s3).
 
 Mirrors: ceph src/librbd/api/Migration.cc, operation/MigrateRequest.cc,
 image/RefreshRequest.cc (migration header), trash/MoveRequest.cc, api/Trash.cc (restore).
