@@ -378,7 +378,7 @@ class ImageCtx:
         The parent opens its own parent the same way when a read reaches it, so a chain of
         any depth is walked lazily (librbd's RefreshParentRequest opens the chain eagerly).
         """
-        if self.parent_overlap is None or not self.parent_spec.exists():
+        if self.parent_overlap is None or self.migration_stream is not None:
             return None  # no parent, or an import-only migration's stream stands in
         async with self._parent_open_lock:
             spec = self.parent_spec
