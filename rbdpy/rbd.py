@@ -872,11 +872,13 @@ class Image:
 
     @requires_not_closed
     def migration_source_spec(self):
-        """Return the source spec (dict) of an image that is the target of a live migration.
+        """Return the source spec (dict) of an image that is the target of a live migration:
+        ``image_id``, ``image_name``, ``pool_id``, ``pool_namespace``, ``type`` (``native``).
 
-        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
+        Raises :class:`InvalidArgument` for an image that is not a migration destination.
+        Async form: ``rbdpy.aio.AsyncImage.migration_source_spec``.
         """
-        raise _nie("Image.migration_source_spec", "live image migration")
+        return self._portal.run(self._async.migration_source_spec)
 
     @requires_not_closed
     def old_format(self):
@@ -2067,9 +2069,17 @@ class RBD:
         """Start a live migration of ``image_name`` to ``dest_image_name`` in ``dest_ioctx``'s pool
         (possibly a new layout, as in :meth:`create`).
 
-        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
+        The source goes to the trash (source MIGRATION), the destination is created and
+        reads through the source until :meth:`migration_execute` copied everything. Raises
+        :class:`ImageBusy` while the image is open elsewhere or already migrating, and
+        ``NotImplementedError`` for images rbdpy cannot migrate yet (with snapshots, clones,
+        in a group). Async form: ``rbdpy.aio.AsyncRBD.migration_prepare``.
         """
-        raise _nie("RBD.migration_prepare", "live image migration")
+        portal, aio = _ioctx_async(ioctx)
+        _, dest_aio = _ioctx_async(dest_ioctx)
+        return portal.run(AsyncRBD().migration_prepare, aio, image_name, dest_aio,
+                          dest_image_name, features, order, stripe_unit, stripe_count,
+                          data_pool)
 
     def migration_prepare_import(
         self,
@@ -2083,42 +2093,57 @@ class RBD:
         data_pool=None,
     ):
         """Start a live import into ``dest_image_name`` from the external source described by the
-        JSON ``source_spec``.
+        JSON ``source_spec`` (a string).
 
-        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
+        rbdpy reads ``{"type": "raw", "stream": {"type": "file", "file_path": ...}}`` sources;
+        other formats and streams raise ``NotImplementedError``. Execute, commit and abort take
+        the destination's name. Async form: ``rbdpy.aio.AsyncRBD.migration_prepare_import``.
         """
-        raise _nie("RBD.migration_prepare_import", "live image migration")
+        portal, dest_aio = _ioctx_async(dest_ioctx)
+        return portal.run(AsyncRBD().migration_prepare_import, source_spec, dest_aio,
+                          dest_image_name, features, order, stripe_unit, stripe_count,
+                          data_pool)
 
     def migration_execute(self, ioctx, image_name, on_progress=None):
-        """Copy the data of a prepared migration of ``image_name`` (``on_progress`` optional).
+        """Copy the data of a prepared migration of ``image_name`` (source or destination name)
+        into the destination; ``on_progress(done, total)`` runs on the calling thread.
 
-        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
+        Raises :class:`InvalidArgument` unless the migration is prepared. Async form:
+        ``rbdpy.aio.AsyncRBD.migration_execute``.
         """
-        raise _nie("RBD.migration_execute", "live image migration")
+        return self._migration_step("migration_execute", ioctx, image_name, on_progress)
 
     def migration_commit(self, ioctx, image_name, on_progress=None):
-        """Finish an executed migration of ``image_name``, dropping the source.
+        """Finish an executed migration of ``image_name``, deleting the source.
 
-        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
+        Raises :class:`InvalidArgument` unless the migration is executed. Async form:
+        ``rbdpy.aio.AsyncRBD.migration_commit``.
         """
-        raise _nie("RBD.migration_commit", "live image migration")
+        return self._migration_step("migration_commit", ioctx, image_name, on_progress)
 
     def migration_abort(self, ioctx, image_name, on_progress=None):
-        """Undo an unfinished migration of ``image_name``, going back to the source.
-
-        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
+        """Undo an unfinished migration of ``image_name``: the destination is deleted and the
+        source comes back under its name. Async form: ``rbdpy.aio.AsyncRBD.migration_abort``.
         """
-        raise _nie("RBD.migration_abort", "live image migration")
+        return self._migration_step("migration_abort", ioctx, image_name, on_progress)
+
+    def _migration_step(self, method, ioctx, image_name, on_progress):
+        portal, aio = _ioctx_async(ioctx)
+        step = getattr(AsyncRBD(), method)
+        if on_progress is None:
+            return portal.run(step, aio, image_name)
+        return _run_with_progress(portal, step, on_progress, aio, image_name)
 
     def migration_status(self, ioctx, image_name):
         """Return the migration state of ``image_name``: a dict naming source and destination
         (``source_pool_id``, ``source_pool_namespace``, ``source_image_name``,
         ``source_image_id`` and the same four ``dest_*`` keys), ``state``
-        (``RBD_IMAGE_MIGRATION_STATE_*``) and ``state_description``.
-
-        Not implemented in rbdpy yet (live migration): raises ``NotImplementedError``.
+        (``RBD_IMAGE_MIGRATION_STATE_*``) and ``state_description``. As python-rbd 16.2's,
+        ``dest_pool_id`` repeats the source pool id. Async form:
+        ``rbdpy.aio.AsyncRBD.migration_status``.
         """
-        raise _nie("RBD.migration_status", "live image migration")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().migration_status, aio, image_name)
 
     def mirror_site_name_get(self, rados):
         """Return the site name this cluster uses for mirroring (takes a ``rados.Rados``).

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from rbdpy.cli.progress import ProgressLine, pretty_bytes
+from rbdpy.cli.progress import ProgressLine, parse_size, pretty_bytes
 
 COMMANDS = ("clone", "flatten", "children")
 
@@ -96,7 +96,6 @@ def run(args: argparse.Namespace, cluster: Any, rbd: Any) -> int:
 
 
 def _clone(args: argparse.Namespace, cluster: Any, rbd: Any) -> None:
-    from rbdpy.cli.images import parse_size
 
     parent = ImageSpec.parse(args.parent_spec, args.pool)
     child = ImageSpec.parse(args.child_spec, args.pool)

@@ -97,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    add_help=False)
     sub.add_parser("crush", help="CRUSH research tools (see `rbdpy crush --help`)",
                    add_help=False)
+    sub.add_parser("migration", help="live migration (see `rbdpy migration --help`)",
+                   add_help=False)
     for name in ("ls", "create", "info", "rm", "export", "import", "bench", "diff", "clone",
                  "flatten", "children"):
         sub.add_parser(name, help=f"rbd-style image command (see `rbdpy {name} --help`)",
@@ -116,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from rbdpy.cli import groups
 
         return groups.main(argv)
+    if words and words[0] == "migration":
+        from rbdpy.cli import migration
+
+        return migration.main(argv)
     # The map tools parse their own arguments (they mirror osdmaptool/crushtool).
     if argv and argv[0] in ("osdmap", "crush"):
         from importlib import import_module

@@ -69,3 +69,13 @@ def pretty_bytes(value: int) -> str:
         if len(text) <= _MAX_WIDTH:
             break
     return text
+
+
+def parse_size(text: str) -> int:
+    """``1G`` → 1073741824 (rbd's suffixes are powers of two; a bare number is MiB for
+    --size, as in rbd, so callers pass a default unit)."""
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)

@@ -18,7 +18,7 @@ import builtins
 from typing import TYPE_CHECKING, Any
 
 from rbdpy.format.constants import features_from_string, features_to_string
-from rbdpy.librbd import config, directory, groups, layering
+from rbdpy.librbd import config, directory, groups, layering, migration
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import as_uint64
 from rbdpy.librbd.create import create_image
@@ -94,6 +94,72 @@ class AsyncRBD:
         src_name, dest_name = _name_arg(src, "src"), _name_arg(dest, "dest")
         with translate("error renaming image"):
             await directory.rename_image(ioctx, src_name, dest_name)
+
+    # -- live migration (rbdpy.librbd.migration) ------------------------------------------
+
+    async def migration_prepare(self, ioctx: AsyncIoctx, image_name: str | bytes,
+                                dest_ioctx: AsyncIoctx, dest_image_name: str | bytes,
+                                features: int | None = None, order: int | None = None,
+                                stripe_unit: int | None = None,
+                                stripe_count: int | None = None,
+                                data_pool: str | None = None) -> None:
+        """Start moving ``image_name`` to ``dest_image_name`` in ``dest_ioctx``'s pool."""
+        src_name = _name_arg(image_name, "image_name")
+        dst_name = _name_arg(dest_image_name, "dest_image_name")
+        pool = None if data_pool is None else _name_arg(data_pool, "data_pool")
+        numbers = [None if v is None else as_uint64(v)
+                   for v in (features, order, stripe_unit, stripe_count)]
+        with translate("error migrating image {!r}", to_bytes(src_name)):
+            await migration.prepare(ioctx, src_name, dest_ioctx, dst_name, numbers[0],
+                                    numbers[1], numbers[2], numbers[3], pool)
+
+    async def migration_prepare_import(self, source_spec: str | bytes, dest_ioctx: AsyncIoctx,
+                                       dest_image_name: str | bytes,
+                                       features: int | None = None, order: int | None = None,
+                                       stripe_unit: int | None = None,
+                                       stripe_count: int | None = None,
+                                       data_pool: str | None = None) -> None:
+        """Start an import-only migration into ``dest_image_name`` from the JSON
+        ``source_spec`` (rbdpy reads raw images in local files)."""
+        if not isinstance(source_spec, (str, bytes)):
+            raise rbdx.InvalidArgument("source_spec must be a string")
+        spec = to_str(source_spec)
+        dst_name = _name_arg(dest_image_name, "dest_image_name")
+        pool = None if data_pool is None else _name_arg(data_pool, "data_pool")
+        numbers = [None if v is None else as_uint64(v)
+                   for v in (features, order, stripe_unit, stripe_count)]
+        with translate("error migrating image {!r}", to_bytes(spec)):
+            await migration.prepare_import(spec, dest_ioctx, dst_name, numbers[0],
+                                           numbers[1], numbers[2], numbers[3], pool)
+
+    async def migration_execute(self, ioctx: AsyncIoctx, image_name: str | bytes,
+                                on_progress: Any = None) -> None:
+        name = _name_arg(image_name, "image_name")
+        # python-rbd 16.2 labels execute's and commit's errors as an abort's
+        with translate("error aborting migration"):
+            await migration.execute(ioctx, name, on_progress)
+
+    async def migration_commit(self, ioctx: AsyncIoctx, image_name: str | bytes,
+                               on_progress: Any = None) -> None:
+        name = _name_arg(image_name, "image_name")
+        with translate("error aborting migration"):
+            await migration.commit(ioctx, name, on_progress)
+
+    async def migration_abort(self, ioctx: AsyncIoctx, image_name: str | bytes,
+                              on_progress: Any = None) -> None:
+        name = _name_arg(image_name, "image_name")
+        with translate("error aborting migration"):
+            await migration.abort(ioctx, name, on_progress)
+
+    async def migration_status(self, ioctx: AsyncIoctx,
+                               image_name: str | bytes) -> dict[str, Any]:
+        """python-rbd's dict; like python-rbd 16.2's binding, ``dest_pool_id`` repeats the
+        source pool id (librbd itself reports the destination's)."""
+        name = _name_arg(image_name, "image_name")
+        with translate("error getting migration status"):
+            status = await migration.status(ioctx, name)
+        status["dest_pool_id"] = status["source_pool_id"]
+        return status
 
     # -- pool init, pool metadata, pool config overrides ---------------------------------
 

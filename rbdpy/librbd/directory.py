@@ -60,6 +60,9 @@ async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) ->
     ictx = ImageCtx(ioctx, name)
     await ictx.open_image()
     try:
+        if ictx.migration_spec is not None:
+            # librbd: an image taking part in a migration goes by migration abort/commit
+            raise CephError(errno.EBUSY, "image is being migrated")
         if ictx.snapc.snaps:
             raise CephError(errno.ENOTEMPTY, "image has snapshots")
         watchers = await ioctx.list_watchers(ictx.header_oid)

@@ -38,6 +38,7 @@ from rbdpy.librbd import (
     layering,
     maintenance,
     metadata,
+    migration,
     resize,
     snapshots,
 )
@@ -353,6 +354,12 @@ class AsyncImage:
 
     async def parent_id(self) -> str:
         return (await self._parent())["image_id"]
+
+    async def migration_source_spec(self) -> dict[str, Any]:
+        """The migration source of a migration destination (python-rbd 16.2's dict)."""
+        ctx = self._checked()
+        with translate("error retrieving migration source"):
+            return await migration.source_spec(ctx)
 
     async def _parent(self) -> dict[str, str]:
         ctx = self._checked()

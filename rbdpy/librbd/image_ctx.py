@@ -46,16 +46,24 @@ import trio
 from rbdpy.format import cls_rbd
 from rbdpy.format.constants import (
     RBD_DIRECTORY,
+    RBD_FEATURE_MIGRATING,
     RBD_FEATURE_OBJECT_MAP,
     RBD_FEATURE_STRIPINGV2,
     RBD_FLAG_OBJECT_MAP_INVALID,
     header_name,
     id_obj_name,
 )
-from rbdpy.format.types import ParentImageSpec, SnapshotInfo, UserSnapshotNamespace
+from rbdpy.format.types import (
+    MigrationHeaderType,
+    MigrationSpec,
+    ParentImageSpec,
+    SnapshotInfo,
+    UserSnapshotNamespace,
+)
 from rbdpy.format.watch_notify import NOT_PROXIED, NotifyOp, decode_notify_op, encode_response
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.exclusive_lock import ExclusiveLock, notify_header
+from rbdpy.librbd.migration_stream import RawFileStream, parse_source_spec
 from rbdpy.librbd.object_io import WatchHandle, exec_ops
 from rbdpy.librbd.object_map import ObjectMap
 from rbdpy.rados import exceptions as rados_errors
@@ -144,6 +152,17 @@ class ImageCtx:
         self.parent: ImageCtx | None = None
         self._parent_open_lock = trio.Lock()
         self._retired_parents: list[ImageCtx] = []
+        # Live migration (librbd's migration_info): the header's migration spec while the
+        # MIGRATING feature is set. A destination reads its source like a parent (the
+        # source becomes parent_spec, the migration overlap the parent overlap, at the
+        # source snapshot snap_seqs maps the read point to); a source opens read-only.
+        # rbdpy.librbd.migration sets ignore_migrating (OPEN_FLAG_IGNORE_MIGRATING) to
+        # see either header as a plain image.
+        self.migration_spec: MigrationSpec | None = None
+        self.ignore_migrating = False
+        # An import-only destination's source (a raw file): io.py reads it where it would
+        # read a parent; parent_spec stays empty.
+        self.migration_stream: RawFileStream | None = None
         # object number -> set when the copy-up of that object in flight finishes
         self.copyups_in_flight: dict[int, trio.Event] = {}
         self.closed = True
@@ -267,6 +286,54 @@ class ImageCtx:
                 self.snap_exists = False
         else:
             self.snap_exists = True
+        self.migration_spec = None
+        self.migration_stream = None
+        if self.features & RBD_FEATURE_MIGRATING and not self.ignore_migrating:
+            await self._refresh_migration()
+
+    async def _refresh_migration(self) -> None:
+        """RefreshRequest's migration header step: a source refuses writers (EROFS); a
+        destination's source stands in for the parent (MIGRATION_HEADER_TYPE_DST).
+
+        What rbdpy cannot read right raises ENOSYS rather than return wrong data: an
+        import-only source other than a raw file, a destination that is also a clone, and
+        a destination snapshot the source has no counterpart of."""
+        (spec,) = await exec_ops(self.ioctx, self.header_oid, [cls_rbd.migration_get()])
+        self.migration_spec = spec
+        if spec.header_type == MigrationHeaderType.SRC:
+            if not self.read_only:
+                raise CephError(errno.EROFS, "image being migrated")
+            return
+        if spec.header_type != MigrationHeaderType.DST:
+            raise CephError(errno.EINVAL, f"unexpected migration header {spec.header_type}")
+        if self.parent_spec.exists():
+            raise CephError(errno.ENOSYS, "rbdpy cannot migrate clones")
+        if spec.source_spec:
+            # import-only (ENOSYS for a source rbdpy cannot read, snapshots included)
+            if spec.snap_seqs or self.snap_id != CEPH_NOSNAP:
+                raise CephError(errno.ENOSYS, "rbdpy cannot import snapshots")
+            self.migration_stream = RawFileStream.from_spec(parse_source_spec(spec.source_spec))
+            self.head_parent_overlap = spec.overlap
+            self.parent_overlap = min(spec.overlap, self.size)
+            return
+        src_snap_id = CEPH_NOSNAP
+        if self.snap_id != CEPH_NOSNAP:
+            by_dst = {dst: src for src, dst in spec.snap_seqs.items()}
+            if self.snap_id not in by_dst:
+                raise CephError(errno.ENOSYS, "snapshot has no migration source snapshot")
+            src_snap_id = by_dst[self.snap_id]
+        self.parent_spec = ParentImageSpec(spec.pool_id, spec.pool_namespace, spec.image_id,
+                                           src_snap_id)
+        self.head_parent_overlap = spec.overlap
+        self.parent_overlap = min(spec.overlap, self.size) if self.snap_exists else None
+
+    def migration_blocks_writes(self) -> bool:
+        """A migration destination with snapshots needs librbd's deep-copy copy-up (each
+        snapshot gets the source's data at the matching source snapshot); rbdpy's copy-up
+        only brings HEAD's, so writes there are refused (ENOSYS)."""
+        spec = self.migration_spec
+        return spec is not None and spec.header_type == MigrationHeaderType.DST \
+            and bool(spec.snap_seqs or self.snapc.snaps)
 
     async def maybe_refresh(self) -> None:
         """Refresh if a peer announced a header change since we last read it."""
@@ -311,8 +378,8 @@ class ImageCtx:
         The parent opens its own parent the same way when a read reaches it, so a chain of
         any depth is walked lazily (librbd's RefreshParentRequest opens the chain eagerly).
         """
-        if self.parent_overlap is None:
-            return None
+        if self.parent_overlap is None or self.migration_stream is not None:
+            return None  # no parent, or an import-only migration's stream stands in
         async with self._parent_open_lock:
             spec = self.parent_spec
             current = self.parent
@@ -363,6 +430,9 @@ class ImageCtx:
         self.require_not_read_only()
         if self.snap_id != CEPH_NOSNAP:
             raise CephError(errno.EROFS, "a snapshot is set: image is read-only")
+        if self.migration_blocks_writes():
+            raise CephError(errno.ENOSYS, "rbdpy cannot write a migrating image with "
+                            "snapshots")
 
     def require_not_read_only(self) -> None:
         """Snapshot maintenance: librbd checks only the open mode (``ictx->read_only``)."""

@@ -152,8 +152,16 @@ async def _read_from_parent(ictx: ImageCtx, ranges: Sequence[tuple[int, int, int
                             pieces: list[tuple[int, Buffer]]) -> None:
     """Read image ranges ``(image offset, length, buffer offset)`` from the parent, each
     clipped to the parent overlap; beyond it the image reads zeros."""
-    parent = await ictx.get_parent()
     overlap = ictx.parent_overlap
+    stream = ictx.migration_stream
+    if stream is not None and overlap is not None:
+        # an import-only migration's source is read at the image offset
+        for image_off, length, buf_off in ranges:
+            length = min(length, overlap - image_off)
+            if length > 0:
+                pieces.append((buf_off, await stream.read(image_off, length)))
+        return
+    parent = await ictx.get_parent()
     if parent is None or overlap is None:
         return
     for image_off, length, buf_off in ranges:
@@ -340,6 +348,10 @@ def _all_zero(data: bytes) -> bool:
 
 async def _read_parent_object(ictx: ImageCtx, objectno: int) -> bytes:
     """The parent's bytes for a whole HEAD object, from object offset 0 up to the overlap."""
+    stream = ictx.migration_stream
+    if stream is not None:  # an import-only migration's source
+        return b"".join([await stream.read(off, length)
+                         for off, length in parent_extents(ictx, objectno)])
     parent = await ictx.get_parent()
     if parent is None:
         return b""
