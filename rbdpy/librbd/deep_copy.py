@@ -12,6 +12,13 @@ librbd's deep copy, as 16.2 leaves the destination:
   name and size (the header size is set to the snapshot's before it is added, as librbd's
   SetHeadRequest does), then the protection of the protected ones, then HEAD's size.
   Other namespaces (trash, group, mirror) are not copied.
+* **objects skipped** (ImageCopyRequest): when the source has fast-diff and every object
+  map it walks is valid, the object-map diff from the oldest snapshot (any namespace)
+  through the read point -- each snapshot's map and, read at HEAD, HEAD's -- names the
+  objects that are nonexistent in all of them; those are not copied at all, even if
+  RADOS holds something for them (an object with a snap set but no clone and no head,
+  as a shrink of a clone leaves where the copy-up data was all zeros). Without fast-diff,
+  or with an invalid or too small map, every object is copied.
 * **data**: object by object, snapshot by snapshot. The source object's LIST_SNAPS snap
   set says which ranges changed between two copied snapshots (the same
   ``calc_snap_set_diff`` walk diff_iterate uses); only those are read (SPARSE_READ at the
@@ -43,7 +50,8 @@ parent, else by HEAD:
   whose snapshots still use the parent that overlap is 0, cls refuses the attach
   (EINVAL) and the copy fails, as librbd's does, its snapshots left behind.
 * **data** (ObjectCopyRequest with ``hide_parent``, the source having a parent at its
-  read point): an object the source never had is not written, so the copy reads through
+  read point): an object the source never had (no snap set, or skipped by the object-map
+  diff above) is not written, so the copy reads through
   the parent as the source does. Where an object did not hold data at the first
   snapshot, all of it counts as zeroed in that step while the object is inside the
   destination's parent overlap there; a zeroed range from offset 0 to the end becomes an
@@ -85,6 +93,7 @@ from rbdpy.format.constants import (
     RBD_FEATURE_LAYERING,
     RBD_FEATURE_OBJECT_MAP,
     RBD_FEATURES_IMPLICIT_ENABLE,
+    RBD_FLAG_FAST_DIFF_INVALID,
     RBD_LOCK_NAME,
     RBD_PROTECTION_STATUS_PROTECTED,
     data_object_name,
@@ -193,8 +202,9 @@ async def deep_copy(ictx: ImageCtx, dest_ioctx: AsyncIoctx, dest_name: str | byt
                     f"deep copy of clone {ictx.name!r} with another object layout: rbdpy "
                     "copies a clone only with its own order and striping")
         snap_sets: dict[int, ObjListSnapResponse | None] = {}
+        holes = await _object_map_holes(ictx)
         if ictx.has_parent():
-            await _refuse_hiding_parent_data(ictx, points, snap_sets)
+            await _refuse_hiding_parent_data(ictx, points, snap_sets, holes)
         if parent is not None:
             head = await _create_clone(ictx, parent, dest_ioctx, name, feats, obj_order,
                                        unit, count, pool)
@@ -202,7 +212,7 @@ async def deep_copy(ictx: ImageCtx, dest_ioctx: AsyncIoctx, dest_name: str | byt
         try:
             async with dest.exclusive_op():
                 await _copy_snapshots(dest, points, ictx, head)
-                await _copy_objects(ictx, dest, points, snap_sets)
+                await _copy_objects(ictx, dest, points, snap_sets, holes)
                 await _copy_metadata(ictx, dest)
             await dest.refresh()
             await dest.notify_header(NotifyOp.HEADER_UPDATE)
@@ -432,10 +442,47 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+async def _object_map_holes(src: ImageCtx) -> frozenset[int]:
+    """The source objects ImageCopyRequest skips: nonexistent in every object map from
+    the oldest snapshot (of any namespace) through the read point, HEAD's included when
+    read at HEAD (object_map::DiffRequest from snapshot 0: DIFF_STATE_HOLE). Empty when
+    that diff cannot be had -- no fast-diff, an invalid flag, a missing or short map --
+    and librbd then copies every object."""
+    if not src.features & RBD_FEATURE_FAST_DIFF:
+        return frozenset()
+    infos = await src.snap_infos()
+    walked = [s for s in sorted(infos) if s <= src.snap_id]
+    if src.snap_id == CEPH_NOSNAP:
+        walked.append(CEPH_NOSNAP)
+    flags = await exec_ops(src.ioctx, src.header_oid,
+                           [cls_rbd.get_flags(snap_id) for snap_id in walked])
+    if any(f & RBD_FLAG_FAST_DIFF_INVALID for f in flags):
+        return frozenset()
+    seen: set[int] = set()  # objects some map calls anything but nonexistent
+    largest = 0  # the diff state grows to the largest map walked
+    for snap_id in walked:
+        size = src.head_size if snap_id == CEPH_NOSNAP else infos[snap_id].image_size
+        count = get_num_objects(src.layout, size)
+        try:
+            (bits,) = await exec_ops(src.ioctx, object_map_name(src.image_id, snap_id),
+                                     [cls_rbd.object_map_load()])
+        except CephError as e:
+            if e.errno == errno.ENOENT:
+                return frozenset()
+            raise
+        if len(bits) < count:
+            return frozenset()  # librbd: "object map too small"
+        seen.update(n for n in range(count) if bits[n] != OBJECT_NONEXISTENT)
+        largest = max(largest, count)
+    return frozenset(range(largest)) - seen
+
+
 async def _copy_objects(src: ImageCtx, dest: ImageCtx, points: list[_Point],
-                        snap_sets: dict[int, ObjListSnapResponse | None]) -> None:
+                        snap_sets: dict[int, ObjListSnapResponse | None],
+                        holes: frozenset[int]) -> None:
     """Every destination object through every point; then the object maps.
-    ``snap_sets``: the source objects' snap sets listed so far (completed here)."""
+    ``snap_sets``: the source objects' snap sets listed so far (completed here);
+    ``holes``: source objects the object-map diff lets us skip."""
     max_size = max(p.size for p in points)
     plans = _plan_objects(src.layout, dest.layout, max_size)
     # states[i][objectno]: the object map state of the object at points[i]
@@ -446,6 +493,8 @@ async def _copy_objects(src: ImageCtx, dest: ImageCtx, points: list[_Point],
 
     def job(plan: _ObjectPlan) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            if all(n in holes for n in plan.sources):
+                return  # ImageCopyRequest: "skipping non-existent object"
             for n in plan.sources:
                 if n not in snap_sets:
                     snap_sets[n] = await list_object_snaps(src, n)
@@ -527,8 +576,8 @@ async def _copy_object(src: ImageCtx, dest: ImageCtx, points: list[_Point],
 
 
 async def _refuse_hiding_parent_data(src: ImageCtx, points: list[_Point],
-                                     snap_sets: dict[int, ObjListSnapResponse | None]
-                                     ) -> None:
+                                     snap_sets: dict[int, ObjListSnapResponse | None],
+                                     holes: frozenset[int]) -> None:
     """NotImplementedError where librbd's copy would read differently from the source.
 
     Under hide_parent, librbd's copy keeps an object (an empty one, at worst) at a
@@ -537,7 +586,8 @@ async def _refuse_hiding_parent_data(src: ImageCtx, points: list[_Point],
     there by a copy-up of zeros; a copy-up of data puts the object into the snapshots
     too). Checked before anything is created: every object the source has at some
     version, absent at a version still inside the (sticky) parent overlap, must read
-    zeros from the parent there. Fills ``snap_sets`` (every source object's snap set).
+    zeros from the parent there. Objects in ``holes`` are not copied, so they cannot
+    hide anything. Fills ``snap_sets`` (every source object's snap set).
     """
     layout = src.layout
     parent = await src.get_parent()
@@ -545,6 +595,8 @@ async def _refuse_hiding_parent_data(src: ImageCtx, points: list[_Point],
 
     def job(objectno: int) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            if objectno in holes:
+                return
             snap_set = snap_sets[objectno] = await list_object_snaps(src, objectno)
             if snap_set is None or parent is None:
                 return
