@@ -446,8 +446,8 @@ async def _object_map_holes(src: ImageCtx) -> frozenset[int]:
     """The source objects ImageCopyRequest skips: nonexistent in every object map from
     the oldest snapshot (of any namespace) through the read point, HEAD's included when
     read at HEAD (object_map::DiffRequest from snapshot 0: DIFF_STATE_HOLE). Empty when
-    that diff cannot be had -- no fast-diff, an invalid flag, a missing or short map --
-    and librbd then copies every object."""
+    that diff cannot be had -- no fast-diff, an invalid flag, a short map, the read
+    point's map missing -- and librbd then copies every object."""
     if not src.features & RBD_FEATURE_FAST_DIFF:
         return frozenset()
     infos = await src.snap_infos()
@@ -467,9 +467,11 @@ async def _object_map_holes(src: ImageCtx) -> frozenset[int]:
             (bits,) = await exec_ops(src.ioctx, object_map_name(src.image_id, snap_id),
                                      [cls_rbd.object_map_load()])
         except CephError as e:
-            if e.errno == errno.ENOENT:
+            if e.errno != errno.ENOENT:
+                raise
+            if snap_id == walked[-1]:
                 return frozenset()
-            raise
+            continue  # an intermediate snapshot being removed: librbd passes over it
         if len(bits) < count:
             return frozenset()  # librbd: "object map too small"
         seen.update(n for n in range(count) if bits[n] != OBJECT_NONEXISTENT)
