@@ -2120,8 +2120,8 @@ class RBD:
         still open). Async form: ``rbdpy.aio.AsyncRBD.trash_purge``.
         """
         portal, aio = _ioctx_async(ioctx)
-        if expire_ts is not None:
-            expire_ts.utctimetuple()  # python-rbd's AttributeError for a non-datetime
+        if expire_ts:
+            expire_ts.timetuple()  # python-rbd's AttributeError for a non-datetime
         return portal.run(AsyncRBD().trash_purge, aio, expire_ts, threshold)
 
     def trash_remove(self, ioctx, image_id, force=False, on_progress=None):

@@ -15,7 +15,7 @@ a data pool; image names are not restricted beyond being non-empty.
 from __future__ import annotations
 
 import builtins
-import calendar
+import time
 from typing import TYPE_CHECKING, Any
 
 from rbdpy.format.constants import features_from_string, features_to_string
@@ -129,11 +129,11 @@ class AsyncRBD:
 
     async def trash_purge(self, ioctx: AsyncIoctx, expire_ts: Any = None,
                           threshold: float = -1) -> None:
-        """``expire_ts``: a naive UTC datetime (python-rbd), None for now."""
+        """``expire_ts``: a datetime, None for now. python-rbd reads it with
+        ``time.mktime(expire_ts.timetuple())`` (local time), and so does rbdpy."""
         seconds = 0
-        if expire_ts is not None:
-            # python-rbd: calendar.timegm(expire_ts.utctimetuple())
-            seconds = calendar.timegm(expire_ts.utctimetuple())
+        if expire_ts:
+            seconds = int(time.mktime(expire_ts.timetuple()))
         with translate("error purging images from trash"):
             await trash.purge(ioctx, seconds, float(threshold))
 
