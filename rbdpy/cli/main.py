@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    add_help=False)
     sub.add_parser("crush", help="CRUSH research tools (see `rbdpy crush --help`)",
                    add_help=False)
-    for name in ("ls", "create", "info", "rm", "export", "import", "bench"):
+    for name in ("ls", "create", "info", "rm", "export", "import", "bench", "trash",
+                 "namespace"):
         sub.add_parser(name, help=f"rbd-style image command (see `rbdpy {name} --help`)",
                        add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -109,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
              and not (i and argv[i - 1] in skip)]
     if words and words[0] in images.COMMANDS:
         return images.main(argv)
+    from rbdpy.cli import trash_ns
+
+    if words and words[0] in trash_ns.COMMANDS:
+        return trash_ns.main(argv)
     # The map tools parse their own arguments (they mirror osdmaptool/crushtool).
     if argv and argv[0] in ("osdmap", "crush"):
         from importlib import import_module

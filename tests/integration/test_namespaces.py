@@ -140,3 +140,32 @@ def test_namespaces_and_tenant_flow_as_librbd(cluster: SessionCluster, pool: str
     assert theirs["tenant trash after expiry"] == []
     assert theirs["tenant namespace remove"] == ["ok", None]
     assert theirs["rbd namespace ls at the end"] == []
+
+
+def _cli(tool: list[str], conf: str, *args: str) -> str:
+    return subprocess.run([*tool, "-c", conf, *args], check=True, capture_output=True,
+                          text=True, timeout=120).stdout
+
+
+def test_cli_trash_and_namespace_json_as_rbd(cluster: SessionCluster, pool: str) -> None:
+    """``rbdpy trash ...`` / ``rbdpy namespace ...`` act, and their ``--format json``
+    listings equal ``rbd``'s."""
+    conf = str(cluster.conf)
+    ours, rbd = [sys.executable, "-m", "rbdpy.cli.main"], ["rbd"]
+    _cli(ours, conf, "namespace", "create", f"{pool}/tenant")
+    _cli(rbd, conf, "create", "--size", "1M", f"{pool}/tenant/a")
+    _cli(rbd, conf, "create", "--size", "1M", f"{pool}/tenant/b")
+    _cli(ours, conf, "trash", "mv", f"{pool}/tenant/a")
+    _cli(ours, conf, "trash", "mv", f"{pool}/tenant/b", "--expires-at", "2100-01-01")
+    for args in (("namespace", "ls", pool, "--format", "json"),
+                 ("trash", "ls", f"{pool}/tenant", "--format", "json"),
+                 ("trash", "ls", "-l", f"{pool}/tenant", "--format", "json")):
+        assert json.loads(_cli(ours, conf, *args)) == json.loads(_cli(rbd, conf, *args)), args
+    entries = json.loads(_cli(rbd, conf, "trash", "ls", f"{pool}/tenant", "--format", "json"))
+    ids = {e["name"]: e["id"] for e in entries}
+    _cli(ours, conf, "trash", "restore", f"{pool}/tenant/{ids['a']}", "--image", "a2")
+    _cli(ours, conf, "trash", "rm", f"{pool}/tenant/{ids['b']}", "--force")
+    assert _cli(rbd, conf, "ls", f"{pool}/tenant").split() == ["a2"]
+    _cli(rbd, conf, "rm", f"{pool}/tenant/a2")
+    _cli(ours, conf, "namespace", "rm", f"{pool}/tenant")
+    assert json.loads(_cli(rbd, conf, "namespace", "ls", pool, "--format", "json")) == []
