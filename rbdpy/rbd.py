@@ -784,6 +784,11 @@ class Image:
         self._portal = portal
         self.ioctx = ioctx
         if _oncomplete is not None:
+            # python-rbd refuses these before starting the open
+            if name is None and image_id is None:
+                raise InvalidArgument("image name or image id was not specified")
+            if name is not None and image_id is not None:
+                raise InvalidArgument("only need to specify image name or image id")
             self._open_completion = self._start_open(aio, name, snapshot, read_only, image_id,
                                                      _oncomplete)
             return
@@ -2548,7 +2553,11 @@ class RBD:
         close the image with :meth:`Image.close` or :meth:`Image.aio_close`. Async form:
         ``await rbdpy.aio.AsyncImage.open(...)``.
         """
-        image = Image(ioctx, name, snapshot, read_only, image_id, oncomplete)
+        if oncomplete is None:
+            # python-rbd then opens the image blocking and has no completion to return
+            Image(ioctx, name, snapshot, read_only, image_id)
+            return None
+        image = Image(ioctx, name, snapshot, read_only, image_id, _oncomplete=oncomplete)
         comp, image._open_completion = image._open_completion, None
         return comp
 

@@ -131,6 +131,9 @@ class AsyncRBD:
                           threshold: float = -1) -> None:
         """``expire_ts``: a datetime, None for now. python-rbd reads it with
         ``time.mktime(expire_ts.timetuple())`` (local time), and so does rbdpy."""
+        if not isinstance(threshold, (int, float)):
+            # python-rbd declares it a C float
+            raise TypeError(f"must be real number, not {type(threshold).__name__}")
         seconds = 0
         if expire_ts:
             seconds = int(time.mktime(expire_ts.timetuple()))

@@ -212,3 +212,69 @@ def test_trash_as_librbd(cluster: SessionCluster, pool: str) -> None:
     assert "c" in theirs["images after cancel"]
     assert theirs["trash with parent"] == [["par", "USER_PARENT"]]
     assert theirs["trash after child"] == []
+
+
+_ARGS_SCRIPT = r'''
+import sys, errno
+conf, pool, impl = sys.argv[1:4]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+def a(label, fn):
+    try: print(label, "->", repr(fn()).replace(impl, "IMPL"))
+    except Exception as e: print(label, "EXC", type(e).__name__, str(e).replace(impl, "IMPL"))
+with rados.Rados(conffile=conf) as c:
+    io=c.open_ioctx(pool)
+    io.set_namespace("aio"+impl)
+    R=rbd.RBD()
+    try: R.namespace_create(io, "aio"+impl)
+    except Exception: pass
+    R.create(io, "w", 1<<20)
+    with rbd.Image(io, "w") as im:
+        a("watchers keys", lambda: [list(w.keys()) for w in im.watchers_list()])
+    a("aio open both", lambda: R.aio_open_image(lambda c,i: None, io, "w", image_id="x"))
+    a("aio open none", lambda: R.aio_open_image(lambda c,i: None, io))
+    # python-rbd 16.2 segfaults on a non-string name here
+    got=[]; opened=[]
+    comp = R.aio_open_image(
+        lambda c,i: got.append((c.get_return_value(), type(i).__name__)), io, "w",
+        snapshot="nosnap")
+    comp.wait_for_complete_and_cb()
+    a("aio open missing snap", lambda: (got, comp.get_return_value(), comp.is_complete()))
+    comp = R.aio_open_image(None, io, "w")
+    a("aio open no cb", lambda: (comp.wait_for_complete_and_cb(), comp.get_return_value()))
+    def boom(c, i):
+        opened.append(i); raise ValueError("x")
+    comp = R.aio_open_image(boom, io, "w")
+    a("aio open cb raises", lambda: comp.wait_for_complete_and_cb())
+    for im in opened: im.close()
+    a("trash_get bad type", lambda: R.trash_get(io, 5))
+    a("trash_remove bad type", lambda: R.trash_remove(io, 5))
+    a("trash_restore bad name", lambda: R.trash_restore(io, "x", 5))
+    a("trash_purge threshold str", lambda: R.trash_purge(io, None, "x"))
+    a("trash_purge threshold 0.0", lambda: R.trash_purge(io, None, 0.0))
+    a("trash_purge threshold 1", lambda: R.trash_purge(io, None, 1))
+    a("namespace_exists bad", lambda: R.namespace_exists(io, 5))
+    a("trash_move delay float", lambda: R.trash_move(io, "w", 1.5))
+    a("trash list", lambda: [(e["name"], (e["deferment_end_time"]-e["deletion_time"])
+                             .total_seconds()) for e in R.trash_list(io)])
+    for e in R.trash_list(io): R.trash_remove(io, e["id"], True)
+    io.set_namespace("")
+    R.namespace_remove(io, "aio"+impl)
+'''
+
+
+def test_aio_open_close_and_argument_checks_as_librbd(cluster: SessionCluster,
+                                                      pool: str) -> None:
+    """aio_open_image's argument checks, failures and callbacks (an oncomplete that
+    raises, none at all), watchers_list's keys, and the trash calls' argument coercion."""
+    conf = str(cluster.conf)
+    outputs = []
+    for python, impl in (("/usr/bin/python3", "librbd"), (sys.executable, "rbdpy")):
+        proc = subprocess.run([python, "-c", _ARGS_SCRIPT, conf, pool, impl],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outputs.append(proc.stdout.splitlines())
+    assert outputs[1] == outputs[0]
+    assert "aio open missing snap -> ([(-2, 'Image')], -2, True)" in outputs[0]
