@@ -63,6 +63,8 @@ with rados.Rados(conffile=conf) as cluster:
     # every image call with the ioctx in a namespace
     io.set_namespace(t1)
     attempt("list from inside a namespace", lambda: mine(R.namespace_list(io)))
+    io2 = cluster.open_ioctx(pool)
+    io2.set_namespace(t2)
     R.create(io, "img", 8 << 20)
     with rbd.Image(io, "img") as im:
         im.write(b"t1" * 2048, 0)
@@ -73,12 +75,41 @@ with rados.Rados(conffile=conf) as cluster:
     with rbd.Image(io, "cl", read_only=True) as cl:
         out["clone read"] = cl.read(0, 8).decode()
         out["clone parent"] = [cl.get_parent_image_spec()["pool_namespace"] == t1]
+    with rbd.Image(io, "cl") as cl:
+        attempt("children", lambda: [(c["pool_namespace"] == t1, c["image"])
+                                     for c in rbd.Image(io, "img", "s",
+                                                        read_only=True).list_children2()])
+        attempt("metadata", lambda: (cl.metadata_set("k", "v"), cl.metadata_get("k"),
+                                     list(cl.metadata_list())))
+        attempt("lock", lambda: (cl.lock_exclusive("me"), len(cl.list_lockers()["lockers"]),
+                                 cl.unlock("me")))
+        attempt("resize", lambda: (cl.resize(4 << 20), cl.size()))
+        attempt("diff", lambda: (lambda ex: (cl.diff_iterate(0, cl.size(), None,
+                                                              lambda *a: ex.append(a)), ex))([]))
+        attempt("image config", lambda: (cl.config_set("rbd_cache", "false"),
+                                         cl.config_get("rbd_cache")))
+        attempt("flatten", lambda: cl.flatten())
+        # after flatten: librbd 16.2 copies a clone without its parent's data (zeros)
+        attempt("copy to t2", lambda: cl.copy(io2, "copied"))
+        attempt("snap and rollback", lambda: (cl.create_snap("cs"), cl.write(b"x" * 4, 0),
+                                              cl.rollback_to_snap("cs"), cl.read(0, 4),
+                                              cl.remove_snap("cs")))
+    with rbd.Image(io2, "copied", read_only=True) as cp:
+        attempt("copied read", lambda: cp.read(0, 8).decode())
+    attempt("pool metadata from a namespace", lambda: (
+        R.pool_metadata_set(io, "k", "v"), R.pool_metadata_get(io, "k"),
+        R.pool_metadata_remove(io, "k")))
+    attempt("pool config from a namespace", lambda: (
+        R.config_set(io, "rbd_cache", "false"), R.config_get(io, "rbd_cache"),
+        R.config_remove(io, "rbd_cache")))
+    attempt("list2", lambda: [e["name"] for e in R.list2(io)])
     attempt("rename cl", lambda: R.rename(io, "cl", "cl2"))
     out["images in t1"] = sorted(R.list(io))
     attempt("stats t1", lambda: R.pool_stats_get(io))
     io.set_namespace(t2)
     out["images in t2"] = sorted(R.list(io))
     attempt("open t1 image from t2", lambda: rbd.Image(io, "img").close())
+    attempt("remove copied", lambda: R.remove(io, "copied"))
     io.set_namespace("")
     attempt("remove t1 with images", lambda: R.namespace_remove(io, t1))
     attempt("remove unknown", lambda: R.namespace_remove(io, tag + "nope"))
@@ -119,7 +150,7 @@ with rados.Rados(conffile=conf) as cluster:
     attempt("tenant namespace remove", lambda: R.namespace_remove(io, ten))
     out["rbd namespace ls at the end"] = mine(e["name"] for e in json.loads(
         cli("namespace", "ls", "--format", "json", pool)))
-print(json.dumps(out).replace(tag, "TAG"))
+print(json.dumps(out, default=repr).replace(tag, "TAG"))
 '''
 
 
