@@ -146,6 +146,17 @@ with rados.Rados(conffile=conf) as cluster:
     attempt("restore s", lambda: R.trash_restore(io, sid, "s"))
     with rbd.Image(io, "s") as im:
         im.remove_snap("s1")
+    attempt("remove missing", lambda: R.remove(io, "nope"))
+    attempt("remove bad name", lambda: R.remove(io, None))
+    cluster.conf_set("rbd_move_to_trash_on_remove", "true")
+    cluster.conf_set("rbd_move_to_trash_on_remove_expire_seconds", "600")
+    R.create(io, "kept", 1 << 20)
+    attempt("remove into the trash", lambda: R.remove(io, "kept"))
+    cluster.conf_set("rbd_move_to_trash_on_remove", "false")
+    cluster.conf_set("rbd_move_to_trash_on_remove_expire_seconds", "0")
+    kept = [e for e in R.trash_list(io) if e["name"] == "kept"]
+    out["kept by the option"] = [ent(e) for e in kept]
+    attempt("restore kept", lambda: R.trash_restore(io, kept[0]["id"], ""))
     # clone-v2 parent
     cluster.conf_set("rbd_default_clone_format", "2")
     R.create(io, "par", 4 << 20, features=1 | 4 | 8 | 16 | 32)
