@@ -118,6 +118,7 @@ with rados.Rados(conffile=conf) as cluster:
     # open elsewhere, snapshots
     R.create(io, "o", 4 << 20)
     im = rbd.Image(io, "o")
+    im.write(b"w" * 10, 0)  # the open image now holds the exclusive lock
     attempt("remove open", lambda: R.remove(io, "o"))
     out["images after busy"] = sorted(R.list(io))
     attempt("move open", lambda: R.trash_move(io, "o", 0))
