@@ -37,6 +37,7 @@ import errno
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from rbdpy.format import cls_rbd
@@ -45,11 +46,14 @@ from rbdpy.format.constants import (
     RBD_FEATURE_MIGRATING,
     RBD_INFO,
     RBD_TRASH,
+    data_object_name,
+    header_name,
     id_obj_name,
     old_header_name,
 )
 from rbdpy.format.types import TrashImageSource, TrashImageSpec, TrashImageState
 from rbdpy.librbd.coerce import utc_datetime
+from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.image_remove import ProgressFn, pre_remove, remove_image
 from rbdpy.librbd.listing import trash_entries
@@ -296,21 +300,89 @@ async def restore(ioctx: AsyncIoctx, image_id: str, new_name: str,
     log.debug("restored image id %s as %r", image_id, name)
 
 
-async def _pool_usage_over(ioctx: AsyncIoctx, threshold: float) -> bool:
-    """Is the pool's ``percent_used`` (``ceph df``) above ``threshold``?"""
+async def _pool_usage(ioctx: AsyncIoctx) -> dict[str, dict[str, Any]]:
+    """``ceph df``'s per-pool stats by pool name (empty without a mgr's digest)."""
     rados: Any = ioctx.rados
     ret, out, _ = await rados.mon_command(json.dumps({"prefix": "df", "format": "json"}), b"")
     if ret < 0:
         raise CephError(-ret, "ceph df failed")
     try:
-        pools = json.loads(out)["pools"]
-    except (ValueError, KeyError) as e:
+        return {p["name"]: p["stats"] for p in json.loads(out)["pools"]}
+    except (ValueError, KeyError, TypeError) as e:
         raise CephError(errno.EBADMSG, "ceph df json output could not be parsed") from e
-    name = ioctx.get_pool_name()
-    for pool in pools:
-        if pool.get("name") == name:
-            return float(pool["stats"]["percent_used"]) > threshold
-    return False
+
+
+async def _used_bytes(ioctx: AsyncIoctx, image_id: str) -> int:
+    """What removing the image frees: the image bytes of its existing data objects
+    (librbd: a whole-object diff of HEAD from the beginning, without the parent)."""
+    ictx = ImageCtx(ioctx, image_id=image_id, read_only=True)
+    await ictx.open_image()
+    try:
+        object_size = 1 << ictx.order
+        count = -(-ictx.size // object_size) if ictx.size else 0
+        found = [False] * count
+
+        def probe(objno: int) -> Callable[[], Awaitable[None]]:
+            async def run() -> None:
+                try:
+                    await ictx.data_ioctx.operate(data_object_name(ictx.object_prefix, objno),
+                                                  [ops.stat()])
+                    found[objno] = True
+                except CephError as e:
+                    if e.errno != errno.ENOENT:
+                        raise
+            return run
+
+        await fan_out([probe(n) for n in range(count)])
+        return sum(min(object_size, ictx.size - n * object_size)
+                   for n in range(count) if found[n])
+    finally:
+        await ictx.close()
+
+
+async def _doomed_by_usage(ioctx: AsyncIoctx, specs: dict[str, TrashImageSpec],
+                           threshold: float) -> list[str] | None:
+    """Trash::purge's threshold pass: for each data pool above ``threshold``, the
+    entries (oldest deferment first) whose data brings it back under; None when no pool
+    is above it (then librbd purges nothing at all)."""
+    by_pool: dict[str, list[str]] = {}
+    for image_id in sorted(specs, key=lambda i: specs[i].deferment_end_time):
+        try:
+            (data_pool,) = await exec_ops(ioctx, header_name(image_id),
+                                          [cls_rbd.get_data_pool()])
+        except CephError as e:
+            if e.errno not in (errno.ENOENT, errno.EOPNOTSUPP):
+                raise
+            data_pool = -1
+        name = ioctx.get_pool_name()
+        if data_pool >= 0 and data_pool != ioctx.pool_id:
+            rados: Any = ioctx.rados
+            found = await rados.pool_reverse_lookup(data_pool)
+            if found is None:  # librbd skips an image whose data pool it cannot open
+                log.debug("trash %s: data pool %d is gone", image_id, data_pool)
+                continue
+            name = str(found)
+        by_pool.setdefault(name, []).append(image_id)
+    doomed: list[str] = []
+    freed = 0
+    for name, stats in (await _pool_usage(ioctx)).items():
+        if name not in by_pool:
+            continue
+        used = float(stats["percent_used"])
+        if used <= threshold:
+            continue
+        freed = 0
+        target = int((int(stats["max_avail"]) + int(stats["bytes_used"])) * (used - threshold))
+        for image_id in by_pool[name]:
+            try:
+                freed += await _used_bytes(ioctx, image_id)
+            except CephError as e:
+                log.debug("trash %s: usage unknown: %s", image_id, e)
+                continue
+            doomed.append(image_id)
+            if freed >= target:
+                break
+    return doomed if freed else None
 
 
 async def purge(ioctx: AsyncIoctx, expire_ts: int, threshold: float,
@@ -318,8 +390,9 @@ async def purge(ioctx: AsyncIoctx, expire_ts: int, threshold: float,
     """``RBD.trash_purge`` (Trash::purge).
 
     ``expire_ts`` 0 means now. ``threshold`` -1 means none; otherwise it must lie in
-    [0, 1] (EINVAL) and, while the pool's usage is above it, the entries are taken
-    oldest deferment first regardless of ``expire_ts``.
+    [0, 1] (EINVAL): in each data pool whose usage (``ceph df``) is above it, entries
+    are taken oldest deferment first, whatever their deferment, until their data would
+    bring the pool back under; when no pool is above it nothing is purged at all.
     """
     specs = {i: s for i, s in (await trash_entries(ioctx)).items()
              if s.source in (TrashImageSource.USER, TrashImageSource.USER_PARENT)}
@@ -327,12 +400,11 @@ async def purge(ioctx: AsyncIoctx, expire_ts: int, threshold: float,
     if threshold != -1:
         if threshold < 0 or threshold > 1:
             raise CephError(errno.EINVAL, "argument 'threshold' is out of valid range")
-        if not await _pool_usage_over(ioctx, threshold):
+        by_usage = await _doomed_by_usage(ioctx, specs, threshold)
+        if by_usage is None:
             log.debug("pool usage is at most %.0f%%", threshold * 100)
             return
-        # librbd frees images until enough bytes would be gone; rbdpy takes them all,
-        # oldest deferment first (the pool's usage is not re-read in between).
-        doomed = sorted(specs, key=lambda i: specs[i].deferment_end_time)
+        doomed = by_usage
     if expire_ts == 0:
         expire_ts = int(time.time())
     doomed += [i for i, s in sorted(specs.items())

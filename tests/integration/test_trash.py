@@ -22,10 +22,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from typing import Any
 
 import pytest
 
+from rbdpy.devcluster import DevCluster
 from tests.fix_cluster import SessionCluster
 
 pytestmark = pytest.mark.cluster
@@ -290,3 +292,49 @@ def test_aio_open_close_and_argument_checks_as_librbd(cluster: SessionCluster,
         outputs.append(proc.stdout.splitlines())
     assert outputs[1] == outputs[0]
     assert "aio open missing snap -> ([(-2, 'Image')], -2, True)" in outputs[0]
+
+
+_THRESHOLD_SCRIPT = r'''
+import sys, time
+impl, conf, pool = sys.argv[1:4]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+with rados.Rados(conffile=conf) as c:
+    io = c.open_ioctx(pool); R = rbd.RBD()
+    for i in range(4):
+        R.create(io, f"t{i}", 8 << 20)
+        with rbd.Image(io, f"t{i}") as im:
+            im.write(b"q" * (8 << 20) if i < 3 else b"q" * 4096, 0)
+        R.trash_move(io, f"t{i}", 3600 + i)
+    time.sleep(8)  # let the mgr's df catch up
+    R.trash_purge(io, None, float(sys.argv[4]))
+    print("after threshold", sorted(e["name"] for e in R.trash_list(io)))
+    R.trash_purge(io, None, 0.0)
+    print("after 0.0", sorted(e["name"] for e in R.trash_list(io)))
+'''
+
+
+def test_purge_by_pool_usage_as_librbd(cluster: SessionCluster) -> None:
+    """trash_purge(threshold=...): entries go oldest deferment first until their data
+    would bring the pool under the threshold (``ceph df``), whatever their deferment.
+    Each implementation gets a fresh pool with the same images. Without a mgr ``ceph df``
+    has no pool stats and both purge nothing."""
+    conf = str(cluster.conf)
+    control = cluster.control or DevCluster(cluster.conf.parent)
+    outputs = []
+    for python, impl in (("/usr/bin/python3", "librbd"), (sys.executable, "rbdpy")):
+        name = f"t-{uuid.uuid4().hex[:10]}"
+        control.pool_create(name)
+        try:
+            proc = subprocess.run([python, "-c", _THRESHOLD_SCRIPT, impl, conf, name, "0.002"],
+                                  capture_output=True, text=True, timeout=300)
+        finally:
+            control.pool_delete(name)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outputs.append(proc.stdout.splitlines())
+    assert outputs[1] == outputs[0]
+    # with a mgr: the two oldest (8 MiB of data each) bring the pool under the threshold
+    assert outputs[0][0] in ("after threshold ['t2', 't3']",
+                             "after threshold ['t0', 't1', 't2', 't3']")
