@@ -24,9 +24,8 @@ value instead of raising.
 Compatibility: names, signatures, defaults, ``RBD_*`` constants and exception classes are
 those of Ceph Pacific (16.2) python-rbd, checked by tests/compat/test_surface.py.
 ``RBD.version`` and the feature-string conversions work without a cluster. Not implemented
-yet, and raising ``NotImplementedError`` that names the missing capability: groups, the
-trash, namespaces, migration, mirroring, encryption, pool statistics, deep copy,
-``aio_open_image`` and ``aio_close``.
+yet, and raising ``NotImplementedError`` that names the missing capability: groups,
+migration, mirroring, encryption.
 """
 
 from __future__ import annotations
@@ -40,6 +39,8 @@ import traceback
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import trio
 
 from rbdpy.librbd import config
 from rbdpy.librbd.api import AsyncRBD
@@ -328,6 +329,40 @@ def _run_with_progress(portal: Any, afn: Callable[..., Any], on_progress: Callab
             except Exception:
                 print("Exception ignored in: 'rbd.progress_callback'", file=sys.stderr)
                 traceback.print_exc()
+    except BaseException:
+        pending.cancel()
+        pending.wait()
+        raise
+    return pending.result()
+
+
+def _run_with_checked_progress(portal: Any, afn: Callable[..., Any],
+                               on_progress: Callable[..., Any], *args: Any) -> Any:
+    """Like :func:`_run_with_progress`, but the loop waits for each callback's return value:
+    python-rbd hands it back to librbd, and a negative one stops the operation with that
+    errno. A callback that returns None (or raises) lets the operation go on, as python-rbd's
+    Cython wrapper does once it has printed the failed int conversion."""
+    reports: queue.SimpleQueue[tuple[int, int, queue.SimpleQueue[int]] | None] = \
+        queue.SimpleQueue()
+
+    async def progress(done: int, total: int) -> int:
+        reply: queue.SimpleQueue[int] = queue.SimpleQueue()
+        reports.put((done, total, reply))
+        return await trio.to_thread.run_sync(reply.get, abandon_on_cancel=True)
+
+    pending = portal.spawn(afn, (*args, progress), on_done=lambda _pending: reports.put(None))
+    try:
+        while (report := reports.get()) is not None:
+            done, total, reply = report
+            verdict = 0
+            try:
+                value = on_progress(done, total)
+                if isinstance(value, int):
+                    verdict = value
+            except Exception:
+                print("Exception ignored in: 'rbd.progress_callback'", file=sys.stderr)
+                traceback.print_exc()
+            reply.put(verdict)
     except BaseException:
         pending.cancel()
         pending.wait()
@@ -747,12 +782,47 @@ class Image:
         portal, aio = _ioctx_async(ioctx)
         self._portal = portal
         self.ioctx = ioctx
-        self._async = portal.run(AsyncImage.open, aio, name, snapshot, read_only, image_id)
+        if _oncomplete is not None:
+            # python-rbd refuses these before starting the open
+            if name is None and image_id is None:
+                raise InvalidArgument("image name or image id was not specified")
+            if name is not None and image_id is not None:
+                raise InvalidArgument("only need to specify image name or image id")
+            self._open_completion = self._start_open(aio, name, snapshot, read_only, image_id,
+                                                     _oncomplete)
+            return
+        self._opened(portal.run(AsyncImage.open, aio, name, snapshot, read_only, image_id),
+                     name)
+
+    def _opened(self, async_image, name):
+        """Bind the open AsyncImage to this object (end of a blocking or aio open)."""
+        self._async = async_image
         # Dropped without close(), the image still closes (watch removed, lock released),
         # as python-rbd's deallocation does; at exit too, like module teardown there.
-        self._finalizer = weakref.finalize(self, portal.run_for_finalizer, self._async.close)
-        self.name = to_bytes(self._async.name) if name is None else cstr(name, "name")
+        self._finalizer = weakref.finalize(self, self._portal.run_for_finalizer,
+                                           async_image.close)
+        self.name = to_bytes(async_image.name) if name is None else cstr(name, "name")
         self._closed = False
+
+    def _start_open(self, aio, name, snapshot, read_only, image_id, oncomplete):
+        """RBD.aio_open_image: open on the portal; ``oncomplete(completion, self)`` on the
+        finisher thread, the image usable there when the return value is 0."""
+        comp = Completion(self, oncomplete)
+
+        def on_done(pending):
+            comp._attach(pending)
+            try:
+                if pending.exception() is None:
+                    self._opened(pending.result(), name)
+                oncomplete(comp, self)
+            except BaseException as e:  # python-rbd keeps it for wait_for_complete_and_cb
+                comp._callback_exc = e
+            finally:
+                pending._keep_only_return_code(_return_code(pending))
+
+        comp._attach(self._portal.spawn(AsyncImage.open,
+                                        (aio, name, snapshot, read_only, image_id), on_done))
+        return comp
 
     def __enter__(self):
         return self
@@ -781,12 +851,29 @@ class Image:
 
     @requires_not_closed
     def aio_close(self, oncomplete):
-        """Close the image without blocking, calling ``oncomplete(completion)`` when done.
+        """Close the image without blocking; return a :class:`Completion` at once.
 
-        Not implemented in rbdpy yet (asynchronous close): raises ``NotImplementedError``; use
-        :meth:`close`.
+        ``oncomplete(completion)`` runs on the portal's finisher thread once the image is
+        closed (return value 0; the image then counts as closed, as after :meth:`close`).
+        Async form: ``rbdpy.aio.AsyncImage.close``.
         """
-        raise _nie("Image.aio_close", "asynchronous I/O")
+        comp = Completion(self, oncomplete)
+
+        def on_done(pending):
+            comp._attach(pending)
+            try:
+                if pending.exception() is None:
+                    self._closed = True
+                    self._finalizer.detach()
+                if oncomplete:
+                    oncomplete(comp)
+            except BaseException as e:
+                comp._callback_exc = e
+            finally:
+                pending._keep_only_return_code(_return_code(pending))
+
+        comp._attach(self._portal.spawn(self._async.close, (), on_done))
+        return comp
 
     @requires_not_closed
     def resize(self, size, allow_shrink=True):
@@ -1991,15 +2078,23 @@ class RBD:
     def remove(self, ioctx, name, on_progress=None):
         """Delete the image ``name`` from ``ioctx``'s pool with all its data objects.
 
-        Takes time proportional to the image size; ``on_progress(done, total)``, if given, is
-        called on a worker thread before and after the data objects are deleted. Raises
-        :class:`ImageNotFound` if there is no such image, :class:`ImageHasSnapshots` while it has
-        snapshots and :class:`ImageBusy` while another client has it open (or a crashed client's
-        watch has not timed out yet). Removing a clone also removes it from its parent's
-        children. Async form: ``rbdpy.aio.AsyncRBD.remove``.
+        As librbd, the image passes through the trash: a failure the caller can fix
+        (snapshots, watchers) puts it back; any other failure leaves it half removed --
+        :meth:`list` still shows it and another ``remove`` finishes it.
+        ``on_progress(done, total)``, if given, is called on the calling thread before each
+        data object goes; a negative return value stops the removal with that errno
+        (``-errno.ECANCELED``: :class:`OperationCanceled`). Raises :class:`ImageNotFound` if
+        there is no such image, :class:`ImageHasSnapshots` while it has snapshots and
+        :class:`ImageBusy` while another client has it open (or a crashed client's watch has
+        not timed out yet). A clone leaves its parent's children; a clone-v2 parent whose
+        removed snapshot still has clones raises :class:`ImageHasSnapshots`, or moves to the
+        trash until its last clone goes when ``rbd_move_parent_to_trash_on_remove`` is set.
+        Async form: ``rbdpy.aio.AsyncRBD.remove``.
         """
         portal, aio = _ioctx_async(ioctx)
-        return portal.run(AsyncRBD().remove, aio, name, on_progress)
+        if on_progress is None:
+            return portal.run(AsyncRBD().remove, aio, name)
+        return _run_with_checked_progress(portal, AsyncRBD().remove, on_progress, aio, name)
 
     def rename(self, ioctx, src, dest):
         """Rename the image ``src`` of ``ioctx``'s pool to ``dest``.
@@ -2012,47 +2107,71 @@ class RBD:
         return portal.run(AsyncRBD().rename, aio, src, dest)
 
     def trash_move(self, ioctx, name, delay=0):
-        """Move the image ``name`` into the pool's trash, removable only after ``delay`` seconds.
+        """Move the image ``name`` into the pool's (namespace's) trash; it can be removed from
+        there only after ``delay`` seconds (unless forced) and restored until then.
 
-        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
+        The image keeps its id, header and data; a client that has it open keeps using it
+        until it closes it. Raises :class:`ImageNotFound` for an unknown image,
+        :class:`ImageBusy` when another client keeps its exclusive lock or it is migrating,
+        ``OverflowError``/``TypeError`` for a bad ``delay``. Async form:
+        ``rbdpy.aio.AsyncRBD.trash_move``.
         """
-        raise _nie("RBD.trash_move", "the RBD trash")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().trash_move, aio, name, delay)
 
     def trash_purge(self, ioctx, expire_ts=None, threshold=-1):
-        """Remove the trash entries whose deferment ended before ``expire_ts`` (default: now), or,
-        with ``threshold`` (0 to 1), as many as needed to bring the pool's usage under it.
+        """Remove the trash entries (moved there by a user) whose deferment ended before
+        ``expire_ts`` (a naive UTC ``datetime``; default: now). With ``threshold`` (0 to 1)
+        and the pool's usage (``ceph df``) above it, every such entry goes, oldest deferment
+        first.
 
-        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
+        Raises :class:`InvalidArgument` for a threshold outside [0, 1] and the error of the
+        last removal that failed when some entries could not go (an image with snapshots or
+        still open). Async form: ``rbdpy.aio.AsyncRBD.trash_purge``.
         """
-        raise _nie("RBD.trash_purge", "the RBD trash")
+        portal, aio = _ioctx_async(ioctx)
+        if expire_ts:
+            expire_ts.timetuple()  # python-rbd's AttributeError for a non-datetime
+        return portal.run(AsyncRBD().trash_purge, aio, expire_ts, threshold)
 
     def trash_remove(self, ioctx, image_id, force=False, on_progress=None):
-        """Delete the trashed image ``image_id``; ``force`` ignores an unexpired deferment.
+        """Delete the trashed image ``image_id`` and its data.
 
-        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
+        Raises :class:`PermissionError` while its deferment has not ended (unless ``force``),
+        :class:`ImageNotFound` for an unknown id, :class:`ImageHasSnapshots` and
+        :class:`ImageBusy` as :meth:`remove`. ``on_progress(done, total)`` is called on the
+        calling thread before each data object goes; returning a negative errno stops the
+        removal with that error (``-errno.ECANCELED``: :class:`OperationCanceled`), and the
+        entry stays in the trash. Async form: ``rbdpy.aio.AsyncRBD.trash_remove``.
         """
-        raise _nie("RBD.trash_remove", "the RBD trash")
+        portal, aio = _ioctx_async(ioctx)
+        if on_progress is None:
+            return portal.run(AsyncRBD().trash_remove, aio, image_id, force)
+        return _run_with_checked_progress(portal, AsyncRBD().trash_remove, on_progress, aio,
+                                          image_id, force)
 
     def trash_get(self, ioctx, image_id):
         """Return the trash entry of ``image_id`` as a dict shaped like :class:`TrashIterator`'s.
 
-        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
+        Raises :class:`ImageNotFound` for an id not in the trash. Async form:
+        ``rbdpy.aio.AsyncRBD.trash_get``.
         """
-        raise _nie("RBD.trash_get", "the RBD trash")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().trash_get, aio, image_id)
 
     def trash_list(self, ioctx):
-        """Return a :class:`TrashIterator` over the pool's trash.
-
-        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
-        """
-        raise _nie("RBD.trash_list", "the RBD trash")
+        """Return a :class:`TrashIterator` over the pool's (namespace's) trash."""
+        return TrashIterator(ioctx)
 
     def trash_restore(self, ioctx, image_id, name):
-        """Bring the trashed image ``image_id`` back under the name ``name``.
+        """Bring the trashed image ``image_id`` back under the name ``name`` (an empty name:
+        the one it had).
 
-        Not implemented in rbdpy yet (trash): raises ``NotImplementedError``.
+        Raises :class:`ImageNotFound` for an id not in the trash, :class:`ImageExists` when
+        another image has that name. Async form: ``rbdpy.aio.AsyncRBD.trash_restore``.
         """
-        raise _nie("RBD.trash_restore", "the RBD trash")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().trash_restore, aio, image_id, name)
 
     def migration_prepare(
         self,
@@ -2382,32 +2501,34 @@ class RBD:
         return portal.run(AsyncRBD().group_rename, aio, src, dest)
 
     def namespace_create(self, ioctx, name):
-        """Create the RBD namespace ``name`` in ``ioctx``'s pool.
-
-        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
+        """Create the RBD namespace ``name`` in ``ioctx``'s pool (whatever namespace ``ioctx``
+        is set to). Raises :class:`ImageExists` if it exists, :class:`InvalidArgument` for an
+        empty name. Async form: ``rbdpy.aio.AsyncRBD.namespace_create``.
         """
-        raise _nie("RBD.namespace_create", "RADOS namespaces management")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().namespace_create, aio, name)
 
     def namespace_remove(self, ioctx, name):
-        """Delete the RBD namespace ``name`` from ``ioctx``'s pool.
-
-        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
+        """Delete the RBD namespace ``name`` from ``ioctx``'s pool. Raises :class:`ImageBusy`
+        while it holds images or trash entries, :class:`ImageNotFound` for an unknown one.
+        Async form: ``rbdpy.aio.AsyncRBD.namespace_remove``.
         """
-        raise _nie("RBD.namespace_remove", "RADOS namespaces management")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().namespace_remove, aio, name)
 
     def namespace_exists(self, ioctx, name):
-        """Return whether ``ioctx``'s pool has the RBD namespace ``name``.
-
-        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
+        """Return whether ``ioctx``'s pool has the RBD namespace ``name``. Async form:
+        ``rbdpy.aio.AsyncRBD.namespace_exists``.
         """
-        raise _nie("RBD.namespace_exists", "RADOS namespaces management")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().namespace_exists, aio, name)
 
     def namespace_list(self, ioctx):
-        """Return the names of the RBD namespaces in ``ioctx``'s pool.
-
-        Not implemented in rbdpy yet (namespace management): raises ``NotImplementedError``.
+        """Return the names of the RBD namespaces in ``ioctx``'s pool. Async form:
+        ``rbdpy.aio.AsyncRBD.namespace_list``.
         """
-        raise _nie("RBD.namespace_list", "RADOS namespaces management")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().namespace_list, aio)
 
     def pool_init(self, ioctx, force):
         """Prepare ``ioctx``'s pool for RBD, as ``rbd pool init`` does.
@@ -2422,12 +2543,14 @@ class RBD:
         return portal.run(config.pool_init, aio, force)
 
     def pool_stats_get(self, ioctx):
-        """Return image and trash counts, snapshot counts and provisioned bytes of the pool, as a
-        dict keyed like the ``RBD_POOL_STAT_OPTION_*`` names.
-
-        Not implemented in rbdpy yet (pool statistics): raises ``NotImplementedError``.
+        """Return the image and trash statistics of ``ioctx``'s pool (and namespace) as
+        python-rbd's dict: ``image_count``, ``image_provisioned_bytes`` (sum of HEAD sizes),
+        ``image_max_provisioned_bytes`` (sum over images of the largest of HEAD's and the
+        snapshots' sizes), ``image_snap_count``, and the same four ``trash_*`` figures for
+        the trash. Async form: ``rbdpy.aio.AsyncRBD.pool_stats_get``.
         """
-        raise _nie("RBD.pool_stats_get", "pool management")
+        portal, aio = _ioctx_async(ioctx)
+        return portal.run(AsyncRBD().pool_stats_get, aio)
 
     def features_to_string(self, features):
         """Return the comma-separated names of the features in the bitmask ``features``, in
@@ -2458,13 +2581,21 @@ class RBD:
     def aio_open_image(
         self, oncomplete, ioctx, name=None, snapshot=None, read_only=False, image_id=None
     ):
-        """Open an image without blocking; ``oncomplete(completion, image)`` would receive the
-        :class:`Image`. Arguments as :class:`Image`.
+        """Open an image without blocking; return a :class:`Completion` at once.
 
-        Not implemented in rbdpy yet (asynchronous open): raises ``NotImplementedError``.
-        Use :class:`Image`, or ``await rbdpy.aio.AsyncImage.open(...)``.
+        ``oncomplete(completion, image)`` runs on the portal's finisher thread with the
+        :class:`Image` (usable when ``completion.get_return_value()`` is 0; a failed open
+        gives the negative errno, e.g. ``-errno.ENOENT``). Arguments as :class:`Image`;
+        close the image with :meth:`Image.close` or :meth:`Image.aio_close`. Async form:
+        ``await rbdpy.aio.AsyncImage.open(...)``.
         """
-        raise _nie("RBD.aio_open_image", "asynchronous I/O")
+        if oncomplete is None:
+            # python-rbd then opens the image blocking and has no completion to return
+            Image(ioctx, name, snapshot, read_only, image_id)
+            return None
+        image = Image(ioctx, name, snapshot, read_only, image_id, _oncomplete=oncomplete)
+        comp, image._open_completion = image._open_completion, None
+        return comp
 
 
 class SnapIterator:
@@ -2486,17 +2617,19 @@ class SnapIterator:
 
 
 class TrashIterator:
-    """Images in a pool's trash: dicts with ``id``, ``name``, ``source`` and the datetimes
-    ``deletion_time`` and ``deferment_end_time``.
+    """Images in a pool's (namespace's) trash, by id: dicts with ``id``, ``name``,
+    ``source`` (``"USER"``, ``"MIRRORING"``, ``"MIGRATION"``, ``"USER_PARENT"``) and the
+    naive UTC datetimes ``deletion_time`` and ``deferment_end_time``.
 
-    Not implemented in rbdpy yet (trash): constructing one raises ``NotImplementedError``.
+    Read when the iterator is built (:meth:`rbdpy.aio.AsyncRBD.trash_list`).
     """
 
     def __iter__(self):
-        raise _nie("TrashIterator.__iter__", "the RBD trash")
+        yield from self._entries
 
     def __init__(self, ioctx):
-        raise _nie("TrashIterator.__init__", "the RBD trash")
+        portal, aio = _ioctx_async(ioctx)
+        self._entries = portal.run(AsyncRBD().trash_list, aio)
 
 
 class WatcherIterator:

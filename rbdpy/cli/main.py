@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("migration", help="live migration (see `rbdpy migration --help`)",
                    add_help=False)
     for name in ("ls", "create", "info", "rm", "export", "import", "bench", "diff", "clone",
-                 "flatten", "children"):
+                 "flatten", "children", "trash", "namespace"):
         sub.add_parser(name, help=f"rbd-style image command (see `rbdpy {name} --help`)",
                        add_help=False)
     sub.add_parser("group", help="rbd-style group commands (see `rbdpy group --help`)",
@@ -122,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from rbdpy.cli import migration
 
         return migration.main(argv)
+    from rbdpy.cli import trash_ns
+
+    if words and words[0] in trash_ns.COMMANDS:
+        return trash_ns.main(argv)
     # The map tools parse their own arguments (they mirror osdmaptool/crushtool).
     if argv and argv[0] in ("osdmap", "crush"):
         from importlib import import_module

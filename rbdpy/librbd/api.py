@@ -15,10 +15,20 @@ a data pool; image names are not restricted beyond being non-empty.
 from __future__ import annotations
 
 import builtins
+import time
 from typing import TYPE_CHECKING, Any
 
 from rbdpy.format.constants import features_from_string, features_to_string
-from rbdpy.librbd import config, directory, groups, layering, migration
+from rbdpy.librbd import (
+    config,
+    directory,
+    groups,
+    layering,
+    migration,
+    namespaces,
+    pool_stats,
+    trash,
+)
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import as_uint64
 from rbdpy.librbd.create import create_image
@@ -86,9 +96,83 @@ class AsyncRBD:
 
     async def remove(self, ioctx: AsyncIoctx, name: str | bytes,
                      on_progress: Any = None) -> None:
+        """Remove an image through the trash, as librbd does (rbdpy.librbd.trash).
+
+        ``on_progress(done, total)`` runs on the event loop's thread before each data
+        object goes (it may be a coroutine function); a negative int result stops the
+        removal with that errno (-ECANCELED: OperationCanceled)."""
         image_name = _name_arg(name)
         with translate("error removing image"):
-            await directory.remove_image(ioctx, image_name, on_progress)
+            await trash.remove_by_name(ioctx, image_name, on_progress)
+
+    # -- the trash -------------------------------------------------------------------------
+
+    async def trash_move(self, ioctx: AsyncIoctx, name: str | bytes, delay: int = 0) -> None:
+        image_name = _name_arg(name)
+        seconds = as_uint64(delay)
+        with translate("error moving image to trash"):
+            await trash.move(ioctx, image_name, seconds)
+
+    async def trash_get(self, ioctx: AsyncIoctx, image_id: str | bytes) -> dict[str, Any]:
+        ident = _name_arg(image_id, "image_id")
+        with translate("error retrieving image from trash"):
+            return await trash.get(ioctx, ident)
+
+    async def trash_list(self, ioctx: AsyncIoctx) -> builtins.list[dict[str, Any]]:
+        with translate("error listing the trash"):
+            return await trash.list_entries(ioctx)
+
+    async def trash_remove(self, ioctx: AsyncIoctx, image_id: str | bytes, force: bool = False,
+                           on_progress: Any = None) -> None:
+        """``on_progress`` as :meth:`remove`."""
+        ident = _name_arg(image_id, "image_id")
+        with translate("error deleting image from trash"):
+            await trash.remove(ioctx, ident, bool(force), on_progress)
+
+    async def trash_restore(self, ioctx: AsyncIoctx, image_id: str | bytes,
+                            name: str | bytes) -> None:
+        ident = _name_arg(image_id, "image_id")
+        new_name = _name_arg(name)
+        with translate("error restoring image from trash"):
+            await trash.restore(ioctx, ident, new_name)
+
+    async def trash_purge(self, ioctx: AsyncIoctx, expire_ts: Any = None,
+                          threshold: float = -1) -> None:
+        """``expire_ts``: a datetime, None for now. python-rbd reads it with
+        ``time.mktime(expire_ts.timetuple())`` (local time), and so does rbdpy."""
+        if not isinstance(threshold, (int, float)):
+            # python-rbd declares it a C float
+            raise TypeError(f"must be real number, not {type(threshold).__name__}")
+        seconds = 0
+        if expire_ts:
+            seconds = int(time.mktime(expire_ts.timetuple()))
+        with translate("error purging images from trash"):
+            await trash.purge(ioctx, seconds, float(threshold))
+
+    # -- namespaces and pool statistics ----------------------------------------------------
+
+    async def namespace_create(self, ioctx: AsyncIoctx, name: str | bytes) -> None:
+        ns = _name_arg(name)
+        with translate("error creating namespace"):
+            await namespaces.create(ioctx, ns)
+
+    async def namespace_remove(self, ioctx: AsyncIoctx, name: str | bytes) -> None:
+        ns = _name_arg(name)
+        with translate("error removing namespace"):
+            await namespaces.remove(ioctx, ns)
+
+    async def namespace_exists(self, ioctx: AsyncIoctx, name: str | bytes) -> bool:
+        ns = _name_arg(name)
+        with translate("error verifying namespace"):
+            return await namespaces.exists(ioctx, ns)
+
+    async def namespace_list(self, ioctx: AsyncIoctx) -> builtins.list[str]:
+        with translate("error listing namespaces"):
+            return await namespaces.list_names(ioctx)
+
+    async def pool_stats_get(self, ioctx: AsyncIoctx) -> dict[str, int]:
+        with translate("error retrieving pool stats"):
+            return await pool_stats.pool_stats(ioctx)
 
     async def rename(self, ioctx: AsyncIoctx, src: str | bytes, dest: str | bytes) -> None:
         src_name, dest_name = _name_arg(src, "src"), _name_arg(dest, "dest")

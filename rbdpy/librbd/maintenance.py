@@ -365,7 +365,8 @@ async def watchers_list(ictx: ImageCtx) -> list[dict[str, Any]]:
     ictx.require_not_closed()
     with translate("error listing watchers"):
         watchers = await ictx.ioctx.list_watchers(ictx.header_oid)
-    return [{"id": w.name.num, "addr": addr_text(w.addr), "cookie": w.cookie}
+    # python-rbd's key order: addr, id, cookie
+    return [{"addr": addr_text(w.addr), "id": w.name.num, "cookie": w.cookie}
             for w in watchers]
 
 
