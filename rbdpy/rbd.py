@@ -882,8 +882,8 @@ class Image:
 
     @requires_not_closed
     def old_format(self):
-        """Return whether the image is in the old (format 1) layout: always False, since rbdpy
-        opens format 2 images only. Async form: ``rbdpy.aio.AsyncImage.old_format``.
+        """Return whether the image is in the old (format 1) layout (a ``<name>.rbd`` header,
+        ``rb.*`` data objects). Async form: ``rbdpy.aio.AsyncImage.old_format``.
         """
         return self._portal.run(self._async.old_format)
 

@@ -22,6 +22,8 @@ import trio
 
 from rbdpy.format import cls_rbd
 from rbdpy.format.constants import RBD_DIRECTORY, id_obj_name, object_map_name
+from rbdpy.format.v1_header import header_object_name
+from rbdpy.librbd import format1
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.io import remove_all_objects
 from rbdpy.librbd.object_io import exec_ops
@@ -37,8 +39,8 @@ log = logging.getLogger(__name__)
 
 
 async def list_images(ioctx: AsyncIoctx) -> dict[str, str]:
-    """Every image of the pool's directory: name → id."""
-    out: dict[str, str] = {}
+    """Every image of the pool's directory: name → id (format 1 images: id "")."""
+    out: dict[str, str] = dict.fromkeys(await format1.list_names(ioctx), "")
     start = ""
     while True:
         try:
@@ -71,10 +73,12 @@ async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) ->
         others = [w for w in watchers if not (w.cookie == mine and w.name.num == gid)]
         if others:
             raise CephError(errno.EBUSY, "image still has watchers")
-        # PreRemoveRequest::check_group: a group member stays (rbdpy.librbd.groups)
-        (group,) = await exec_ops(ioctx, ictx.header_oid, [cls_rbd.image_group_get()])
-        if group.is_valid():
-            raise CephError(errno.EMLINK, "image is in a group")
+        # PreRemoveRequest::check_group: a group member stays (rbdpy.librbd.groups);
+        # a format 1 image cannot be in a group
+        if not ictx.old_format:
+            (group,) = await exec_ops(ioctx, ictx.header_oid, [cls_rbd.image_group_get()])
+            if group.is_valid():
+                raise CephError(errno.EMLINK, "image is in a group")
         await ictx.exclusive_lock.acquire()
         ictx.io_start()
         try:
@@ -93,7 +97,8 @@ async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) ->
             await ictx.object_map.unlock()
             ictx.object_map = None
         # RemoveRequest::detach_child: a clone leaves its parent's children
-        await detach_child(ictx)
+        if not ictx.old_format:
+            await detach_child(ictx)
     except BaseException:
         await ictx.close()
         raise
@@ -101,6 +106,12 @@ async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) ->
     # state, after dropping our watch (RemoveRequest: remove_header).
     ictx.exclusive_lock.forget()
     await ictx.close()
+    if ictx.old_format:
+        # RemoveRequest's v1 tail: the header, then the TMAP directory entry
+        await ioctx.operate(header_object_name(name), [ops.delete()])
+        await format1.unlist(ioctx, name)
+        log.debug("removed format 1 image %r", name)
+        return
     for oid in (ictx.header_oid, object_map_name(ictx.image_id)):
         try:
             await ioctx.operate(oid, [ops.delete()])

@@ -237,8 +237,8 @@ async def rebuild_object_map(ictx: ImageCtx) -> None:
 
 async def _object_exists(ictx: ImageCtx, objectno: int) -> bool:
     try:
-        await ictx.data_ioctx.operate(data_object_name(ictx.object_prefix, objectno),
-                                      [ops.stat()])
+        await ictx.data_ioctx.operate(
+            data_object_name(ictx.object_prefix, objectno, ictx.old_format), [ops.stat()])
     except CephError as e:
         if e.errno == errno.ENOENT:
             return False
@@ -309,7 +309,7 @@ def _sparsify_job(ictx: ImageCtx, objectno: int, sparse_size: int, remove_empty:
         om = ictx.object_map
         if om is not None and not om.may_exist(objectno):
             return
-        oid = data_object_name(ictx.object_prefix, objectno)
+        oid = data_object_name(ictx.object_prefix, objectno, ictx.old_format)
         try:
             reply = await ictx.data_ioctx.operate(
                 oid, [ops.read(0, ictx.layout.object_size)])
