@@ -184,3 +184,113 @@ def test_format1_data_both_ways(cluster: SessionCluster, pool: str) -> None:
         rbd.RBD().remove(io, "imp")
     _rbd(conf, "rm", "--no-progress", f"{pool}/w")
     assert _rbd(conf, "ls", pool).split() == []
+
+
+_CREATE_SCRIPT = r"""
+import json, sys
+conf, pool, impl = sys.argv[1:4]
+settings = sys.argv[4:]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+out = {}
+MiB = 1 << 20
+
+def attempt(label, fn):
+    try:
+        out[label] = ["ok", fn()]
+    except Exception as e:
+        out[label] = [type(e).__name__, str(e)]
+
+def describe(io, name):
+    with rbd.Image(io, name) as im:
+        d = {"old_format": im.old_format(), "features": im.features(),
+             "order": im.stat()["order"], "size": im.size(),
+             "prefix": im.block_name_prefix().split(".")[0]}
+        im.write(b"q" * 1000, 2 * MiB - 10)
+        d["read"] = im.read(2 * MiB - 20, 40).hex()
+    return d
+
+r = rbd.RBD()
+with rados.Rados(conffile=conf) as cluster:
+    for item in settings:
+        cluster.conf_set(*item.split("=", 1))
+    io = cluster.open_ioctx(pool)
+    cases = [("plain", {}), ("order20", {"order": 20}), ("order30", {"order": 30}),
+             ("features", {"features": 1}), ("striped", {"stripe_unit": 65536,
+                                                         "stripe_count": 2}),
+             ("datapool", {"data_pool": "rbd"})]
+    for name, kw in cases:
+        attempt("create_" + name, lambda: r.create(io, name, 8 * MiB, old_format=True, **kw))
+        attempt("describe_" + name, lambda: describe(io, name))
+    attempt("create_again", lambda: r.create(io, "plain", 8 * MiB, old_format=True))
+    attempt("create_v2_same_name", lambda: r.create(io, "plain", 8 * MiB))
+    attempt("list", lambda: sorted(r.list(io)))
+    io.set_namespace("ns1")
+    attempt("create_in_namespace", lambda: r.create(io, "nsimg", 8 * MiB, old_format=True))
+    attempt("list_namespace", lambda: sorted(r.list(io)))
+    io.set_namespace("")
+    for name, _ in cases:
+        attempt("remove_" + name, lambda: r.remove(io, name))
+    attempt("list_after", lambda: sorted(r.list(io)))
+print(json.dumps(out, sort_keys=True))
+"""
+
+
+def _run_create(python: str, impl: str, conf: str, pool: str, settings: list[str],
+                allow_v1: bool) -> dict[str, Any]:
+    _rbd(conf, "namespace", "create", f"{pool}/ns1")
+    env = _V1_ENV if allow_v1 else {k: v for k, v in os.environ.items()
+                                     if k != "RBD_FORCE_ALLOW_V1"}
+    proc = subprocess.run([python, "-c", _CREATE_SCRIPT, conf, pool, impl, *settings],
+                          capture_output=True, timeout=300, check=False, env=env)
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+@pytest.mark.parametrize(("settings", "allow_v1"), [
+    ([], False),
+    ([], True),
+    (["rbd_default_format=1"], False),
+    (["rbd_default_format=1"], True),
+], ids=["default", "default-allow-v1", "format1-conf", "format1-conf-allow-v1"])
+def test_create_old_format_as_librbd(cluster: SessionCluster, pool: str, other_pool: str,
+                                     settings: list[str], allow_v1: bool) -> None:
+    """``RBD.create(old_format=True)`` in a fresh pool, with and without
+    rbd_default_format=1 and RBD_FORCE_ALLOW_V1: the same images (or errors) as librbd."""
+    conf = str(cluster.conf)
+    librbd = _run_create("/usr/bin/python3", "librbd", conf, pool, settings, allow_v1)
+    ours = _run_create(sys.executable, "rbdpy", conf, other_pool, settings, allow_v1)
+    for key in sorted(set(librbd) | set(ours)):
+        assert ours.get(key) == librbd.get(key), key
+    if settings and allow_v1:
+        assert librbd["describe_plain"][1]["old_format"] is True
+
+
+def test_rbdpy_made_format1_image_for_librbd(cluster: SessionCluster, pool: str) -> None:
+    """A format 1 image rbdpy creates is one librbd reads, writes and removes."""
+    from rbdpy import rados, rbd
+
+    conf = str(cluster.conf)
+    os.environ["RBD_FORCE_ALLOW_V1"] = "1"
+    try:
+        with rados.Rados(conffile=conf) as handle, handle.open_ioctx(pool) as io:
+            handle.conf_set("rbd_default_format", "1")
+            rbd.RBD().create(io, "ours", 20 * MiB, order=21, old_format=True)
+            with rbd.Image(io, "ours") as im:
+                im.write(b"rbdpy" * 1000, 5 * MiB - 7)
+    finally:
+        del os.environ["RBD_FORCE_ALLOW_V1"]
+    info = json.loads(_rbd(conf, "info", "--format", "json", f"{pool}/ours"))
+    assert (info["format"], info["size"], info["order"], info["objects"]) == (1, 20 * MiB,
+                                                                              21, 10)
+    assert info["block_name_prefix"].startswith("rb.0.")
+    expected = bytearray(20 * MiB)
+    expected[5 * MiB - 7:5 * MiB - 7 + 5000] = b"rbdpy" * 1000
+    assert _rbd(conf, "export", "--no-progress", f"{pool}/ours", "-", data=True) == expected
+    _rbd(conf, "bench", "--io-type", "write", "--io-total", "1M", "--io-size", "64K",
+         f"{pool}/ours")
+    _rbd(conf, "rm", "--no-progress", f"{pool}/ours")
+    assert _rbd(conf, "ls", pool).split() == []
