@@ -45,7 +45,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from rbdpy.format.cls import ClsCall, build
 from rbdpy.rados.proto.bytestr import Buffer, to_bytes, to_str
+from rbdpy.rados.proto.denc import Encoder
 
 HEADER_SUFFIX = ".rbd"
 HEADER_TEXT = b"<<< Rados Block Device Image >>>\n"
@@ -55,6 +57,8 @@ HEADER_VERSION = b"001.005"
 # image_size snap_seq snap_count reserved snap_names_len
 _FIXED = struct.Struct("<40s24s4s8sBBBBQQIIQ")
 HEADER_SIZE = _FIXED.size  # 112
+# where image_size sits: librbd's v1 resize rewrites only these 8 bytes
+SIZE_OFFSET = 80
 _SNAP = struct.Struct("<QQ")
 BLOCK_NAME_SIZE = 24
 
@@ -134,6 +138,30 @@ def encode_new_header(block_name: str, size: int, order: int) -> bytes:
                        size, 0, 0, 0, 0)
 
 
+def encode_size(size: int) -> bytes:
+    """The 8 bytes librbd's ResizeRequest writes at :data:`SIZE_OFFSET` (v1 path)."""
+    return struct.pack("<Q", size)
+
+
+# cls_rbd's methods for the old format (cls_rbd.cc: old_snapshot_add/old_snapshot_remove,
+# registered as "snap_add"/"snap_remove"); they rewrite the header's snapshot table.
+
+def snap_add(name: str, snap_id: int) -> ClsCall[None]:
+    """``snap_add``: string name, le64 snap id (ESTALE below snap_seq, EEXIST for a
+    name already there)."""
+    def put(enc: Encoder) -> None:
+        enc.string(name)
+        enc.u64(snap_id)
+    return build("rbd", "snap_add", put, None, write=True)
+
+
+def snap_remove(name: str) -> ClsCall[None]:
+    """``snap_remove``: string name (ENOENT when absent)."""
+    def put(enc: Encoder) -> None:
+        enc.string(name)
+    return build("rbd", "snap_remove", put, None, write=True)
+
+
 def _enc_string(value: bytes) -> bytes:
     return struct.pack("<I", len(value)) + value
 
@@ -182,7 +210,21 @@ def decode_tmap_keys(data: Buffer) -> list[str]:
 
 
 __all__ = [
-    "BLOCK_NAME_SIZE", "HEADER_SIZE", "HEADER_SUFFIX", "HeaderError", "HeaderV1",
-    "SnapshotV1", "block_name_for", "decode_header", "decode_tmap_keys",
-    "encode_new_header", "header_object_name", "tmap_rm_command", "tmap_set_command",
+    "BLOCK_NAME_SIZE",
+    "HEADER_SIZE",
+    "HEADER_SUFFIX",
+    "SIZE_OFFSET",
+    "HeaderError",
+    "HeaderV1",
+    "SnapshotV1",
+    "block_name_for",
+    "decode_header",
+    "decode_tmap_keys",
+    "encode_new_header",
+    "encode_size",
+    "header_object_name",
+    "snap_add",
+    "snap_remove",
+    "tmap_rm_command",
+    "tmap_set_command",
 ]

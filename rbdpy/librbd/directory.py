@@ -133,7 +133,12 @@ async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) ->
 
 async def rename_image(ioctx: AsyncIoctx, src_name: str, dest_name: str) -> None:
     """Rename: the new id object, the directory entry, then drop the old id object."""
-    (image_id,) = await exec_ops(ioctx, id_obj_name(src_name), [cls_rbd.get_id()])
+    try:
+        (image_id,) = await exec_ops(ioctx, id_obj_name(src_name), [cls_rbd.get_id()])
+    except CephError as e:
+        if e.errno == errno.ENOENT and await format1.exists(ioctx, src_name):
+            raise NotImplementedError("rbdpy does not rename format 1 images") from e
+        raise
     if not dest_name:
         raise CephError(errno.EINVAL, "destination name must not be empty")
     try:

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime
 import errno
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from rbdpy.format import cls_lock, cls_rbd
 from rbdpy.librbd import (
@@ -57,6 +58,24 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rbdpy.rados.ioctx import AsyncIoctx
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _format2_only(
+    method: Callable[Concatenate[AsyncImage, _P], Awaitable[_R]],
+) -> Callable[Concatenate[AsyncImage, _P], Awaitable[_R]]:
+    """Refuse on a format 1 image what rbdpy does not do there (yet) rather than send
+    format 2 cls calls to a ``<name>.rbd`` header."""
+    @functools.wraps(method)
+    async def guarded(self: AsyncImage, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if self._ctx.old_format:
+            raise NotImplementedError(
+                f"rbdpy does not implement {method.__name__} on format 1 images")
+        return await method(self, *args, **kwargs)
+    return guarded
 
 
 class AsyncImage:
@@ -204,6 +223,7 @@ class AsyncImage:
     async def metadata_get(self, key: str | bytes) -> str:
         return await metadata.metadata_get(self._checked(), key)
 
+    @_format2_only
     async def metadata_set(self, key: str | bytes, value: str | bytes) -> None:
         ctx = self._checked()
         if not isinstance(key, (str, bytes)):
@@ -214,6 +234,7 @@ class AsyncImage:
         with translate("error setting metadata {!r} for image {!r}", k, ctx.name_bytes):
             await metadata.metadata_set(ctx, k, v)
 
+    @_format2_only
     async def metadata_remove(self, key: str | bytes) -> None:
         await metadata.metadata_remove(self._checked(), key)
 
@@ -257,6 +278,7 @@ class AsyncImage:
     async def create_snap(self, name: str | bytes, flags: int = 0) -> None:
         await snapshots.create_snap(self._ctx, name, flags)
 
+    @_format2_only
     async def rename_snap(self, srcname: str | bytes, dstname: str | bytes) -> None:
         await snapshots.rename_snap(self._ctx, srcname, dstname)
 
@@ -279,9 +301,11 @@ class AsyncImage:
     async def rollback_to_snap(self, name: str | bytes) -> None:
         await snapshots.rollback_to_snap(self._ctx, name)
 
+    @_format2_only
     async def protect_snap(self, name: str | bytes) -> None:
         await snapshots.protect_snap(self._ctx, name)
 
+    @_format2_only
     async def unprotect_snap(self, name: str | bytes) -> None:
         await snapshots.unprotect_snap(self._ctx, name)
 
@@ -294,9 +318,11 @@ class AsyncImage:
     async def get_snap_limit(self) -> int:
         return await snapshots.get_snap_limit(self._ctx)
 
+    @_format2_only
     async def set_snap_limit(self, limit: int) -> int:
         return await snapshots.set_snap_limit(self._ctx, limit)
 
+    @_format2_only
     async def remove_snap_limit(self) -> int:
         return await snapshots.remove_snap_limit(self._ctx)
 
@@ -454,15 +480,19 @@ class AsyncImage:
 
     # -- maintenance, the lock by hand, copy, config -------------------------------------------
 
+    @_format2_only
     async def update_features(self, features: int, enabled: bool) -> None:
         await maintenance.update_features(self._ctx, features, enabled)
 
+    @_format2_only
     async def rebuild_object_map(self) -> None:
         await maintenance.rebuild_object_map(self._ctx)
 
+    @_format2_only
     async def sparsify(self, sparse_size: int) -> None:
         await maintenance.sparsify(self._ctx, sparse_size)
 
+    @_format2_only
     async def flatten(self, on_progress: Callable[[int, int], object] | None = None) -> None:
         """Copy the parent's data into this clone and detach it from its parent.
         ``on_progress(done, total)`` runs on the event loop's thread, once per object."""
@@ -471,15 +501,18 @@ class AsyncImage:
     async def watchers_list(self) -> list[dict[str, Any]]:
         return await maintenance.watchers_list(self._ctx)
 
+    @_format2_only
     async def lock_acquire(self, lock_mode: int) -> None:
         await maintenance.lock_acquire(self._ctx, lock_mode)
 
+    @_format2_only
     async def lock_release(self) -> None:
         await maintenance.lock_release(self._ctx)
 
     async def lock_get_owners(self) -> list[dict[str, Any]]:
         return await maintenance.lock_get_owners(self._ctx)
 
+    @_format2_only
     async def lock_break(self, lock_mode: int, lock_owner: str | bytes) -> None:
         await maintenance.lock_break(self._ctx, lock_mode, lock_owner)
 
@@ -490,6 +523,7 @@ class AsyncImage:
         await copy.copy(self._ctx, dest_ioctx, dest_name, features, order, stripe_unit,
                         stripe_count, data_pool)
 
+    @_format2_only
     async def deep_copy(self, dest_ioctx: AsyncIoctx, dest_name: str | bytes,
                         features: int | None = None, order: int | None = None,
                         stripe_unit: int | None = None, stripe_count: int | None = None,
@@ -503,9 +537,11 @@ class AsyncImage:
     async def config_get(self, key: str | bytes) -> str:
         return await config.image_config_get(self._ctx, key)
 
+    @_format2_only
     async def config_set(self, key: str | bytes, value: str | bytes) -> None:
         await config.image_config_set(self._ctx, key, value)
 
+    @_format2_only
     async def config_remove(self, key: str | bytes) -> None:
         await config.image_config_remove(self._ctx, key)
 

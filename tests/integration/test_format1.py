@@ -294,3 +294,121 @@ def test_rbdpy_made_format1_image_for_librbd(cluster: SessionCluster, pool: str)
          f"{pool}/ours")
     _rbd(conf, "rm", "--no-progress", f"{pool}/ours")
     assert _rbd(conf, "ls", pool).split() == []
+
+
+_SNAP_SCRIPT = r"""
+import hashlib, json, sys
+conf, pool, impl = sys.argv[1:4]
+if impl == "librbd":
+    import rados, rbd
+else:
+    from rbdpy import rados, rbd
+MiB = 1 << 20
+out = {}
+
+def attempt(label, fn):
+    try:
+        v = fn()
+        out[label] = ["ok", v if isinstance(v, (int, str, list, dict, bool, type(None)))
+                      else repr(v)]
+    except Exception as e:
+        out[label] = [type(e).__name__, str(e)]
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+r = rbd.RBD()
+with rados.Rados(conffile=conf) as cluster:
+    io = cluster.open_ioctx(pool)
+    with rbd.Image(io, "img") as im:
+        prefix = im.block_name_prefix()
+        attempt("grow", lambda: im.resize(12 * MiB))
+        attempt("size_grown", im.size)
+        attempt("write_grown", lambda: im.write(b"g" * 6000, 10 * MiB - 3000))
+        attempt("no_shrink", lambda: im.resize(6 * MiB, allow_shrink=False))
+        attempt("shrink", lambda: im.resize(10 * MiB - 1000))
+        attempt("read_shrunk", lambda: sha(im.read(0, 10 * MiB - 1000)))
+        attempt("grow_again", lambda: im.resize(12 * MiB))
+        attempt("read_regrown", lambda: sha(im.read(0, 12 * MiB)))
+        attempt("snap_s1", lambda: im.create_snap("s1"))
+        attempt("snap_s1_again", lambda: im.create_snap("s1"))
+        attempt("write_after_s1", lambda: im.write(b"after" * 1000, 1 * MiB))
+        attempt("shrink_after_s1", lambda: im.resize(5 * MiB))
+        attempt("snap_s2", lambda: im.create_snap("s2"))
+        attempt("snaps", lambda: [(s["id"] - min(x["id"] for x in im.list_snaps()),
+                                   s["name"], s["size"], s.get("namespace"))
+                                  for s in im.list_snaps()])
+        attempt("snap_exists", lambda: [im.snap_exists("s1"), im.snap_exists("zz")])
+        attempt("is_protected", lambda: im.is_protected_snap("s1"))
+        attempt("write_more", lambda: im.write(b"more" * 1000, 4 * MiB))
+        attempt("rollback_missing", lambda: im.rollback_to_snap("zz"))
+        attempt("rollback_s1", lambda: im.rollback_to_snap("s1"))
+        attempt("size_rolled", im.size)
+        attempt("read_rolled", lambda: sha(im.read(0, im.size())))
+        attempt("remove_missing", lambda: im.remove_snap("zz"))
+        attempt("remove_s2", lambda: im.remove_snap("s2"))
+        attempt("snaps_after", lambda: [(s["name"], s["size"]) for s in im.list_snaps()])
+    with rbd.Image(io, "img", snapshot="s1") as im:
+        attempt("s1_size", im.size)
+        attempt("s1_read", lambda: sha(im.read(0, im.size())))
+    attempt("objects", lambda: sorted(o.key.replace(prefix, "P") for o in io.list_objects()
+                                      if o.key.startswith(prefix)))
+print(json.dumps(out, sort_keys=True, default=repr))
+"""
+
+
+def _run_snaps(python: str, impl: str, conf: str, pool: str) -> dict[str, Any]:
+    spec = f"{pool}/img"
+    _rbd(conf, "import", "--image-format", "1", "--no-progress", "-", spec,
+         stdin=hashlib.sha256(b"img").digest() * (8 * MiB // 32))
+    proc = subprocess.run([python, "-c", _SNAP_SCRIPT, conf, pool, impl],
+                          capture_output=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    result: dict[str, Any] = json.loads(proc.stdout)
+    # what librbd's own tools see afterwards
+    snaps = json.loads(_rbd(conf, "snap", "ls", "--format", "json", spec))
+    result["cli_snaps"] = [(s["name"], s["size"]) for s in snaps]
+    result["cli_head"] = hashlib.sha256(
+        _rbd(conf, "export", "--no-progress", spec, "-", data=True)).hexdigest()
+    result["cli_s1"] = hashlib.sha256(
+        _rbd(conf, "export", "--no-progress", f"{spec}@s1", "-", data=True)).hexdigest()
+    _rbd(conf, "snap", "purge", "--no-progress", spec)
+    _rbd(conf, "rm", "--no-progress", spec)
+    result["cli_ls_after"] = _rbd(conf, "ls", pool).split()
+    return result
+
+
+def test_format1_resize_and_snapshots_as_librbd(cluster: SessionCluster, pool: str,
+                                                other_pool: str) -> None:
+    """Resize, snapshot create/list/remove/rollback on a format 1 image: the same results
+    as librbd's, and an image librbd's CLI reads, exports, purges and removes."""
+    conf = str(cluster.conf)
+    librbd = _run_snaps("/usr/bin/python3", "librbd", conf, pool)
+    ours = _run_snaps(sys.executable, "rbdpy", conf, other_pool)
+    assert librbd["snap_s2"] == ["ok", None]
+    for key in sorted(set(librbd) | set(ours)):
+        assert ours.get(key) == librbd.get(key), key
+
+
+def test_format1_unimplemented_ops_refuse(cluster: SessionCluster, pool: str) -> None:
+    """What rbdpy does not do on format 1 images raises NotImplementedError naming the
+    format, and leaves the image as it was."""
+    from rbdpy import rados, rbd
+
+    conf = str(cluster.conf)
+    _rbd(conf, "create", "--image-format", "1", "--size", "8M", f"{pool}/v1")
+    with rados.Rados(conffile=conf) as handle, handle.open_ioctx(pool) as io:
+        with rbd.Image(io, "v1") as im:
+            im.create_snap("s")
+            for call in (lambda: im.rename_snap("s", "t"), lambda: im.protect_snap("s"),
+                         lambda: im.metadata_set("k", "v"),
+                         lambda: im.update_features(rbd.RBD_FEATURE_EXCLUSIVE_LOCK, True),
+                         lambda: im.set_snap_limit(3), lambda: im.flatten()):
+                with pytest.raises(NotImplementedError, match="format 1"):
+                    call()
+            im.remove_snap("s")
+        with pytest.raises(NotImplementedError, match="format 1"):
+            rbd.RBD().rename(io, "v1", "v2")
+    info = json.loads(_rbd(conf, "info", "--format", "json", f"{pool}/v1"))
+    assert (info["format"], info["size"]) == (1, 8 * MiB)
+    assert json.loads(_rbd(conf, "snap", "ls", "--format", "json", f"{pool}/v1")) == []

@@ -66,3 +66,16 @@ def test_names_and_commands() -> None:
         "rb.0.da80.6b8b4567.00000000000f"
     assert tmap_set_command("ab") == b"s\x02\x00\x00\x00ab\x00\x00\x00\x00"
     assert tmap_rm_command("ab") == b"r\x02\x00\x00\x00ab"
+
+
+def test_size_field_and_snapshot_calls() -> None:
+    from rbdpy.format.v1_header import SIZE_OFFSET, encode_size, snap_add, snap_remove
+
+    raw = bytearray((VECTORS / "format1_header_plain.bin").read_bytes())
+    raw[SIZE_OFFSET:SIZE_OFFSET + 8] = encode_size(12 * MiB)
+    assert decode_header(raw).size == 12 * MiB
+    add = snap_add("s1", 7)
+    assert (add.cls, add.method, add.write) == ("rbd", "snap_add", True)
+    assert bytes(add.indata) == b"\x02\x00\x00\x00s1" + (7).to_bytes(8, "little")
+    rm = snap_remove("s1")
+    assert (rm.method, bytes(rm.indata)) == ("snap_remove", b"\x02\x00\x00\x00s1")
