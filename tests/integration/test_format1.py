@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -400,10 +400,12 @@ def test_format1_unimplemented_ops_refuse(cluster: SessionCluster, pool: str) ->
     with rados.Rados(conffile=conf) as handle, handle.open_ioctx(pool) as io:
         with rbd.Image(io, "v1") as im:
             im.create_snap("s")
-            for call in (lambda: im.rename_snap("s", "t"), lambda: im.protect_snap("s"),
-                         lambda: im.metadata_set("k", "v"),
-                         lambda: im.update_features(rbd.RBD_FEATURE_EXCLUSIVE_LOCK, True),
-                         lambda: im.set_snap_limit(3), lambda: im.flatten()):
+            calls: list[Callable[[], object]] = [
+                lambda: im.rename_snap("s", "t"), lambda: im.protect_snap("s"),
+                lambda: im.metadata_set("k", "v"),
+                lambda: im.update_features(rbd.RBD_FEATURE_EXCLUSIVE_LOCK, True),
+                lambda: im.set_snap_limit(3), im.flatten]
+            for call in calls:
                 with pytest.raises(NotImplementedError, match="format 1"):
                     call()
             im.remove_snap("s")
