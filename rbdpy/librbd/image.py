@@ -301,11 +301,9 @@ class AsyncImage:
     async def rollback_to_snap(self, name: str | bytes) -> None:
         await snapshots.rollback_to_snap(self._ctx, name)
 
-    @_format2_only
     async def protect_snap(self, name: str | bytes) -> None:
         await snapshots.protect_snap(self._ctx, name)
 
-    @_format2_only
     async def unprotect_snap(self, name: str | bytes) -> None:
         await snapshots.unprotect_snap(self._ctx, name)
 

@@ -340,6 +340,10 @@ with rados.Rados(conffile=conf) as cluster:
                                   for s in im.list_snaps()])
         attempt("snap_exists", lambda: [im.snap_exists("s1"), im.snap_exists("zz")])
         attempt("is_protected", lambda: im.is_protected_snap("s1"))
+        attempt("protect", lambda: im.protect_snap("s1"))
+        attempt("unprotect", lambda: im.unprotect_snap("s1"))
+        attempt("clone", lambda: r.clone(io, "img", "s1", io, "child"))
+        attempt("copy", lambda: im.copy(io, "copied"))
         attempt("write_more", lambda: im.write(b"more" * 1000, 4 * MiB))
         attempt("rollback_missing", lambda: im.rollback_to_snap("zz"))
         attempt("rollback_s1", lambda: im.rollback_to_snap("s1"))
@@ -353,6 +357,10 @@ with rados.Rados(conffile=conf) as cluster:
         attempt("s1_read", lambda: sha(im.read(0, im.size())))
     attempt("objects", lambda: sorted(o.key.replace(prefix, "P") for o in io.list_objects()
                                       if o.key.startswith(prefix)))
+    with rbd.Image(io, "copied") as im:
+        attempt("copied", lambda: [im.old_format(), im.features(), im.size(),
+                                   sha(im.read(0, im.size()))])
+    attempt("remove_copied", lambda: r.remove(io, "copied"))
 print(json.dumps(out, sort_keys=True, default=repr))
 """
 
@@ -401,7 +409,7 @@ def test_format1_unimplemented_ops_refuse(cluster: SessionCluster, pool: str) ->
         with rbd.Image(io, "v1") as im:
             im.create_snap("s")
             calls: list[Callable[[], object]] = [
-                lambda: im.rename_snap("s", "t"), lambda: im.protect_snap("s"),
+                lambda: im.rename_snap("s", "t"),
                 lambda: im.metadata_set("k", "v"),
                 lambda: im.update_features(rbd.RBD_FEATURE_EXCLUSIVE_LOCK, True),
                 lambda: im.set_snap_limit(3), im.flatten]
