@@ -162,6 +162,15 @@ def snap_remove(name: str) -> ClsCall[None]:
     return build("rbd", "snap_remove", put, None, write=True)
 
 
+def snap_rename(snap_id: int, new_name: str) -> ClsCall[None]:
+    """``snap_rename`` (old_snapshot_rename): le64 snap id, string new name (ENOENT for
+    an unknown id, EEXIST for a name already there)."""
+    def put(enc: Encoder) -> None:
+        enc.u64(snap_id)
+        enc.string(new_name)
+    return build("rbd", "snap_rename", put, None, write=True)
+
+
 def _enc_string(value: bytes) -> bytes:
     return struct.pack("<I", len(value)) + value
 
@@ -224,7 +233,7 @@ __all__ = [
     "encode_size",
     "header_object_name",
     "snap_add",
-    "snap_remove",
+    "snap_remove", "snap_rename",
     "tmap_rm_command",
     "tmap_set_command",
 ]

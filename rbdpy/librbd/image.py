@@ -202,6 +202,8 @@ class AsyncImage:
 
     async def _header_timestamp(self, what: str, call: Any) -> datetime.datetime:
         ctx = self._checked()
+        if ctx.old_format:
+            return utc_datetime(0)  # librbd reads no timestamps from a format 1 header
         with translate("error getting {} timestamp for image: {!r}", what, ctx.name_bytes):
             (stamp,) = await exec_ops(ctx.ioctx, ctx.header_oid, [call])
         return utc_datetime(stamp[0])
@@ -223,7 +225,6 @@ class AsyncImage:
     async def metadata_get(self, key: str | bytes) -> str:
         return await metadata.metadata_get(self._checked(), key)
 
-    @_format2_only
     async def metadata_set(self, key: str | bytes, value: str | bytes) -> None:
         ctx = self._checked()
         if not isinstance(key, (str, bytes)):
@@ -234,7 +235,6 @@ class AsyncImage:
         with translate("error setting metadata {!r} for image {!r}", k, ctx.name_bytes):
             await metadata.metadata_set(ctx, k, v)
 
-    @_format2_only
     async def metadata_remove(self, key: str | bytes) -> None:
         await metadata.metadata_remove(self._checked(), key)
 
@@ -278,7 +278,6 @@ class AsyncImage:
     async def create_snap(self, name: str | bytes, flags: int = 0) -> None:
         await snapshots.create_snap(self._ctx, name, flags)
 
-    @_format2_only
     async def rename_snap(self, srcname: str | bytes, dstname: str | bytes) -> None:
         await snapshots.rename_snap(self._ctx, srcname, dstname)
 
@@ -316,11 +315,9 @@ class AsyncImage:
     async def get_snap_limit(self) -> int:
         return await snapshots.get_snap_limit(self._ctx)
 
-    @_format2_only
     async def set_snap_limit(self, limit: int) -> int:
         return await snapshots.set_snap_limit(self._ctx, limit)
 
-    @_format2_only
     async def remove_snap_limit(self) -> int:
         return await snapshots.remove_snap_limit(self._ctx)
 
@@ -478,19 +475,15 @@ class AsyncImage:
 
     # -- maintenance, the lock by hand, copy, config -------------------------------------------
 
-    @_format2_only
     async def update_features(self, features: int, enabled: bool) -> None:
         await maintenance.update_features(self._ctx, features, enabled)
 
-    @_format2_only
     async def rebuild_object_map(self) -> None:
         await maintenance.rebuild_object_map(self._ctx)
 
-    @_format2_only
     async def sparsify(self, sparse_size: int) -> None:
         await maintenance.sparsify(self._ctx, sparse_size)
 
-    @_format2_only
     async def flatten(self, on_progress: Callable[[int, int], object] | None = None) -> None:
         """Copy the parent's data into this clone and detach it from its parent.
         ``on_progress(done, total)`` runs on the event loop's thread, once per object."""
@@ -499,18 +492,15 @@ class AsyncImage:
     async def watchers_list(self) -> list[dict[str, Any]]:
         return await maintenance.watchers_list(self._ctx)
 
-    @_format2_only
     async def lock_acquire(self, lock_mode: int) -> None:
         await maintenance.lock_acquire(self._ctx, lock_mode)
 
-    @_format2_only
     async def lock_release(self) -> None:
         await maintenance.lock_release(self._ctx)
 
     async def lock_get_owners(self) -> list[dict[str, Any]]:
         return await maintenance.lock_get_owners(self._ctx)
 
-    @_format2_only
     async def lock_break(self, lock_mode: int, lock_owner: str | bytes) -> None:
         await maintenance.lock_break(self._ctx, lock_mode, lock_owner)
 
@@ -535,11 +525,9 @@ class AsyncImage:
     async def config_get(self, key: str | bytes) -> str:
         return await config.image_config_get(self._ctx, key)
 
-    @_format2_only
     async def config_set(self, key: str | bytes, value: str | bytes) -> None:
         await config.image_config_set(self._ctx, key, value)
 
-    @_format2_only
     async def config_remove(self, key: str | bytes) -> None:
         await config.image_config_remove(self._ctx, key)
 

@@ -117,6 +117,9 @@ async def update_features(ictx: ImageCtx, features: int, enabled: bool) -> None:
     features = as_uint64(features)
     with translate("error updating features for image {!r}", ictx.name_bytes):
         ictx.require_writable()
+        if ictx.old_format:
+            # Operations::update_features: a format 1 image has no feature bits at all
+            raise CephError(errno.EINVAL, "format 1 images do not support features")
         await ictx.maybe_refresh()
         disable_mask = RBD_FEATURES_MUTABLE | RBD_FEATURES_DISABLE_ONLY
         if ((enabled and features & ~RBD_FEATURES_MUTABLE)

@@ -54,7 +54,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from rbdpy.format import cls_rbd
+from rbdpy.format import cls_rbd, v1_header
 from rbdpy.format.constants import (
     RBD_FEATURE_LAYERING,
     RBD_GROUP_DIRECTORY,
@@ -257,7 +257,8 @@ async def rename_snap(ictx: ImageCtx, srcname: Any, dstname: Any) -> None:
         await check()
         async with ictx.exclusive_op():
             info = await check()
-            await _header_update(ictx, [cls_rbd.snapshot_rename(info.id, to_str(dst))])
+            rename = v1_header.snap_rename if ictx.old_format else cls_rbd.snapshot_rename
+            await _header_update(ictx, [rename(info.id, to_str(dst))])
             ictx.snap_table = None
             await _snapshot_done(ictx)
 
