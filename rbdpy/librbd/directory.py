@@ -131,13 +131,29 @@ async def remove_image(ioctx: AsyncIoctx, name: str, on_progress: Any = None) ->
     log.debug("removed image %r id %s", name, ictx.image_id)
 
 
+async def _rename_format1(ioctx: AsyncIoctx, src_name: str, dest_name: str) -> None:
+    """Operations::rename for a format 1 image: the destination must be free in either
+    format (detect_format), then RenameRequest's v1 steps (rbdpy.librbd.format1)."""
+    if not dest_name:
+        raise CephError(errno.EINVAL, "destination name must not be empty")
+    for oid in (id_obj_name(dest_name), header_object_name(dest_name)):
+        try:
+            await ioctx.operate(oid, [ops.stat()])
+            raise CephError(errno.EEXIST, f"rbd image {dest_name} already exists")
+        except CephError as e:
+            if e.errno != errno.ENOENT:
+                raise
+    await format1.rename(ioctx, src_name, dest_name)
+
+
 async def rename_image(ioctx: AsyncIoctx, src_name: str, dest_name: str) -> None:
     """Rename: the new id object, the directory entry, then drop the old id object."""
     try:
         (image_id,) = await exec_ops(ioctx, id_obj_name(src_name), [cls_rbd.get_id()])
     except CephError as e:
         if e.errno == errno.ENOENT and await format1.exists(ioctx, src_name):
-            raise NotImplementedError("rbdpy does not rename format 1 images") from e
+            await _rename_format1(ioctx, src_name, dest_name)
+            return
         raise
     if not dest_name:
         raise CephError(errno.EINVAL, "destination name must not be empty")

@@ -95,9 +95,26 @@ async def create(ioctx: AsyncIoctx, name: str, size: int, order: int,
               block_name, size, order)
 
 
+async def rename(ioctx: AsyncIoctx, src: str, dst: str) -> None:
+    """RenameRequest's v1 path: copy the header to ``<dst>.rbd`` (which must not exist),
+    swap the names in the directory in one TMAPUP, drop the old header (a missing one is
+    only logged, as librbd). The caller checked the destination name is free."""
+    reply = await ioctx.operate(header_object_name(src), [ops.read(0, 0)])
+    header = bytes(reply.outdata[0])
+    await ioctx.operate(header_object_name(dst),
+                        [ops.create(exclusive=True), ops.writefull(header)])
+    await ioctx.operate(RBD_DIRECTORY,
+                        [ops.tmapup(tmap_set_command(dst) + tmap_rm_command(src))])
+    try:
+        await ioctx.operate(header_object_name(src), [ops.delete()])
+    except CephError as e:
+        log.debug("rename %r: old header not removed: %s", src, e)
+    log.debug("renamed format 1 image %r to %r", src, dst)
+
+
 async def unlist(ioctx: AsyncIoctx, name: str) -> None:
     """Remove ``name`` from the TMAP directory (librbd ``tmap_rm``)."""
     await ioctx.operate(RBD_DIRECTORY, [ops.tmapup(tmap_rm_command(name))])
 
 
-__all__ = ["create", "exists", "list_names", "read_header", "unlist"]
+__all__ = ["create", "exists", "list_names", "read_header", "rename", "unlist"]

@@ -411,8 +411,6 @@ def test_format1_unimplemented_ops_refuse(cluster: SessionCluster, pool: str) ->
             with pytest.raises(NotImplementedError, match="format 1"):
                 im.deep_copy(io, "dc")
             im.remove_snap("s")
-        with pytest.raises(NotImplementedError, match="format 1"):
-            rbd.RBD().rename(io, "v1", "v2")
     info = json.loads(_rbd(conf, "info", "--format", "json", f"{pool}/v1"))
     assert (info["format"], info["size"]) == (1, 8 * MiB)
     assert json.loads(_rbd(conf, "snap", "ls", "--format", "json", f"{pool}/v1")) == []
@@ -475,7 +473,20 @@ with rados.Rados(conffile=conf) as cluster:
         attempt("diff", lambda: im.diff_iterate(0, im.size(), None,
                                                 lambda *a: diff.append(list(a))))
         attempt("diff_extents", lambda: diff)
-        attempt("remove_t", lambda: im.remove_snap("t"))
+        attempt("create_r", lambda: im.create_snap("r"))
+    r = rbd.RBD()
+    r.create(io, "v2", 1 << 20)
+    attempt("rename", lambda: r.rename(io, "v1", "v1r"))
+    attempt("list_renamed", lambda: sorted(r.list(io)))
+    attempt("rename_onto_v2", lambda: r.rename(io, "v1r", "v2"))
+    attempt("rename_onto_self", lambda: r.rename(io, "v1r", "v1r"))
+    attempt("open_old_name", lambda: rbd.Image(io, "v1"))
+    with rbd.Image(io, "v1r") as im:
+        attempt("renamed", lambda: [im.old_format(), [s["name"] for s in im.list_snaps()],
+                                    im.read(4096, 4).hex()])
+        attempt("remove_r", lambda: im.remove_snap("r"))
+    attempt("rename_back", lambda: r.rename(io, "v1r", "v1"))
+    r.remove(io, "v2")
 print(json.dumps(out, sort_keys=True, default=repr))
 """
 
@@ -498,6 +509,6 @@ def test_format1_image_calls_as_librbd(cluster: SessionCluster, pool: str,
             conf, "info", "--format", "json", f"{where}/v1")).items()
             if k in ("size", "format", "features", "snapshot_count")}
     librbd, ours = results
-    assert librbd["rename_snap"] == ["ok", None]
+    assert librbd["rename_snap"] == librbd["rename"] == ["ok", None]
     for key in sorted(set(librbd) | set(ours)):
         assert ours.get(key) == librbd.get(key), key
