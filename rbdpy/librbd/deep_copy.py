@@ -288,7 +288,7 @@ async def _points(ictx: ImageCtx) -> list[_Point]:
             continue
         points.append(_Point(snap_id, info.image_size, info.name,
                              parent_overlap=await ictx.parent_overlap_at(snap_id)))
-    if points:
+    if points and not ictx.old_format:  # a format 1 snapshot is never protected
         statuses = await exec_ops(ictx.ioctx, ictx.header_oid, [
             cls_rbd.get_protection_status(p.src_snap_id) for p in points])
         for point, status in zip(points, statuses, strict=True):

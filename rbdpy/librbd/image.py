@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import datetime
 import errno
-import functools
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rbdpy.format import cls_lock, cls_rbd
 from rbdpy.librbd import (
@@ -58,24 +57,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rbdpy.rados.ioctx import AsyncIoctx
-
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _format2_only(
-    method: Callable[Concatenate[AsyncImage, _P], Awaitable[_R]],
-) -> Callable[Concatenate[AsyncImage, _P], Awaitable[_R]]:
-    """Refuse on a format 1 image what rbdpy does not do there (yet) rather than send
-    format 2 cls calls to a ``<name>.rbd`` header."""
-    @functools.wraps(method)
-    async def guarded(self: AsyncImage, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        if self._ctx.old_format:
-            raise NotImplementedError(
-                f"rbdpy does not implement {method.__name__} on format 1 images")
-        return await method(self, *args, **kwargs)
-    return guarded
 
 
 class AsyncImage:
@@ -511,7 +492,6 @@ class AsyncImage:
         await copy.copy(self._ctx, dest_ioctx, dest_name, features, order, stripe_unit,
                         stripe_count, data_pool)
 
-    @_format2_only
     async def deep_copy(self, dest_ioctx: AsyncIoctx, dest_name: str | bytes,
                         features: int | None = None, order: int | None = None,
                         stripe_unit: int | None = None, stripe_count: int | None = None,
