@@ -413,7 +413,7 @@ def test_format1_resize_and_snapshots_as_librbd(cluster: SessionCluster, pool: s
 def test_format1_snapshot_remove_leaves_librbd_image(cluster: SessionCluster,
                                                      pool: str) -> None:
     """A snapshot rbdpy adds to and removes from a librbd-made format 1 image leaves a
-    header librbd's CLI reads as before."""
+    header librbd's CLI reads as before; a migration is refused without a trace."""
     from rbdpy import rados, rbd
 
     conf = str(cluster.conf)
@@ -422,6 +422,9 @@ def test_format1_snapshot_remove_leaves_librbd_image(cluster: SessionCluster,
         with rbd.Image(io, "v1") as im:
             im.create_snap("s")
             im.remove_snap("s")
+        # librbd can migrate a format 1 image to format 2; rbdpy refuses, touching nothing
+        with pytest.raises(NotImplementedError, match="format 1"):
+            rbd.RBD().migration_prepare(io, "v1", io, "v1new")
     info = json.loads(_rbd(conf, "info", "--format", "json", f"{pool}/v1"))
     assert (info["format"], info["size"]) == (1, 8 * MiB)
     assert json.loads(_rbd(conf, "snap", "ls", "--format", "json", f"{pool}/v1")) == []
