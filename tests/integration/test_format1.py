@@ -526,3 +526,14 @@ def test_format1_image_calls_as_librbd(cluster: SessionCluster, pool: str,
     assert librbd["rename_snap"] == librbd["rename"] == ["ok", None]
     for key in sorted(set(librbd) | set(ours)):
         assert ours.get(key) == librbd.get(key), key
+
+
+def test_cli_info_format1_as_rbd(cluster: SessionCluster, pool: str) -> None:
+    """``rbdpy info --format json`` of a format 1 image with a snapshot equals rbd's."""
+    conf = str(cluster.conf)
+    spec = f"{pool}/v1"
+    _rbd(conf, "create", "--image-format", "1", "--size", "10M", spec)
+    _rbd(conf, "snap", "create", f"{spec}@s")
+    ours = subprocess.run([sys.executable, "-m", "rbdpy.cli.main", "-c", conf, "info", "--format",
+                           "json", spec], capture_output=True, timeout=120, check=True)
+    assert json.loads(ours.stdout) == json.loads(_rbd(conf, "info", "--format", "json", spec))
