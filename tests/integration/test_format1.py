@@ -537,3 +537,48 @@ def test_cli_info_format1_as_rbd(cluster: SessionCluster, pool: str) -> None:
     ours = subprocess.run([sys.executable, "-m", "rbdpy.cli.main", "-c", conf, "info", "--format",
                            "json", spec], capture_output=True, timeout=120, check=True)
     assert json.loads(ours.stdout) == json.loads(_rbd(conf, "info", "--format", "json", spec))
+
+
+_PEER = r"""
+import sys
+import rados, rbd
+with rados.Rados(conffile=sys.argv[1]) as r, r.open_ioctx(sys.argv[2]) as io:
+    with rbd.Image(io, "shared") as im:
+        print(im.size(), flush=True)
+        sys.stdin.readline()
+        print(im.size(), [s["name"] for s in im.list_snaps()], flush=True)
+        im.resize(3 * 1024 * 1024)
+        im.create_snap("fromlibrbd")
+        print("done", flush=True)
+        sys.stdin.readline()
+"""
+
+
+def test_format1_header_updates_reach_peers(cluster: SessionCluster, pool: str) -> None:
+    """With a format 1 image open in librbd and in rbdpy, each sees the other's resize
+    and snapshot at its next call (header notifications on ``<name>.rbd``)."""
+    from rbdpy import rados, rbd
+
+    conf = str(cluster.conf)
+    _rbd(conf, "create", "--image-format", "1", "--size", "4M", f"{pool}/shared")
+    with subprocess.Popen(["/usr/bin/python3", "-c", _PEER, conf, pool],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as peer:
+        assert peer.stdin is not None and peer.stdout is not None
+        try:
+            assert peer.stdout.readline().split() == [str(4 * MiB)]
+            with rados.Rados(conffile=conf) as handle, handle.open_ioctx(pool) as io, \
+                    rbd.Image(io, "shared") as im:
+                im.resize(6 * MiB)
+                im.create_snap("fromrbdpy")
+                peer.stdin.write("\n")
+                peer.stdin.flush()
+                assert peer.stdout.readline().strip() == f"{6 * MiB} ['fromrbdpy']"
+                assert peer.stdout.readline().strip() == "done"
+                assert im.size() == 3 * MiB
+                assert [s["name"] for s in im.list_snaps()] == ["fromrbdpy", "fromlibrbd"]
+                peer.stdin.write("\n")
+                peer.stdin.flush()
+                assert peer.wait(timeout=60) == 0
+        finally:
+            if peer.poll() is None:
+                peer.kill()
