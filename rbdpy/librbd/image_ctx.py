@@ -1,4 +1,7 @@
-"""ImageCtx: the state of one open RBD image (format 2), and its open/refresh/close.
+"""ImageCtx: the state of one open RBD image, and its open/refresh/close.
+
+Format 2 images are read through cls_rbd; a format 1 image (no ``rbd_id.<name>``, a
+``<name>.rbd`` header instead) is read through rbdpy.librbd.format1 (``old_format``).
 
 Theory of operation: every librbd subsystem (I/O, snapshots, diff, maintenance, config,
 metadata, advisory locks, and later layering, trash, groups, migration, mirroring, crypto)
