@@ -969,8 +969,8 @@ class Image:
 
     @requires_not_closed
     def old_format(self):
-        """Return whether the image is in the old (format 1) layout: always False, since rbdpy
-        opens format 2 images only. Async form: ``rbdpy.aio.AsyncImage.old_format``.
+        """Return whether the image is in the old (format 1) layout (a ``<name>.rbd`` header,
+        ``rb.*`` data objects). Async form: ``rbdpy.aio.AsyncImage.old_format``.
         """
         return self._portal.run(self._async.old_format)
 
@@ -2011,8 +2011,10 @@ class RBD:
 
         ``features`` is an ``RBD_FEATURE_*`` bitmask (default: ``rbd_default_features``, limited
         to what the OSDs support); fast-diff follows object-map, and the striping and data-pool
-        bits follow the layout. ``old_format=True`` still makes a format 2
-        image (as Pacific does) but refuses features, striping and a data pool.
+        bits follow the layout. ``old_format=True`` refuses features, striping and a
+        data pool, then creates in the client's ``rbd_default_format`` as librbd 16.2 does:
+        format 2 by default; format 1 (``<name>.rbd`` header) only when RBD_FORCE_ALLOW_V1
+        is set in the environment, :class:`InvalidArgument` otherwise.
 
         Raises :class:`ImageExists` if the name is taken, :class:`InvalidArgument` for an empty
         or non-string name, a bad layout or incompatible features, :class:`FunctionNotSupported`

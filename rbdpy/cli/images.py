@@ -166,6 +166,9 @@ def _info(r: Any, cluster: Any, spec: layering.ImageSpec, fmt: str) -> None:
     with layering.open_ioctx(cluster, spec) as ioctx, \
             rbd.Image(ioctx, spec.image, snapshot=spec.snap, read_only=True) as img:
         st = img.stat()
+        if img.old_format():
+            _info_format1(spec, img, st, fmt)
+            return
         features = r.features_to_string(img.features()).split(",") if img.features() else []
         info: dict[str, Any] = {
             "name": spec.image, "id": img.id(), "size": st["size"], "objects": st["num_objs"],
@@ -189,6 +192,24 @@ def _info(r: Any, cluster: Any, spec: layering.ImageSpec, fmt: str) -> None:
     if parent is not None:
         # rbd prints these two after the timestamps and before the striping lines.
         print("\n".join(layering.parent_lines(parent)))
+
+
+def _info_format1(spec: layering.ImageSpec, img: Any, st: dict[str, Any], fmt: str) -> None:
+    """rbd's info for a format 1 image: no id, features, flags or striping; the
+    snapshot count instead (rbd's JSON keys, in its order)."""
+    info = {"name": spec.image, "id": "", "size": st["size"], "objects": st["num_objs"],
+            "order": st["order"], "object_size": st["obj_size"],
+            "snapshot_count": len(list(img.list_snaps())),
+            "block_name_prefix": st["block_name_prefix"], "format": 1}
+    if fmt == "json":
+        print(json.dumps(info))
+        return
+    print(f"rbd image '{spec.image}':")
+    print(f"\tsize {info['size']} B in {info['objects']} objects")
+    print(f"\torder {info['order']} ({info['object_size']} B objects)")
+    print(f"\tsnapshot_count: {info['snapshot_count']}")
+    print(f"\tblock_name_prefix: {info['block_name_prefix']}")
+    print("\tformat: 1")
 
 
 def _export(rbd: Any, ioctx: Any, image: str, path: str) -> None:

@@ -7,9 +7,10 @@ listing/removal/renaming in rbdpy.librbd.directory, pool init/metadata/config ov
 rbdpy.librbd.config, groups in rbdpy.librbd.groups.
 
 python-rbd 16.2's argument handling, as observed on the installed module
-(tests/integration/test_rbd_images.py): ``old_format=True`` still creates a format-2 image
-(Pacific ignores the flag once rbd_default_format is 2) but refuses features, striping and
-a data pool; image names are not restricted beyond being non-empty.
+(tests/integration/test_rbd_images.py, test_format1.py): ``old_format=True`` refuses
+features, striping and a data pool, then creates in the client's rbd_default_format (format
+2 by default; format 1 only with RBD_FORCE_ALLOW_V1 in the environment, EINVAL without);
+image names are not restricted beyond being non-empty.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from rbdpy.librbd import (
 )
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.coerce import as_uint64
-from rbdpy.librbd.create import create_image
+from rbdpy.librbd.create import create_image, create_image_default_format
 from rbdpy.librbd.errors import translate, translate_group
 from rbdpy.rados.proto.bytestr import to_bytes, to_str
 
@@ -52,7 +53,7 @@ class AsyncRBD:
                      order: int | None = None, old_format: bool = False,
                      features: int | None = None, stripe_unit: int | None = None,
                      stripe_count: int | None = None, data_pool: str | None = None) -> None:
-        """Create a format 2 image (python-rbd ``RBD.create``)."""
+        """Create an image (python-rbd ``RBD.create``)."""
         image_name = _name_arg(name)
         size = as_uint64(size)
         if order is not None:
@@ -62,7 +63,9 @@ class AsyncRBD:
                     or data_pool):
                 raise rbdx.InvalidArgument("format 1 images do not support feature masks, "
                                            "non-default striping, nor data pool")
-            features = None
+            with translate("error creating image"):
+                await create_image_default_format(ioctx, image_name, size, order)
+            return
         with translate("error creating image"):
             await create_image(ioctx, image_name, size, order, features,
                                as_uint64(stripe_unit or 0), as_uint64(stripe_count or 0),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,8 @@ from rbdpy.format.constants import (
     id_obj_name,
     object_map_name,
 )
+from rbdpy.format.v1_header import block_name_for, header_object_name
+from rbdpy.librbd import format1
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.errors import CephError
@@ -77,20 +80,50 @@ def _conf_str(ioctx: AsyncIoctx, key: str) -> str | None:
         return None
 
 
-async def create_image(ioctx: AsyncIoctx, name: str, size: int, order: int | None,
-                       features: int | None, stripe_unit: int, stripe_count: int,
-                       data_pool: str | None) -> None:
-    """CreateRequest with arguments already coerced; errors as CephError."""
+async def _require_name_free(ioctx: AsyncIoctx, name: str) -> None:
+    """internal.cc create(): the name must not exist, in either format, first."""
     if not name:
         raise CephError(errno.EINVAL, "image name must not be empty")
-    # internal.cc create(): the name must not exist (in either format) first
-    for oid in (id_obj_name(name), name + ".rbd"):
+    for oid in (id_obj_name(name), header_object_name(name)):
         try:
             await ioctx.operate(oid, [ops.stat()])
             raise CephError(errno.EEXIST, f"rbd image {name} already exists")
         except CephError as e:
             if e.errno != errno.ENOENT:
                 raise
+
+
+async def create_image_default_format(ioctx: AsyncIoctx, name: str, size: int,
+                                      order: int | None) -> None:
+    """librbd's oldest create call (``rbd_create``, python-rbd's ``old_format=True``): only
+    the order is given, so the format is the client's ``rbd_default_format``.
+
+    Format 2 (the default) is :func:`create_image` with every other choice left to the
+    configuration. Format 1 follows internal.cc ``create``: the name check and the order
+    first, then a refusal (EINVAL) unless ``RBD_FORCE_ALLOW_V1`` is in the environment,
+    then ``create_v1`` (EINVAL in a namespace; the block name from our instance id and a
+    random u32, as ``init_rbd_header``).
+    """
+    if _conf_int(ioctx, "rbd_default_format", 2) != 1:
+        await create_image(ioctx, name, size, order, None, 0, 0, None)
+        return
+    await _require_name_free(ioctx, name)
+    if not order:
+        order = _conf_int(ioctx, "rbd_default_order", _DEFAULT_ORDER)
+    validate_order(order)
+    if "RBD_FORCE_ALLOW_V1" not in os.environ:
+        raise CephError(errno.EINVAL, "format 1 image creation unsupported")
+    if ioctx.get_namespace():
+        raise CephError(errno.EINVAL, "format 1 images cannot live in a namespace")
+    block_name = block_name_for(ioctx.rados.get_instance_id(), secrets.randbits(32))
+    await format1.create(ioctx, name, size, order, block_name)
+
+
+async def create_image(ioctx: AsyncIoctx, name: str, size: int, order: int | None,
+                       features: int | None, stripe_unit: int, stripe_count: int,
+                       data_pool: str | None) -> None:
+    """CreateRequest with arguments already coerced; errors as CephError."""
+    await _require_name_free(ioctx, name)
 
     negotiate = features is None
     if features is None:

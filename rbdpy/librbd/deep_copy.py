@@ -298,7 +298,7 @@ async def _points(ictx: ImageCtx) -> list[_Point]:
             continue
         points.append(_Point(snap_id, info.image_size, info.name,
                              parent_overlap=await ictx.parent_overlap_at(snap_id)))
-    if points:
+    if points and not ictx.old_format:  # a format 1 snapshot is never protected
         statuses = await exec_ops(ictx.ioctx, ictx.header_oid, [
             cls_rbd.get_protection_status(p.src_snap_id) for p in points])
         for point, status in zip(points, statuses, strict=True):
@@ -516,7 +516,7 @@ async def _copy_object(src: ImageCtx, dest: ImageCtx, points: list[_Point],
                        plan: _ObjectPlan, snap_sets: dict[int, ObjListSnapResponse | None],
                        states: list[bytearray]) -> None:
     """ObjectCopyRequest: one destination object, point by point."""
-    oid = data_object_name(dest.object_prefix, plan.objectno)
+    oid = data_object_name(dest.object_prefix, plan.objectno, dest.old_format)
     fast_diff = bool(dest.features & RBD_FEATURE_FAST_DIFF)
     exists, size = False, 0
     prev_src, prev_dst_snaps = 0, SnapContext()
@@ -652,7 +652,7 @@ async def _copy_clone_object(src: ImageCtx, dest: ImageCtx, points: list[_Point]
         return  # never existed: every version reads through the parent, as the source's
     layout = dest.layout
     size = layout.object_size
-    oid = data_object_name(dest.object_prefix, objectno)
+    oid = data_object_name(dest.object_prefix, objectno, dest.old_format)
     fast_diff = bool(dest.features & RBD_FEATURE_FAST_DIFF)
     # ObjectListSnapsRequest from snapshot 0: each point's changes since the one before
     deltas, prev_src = [], 0
@@ -737,7 +737,7 @@ async def _read_chunks(src: ImageCtx, snap_id: int, chunks: list[_Chunk]
     holes: list[tuple[int, int]] = []
     for objectno, wanted in sorted(by_object.items()):
         reply = await src.data_ioctx.operate(
-            data_object_name(src.object_prefix, objectno),
+            data_object_name(src.object_prefix, objectno, src.old_format),
             [ops.sparse_read(c.src_offset, c.length) for c in wanted], snapid=snap_id)
         for chunk, rval, out in zip(wanted, reply.rvals, reply.outdata, strict=True):
             result = ops.sparse_read(chunk.src_offset, chunk.length).decode_reply(rval, out)

@@ -22,6 +22,7 @@ rbdpy.rbd's ``Image`` wraps this class method for method on the handle's event l
 from __future__ import annotations
 
 import datetime
+import errno
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ from rbdpy.librbd.errors import translate
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.rados.proto.bytestr import Buffer, to_bytes, to_str
+from rbdpy.rados.proto.errors import CephError
 from rbdpy.striping.striper import get_num_objects
 
 if TYPE_CHECKING:
@@ -147,7 +149,12 @@ class AsyncImage:
         return self._checked().name
 
     async def id(self) -> str:
-        return self._checked().image_id
+        ctx = self._checked()
+        if ctx.old_format:
+            # librbd's get_id: a format 1 image has no id (EINVAL)
+            with translate("error getting id for image {!r}", ctx.name_bytes):
+                raise CephError(errno.EINVAL, "format 1 images have no id")
+        return ctx.image_id
 
     async def block_name_prefix(self) -> str:
         return self._checked().object_prefix
@@ -157,8 +164,7 @@ class AsyncImage:
         return ctx.data_pool_id if ctx.data_pool_id >= 0 else ctx.ioctx.pool_id
 
     async def old_format(self) -> bool:
-        self._checked()
-        return False
+        return self._checked().old_format
 
     async def stripe_unit(self) -> int:
         return self._checked().stripe_unit
@@ -177,6 +183,8 @@ class AsyncImage:
 
     async def _header_timestamp(self, what: str, call: Any) -> datetime.datetime:
         ctx = self._checked()
+        if ctx.old_format:
+            return utc_datetime(0)  # librbd reads no timestamps from a format 1 header
         with translate("error getting {} timestamp for image: {!r}", what, ctx.name_bytes):
             (stamp,) = await exec_ops(ctx.ioctx, ctx.header_oid, [call])
         return utc_datetime(stamp[0])

@@ -1,4 +1,7 @@
-"""ImageCtx: the state of one open RBD image (format 2), and its open/refresh/close.
+"""ImageCtx: the state of one open RBD image, and its open/refresh/close.
+
+Format 2 images are read through cls_rbd; a format 1 image (no ``rbd_id.<name>``, a
+``<name>.rbd`` header instead) is read through rbdpy.librbd.format1 (``old_format``).
 
 Theory of operation: every librbd subsystem (I/O, snapshots, diff, maintenance, config,
 metadata, advisory locks, and later layering, trash, groups, migration, mirroring, crypto)
@@ -60,8 +63,10 @@ from rbdpy.format.types import (
     SnapshotInfo,
     UserSnapshotNamespace,
 )
+from rbdpy.format.v1_header import HeaderV1, header_object_name
 from rbdpy.format.watch_notify import NOT_PROXIED, NotifyOp, decode_notify_op, encode_response
 from rbdpy.librbd import exceptions as rbdx
+from rbdpy.librbd import format1
 from rbdpy.librbd.exclusive_lock import ExclusiveLock, notify_header
 from rbdpy.librbd.migration_stream import RawFileStream, parse_source_spec
 from rbdpy.librbd.object_io import WatchHandle, exec_ops
@@ -123,6 +128,9 @@ class ImageCtx:
         # writes fail with EROFS while a snapshot is set, snapshot maintenance works.
         self.read_only = bool(read_only)
         self.header_oid = ""
+        # A format 1 (legacy) image: found by its ``<name>.rbd`` header (rbdpy.librbd.format1);
+        # no id, no features, data objects named ``<block name>.%012x``.
+        self.old_format = False
         # the size at the snapshot being read (HEAD's when none is set), and HEAD's
         self.size = 0
         self.head_size = 0
@@ -199,7 +207,14 @@ class ImageCtx:
         """OpenRequest: name ↔ id, header, data pool, snapshot, watch."""
         io = self.ioctx
         if not self.image_id:
-            (self.image_id,) = await exec_ops(io, id_obj_name(self.name), [cls_rbd.get_id()])
+            try:
+                (self.image_id,) = await exec_ops(io, id_obj_name(self.name),
+                                                  [cls_rbd.get_id()])
+            except CephError as e:
+                # OpenRequest: no format 2 id object, so try the format 1 header
+                if e.errno != errno.ENOENT or not await format1.exists(io, self.name):
+                    raise
+                self.old_format = True
         else:
             try:
                 (self.name,) = await exec_ops(io, RBD_DIRECTORY,
@@ -209,7 +224,8 @@ class ImageCtx:
                 # nameless if the header exists.
                 if e.errno != errno.ENOENT:
                     raise
-        self.header_oid = header_name(self.image_id)
+        self.header_oid = header_object_name(self.name) if self.old_format \
+            else header_name(self.image_id)
         await self.refresh()
         if self.data_pool_id >= 0 and self.data_pool_id != io.pool_id:
             self.data_ioctx = await io.rados.open_ioctx2(self.data_pool_id)
@@ -237,6 +253,9 @@ class ImageCtx:
 
     async def refresh(self) -> None:
         """RefreshRequest: re-read the header in one compound op."""
+        if self.old_format:
+            self._apply_v1_header(await format1.read_header(self.ioctx, self.name))
+            return
         calls: list[Any] = [
             cls_rbd.get_size(CEPH_NOSNAP),
             cls_rbd.get_features(CEPH_NOSNAP, self.read_only),
@@ -290,6 +309,30 @@ class ImageCtx:
         self.migration_stream = None
         if self.features & RBD_FEATURE_MIGRATING and not self.ignore_migrating:
             await self._refresh_migration()
+
+    def _apply_v1_header(self, hdr: HeaderV1) -> None:
+        """RefreshRequest's v1 path: everything comes from the header object; a format 1
+        image has no features, flags, parent, data pool, striping or timestamps."""
+        self.order, self.head_size, self.object_prefix = hdr.order, hdr.size, hdr.block_name
+        self.features = self.incompatible_features = self.flags = self.op_features = 0
+        self.data_pool_id = -1
+        self.create_timestamp = (0, 0)
+        self.parent_spec = ParentImageSpec()
+        self.head_parent_overlap = self.parent_overlap = None
+        self.snapc = SnapContext(hdr.snap_seq, tuple(s.id for s in hdr.snapshots))
+        self.snap_table = {s.id: SnapshotInfo(id=s.id, name=s.name, image_size=s.size)
+                           for s in sorted(hdr.snapshots, key=lambda s: s.id)}
+        self.stripe_unit, self.stripe_count = 1 << self.order, 1
+        self.layout = FileLayout.for_image(self.order, self.stripe_unit, self.stripe_count)
+        self.needs_refresh = False
+        self.migration_spec = None
+        self.migration_stream = None
+        if self.snap_id == CEPH_NOSNAP:
+            self.size, self.snap_exists = self.head_size, True
+        elif self.snap_id in self.snap_table:
+            self.size, self.snap_exists = self.snap_table[self.snap_id].image_size, True
+        else:
+            self.size, self.snap_exists = 0, False
 
     async def _refresh_migration(self) -> None:
         """RefreshRequest's migration header step: a source refuses writers (EROFS); a
@@ -458,6 +501,8 @@ class ImageCtx:
         makes us refresh and read again.
         """
         await self.maybe_refresh()
+        if self.snap_table is None and self.old_format:
+            await self.refresh()  # the v1 header holds the table
         if self.snap_table is not None:
             return self.snap_table
         for _attempt in range(_SNAP_TABLE_ATTEMPTS):

@@ -43,6 +43,8 @@ from rbdpy.format.constants import (
     object_map_name,
 )
 from rbdpy.format.types import TrashImageSource, TrashImageState, TrashSnapshotNamespace
+from rbdpy.format.v1_header import header_object_name
+from rbdpy.librbd import format1
 from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.object_io import exec_ops
@@ -130,7 +132,7 @@ async def _delete_data_objects(ictx: ImageCtx, progress: ProgressFn | None) -> N
 
     def delete(objno: int) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            oid = data_object_name(ictx.object_prefix, objno)
+            oid = data_object_name(ictx.object_prefix, objno, ictx.old_format)
             try:
                 await ictx.data_ioctx.operate(oid, [ops.delete()], snapc=ictx.snapc)
             except CephError as e:
@@ -244,4 +246,32 @@ async def remove_image(ioctx: AsyncIoctx, image_id: str, name: str, *,
     log.debug("removed image %r id %s", name, image_id)
 
 
-__all__ = ["ProgressFn", "pre_remove", "remove_image", "report_progress"]
+async def remove_format1_image(ioctx: AsyncIoctx, name: str,
+                               progress: ProgressFn | None = None) -> None:
+    """RemoveRequest for a format 1 image (no id, no trash: librbd removes those in
+    place): refused with snapshots or other watchers, then the data objects, the
+    ``<name>.rbd`` header and the name in the directory's TMAP."""
+    ictx = ImageCtx(ioctx, name)
+    await ictx.open_image()
+    try:
+        if ictx.snapc.snaps:
+            raise CephError(errno.ENOTEMPTY, "image has snapshots - not removing")
+        watchers = await ioctx.list_watchers(ictx.header_oid)
+        mine = ictx.watch_handle()
+        gid = ioctx.rados.get_instance_id()
+        if any(not (w.cookie == mine and w.name.num == gid) for w in watchers):
+            raise CephError(errno.EBUSY, "image has watchers - not removing")
+        ictx.io_start()
+        try:
+            await _delete_data_objects(ictx, progress)
+        finally:
+            ictx.io_done()
+    finally:
+        await ictx.close()
+    await _delete(ioctx, header_object_name(name))
+    await format1.unlist(ioctx, name)
+    log.debug("removed format 1 image %r", name)
+
+
+__all__ = ["ProgressFn", "pre_remove", "remove_format1_image", "remove_image",
+           "report_progress"]

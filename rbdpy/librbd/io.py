@@ -82,7 +82,7 @@ def _clip(ictx: ImageCtx, offset: int, length: int) -> int:
 
 
 def _oid(ictx: ImageCtx, objectno: int) -> str:
-    return data_object_name(ictx.object_prefix, objectno)
+    return data_object_name(ictx.object_prefix, objectno, ictx.old_format)
 
 
 # -- read --------------------------------------------------------------------------------------

@@ -84,6 +84,10 @@ async def clone(p_ioctx: AsyncIoctx, p_name: str, p_snapname: str, c_ioctx: Asyn
     parent = ImageCtx(p_ioctx, p_name, snapshot=p_snapname, read_only=True)
     await parent.open_image()
     try:
+        if parent.old_format:
+            # librbd looks the parent's id up in the format 2 directory: a format 1
+            # image is not there
+            raise CephError(errno.ENOENT, f"parent image {p_name!r} has no id")
         await _clone_from(parent, fmt, c_ioctx, c_name, features, order, stripe_unit,
                           stripe_count, data_pool)
     finally:

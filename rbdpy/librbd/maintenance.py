@@ -117,6 +117,9 @@ async def update_features(ictx: ImageCtx, features: int, enabled: bool) -> None:
     features = as_uint64(features)
     with translate("error updating features for image {!r}", ictx.name_bytes):
         ictx.require_writable()
+        if ictx.old_format:
+            # Operations::update_features: a format 1 image has no feature bits at all
+            raise CephError(errno.EINVAL, "format 1 images do not support features")
         await ictx.maybe_refresh()
         disable_mask = RBD_FEATURES_MUTABLE | RBD_FEATURES_DISABLE_ONLY
         if ((enabled and features & ~RBD_FEATURES_MUTABLE)
@@ -237,8 +240,8 @@ async def rebuild_object_map(ictx: ImageCtx) -> None:
 
 async def _object_exists(ictx: ImageCtx, objectno: int) -> bool:
     try:
-        await ictx.data_ioctx.operate(data_object_name(ictx.object_prefix, objectno),
-                                      [ops.stat()])
+        await ictx.data_ioctx.operate(
+            data_object_name(ictx.object_prefix, objectno, ictx.old_format), [ops.stat()])
     except CephError as e:
         if e.errno == errno.ENOENT:
             return False
@@ -309,7 +312,7 @@ def _sparsify_job(ictx: ImageCtx, objectno: int, sparse_size: int, remove_empty:
         om = ictx.object_map
         if om is not None and not om.may_exist(objectno):
             return
-        oid = data_object_name(ictx.object_prefix, objectno)
+        oid = data_object_name(ictx.object_prefix, objectno, ictx.old_format)
         try:
             reply = await ictx.data_ioctx.operate(
                 oid, [ops.read(0, ictx.layout.object_size)])

@@ -246,6 +246,9 @@ async def prepare(src_ioctx: AsyncIoctx, src_name: str, dst_ioctx: AsyncIoctx,
     src = ImageCtx(src_ioctx, src_name)
     await src.open_image()
     try:
+        if src.old_format:
+            # librbd migrates a format 1 source too (its own v1 prepare path); rbdpy not yet
+            raise NotImplementedError("rbdpy does not migrate format 1 images yet")
         if src.migration_spec is not None:
             raise CephError(errno.EBUSY, "image is already being migrated")
         watchers = await src_ioctx.list_watchers(src.header_oid)

@@ -124,7 +124,7 @@ async def list_object_snaps(ictx: ImageCtx, objectno: int) -> ObjListSnapRespons
     """LIST_SNAPS of one data object (read at CEPH_SNAPDIR); None if it never existed."""
     try:
         snap_set: ObjListSnapResponse = await ictx.data_ioctx._op1(
-            data_object_name(ictx.object_prefix, objectno), ops.list_snaps(),
+            data_object_name(ictx.object_prefix, objectno, ictx.old_format), ops.list_snaps(),
             snapid=CEPH_SNAPDIR)
     except CephError as e:
         if e.errno == errno.ENOENT:

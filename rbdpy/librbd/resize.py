@@ -11,13 +11,14 @@ Mirrors: ceph src/librbd/operation/ResizeRequest.cc, operation/TrimRequest.cc.
 
 from __future__ import annotations
 
-from rbdpy.format import cls_rbd
+from rbdpy.format import cls_rbd, v1_header
 from rbdpy.format.constants import OBJECT_NONEXISTENT
 from rbdpy.format.watch_notify import NotifyOp
 from rbdpy.librbd import exceptions as rbdx
 from rbdpy.librbd.image_ctx import ImageCtx
 from rbdpy.librbd.io import trim
 from rbdpy.librbd.object_io import exec_ops
+from rbdpy.rados.proto import ops
 
 
 async def resize(ictx: ImageCtx, size: int, allow_shrink: bool = True) -> None:
@@ -27,6 +28,16 @@ async def resize(ictx: ImageCtx, size: int, allow_shrink: bool = True) -> None:
     if not allow_shrink and size < ictx.size:
         raise rbdx.InvalidArgument("error allow_shrink is False but old_size > new_size")
     await ictx.writing(lambda: resize_image(ictx, size))
+
+
+async def _store_size(ictx: ImageCtx, new_size: int) -> None:
+    """The header's size: cls ``set_size``, or for a format 1 image the size field of the
+    ``<name>.rbd`` struct written in place (ResizeRequest::send_update_header)."""
+    if ictx.old_format:
+        size_field = ops.write(v1_header.SIZE_OFFSET, v1_header.encode_size(new_size))
+        await ictx.ioctx.operate(ictx.header_oid, [size_field])
+    else:
+        await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.set_size(new_size)])
 
 
 async def resize_image(ictx: ImageCtx, new_size: int) -> None:
@@ -39,11 +50,11 @@ async def resize_image(ictx: ImageCtx, new_size: int) -> None:
     if new_size > old_size:
         if om is not None:
             await om.resize(new_objects, OBJECT_NONEXISTENT)
-        await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.set_size(new_size)])
+        await _store_size(ictx, new_size)
     else:
         ictx.size = new_size
         await trim(ictx, new_size, old_size)
-        await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.set_size(new_size)])
+        await _store_size(ictx, new_size)
         # A clone's overlap shrinks with it and never grows back: what lay past the new
         # end reads as zeros after a later grow (cls set_size lowers the stored one).
         if ictx.head_parent_overlap is not None:

@@ -24,7 +24,7 @@ import errno
 import logging
 from typing import TYPE_CHECKING
 
-from rbdpy.format import cls_rbd
+from rbdpy.format import cls_rbd, v1_header
 from rbdpy.format.constants import (
     OBJECT_EXISTS,
     OBJECT_EXISTS_CLEAN,
@@ -72,7 +72,9 @@ async def create_snapshot(ictx: ImageCtx, name: str,
     while True:
         snap_id = await allocate_snap_id(ictx)
         try:
-            await header_update(ictx, [cls_rbd.snapshot_add(snap_id, name, namespace)])
+            await header_update(ictx, [
+                v1_header.snap_add(name, snap_id) if ictx.old_format
+                else cls_rbd.snapshot_add(snap_id, name, namespace)])
         except CephError as e:
             await release_snap_id(ictx, snap_id)
             if e.errno == errno.ESTALE:

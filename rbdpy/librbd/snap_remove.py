@@ -23,7 +23,7 @@ import errno
 import logging
 from typing import TYPE_CHECKING, Any
 
-from rbdpy.format import cls_lock, cls_rbd
+from rbdpy.format import cls_lock, cls_rbd, v1_header
 from rbdpy.format.constants import (
     OBJECT_EXISTS,
     OBJECT_EXISTS_CLEAN,
@@ -104,7 +104,8 @@ async def remove_snapshot_record(ictx: ImageCtx, snap_id: int, name: str) -> Non
         await object_map_snapshot_remove(ictx, snap_id)
     await release_snap_id(ictx, snap_id)
     try:
-        await header_update(ictx, [cls_rbd.snapshot_remove(snap_id)])
+        await header_update(ictx, [v1_header.snap_remove(name) if ictx.old_format
+                                   else cls_rbd.snapshot_remove(snap_id)])
     except CephError as e:
         if e.errno != errno.ENOENT:
             raise

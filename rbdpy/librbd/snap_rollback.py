@@ -83,8 +83,8 @@ async def rollback_snapshot(ictx: ImageCtx, info: SnapshotInfo,
             if needed(objno):
                 try:
                     await ictx.data_ioctx.operate(
-                        data_object_name(ictx.object_prefix, objno), [ops.rollback(snap_id)],
-                        snapc=snapc)
+                        data_object_name(ictx.object_prefix, objno, ictx.old_format),
+                        [ops.rollback(snap_id)], snapc=snapc)
                 except CephError as e:
                     if e.errno != errno.ENOENT:
                         raise

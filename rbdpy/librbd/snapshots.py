@@ -54,7 +54,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from rbdpy.format import cls_rbd
+from rbdpy.format import cls_rbd, v1_header
 from rbdpy.format.constants import (
     RBD_FEATURE_LAYERING,
     RBD_GROUP_DIRECTORY,
@@ -206,6 +206,10 @@ async def _remove(ictx: ImageCtx, find: Callable[[], Awaitable[SnapshotInfo]],
 
 async def _remove_snapshot(ictx: ImageCtx, info: SnapshotInfo) -> None:
     snap_id = info.id
+    if ictx.old_format:
+        # no clones, no trash namespace: only the header entry and the snap id go
+        await remove_snapshot_record(ictx, snap_id, info.name)
+        return
     # SnapshotRemoveRequest::send_trash_snap / handle_get_snap: clone-v2 children keep
     # the snapshot alive in the trash namespace; the last child's detach removes it.
     (fresh,) = await exec_ops(ictx.ioctx, ictx.header_oid, [cls_rbd.snapshot_get(snap_id)])
@@ -253,7 +257,8 @@ async def rename_snap(ictx: ImageCtx, srcname: Any, dstname: Any) -> None:
         await check()
         async with ictx.exclusive_op():
             info = await check()
-            await _header_update(ictx, [cls_rbd.snapshot_rename(info.id, to_str(dst))])
+            rename = v1_header.snap_rename if ictx.old_format else cls_rbd.snapshot_rename
+            await _header_update(ictx, [rename(info.id, to_str(dst))])
             ictx.snap_table = None
             await _snapshot_done(ictx)
 
@@ -261,6 +266,8 @@ async def rename_snap(ictx: ImageCtx, srcname: Any, dstname: Any) -> None:
 # -- protection (operation/SnapshotProtectRequest, SnapshotUnprotectRequest) ---------------
 
 async def _protection(ictx: ImageCtx, snap_id: int) -> int:
+    if ictx.old_format:
+        return RBD_PROTECTION_STATUS_UNPROTECTED  # no layering, nothing to protect
     (status,) = await exec_ops(ictx.ioctx, ictx.header_oid,
                                [cls_rbd.get_protection_status(snap_id)])
     return int(status)

@@ -52,10 +52,11 @@ from rbdpy.format.constants import (
     old_header_name,
 )
 from rbdpy.format.types import TrashImageSource, TrashImageSpec, TrashImageState
+from rbdpy.librbd import format1
 from rbdpy.librbd.coerce import utc_datetime
 from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.image_ctx import ImageCtx
-from rbdpy.librbd.image_remove import ProgressFn, pre_remove, remove_image
+from rbdpy.librbd.image_remove import ProgressFn, pre_remove, remove_format1_image, remove_image
 from rbdpy.librbd.listing import trash_entries
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.rados.proto import ops
@@ -446,13 +447,16 @@ async def remove_by_name(ioctx: AsyncIoctx, name: str,
     """``RBD.remove`` as librbd 16.2 runs it (api::Image::remove); see the module text.
 
     :raises CephError: ENOENT when the image is neither in the directory nor half
-        removed in the trash (a format 1 image is not handled here).
+        removed in the trash; a format 1 image is removed in place.
     """
     try:
         (image_id,) = await exec_ops(ioctx, RBD_DIRECTORY, [cls_rbd.dir_get_id(name)])
     except CephError as e:
         if e.errno != errno.ENOENT:
             raise
+        if await format1.exists(ioctx, name):
+            await remove_format1_image(ioctx, name, progress)
+            return
         for trashed_id, spec in (await trash_entries(ioctx)).items():
             if spec.name == name and spec.source == TrashImageSource.REMOVING:
                 await remove(ioctx, trashed_id, True, progress)

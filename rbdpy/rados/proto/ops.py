@@ -81,6 +81,7 @@ class OsdOp(IntEnum):
     ZERO = _WR | _DATA | 4
     DELETE = _WR | _DATA | 5
     APPEND = _WR | _DATA | 6
+    TMAPUP = _RMW | _DATA | 10  # format 1 rbd_directory (rbdpy.format.v1_header)
     CREATE = _WR | _DATA | 13
     ROLLBACK = _WR | _DATA | 14
     WATCH = _WR | _DATA | 15
@@ -955,6 +956,11 @@ def _decode_vals(dec: Decoder) -> dict[str, bytes]:
     return dec.map_(_string, _blob, 8)
 
 
+def tmapup(commands: Buffer) -> OSDOp:
+    """Apply TMAP commands to the object's data (librados ``tmap_update``)."""
+    return _data_op(OsdOp.TMAPUP, commands)
+
+
 def omap_get_keys2(start_after: str = "", max_return: int = 512) -> OSDOp:
     """OMAPGETKEYS: input ``string start_after | le64 max``.
 
@@ -1195,6 +1201,7 @@ __all__ = [
     "sparse_read",
     "split_ops_data",
     "stat",
+    "tmapup",
     "truncate",
     "watch",
     "write",
