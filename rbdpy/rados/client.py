@@ -548,16 +548,24 @@ class AsyncRados:
         return errno.ETIMEDOUT, b"", ""
 
     async def ping_monitor(self, mon_id: str) -> str:
-        """Ask monitor ``mon_id`` ("a" or "mon.a") for its health and mon_status, over a
-        session of its own (MPing); returns the monitor's JSON text.
+        """Ask monitor ``mon_id`` (its name in the monmap) for its health and mon_status,
+        over a session of its own (MPing); returns the monitor's JSON text.
 
+        As MonClient::ping_monitor: "noname-<id>" is tried first (the names mon_host
+        monitors get before the real monmap arrives); no "mon." prefix is stripped.
+
+        :raises InvalidArgumentError: an empty id.
         :raises ObjectNotFound: no such monitor in the monmap.
         """
         self.require_state("connected")
         assert self.monc is not None and self._dialer is not None
-        name = mon_id[4:] if mon_id.startswith("mon.") else mon_id
         with translate("error calling ping_monitor"):
             monmap = self.monc.monmap
+            if not mon_id:
+                raise CephError(errno.EINVAL, "empty monitor id")
+            name = f"noname-{mon_id}"
+            if monmap is None or name not in monmap.mon_info:
+                name = mon_id
             if monmap is None or name not in monmap.mon_info:
                 raise CephError(errno.ENOENT, f"no monitor {name!r}")
             addr = monmap.mon_info[name].public_addrs.msgr2()

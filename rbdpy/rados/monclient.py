@@ -314,8 +314,12 @@ class MonClient:
             else:
                 assert self._auth_none is not None
                 handler = self._auth_none()
+            # librados' first mon session identifies as "client.?" (gid -1: its messenger
+            # has no id yet); the mon names the session's log entries and audit lines so.
+            # Later sessions carry the id the first one was given.
             conn = Connection(addr, handler, con_modes=self.con_modes, name=f"mon {addr}",
-                              global_seq=self._global_seq(), peer_type=EntityType.MON)
+                              global_seq=self._global_seq(), peer_type=EntityType.MON,
+                              gid=-1 if self.global_id == 0 else None)
             try:
                 ready = await conn.open()  # closes itself when it fails or is cancelled
             except AuthError as e:

@@ -149,6 +149,10 @@ class MMgrConfigure(Message):
         return cls(period, threshold)
 
 
+#: ENCODE_START(1, 1) around no counter values.
+_EMPTY_PACKED_COUNTERS = b"\x01\x01\x00\x00\x00\x00"
+
+
 @register
 @dataclass
 class MMgrReport(Message):
@@ -171,7 +175,9 @@ class MMgrReport(Message):
         enc = Encoder()
         enc.string(self.daemon_name)
         enc.u32(0)  # declare_types
-        enc.blob(b"")  # packed counter values
+        # The counter values: a versioned envelope even when empty -- the mgr decodes it
+        # unconditionally (DaemonPerfCounters::update), and aborts on an empty buffer.
+        enc.blob(_EMPTY_PACKED_COUNTERS)
         enc.u32(0)  # undeclare_types
         enc.string(self.service_name)
         enc.optional(self.daemon_status, _enc_str_map)

@@ -1,0 +1,196 @@
+"""python-rados' command calls, cluster log and service daemons: rbdpy against Ceph's own.
+
+One script, written for python-rados, runs under the reference binding (``/usr/bin/python3``,
+``import rados``) and under ``from rbdpy import rados``; the two outputs must agree, after
+normalizing what legitimately differs between two clients (stamps, the client's own
+address and id, ages). The commands are also checked against the ``ceph`` CLI
+(``ceph tell osd.N version``, ``ceph pg X.0 query``, ``ceph mgr services``,
+``ceph tell mon.X mon_status``). Parts that need a mgr are skipped on a cluster without one
+(the shared devcluster has none); ``rbdpy devcluster start --mgr`` makes one that has.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.fix_cluster import SessionCluster
+
+pytestmark = pytest.mark.cluster
+
+# Plain python-rados code; only the import line differs between the two runs.
+SCRIPT = r'''
+import json, sys, threading, time
+IMPORT
+conf, pool_id, tag, with_mgr = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+out = {}
+def j(d):
+    return json.dumps(d)
+def res(r):
+    ret, outbuf, outs = r
+    return [ret, outbuf.decode("utf-8", "replace"), outs]
+def exc(fn, *args, **kw):
+    try:
+        return ["ok", fn(*args, **kw)]
+    except Exception as e:
+        return [type(e).__name__, str(e), getattr(e, "errno", None)]
+cluster = rados.Rados(conffile=conf)
+out["service_unconnected"] = exc(cluster.service_daemon_update, {"a": "b"})
+out["log_unconnected"] = exc(cluster.monitor_log, "info", lambda *a: None, None)
+cluster.connect()
+mons = json.loads(cluster.mon_command(j({"prefix": "mon dump", "format": "json"}), b"")[1])
+names = [m["name"] for m in mons["mons"]]
+status = j({"prefix": "mon_status", "format": "json"})
+out["mon_plain"] = res(cluster.mon_command(status, b""))
+for t in (names[0], names[-1], 0, str(len(names) - 1)):
+    r = res(cluster.mon_command(status, b"", target=t))
+    doc = json.loads(r[1])
+    out["mon_target_%s" % t] = [r[0], doc["name"], doc["rank"], doc["quorum"], r[2]]
+out["mon_target_empty"] = res(cluster.mon_command(status, b"", target=""))[0::2]
+out["mon_target_dne"] = res(cluster.mon_command(status, b"", target="nonesuch"))
+out["mon_rank_dne"] = res(cluster.mon_command(status, b"", target=len(names)))
+out["mon_target_type"] = exc(cluster.mon_command, status, b"", target=1.5)
+out["mon_cmd_type"] = exc(cluster.mon_command, 123, b"")
+out["mon_bad_json"] = res(cluster.mon_command("not json", b""))
+out["osd_version"] = res(cluster.osd_command(0, j({"prefix": "version"}), b""))
+out["osd_unknown"] = res(cluster.osd_command(0, j({"prefix": "nonesuch"}), b""))
+out["osd_bad_json"] = res(cluster.osd_command(0, "not json", b""))
+out["osd_dne"] = res(cluster.osd_command(4242, j({"prefix": "version"}), b""))
+out["osd_negative"] = res(cluster.osd_command(-1, j({"prefix": "version"}), b""))
+out["osd_type"] = exc(cluster.osd_command, "0", j({"prefix": "version"}), b"")
+pg = "%d.0" % pool_id
+r = res(cluster.pg_command(pg, j({"prefix": "query", "pgid": pg}), b""))
+q = json.loads(r[1])
+out["pg_query"] = [r[0], q["info"]["pgid"], q["up"], q["acting"], q["state"], r[2]]
+out["pg_no_pgid"] = res(cluster.pg_command(pg, j({"prefix": "query"}), b""))
+out["pg_unknown"] = res(cluster.pg_command(pg, j({"prefix": "zork", "pgid": pg}), b""))
+out["pg_not_here"] = res(cluster.pg_command("%d.7f" % pool_id,
+                         j({"prefix": "query", "pgid": "%d.7f" % pool_id}), b""))
+out["pg_pool_dne"] = res(cluster.pg_command("4242.0", j({"prefix": "query"}), b""))
+ping = json.loads(cluster.ping_monitor(names[0]))
+out["ping"] = [sorted(ping), ping["mon_status"]["name"], sorted(ping["health"])]
+out["ping_others"] = [json.loads(cluster.ping_monitor(n))["mon_status"]["name"]
+                      for n in names[1:]]
+out["ping_prefixed"] = exc(cluster.ping_monitor, "mon." + names[0])
+out["ping_empty"] = exc(cluster.ping_monitor, "")
+out["ping_dne"] = exc(cluster.ping_monitor, "nonesuch")
+out["log_bad_level"] = exc(cluster.monitor_log, "loud", None, None)
+out["log_bad_callback"] = exc(cluster.monitor_log, "info", 42, None)
+# The cluster log, both callback flavours: our own entry comes back through the mons.
+for flavour in (1, 2):
+    got, seen = [], threading.Event()
+    text = "%s-log%d" % (tag, flavour)
+    def cb(*args):
+        if args[-1] == text.encode():
+            got.append(args)
+            seen.set()
+    if flavour == 1:
+        cluster.monitor_log("info", cb, "ARG")
+    else:
+        cluster.monitor_log2("info", cb, "ARG2")
+    time.sleep(1)
+    cluster.mon_command(j({"prefix": "log", "logtext": [text]}), b"")
+    seen.wait(30)
+    out["log%d" % flavour] = [[type(a).__name__ for a in got[0]],
+                              [a.decode() if isinstance(a, bytes) else a for a in got[0]]
+                              ] if got else None
+    out["log%d_attrs" % flavour] = [cluster.monitor_callback is not None,
+                                    cluster.monitor_callback2 is not None]
+cluster.monitor_log("info", None, None)
+out["log_off_attrs"] = [cluster.monitor_callback, cluster.monitor_callback2]
+if with_mgr:
+    r = res(cluster.mgr_command(j({"prefix": "pg stat", "format": "json"}), b""))
+    out["mgr_pg_stat"] = [r[0], sorted(json.loads(r[1])), r[2]]
+    out["mgr_unknown"] = res(cluster.mgr_command(j({"prefix": "nonesuch"}), b""))
+    active = json.loads(cluster.mon_command(j({"prefix": "mgr dump", "format": "json"}),
+                                            b"")[1])["active_name"]
+    r = res(cluster.mgr_command(j({"prefix": "mgr_status"}), b"", target=active))
+    out["mgr_tell"] = [r[0], sorted(json.loads(r[1])), r[2]]
+    out["mgr_services"] = res(cluster.mon_command(j({"prefix": "mgr services",
+                                                     "format": "json"}), b""))
+    out["service_bad"] = exc(cluster.service_daemon_register, "osd", "x", {})
+    cluster.service_daemon_register("rbdpy-test", tag, {"purpose": "parity"})
+    out["service_again"] = exc(cluster.service_daemon_register, "rbdpy-test", tag, {})
+    cluster.service_daemon_update({"state": "serving"})
+    entry = None
+    for _ in range(60):
+        dump = json.loads(cluster.mon_command(j({"prefix": "service dump",
+                                                 "format": "json"}), b"")[1])
+        daemons = dump["services"].get("rbdpy-test", {}).get("daemons", {})
+        entry = next((d for d in daemons.values() if isinstance(d, dict)
+                      and d.get("metadata", {}).get("purpose") == "parity"
+                      and d.get("metadata", {}).get("id") in (None, tag)), None)
+        if entry is not None:
+            break
+        time.sleep(1)
+    out["service"] = None if entry is None else [
+        entry["metadata"]["purpose"], sorted(k for k in ("arch", "hostname")
+                                             if k in entry["metadata"])]
+cluster.shutdown()
+print(json.dumps(out))
+'''
+
+
+def _run(python: str, import_line: str, conf: str, pool_id: int, tag: str,
+         with_mgr: bool) -> dict[str, Any]:
+    p = subprocess.run([python, "-c", SCRIPT.replace("IMPORT", import_line), conf,
+                        str(pool_id), tag, "1" if with_mgr else "0"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out: dict[str, Any] = json.loads(p.stdout)
+    return out
+
+
+def _ceph(conf: str, *args: str) -> Any:
+    p = subprocess.run(["ceph", "-c", conf, *args, "--format", "json"], capture_output=True,
+                       text=True, timeout=60, check=True)
+    return json.loads(p.stdout) if p.stdout.strip() else None
+
+
+def _normalize_log(entry: list[Any] | None, tag: str) -> list[Any]:
+    """What both clients must agree on in one callback: the argument types and texts, with
+    the stamp, the sender's address and the run's tag taken out."""
+    assert entry is not None
+    types, args = entry
+    args = [a.replace(tag, "TAG") if isinstance(a, str) else a for a in args]
+    stamp, _, args[1] = args[1].partition(" ")
+    assert stamp[:4].isdigit() and "T" in stamp  # "2026-12-07T16:47:06.941564+0000"
+    who = 2 if len(args) == 8 else 4  # monitor_log / monitor_log2 argument lists
+    args[who] = args[who].split(" ")[0]  # "client.? 127.0.0.1:0/NONCE" -> "client.?"
+    args[who + 1] = args[who + 2] = None  # sec, nsec
+    return [types, args]
+
+
+def test_commands_log_and_services_match_python_rados(cluster: SessionCluster,
+                                                      pool: str) -> None:
+    conf = str(cluster.conf)
+    pool_id = next(p["pool_id"] for p in _ceph(conf, "osd", "pool", "ls", "detail")
+                   if p["pool_name"] == pool)
+    with_mgr = bool(_ceph(conf, "mgr", "dump")["available"])
+    tag = uuid.uuid4().hex[:8]
+    ours = _run(sys.executable, "from rbdpy import rados", conf, pool_id, "o" + tag,
+                with_mgr)
+    theirs = _run("/usr/bin/python3", "import rados", conf, pool_id, "t" + tag, with_mgr)
+
+    for key in ("log1", "log2"):
+        assert _normalize_log(ours.pop(key), "o" + tag) == _normalize_log(theirs.pop(key),
+                                                                          "t" + tag)
+    for run in (ours, theirs):
+        run["pg_query"][4] = run["pg_query"][4].split("+")[0]  # "active" in both
+    assert ours == theirs
+
+    # And as the ceph CLI sees the same things.
+    assert json.loads(ours["osd_version"][1]) == _ceph(conf, "tell", "osd.0", "version")
+    cli_q = _ceph(conf, "pg", f"{pool_id}.0", "query")
+    assert ours["pg_query"][1:4] == [cli_q["info"]["pgid"], cli_q["up"], cli_q["acting"]]
+    mon_name = ours["mon_target_0"][1]
+    cli_mon = _ceph(conf, "tell", f"mon.{mon_name}", "mon_status")
+    assert ours["mon_target_0"][1:4] == [cli_mon["name"], cli_mon["rank"], cli_mon["quorum"]]
+    if with_mgr:
+        assert json.loads(ours["mgr_services"][1]) == _ceph(conf, "mgr", "services")
+        assert ours["service"] is not None and ours["service"][0] == "parity"
