@@ -185,7 +185,7 @@ class AsyncRados:
     def conf_parse_argv(self, args: Sequence[str]) -> list[str]:
         self.require_state("configuring", "connected")
         with translate("error calling conf_parse_argv_remainder"):
-            return self.config.parse_argv(list(args))
+            return self.config.parse_argv(list(args), early_args=False)
 
     def conf_parse_env(self, var: str = "CEPH_ARGS") -> None:
         self.require_state("configuring", "connected")

@@ -182,6 +182,13 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 unicode = str
 
 
+#: Entity types EntityName::from_str knows (ceph_entity_type names).
+_ENTITY_TYPES = frozenset({"auth", "mon", "osd", "mds", "mgr", "client"})
+
+#: A length no cls output reaches (aio_execute does not limit its output).
+_NO_LIMIT = 1 << 62
+
+
 def _typed_str(val: Any, name: str) -> None:
     """Cython's check of a parameter typed ``str`` (python-rados' message)."""
     if not isinstance(val, str):
@@ -316,6 +323,8 @@ def _return_code(pending: Pending[Any]) -> int:
         code = getattr(exc, "errno", None)
         return -abs(code) if isinstance(code, int) and code else -errno.EIO
     value = pending.result()
+    if isinstance(value, bool):
+        return 0  # a call that only succeeded (remove, setxattr, rmxattr): librados' 0
     if isinstance(value, int):
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -631,10 +640,13 @@ class Ioctx:
         """Start an object-class call, as :meth:`execute` does; returns a :class:`Completion`.
 
         ``oncomplete(completion, out)`` and then ``onsafe(completion, out)`` receive the method's
-        output (at most ``length`` bytes), or None when the call failed.
+        whole output (``length`` does not limit it, as in python-rados), or None when the call
+        failed; the return value is the output's length or ``-errno``.
         """
         async def run():
-            _, out = await self._async.execute(object_name, cls, method, data, length)
+            # python-rados' aio_execute hands over the whole output whatever ``length``
+            # says (librados writes it past the buffer it was given): no ERANGE here.
+            _, out = await self._async.execute(object_name, cls, method, data, _NO_LIMIT)
             return out
 
         # Not named ``data``: run() above reads the ``data`` argument when it starts.
@@ -784,9 +796,10 @@ class Ioctx:
     ) -> tuple[int, object]:
         """Call method ``method`` of object class ``cls`` (an OSD plugin) on object ``key``.
 
-        ``data`` is the method's input. Returns ``(n, out)``: the method's output truncated to
-        ``length`` bytes and its length. An error the method returns is raised as the matching
-        exception class. Async: :meth:`AsyncIoctx.execute`.
+        ``data`` is the method's input. Returns ``(n, out)``: the method's output and its
+        length. Output longer than ``length`` bytes raises :class:`OSError` with errno ERANGE,
+        as python-rados does; an error the method returns is raised as the matching exception
+        class. Async: :meth:`AsyncIoctx.execute`.
         """
         self.require_ioctx_open()
         length_and_out: tuple[int, object] = _live_portal(self._portal).run(
@@ -1514,6 +1527,10 @@ class Rados:
             name = "client.admin"
         cstr(name, "name")
         cstr("" if clustername is None else clustername, "clustername")
+        kind, dot, _ = name.partition(".")
+        if not dot or kind not in _ENTITY_TYPES:
+            # rados_create2: EntityName::from_str wants "<type>.<id>" with a known type.
+            raise Error(f"rados_initialize failed with error code: {-errno.EINVAL}")
         if context:
             raise _nie("Rados.__init__(context=...)", "sharing a librados CephContext")
         self._entity_name = name
@@ -1528,7 +1545,8 @@ class Rados:
         self._service_daemon: tuple[str, str, dict[str, str]] | None = None
         # The async handle does the configuring (same precedence as python-rados:
         # CEPH_ARGS, conf_defaults, then the file(s), then conf).
-        self._async = AsyncRados(rados_id=rados_id, name=name, clustername=clustername,
+        # ``name`` now says who we are (python-rados turns rados_id into it).
+        self._async = AsyncRados(name=name, clustername=clustername,
                                  conf_defaults=conf_defaults,
                                  conffile=None if conffile is None else conffile,
                                  conf=conf, flags=flags)
@@ -1589,17 +1607,21 @@ class Rados:
         self._async.conf_read_file(path)
 
     def conf_parse_argv(self, args: Sequence[str]):
-        """Apply the Ceph options found in ``args`` (``--name``, ``--conf``, ``--mon-host`` ...).
+        """Apply the configuration options found in ``args`` (``--mon-host``, ``-k``,
+        ``--rados-osd-op-timeout 5`` ...) and return the other arguments, in order.
 
-        Returns the arguments that are not Ceph options, also kept in ``parsed_args``; an empty
-        ``args`` returns None.
+        As python-rados (``rados_conf_parse_argv_remainder``): ``--id``, ``--name``,
+        ``--conf``/``-c`` and ``--cluster`` are not applied but returned, as is any unknown
+        ``--option`` (``--yes-i-really-really-mean-it``); ``parsed_args`` keeps the whole
+        input. An empty ``args`` returns None.
         """
         self.require_state("configuring", "connected")
         if not args:
             return None
         cstr_list(args, "args")
-        self.parsed_args = self._async.conf_parse_argv(args)
-        return self.parsed_args
+        remaining = self._async.conf_parse_argv(args)
+        self.parsed_args = args
+        return remaining
 
     def conf_parse_env(self, var: str | None = "CEPH_ARGS"):
         """Apply the Ceph options in environment variable ``var`` ($CEPH_ARGS by default).

@@ -659,7 +659,10 @@ class AsyncIoctx:
         with translate(f'Ioctx.read({self.name}): failed to read {to_str(key)}'):
             op = ops.call(cls, method, data)
             reply = await self._operate(key, [op])
-        out = bytes(reply.outdata[0][:length])
+            out = bytes(reply.outdata[0])
+            if len(out) > length:
+                # rados_exec refuses output that does not fit the caller's buffer.
+                raise CephError(errno.ERANGE, f"cls output of {len(out)} bytes > {length}")
         # rados_exec returns the output length.
         return len(out), out
 

@@ -131,8 +131,14 @@ if with_mgr:
     out["service"] = None if entry is None else [
         entry["metadata"]["purpose"], sorted(k for k in ("arch", "hostname")
                                              if k in entry["metadata"])]
+else:
+    # No active mgr: the command waits; rados_mon_op_timeout ends the wait with
+    # librados' (ETIMEDOUT, b"", "") -- a positive code.
+    cluster.conf_set("rados_mon_op_timeout", "2")
+    out["mgr_no_mgr"] = res(cluster.mgr_command(j({"prefix": "pg stat"}), b""))
+    cluster.conf_set("rados_mon_op_timeout", "0")
 cluster.shutdown()
-print(json.dumps(out))
+print(json.dumps(out, default=repr))
 '''
 
 
@@ -194,3 +200,95 @@ def test_commands_log_and_services_match_python_rados(cluster: SessionCluster,
     if with_mgr:
         assert json.loads(ours["mgr_services"][1]) == _ceph(conf, "mgr", "services")
         assert ours["service"] is not None and ours["service"][0] == "parity"
+
+
+# The rows of issue #20's table: constructor names, conf_parse_argv, aio return values,
+# cls errors and execute's output limit.
+SEMANTICS = r'''
+import json, sys
+IMPORT
+conf, pool, tag = sys.argv[1], sys.argv[2], sys.argv[3]
+out = {}
+def exc(fn, *a, **kw):
+    try:
+        r = fn(*a, **kw)
+        return ["ok", r if isinstance(r, (str, int, list, type(None))) else type(r).__name__]
+    except Exception as e:
+        return [type(e).__name__, str(e), getattr(e, "errno", None)]
+for kw in ({"rados_id": "admin"}, {"rados_id": ""}, {"name": "invalid"}, {"name": "foo.bar"},
+           {"name": "client."}, {"name": "osd.0"},
+           {"rados_id": "admin", "name": "client.admin"}):
+    out["ctor " + json.dumps(kw)] = exc(
+        lambda: rados.Rados(conffile=conf, **kw).conf_get("name"))
+r = rados.Rados(conffile=conf)
+for args in (["osd", "pool", "delete", "foobar", "foobar", "--yes-i-really-really-mean-it"],
+             ["--name", "client.admin", "x"], ["--id", "admin", "-c", conf, "y"],
+             ["--rados-osd-op-timeout", "5", "z"], ["--rados_osd_op_timeout=6", "w"],
+             ["--debug-ms", "0", "--foo", "bar"], [],
+             ["-k", "/nonexist", "--keyring=/x", "--no-mon-config", "a"]):
+    out["argv " + " ".join(args)] = [exc(r.conf_parse_argv, args),
+                                     r.conf_get("rados_osd_op_timeout"), list(r.parsed_args)]
+r.shutdown()
+r = rados.Rados(conffile=conf)  # the handle above was given a keyring that does not exist
+r.connect()
+io = r.open_ioctx(pool)
+obj = tag + "obj"
+io.write_full(obj, b"data")
+for method in ("nonesuch", "bad_reader", "record_hello", "writes_dont_return_data",
+               "say_hello"):
+    got = []
+    comp = io.aio_execute(obj, "hello", method, b"x",
+                          oncomplete=lambda c, d: got.append(None if d is None else d.decode()))
+    comp.wait_for_complete_and_cb()
+    out["aio_execute " + method] = [comp.get_return_value(), got]
+    out["execute " + method] = exc(lambda: list(io.execute(obj, "hello", method, b"x")))
+out["execute length"] = exc(io.execute, obj, "hello", "say_hello", b"", length=4)
+out["execute length fits"] = exc(lambda: [io.execute(obj, "hello", "say_hello", b"",
+                                                     length=13)[0]])
+got = []
+comp = io.aio_execute(obj, "hello", "say_hello", b"", length=4,
+                      oncomplete=lambda c, d: got.append(d.decode()))
+comp.wait_for_complete_and_cb()
+out["aio_execute length"] = [comp.get_return_value(), got]
+for name in ("aio_remove", "aio_setxattr", "aio_rmxattr"):
+    io.write_full(obj + "2", b"x")
+    io.set_xattr(obj + "2", "a", b"b")
+    if name == "aio_remove":
+        comp = io.aio_remove(obj + "2")
+    elif name == "aio_setxattr":
+        comp = io.aio_setxattr(obj + "2", "c", b"d")
+    else:
+        comp = io.aio_rmxattr(obj + "2", "a")
+    comp.wait_for_complete()
+    out[name] = repr(comp.get_return_value())
+io.remove_object(obj + "2")
+io.remove_object(obj)
+io.close()
+r.shutdown()
+print(json.dumps(out, default=repr))
+'''
+
+
+def _run_semantics(python: str, import_line: str, conf: str, pool: str, tag: str
+                   ) -> dict[str, Any]:
+    p = subprocess.run([python, "-c", SEMANTICS.replace("IMPORT", import_line), conf, pool,
+                        tag], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out: dict[str, Any] = json.loads(p.stdout)
+    return out
+
+
+def test_issue_table_semantics_match_python_rados(cluster: SessionCluster, pool: str) -> None:
+    conf = str(cluster.conf)
+    # One object name for both runs (each removes its objects before the next starts).
+    ours = _run_semantics(sys.executable, "from rbdpy import rados", conf, pool, "p-")
+    theirs = _run_semantics("/usr/bin/python3", "import rados", conf, pool, "p-")
+    assert ours == theirs
+    # The table's rows, spelled out.
+    assert ours['ctor {"rados_id": "admin"}'][0] == "ok"
+    assert ours['ctor {"name": "invalid"}'] == [
+        "Error", "rados_initialize failed with error code: -22", None]
+    assert ours["argv osd pool delete foobar foobar --yes-i-really-really-mean-it"][0] == [
+        "ok", ["osd", "pool", "delete", "foobar", "foobar", "--yes-i-really-really-mean-it"]]
+    assert [ours[n] for n in ("aio_remove", "aio_setxattr", "aio_rmxattr")] == ["0"] * 3
+    assert ours["execute length"][0::2] == ["OSError", 34]
