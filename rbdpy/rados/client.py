@@ -40,7 +40,6 @@ from typing import Any
 import trio
 
 from rbdpy.rados import exceptions as rx
-from rbdpy.rados import tell
 from rbdpy.rados.background import BackgroundTasks
 from rbdpy.rados.config import find_key, new_config, parse_env, read_conf_file
 from rbdpy.rados.mgrclient import MgrClient
@@ -58,6 +57,19 @@ from rbdpy.rados.proto.messages.mon import MOSDMap, MPoolOp, PoolOp
 from rbdpy.rados.proto.osdmap import Incremental, OSDMap
 from rbdpy.rados.proto.types import EntityAddr, EntityName, EntityType
 from rbdpy.rados.session import ioctx_factory
+from rbdpy.rados.tell import (
+    MON_DIRECTED_ATTEMPTS,
+    OSD_ATTEMPTS,
+    CommandFailed,
+    Dialer,
+    exchange,
+    mon_address,
+    osd_address,
+    parse_pgid,
+    pg_primary,
+    ping,
+    retrying,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +158,7 @@ class AsyncRados:
         self.osdmap: OSDMap | None = None
         self.objecter: Objecter | None = None
         self.mgrc: MgrClient | None = None
-        self._dialer: tell.Dialer | None = None
+        self._dialer: Dialer | None = None
         self._tell_tids = itertools.count(1)
         # monitor_log: the subscription, its callback and the last log version delivered
         self._log_watch = ""
@@ -277,7 +289,7 @@ class AsyncRados:
             global_seq=lambda: next(_global_seq),
             op_timeout=float(cfg.get("rados_osd_op_timeout")),
             background=background)
-        self._dialer = tell.Dialer(
+        self._dialer = Dialer(
             cephx=self.cephx,
             auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
             con_modes=parse_con_modes(cfg.get("ms_client_mode")),
@@ -448,7 +460,7 @@ class AsyncRados:
                 return await self.monc.command([cmd], bytes(inbuf))
         except trio.TooSlowError:
             return -errno.ETIMEDOUT, b"", "timed out"
-        except tell.CommandFailed as e:
+        except CommandFailed as e:
             return -e.errno, b"", e.outs
         except CephError as e:
             # librados reports a failed command in its return code, never by raising.
@@ -458,17 +470,17 @@ class AsyncRados:
         assert self.monc is not None and self._dialer is not None
         monmap = self.monc.monmap
         assert monmap is not None  # the session is up, so the monmap is known
-        name, addr = tell.mon_address(monmap, target)
+        name, addr = mon_address(monmap, target)
         dialer = self._dialer
         interval = self._conf_secs("mon_client_hunt_interval") or 3.0
-        for _ in range(tell.MON_DIRECTED_ATTEMPTS):
+        for _ in range(MON_DIRECTED_ATTEMPTS):
             request = MCommand(fsid=self.monc.fsid, cmd=[cmd], inbl=inbuf)
             request.tid = next(self._tell_tids)
             # An attempt that gets no answer within the hunt interval is sent again on a
             # new session (MonClient::_check_tell_commands).
             with trio.move_on_after(interval):
                 try:
-                    reply = await tell.exchange(
+                    reply = await exchange(
                         dialer.connection(addr, EntityType.MON, f"mon.{name}"), request)
                     return reply.r, bytes(reply.outbl), reply.rs
                 except AuthError:
@@ -476,7 +488,7 @@ class AsyncRados:
                 except (OSError, CephError) as e:
                     log.debug("command to mon.%s failed: %s", name, e)
                     await trio.sleep(interval)  # as librados: the next try after a pause
-        raise tell.CommandFailed(errno.ENXIO, "mon unavailable")
+        raise CommandFailed(errno.ENXIO, "mon unavailable")
 
     async def osd_command(self, osdid: int, cmd: str, inbuf: bytes, timeout: int = 0
                           ) -> tuple[int, bytes, str]:
@@ -491,10 +503,10 @@ class AsyncRados:
         """Send a command to the acting primary of pg ``pgid`` ("1.0")."""
         self.require_state("connected")
         try:
-            pool, seed = tell.parse_pgid(pgid)
+            pool, seed = parse_pgid(pgid)
         except CephError:
             return -errno.EINVAL, b"", ""
-        return await self._osd_tell(lambda m: tell.pg_primary(m, pool, seed), cmd,
+        return await self._osd_tell(lambda m: pg_primary(m, pool, seed), cmd,
                                     bytes(inbuf), timeout)
 
     async def _osd_tell(self, pick: Callable[[OSDMap], int], cmd: str, inbuf: bytes,
@@ -507,25 +519,25 @@ class AsyncRados:
             osdmap = self._map()
             try:
                 osd = pick(osdmap)
-                addr = tell.osd_address(osdmap, osd)
-            except tell.CommandFailed:
+                addr = osd_address(osdmap, osd)
+            except CommandFailed:
                 # Objecter checks against the newest map before failing the command.
                 await self.wait_for_latest_osdmap()
                 osdmap = self._map()
                 osd = pick(osdmap)
-                addr = tell.osd_address(osdmap, osd)
+                addr = osd_address(osdmap, osd)
             request = MCommand(fsid=fsid, cmd=[cmd], inbl=inbuf)
             request.tid = next(self._tell_tids)
-            return await tell.exchange(
+            return await exchange(
                 dialer.connection(addr, EntityType.OSD, f"osd.{osd}"), request)
 
         deadline = self._deadline(timeout, self._conf_secs("rados_osd_op_timeout"))
         try:
             with trio.fail_at(deadline):
-                reply = await tell.retrying(attempt, tell.OSD_ATTEMPTS, "osd command")
+                reply = await retrying(attempt, OSD_ATTEMPTS, "osd command")
         except trio.TooSlowError:
             return -errno.ETIMEDOUT, b"", "timed out"
-        except tell.CommandFailed as e:
+        except CommandFailed as e:
             return -e.errno, b"", e.outs
         except CephError as e:
             return -e.errno, b"", e.message
@@ -572,7 +584,7 @@ class AsyncRados:
             if addr is None:
                 raise CephError(errno.ENOENT, f"monitor {name!r} has no msgr2 address")
             with trio.fail_after(self._conf_secs("mon_client_ping_timeout") or 30.0):
-                reply = await tell.ping(
+                reply = await ping(
                     self._dialer.connection(addr, EntityType.MON, f"mon.{name}"), MPing())
             return reply.text()
 

@@ -12,13 +12,18 @@ address and id, ages). The commands are also checked against the ``ceph`` CLI
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trio
 
+from rbdpy.aio import open_rados
+from rbdpy.devcluster import DevCluster
 from tests.fix_cluster import SessionCluster
 
 pytestmark = pytest.mark.cluster
@@ -292,3 +297,52 @@ def test_issue_table_semantics_match_python_rados(cluster: SessionCluster, pool:
         "ok", ["osd", "pool", "delete", "foobar", "foobar", "--yes-i-really-really-mean-it"]]
     assert [ours[n] for n in ("aio_remove", "aio_setxattr", "aio_rmxattr")] == ["0"] * 3
     assert ours["execute length"][0::2] == ["OSError", 34]
+
+
+async def test_mgr_command_and_service_follow_a_mgr_failover(tmp_path: Path) -> None:
+    """``ceph mgr fail``: a command issued while the mgr restarts is answered by the next
+    active mgr, and the service daemon reappears in the new mgr's service map. On a
+    cluster of its own (the shared one is never failed over)."""
+    if shutil.which("ceph-mgr") is None:
+        pytest.skip("ceph-mgr is not installed")
+    dc = DevCluster(tmp_path / "mgrfail")
+    dc.start(mons=1, osds=1, mgr=True, memstore_bytes=1 << 30, osd_memory=512 << 20)
+    status = json.dumps({"prefix": "pg stat", "format": "json"})  # a plain mgr command
+    try:
+        async with open_rados(conffile=str(dc.conf_path)) as r:
+            await r.service_daemon_register("rbdpy-failover", "d1", {"k": "v"})
+            with trio.fail_after(120):
+                ret, _, outs = await r.mgr_command(status, b"")
+            assert ret == 0, outs  # outs may warn that the pg stats are not yet complete
+
+            async def active_gid() -> int:
+                ret, out, _ = await r.mon_command(
+                    json.dumps({"prefix": "mgr dump", "format": "json"}), b"")
+                assert ret == 0
+                gid: int = json.loads(out)["active_gid"]
+                return gid
+
+            before = await active_gid()
+            ret, _, outs = await r.mon_command(json.dumps({"prefix": "mgr fail",
+                                                           "who": "x"}), b"")
+            assert ret == 0, outs
+            with trio.fail_after(120):
+                ret, out, outs = await r.mgr_command(status, b"")
+            assert ret == 0 and "pg_summary" in json.loads(out), outs
+            assert await active_gid() != before
+            # a tell to the new active mgr by name (MCommand over the mgr session)
+            ret, out, outs = await r.mgr_command(json.dumps({"prefix": "mgr_status"}), b"",
+                                                 target="x")
+            assert (ret, outs) == (0, "") and "mgrmap_epoch" in json.loads(out)
+            with trio.fail_after(120):
+                while True:
+                    _, out, _ = await r.mon_command(
+                        json.dumps({"prefix": "service dump", "format": "json"}), b"")
+                    daemons = json.loads(out)["services"].get("rbdpy-failover", {}).get(
+                        "daemons", {})
+                    if "d1" in daemons:
+                        break
+                    await trio.sleep(1)
+            assert daemons["d1"]["metadata"]["k"] == "v"
+    finally:
+        dc.stop()
