@@ -4,7 +4,9 @@ Theory of operation: the handle subscribes to "mgrmap" at the monitors and hands
 MMgrMap to :meth:`MgrClient.handle_mgrmap`. :meth:`MgrClient.run` (a background service of
 the handle) keeps one session with the map's active mgr: when the active mgr changes (a
 failover) or the session breaks, it dials the one the newest map names, and it waits while
-the map names none. Commands wait in a table until answered and are (re)sent on every new
+the map names none. The first session is opened when it is first needed (a command or a
+registration), not at connect as librados does: most handles never talk to the mgr.
+Commands wait in a table until answered and are (re)sent on every new
 session, so a command issued during a failover is answered by the new active mgr, as
 librados' MgrClient does:
 
@@ -118,6 +120,9 @@ class MgrClient:
         self.service: ServiceDaemon | None = None
         self._report_period = 0.0
         self._report_wakeup = trio.Event()
+        # Set by the first command or registration: until then no mgr session is opened
+        # (most handles never talk to the mgr; librados opens one for every client).
+        self._wanted = trio.Event()
         self._shutdown = False
 
     # -- the map -------------------------------------------------------------------------
@@ -148,6 +153,7 @@ class MgrClient:
             raise CephError(errno.ESHUTDOWN, "mgrclient shut down")
         c = _Command(next(self._tids), cmd, bytes(inbl), target)
         self._pending[c.tid] = c
+        self._wanted.set()
         try:
             conn = self.conn
             if conn is not None and conn.ready is not None and not conn.closed:
@@ -192,6 +198,7 @@ class MgrClient:
         meta = system_metadata()
         meta.update(metadata)
         self.service = ServiceDaemon(service, daemon, meta)
+        self._wanted.set()
         conn = self.conn
         if conn is not None and conn.ready is not None and not conn.closed:
             await self._send(conn, self._open_message())
@@ -226,6 +233,7 @@ class MgrClient:
 
     async def run(self) -> None:
         """Follow the active mgr until shut down (a background service of the handle)."""
+        await self._wanted.wait()
         while not self._shutdown:
             m = self.map
             addr = m.active_addrs.msgr2() if m is not None and m.available else None
@@ -303,3 +311,4 @@ class MgrClient:
             c.result = (-errno.ESHUTDOWN, b"", "mgrclient shut down")
             c.done.set()
         self._map_changed.set()
+        self._wanted.set()
