@@ -568,6 +568,7 @@ class AsyncRados:
 
         :raises InvalidArgumentError: an empty id.
         :raises ObjectNotFound: no such monitor in the monmap.
+        :raises TimedOut: no answer within ``mon_client_ping_timeout`` (a monitor down).
         """
         self.require_state("connected")
         assert self.monc is not None and self._dialer is not None
@@ -583,10 +584,23 @@ class AsyncRados:
             addr = monmap.mon_info[name].public_addrs.msgr2()
             if addr is None:
                 raise CephError(errno.ENOENT, f"monitor {name!r} has no msgr2 address")
-            with trio.fail_after(self._conf_secs("mon_client_ping_timeout") or 30.0):
-                reply = await ping(
-                    self._dialer.connection(addr, EntityType.MON, f"mon.{name}"), MPing())
-            return reply.text()
+            # A monitor that is down is dialled again until mon_client_ping_timeout, then
+            # the ping times out (MonClientPinger waits that long for its answer).
+            dialer = self._dialer
+            with trio.move_on_after(self._conf_secs("mon_client_ping_timeout") or 30.0):
+                pause = 0.1
+                while True:
+                    try:
+                        reply = await ping(
+                            dialer.connection(addr, EntityType.MON, f"mon.{name}"), MPing())
+                        return reply.text()
+                    except AuthError:
+                        raise
+                    except (OSError, CephError) as e:
+                        log.debug("ping of mon.%s failed: %s", name, e)
+                    await trio.sleep(pause)
+                    pause = min(pause * 2, 1.0)
+            raise CephError(errno.ETIMEDOUT, f"mon.{name} did not answer the ping")
 
     # -- the cluster log ---------------------------------------------------------------
 

@@ -299,14 +299,31 @@ def test_issue_table_semantics_match_python_rados(cluster: SessionCluster, pool:
     assert ours["execute length"][0::2] == ["OSError", 34]
 
 
+DOWN_MON = r'''
+import json, sys
+IMPORT
+r = rados.Rados(conffile=sys.argv[1], conf={"mon_client_ping_timeout": "3"})
+r.connect()
+out = {"target": list(r.mon_command(json.dumps({"prefix": "mon_status"}), b"", target="b"))}
+out["target"][1] = out["target"][1].decode()
+try:
+    r.ping_monitor("b")
+except Exception as e:
+    out["ping"] = [type(e).__name__, str(e)]
+r.shutdown()
+print(json.dumps(out))
+'''
+
+
 async def test_mgr_command_and_service_follow_a_mgr_failover(tmp_path: Path) -> None:
     """``ceph mgr fail``: a command issued while the mgr restarts is answered by the next
-    active mgr, and the service daemon reappears in the new mgr's service map. On a
+    active mgr, and the service daemon reappears in the new mgr's service map. Then a
+    monitor goes down: a command and a ping addressed to it fail as python-rados' do. On a
     cluster of its own (the shared one is never failed over)."""
     if shutil.which("ceph-mgr") is None:
         pytest.skip("ceph-mgr is not installed")
     dc = DevCluster(tmp_path / "mgrfail")
-    dc.start(mons=1, osds=1, mgr=True, memstore_bytes=1 << 30, osd_memory=512 << 20)
+    dc.start(mons=3, osds=1, mgr=True, memstore_bytes=1 << 30, osd_memory=512 << 20)
     status = json.dumps({"prefix": "pg stat", "format": "json"})  # a plain mgr command
     try:
         async with open_rados(conffile=str(dc.conf_path)) as r:
@@ -344,5 +361,18 @@ async def test_mgr_command_and_service_follow_a_mgr_failover(tmp_path: Path) -> 
                         break
                     await trio.sleep(1)
             assert daemons["d1"]["metadata"]["k"] == "v"
+        dc.kill("mon.b")
+        runs = []
+        for python, imp in ((sys.executable, "from rbdpy import rados"),
+                            ("/usr/bin/python3", "import rados")):
+            p = await trio.run_process([python, "-c", DOWN_MON.replace("IMPORT", imp),
+                                        str(dc.conf_path)], capture_stdout=True,
+                                       capture_stderr=True, check=False)
+            assert p.returncode == 0, p.stderr.decode()[-2000:]
+            runs.append(json.loads(p.stdout))
+        assert runs[0] == runs[1]
+        assert runs[0] == {"target": [-6, "", "mon unavailable"],
+                           "ping": ["TimedOut",
+                                    "[errno 110] RADOS timed out (error calling ping_monitor)"]}
     finally:
         dc.stop()
