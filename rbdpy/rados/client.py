@@ -153,6 +153,7 @@ class AsyncRados:
         self.config: Config = new_config(entity, cluster=clustername or "")
         self.config.cctid = next(_cctid)
         self.state = "configuring"
+        self._conf_file_read = False
         self.monc: MonClient | None = None
         self.cephx: CephxClient | None = None
         self.osdmap: OSDMap | None = None
@@ -190,9 +191,20 @@ class AsyncRados:
                 f"{self.state}.")
 
     def conf_read_file(self, path: str | None = None) -> None:
+        """``rados_conf_read_file``, with librados 16.2's observable rules: once connected
+        the configuration files cannot be re-read (ENOSYS), and after one file was read a
+        list with no existing file changes nothing and is not an error."""
         self.require_state("configuring", "connected")
         with translate("error calling conf_read_file"):
-            read_conf_file(self.config, path)
+            if self.state == "connected":
+                raise CephError(errno.ENOSYS, "conf files are read before connect")
+            try:
+                read_conf_file(self.config, path)
+            except CephError as e:
+                if e.errno != errno.ENOENT or not self._conf_file_read:
+                    raise
+                return
+            self._conf_file_read = True
 
     def conf_parse_argv(self, args: Sequence[str]) -> list[str]:
         self.require_state("configuring", "connected")
@@ -424,7 +436,9 @@ class AsyncRados:
         if conn is None or conn.ready is None:
             return "[]"
         a = conn.ready.my_addr
-        return f"[v2:{a.host}:0/{a.nonce}]" if a.host else "[]"
+        # librados prints its messenger's address vector: one address of type "any",
+        # shown bare ("127.0.0.1:0/1957497019").
+        return f"{a.host}:0/{a.nonce}" if a.host else "[]"
 
     # -- commands (mon, targeted mon, osd, pg, mgr) --------------------------------------
     #

@@ -788,6 +788,11 @@ class Ioctx:
         :class:`ObjectNotFound` if the object does not exist. Async: :meth:`AsyncIoctx.read`.
         """
         self.require_ioctx_open()
+        # Cython's conversions of python-rados' size_t length and uint64_t offset.
+        if length < 0:
+            raise OverflowError("can't convert negative value to size_t")
+        if offset < 0:
+            raise OverflowError("can't convert negative value to uint64_t")
         data: bytes = _live_portal(self._portal).run(self._async.read, key, length, offset)
         return data
 
@@ -1553,7 +1558,7 @@ class Rados:
         self.state = "configuring"
 
     def get_addrs(self):
-        """This client's address on its monitor session, as a string like ``"[v2:ip:0/nonce]"``.
+        """This client's address on its monitor session, as librados prints it (``"ip:0/nonce"``).
 
         "[]" when the session has no address (yet).
         """

@@ -299,6 +299,102 @@ def test_issue_table_semantics_match_python_rados(cluster: SessionCluster, pool:
     assert ours["execute length"][0::2] == ["OSError", 34]
 
 
+# Facade calls issue #20 lists as untested (item 5): aio calls and their completions,
+# open_ioctx2, get_pool_base_tier, conf_read_file, get_addrs, WriteOp.execute, the aio
+# compound ops, Object.seek.
+FACADE_CALLS = r'''
+import json, sys, time
+IMPORT
+conf, pool, tag = sys.argv[1], sys.argv[2], sys.argv[3]
+out = {}
+def exc(fn, *a, **kw):
+    try:
+        r = fn(*a, **kw)
+        if isinstance(r, bytes): r = r.decode("utf-8", "replace")
+        if isinstance(r, tuple): r = list(r)
+        plain = isinstance(r, (str, int, list, type(None), bool, float))
+        return ["ok", r if plain else type(r).__name__]
+    except Exception as e:
+        return [type(e).__name__, str(e), getattr(e, "errno", None)]
+r = rados.Rados(conffile=conf)
+out["conf_read_file"] = exc(r.conf_read_file, conf)
+out["conf_read_file missing"] = exc(r.conf_read_file, "/nonexistent.conf")
+r.connect()
+import re
+out["addrs"] = bool(re.fullmatch(r"[0-9.]+:0/[0-9]+", r.get_addrs()))
+out["conf_read_file connected"] = exc(r.conf_read_file, conf)
+io = r.open_ioctx(pool)
+pid = io.get_pool_id()
+out["pool_name"] = io.get_pool_name()
+io2 = r.open_ioctx2(pid)
+out["ioctx2 name"] = io2.get_pool_name()
+out["ioctx2 dne"] = exc(r.open_ioctx2, 987654)
+out["base_tier"] = r.get_pool_base_tier(pid) == pid
+out["base_tier dne"] = exc(r.get_pool_base_tier, 987654)
+o = tag + "o"
+def wait(c):
+    c.wait_for_complete()
+    return [c.is_complete(), c.is_safe(), c.get_return_value()]
+out["aio_write_full"] = wait(io.aio_write_full(o, b"hello world"))
+out["aio_append"] = wait(io.aio_append(o, b"!!"))
+out["read"] = io.read(o).decode()
+got = []
+c = io.aio_stat(o, oncomplete=lambda c, size, mtime: got.append(size))
+c.wait_for_complete_and_cb()
+out["aio_stat"] = [c.get_return_value(), got]
+got = []
+c = io.aio_stat(tag + "missing", oncomplete=lambda c, size, mtime: got.append(size))
+c.wait_for_complete_and_cb()
+out["aio_stat missing"] = [c.get_return_value(), got]
+out["aio_cmpext eq"] = wait(io.aio_cmpext(o, b"hello", 0))
+out["aio_cmpext ne"] = wait(io.aio_cmpext(o, b"hellX", 0))
+out["aio_writesame"] = wait(io.aio_writesame(o, b"ab", 6, 2))
+out["read2"] = io.read(o).decode()
+out["aio_remove missing"] = wait(io.aio_remove(tag + "missing"))
+out["aio_rmxattr missing"] = wait(io.aio_rmxattr(o, "nope"))
+with rados.WriteOpCtx() as op:
+    op.execute("hello", "record_hello", b"x")
+    out["writeop execute"] = exc(io.operate_write_op, op, tag + "h")
+out["writeop result"] = io.read(tag + "h").decode()
+with rados.WriteOpCtx() as op:
+    op.write_full(b"via aio op")
+    c = io.operate_aio_write_op(op, tag + "w")
+    out["aio write op"] = wait(c)
+with rados.ReadOpCtx() as op:
+    it, ret = io.get_omap_vals(op, "", "", 10)
+    c = io.operate_aio_read_op(op, tag + "w")
+    out["aio read op"] = wait(c)
+obj = rados.Object(io, o)
+out["object read"] = obj.read(5).decode()
+obj.seek(6)
+out["object seek read"] = obj.read(3).decode()
+out["object seek bad"] = exc(obj.seek, -1)
+out["object stat"] = obj.stat()[0]
+for name in (o, tag + "h", tag + "w"):
+    io.remove_object(name)
+out["after remove"] = exc(obj.read, 1)
+io2.close()
+io.close()
+r.shutdown()
+print(json.dumps(out, default=repr))
+'''
+
+
+def test_facade_calls_match_python_rados(cluster: SessionCluster, pool: str) -> None:
+    conf = str(cluster.conf)
+    runs = []
+    for python, imp in ((sys.executable, "from rbdpy import rados"),
+                        ("/usr/bin/python3", "import rados")):
+        p = subprocess.run([python, "-c", FACADE_CALLS.replace("IMPORT", imp), conf, pool,
+                            "p-"], capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr[-3000:]
+        runs.append(json.loads(p.stdout))
+    ours, theirs = runs
+    assert ours == theirs
+    assert ours["addrs"] is True and ours["conf_read_file connected"][0::2] == ["OSError", 38]
+    assert ours["aio_write_full"] == [True, True, 0]
+
+
 DOWN_MON = r'''
 import json, sys
 IMPORT
