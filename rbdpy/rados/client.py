@@ -59,7 +59,6 @@ from rbdpy.rados.proto.types import EntityAddr, EntityName, EntityType
 from rbdpy.rados.session import ioctx_factory
 from rbdpy.rados.tell import (
     MON_DIRECTED_ATTEMPTS,
-    OSD_ATTEMPTS,
     CommandFailed,
     Dialer,
     exchange,
@@ -548,7 +547,7 @@ class AsyncRados:
         deadline = self._deadline(timeout, self._conf_secs("rados_osd_op_timeout"))
         try:
             with trio.fail_at(deadline):
-                reply = await retrying(attempt, OSD_ATTEMPTS, "osd command")
+                reply = await retrying(attempt, "osd command")
         except trio.TooSlowError:
             return -errno.ETIMEDOUT, b"", "timed out"
         except CommandFailed as e:

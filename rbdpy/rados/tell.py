@@ -20,9 +20,10 @@ Where a command goes, and the errors librados reports before sending anything:
   ``mon_client_hunt_interval`` is asked again, ``mon_client_directed_command_retry`` (2)
   times in all, then the command fails with "mon unavailable" (ENXIO).
 
-A session that breaks before the reply is redialled (the daemon may have restarted at the
-address of the newest map); the caller bounds the whole command with its timeout
-(``rados_osd_op_timeout`` for OSDs and PGs).
+A session that breaks before the reply is redialled, after looking the target up again in
+the newest map (the daemon may have restarted elsewhere, or be marked down by now); the
+caller bounds the whole command with its timeout (``rados_osd_op_timeout`` for OSDs and
+PGs, none by default, as librados).
 
 Mirrors: ceph src/osdc/Objecter.cc (osd_command, pg_command, _calc_command_target,
 _send_command), src/mon/MonClient.cc (_send_command, _check_tell_commands),
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import errno
+import itertools
 import logging
 import re
 import time
@@ -58,8 +60,6 @@ log = logging.getLogger(__name__)
 
 #: How long one dial may take before the attempt counts as failed.
 CONNECT_TIMEOUT = 10.0
-#: Dials of one OSD before a command gives up with the connection's error.
-OSD_ATTEMPTS = 5
 #: mon_client_directed_command_retry (Pacific default): sends of one targeted mon command.
 MON_DIRECTED_ATTEMPTS = 2
 
@@ -149,15 +149,18 @@ async def exchange(conn: Connection, request: MCommand) -> MCommandReply:
     return reply
 
 
-async def retrying(attempt: Callable[[], Awaitable[MCommandReply]], attempts: int,
-                   what: str) -> MCommandReply:
-    """Await ``attempt()`` until it returns a reply, at most ``attempts`` times.
+async def retrying(attempt: Callable[[], Awaitable[MCommandReply]], what: str,
+                   attempts: int | None = None) -> MCommandReply:
+    """Await ``attempt()`` until it returns a reply (at most ``attempts`` times; None: until
+    the caller's deadline, as the Objecter keeps a command until it is answered, the map
+    says its OSD is gone, or rados_osd_op_timeout expires).
 
     Refused credentials and librados-style failures (:class:`CommandFailed`) are final;
-    a dial or session failure is retried after a short pause.
+    a dial or session failure is retried after a short pause (``attempt`` looks the
+    target up again each time, so an OSD the newest map marks down ends it).
     """
     last: CephError | None = None
-    for n in range(attempts):
+    for n in itertools.count() if attempts is None else range(attempts):
         try:
             return await attempt()
         except (AuthError, CommandFailed):
@@ -167,7 +170,7 @@ async def retrying(attempt: Callable[[], Awaitable[MCommandReply]], attempts: in
         except CephError as e:
             last = e
         log.debug("%s: attempt %d failed: %s", what, n + 1, last)
-        await trio.sleep(min(0.1 * 2 ** n, 1.0))
+        await trio.sleep(min(0.1 * 2 ** min(n, 4), 1.0))
     assert last is not None
     raise last
 
