@@ -395,6 +395,63 @@ def test_facade_calls_match_python_rados(cluster: SessionCluster, pool: str) -> 
     assert ours["aio_write_full"] == [True, True, 0]
 
 
+# Issue #20 item 4: librados moves an op's steps into the request on operate, so a reused
+# WriteOp/ReadOp sends only what was added since (and an emptied op does nothing).
+OP_REUSE = r'''
+import json, sys
+IMPORT
+r = rados.Rados(conffile=sys.argv[1]); r.connect()
+io = r.open_ioctx(sys.argv[2])
+out = {}
+def exc(fn, *a):
+    try: return ["ok", fn(*a)]
+    except Exception as e: return [type(e).__name__, str(e)]
+for o in ("ru1", "ru2", "ru3"):
+    try: io.remove_object(o)
+    except rados.ObjectNotFound: pass
+op = io.create_write_op()
+op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
+op.write_full(b"first")
+out["op1"] = exc(io.operate_write_op, op, "ru1")
+op.append(b"+more")
+out["op2"] = exc(io.operate_write_op, op, "ru1")
+out["ru1"] = io.read("ru1").decode()
+out["op3 empty"] = exc(io.operate_write_op, op, "ru2")
+out["ru2 exists"] = exc(io.stat, "ru2")[0]
+io.release_write_op(op)
+rop = io.create_read_op()
+it, ret = io.get_omap_vals(rop, "", "", 10)
+out["rop1"] = exc(io.operate_read_op, rop, "ru1")
+out["rop2"] = exc(io.operate_read_op, rop, "ru3")
+io.release_read_op(rop)
+with rados.WriteOpCtx() as op:
+    op.write_full(b"A")
+    out["ctx1"] = exc(io.operate_write_op, op, "ru3")
+    op.append(b"B")
+    out["ctx2"] = exc(io.operate_write_op, op, "ru3")
+out["ru3"] = io.read("ru3").decode()
+for o in ("ru1", "ru2", "ru3"):
+    try: io.remove_object(o)
+    except rados.ObjectNotFound: pass
+print(json.dumps(out))
+r.shutdown()
+'''
+
+
+def test_reused_ops_send_only_new_steps_as_python_rados(cluster: SessionCluster,
+                                                        pool: str) -> None:
+    conf = str(cluster.conf)
+    runs = []
+    for python, imp in ((sys.executable, "from rbdpy import rados"),
+                        ("/usr/bin/python3", "import rados")):
+        p = subprocess.run([python, "-c", OP_REUSE.replace("IMPORT", imp), conf, pool],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr[-3000:]
+        runs.append(json.loads(p.stdout))
+    assert runs[0] == runs[1]
+    assert runs[0]["op2"] == ["ok", None] and runs[0]["ru1"] == "first+more"
+
+
 DOWN_MON = r'''
 import json, sys
 IMPORT
