@@ -452,6 +452,66 @@ def test_reused_ops_send_only_new_steps_as_python_rados(cluster: SessionCluster,
     assert runs[0]["op2"] == ["ok", None] and runs[0]["ru1"] == "first+more"
 
 
+# Issue #20 item 4: the handle's state machine and cluster-level calls (RadosStateError
+# before connect and after shutdown, blocklist_add, wait_for_latest_osdmap, pool errors,
+# set_osdmap_full_try, a closed ioctx).
+STATE_CALLS = r'''
+import json, sys
+IMPORT
+out = {}
+def exc(fn, *a, **kw):
+    try:
+        r = fn(*a, **kw)
+        plain = isinstance(r, (str, int, list, type(None), bool, float, dict))
+        return ["ok", r if plain else type(r).__name__]
+    except Exception as e:
+        return [type(e).__name__, str(e), getattr(e, "errno", None)]
+r = rados.Rados(conffile=sys.argv[1])
+out["fsid before"] = exc(r.get_fsid)
+out["inst before"] = exc(r.get_instance_id)
+out["wait before"] = exc(r.wait_for_latest_osdmap)
+out["version"] = str(r.version())
+r.connect()
+out["connect again"] = exc(r.connect)
+out["fsid len"] = len(r.get_fsid())
+out["inst type"] = type(r.get_instance_id()).__name__
+out["wait"] = exc(r.wait_for_latest_osdmap)
+out["blocklist"] = exc(r.blocklist_add, "192.0.2.77:0/123", 60)
+out["blocklist bad"] = exc(r.blocklist_add, "not an address")
+r.mon_command(json.dumps({"prefix": "osd blocklist", "blocklistop": "rm", "addr": "192.0.2.77:0/123"}), b"")
+out["create existing"] = exc(r.create_pool, sys.argv[2])
+out["delete missing"] = exc(r.delete_pool, "hg-nonesuch")
+out["open missing"] = exc(r.open_ioctx, "hg-nonesuch")
+out["lookup missing"] = exc(r.pool_lookup, "hg-nonesuch")
+out["reverse missing"] = exc(r.pool_reverse_lookup, 987654)
+out["exists"] = [r.pool_exists(sys.argv[2]), r.pool_exists("hg-nonesuch")]
+out["stats keys"] = sorted(r.get_cluster_stats())
+io = r.open_ioctx(sys.argv[2])
+out["full try"] = [exc(io.set_osdmap_full_try), exc(io.unset_osdmap_full_try)]
+io.close()
+out["closed ioctx"] = exc(io.read, "x")
+r.shutdown()
+out["after shutdown"] = exc(r.get_fsid)
+out["open after shutdown"] = exc(r.open_ioctx, "x")
+out["shutdown again"] = exc(r.shutdown)
+print(json.dumps(out))
+'''
+
+
+def test_state_and_cluster_calls_match_python_rados(cluster: SessionCluster,
+                                                    pool: str) -> None:
+    conf = str(cluster.conf)
+    runs = []
+    for python, imp in ((sys.executable, "from rbdpy import rados"),
+                        ("/usr/bin/python3", "import rados")):
+        p = subprocess.run([python, "-c", STATE_CALLS.replace("IMPORT", imp), conf, pool],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr[-3000:]
+        runs.append(json.loads(p.stdout))
+    assert runs[0] == runs[1]
+    assert runs[0]["fsid before"][0] == "RadosStateError"
+
+
 DOWN_MON = r'''
 import json, sys
 IMPORT
