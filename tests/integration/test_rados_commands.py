@@ -478,7 +478,8 @@ out["inst type"] = type(r.get_instance_id()).__name__
 out["wait"] = exc(r.wait_for_latest_osdmap)
 out["blocklist"] = exc(r.blocklist_add, "192.0.2.77:0/123", 60)
 out["blocklist bad"] = exc(r.blocklist_add, "not an address")
-r.mon_command(json.dumps({"prefix": "osd blocklist", "blocklistop": "rm", "addr": "192.0.2.77:0/123"}), b"")
+r.mon_command(json.dumps({"prefix": "osd blocklist", "blocklistop": "rm",
+                          "addr": "192.0.2.77:0/123"}), b"")
 out["create existing"] = exc(r.create_pool, sys.argv[2])
 out["delete missing"] = exc(r.delete_pool, "hg-nonesuch")
 out["open missing"] = exc(r.open_ioctx, "hg-nonesuch")
