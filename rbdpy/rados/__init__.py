@@ -13,6 +13,7 @@ give the facade's objects, so every name and ``isinstance`` relation holds eithe
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,6 +36,11 @@ def __getattr__(name: str) -> Any:
         return globals()["__all__"]
     if name.startswith("__"):
         raise AttributeError(name)
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # ``from rbdpy.rados import exceptions`` inside the drivers asks the package first:
+        # a submodule is imported as itself, without loading the facade (which imports
+        # the drivers: importing a driver module first would otherwise be circular).
+        return importlib.import_module(f"{__name__}.{name}")
     facade = _load_facade()
     try:
         return getattr(facade, name)

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import inspect
 import ipaddress
 import itertools
 import json
 import logging
+import math
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import trio
@@ -40,16 +42,33 @@ import trio
 from rbdpy.rados import exceptions as rx
 from rbdpy.rados.background import BackgroundTasks
 from rbdpy.rados.config import find_key, new_config, parse_env, read_conf_file
+from rbdpy.rados.mgrclient import MgrClient
 from rbdpy.rados.monclient import HuntPolicy, MonClient
 from rbdpy.rados.objecter import Objecter
 from rbdpy.rados.proto.auth.cephx import CephxClient, NoneAuthHandler
 from rbdpy.rados.proto.auth.handler import ConMode
 from rbdpy.rados.proto.conf import Config
-from rbdpy.rados.proto.errors import CephError
+from rbdpy.rados.proto.errors import AuthError, CephError
+from rbdpy.rados.proto.messages.base import Message
+from rbdpy.rados.proto.messages.command import MCommand, MCommandReply, MPing
+from rbdpy.rados.proto.messages.log import LOG_SUBSCRIPTIONS, LogEntry, MLog
+from rbdpy.rados.proto.messages.mgr import MMgrMap
 from rbdpy.rados.proto.messages.mon import MOSDMap, MPoolOp, PoolOp
 from rbdpy.rados.proto.osdmap import Incremental, OSDMap
-from rbdpy.rados.proto.types import EntityAddr, EntityName
+from rbdpy.rados.proto.types import EntityAddr, EntityName, EntityType
 from rbdpy.rados.session import ioctx_factory
+from rbdpy.rados.tell import (
+    MON_DIRECTED_ATTEMPTS,
+    CommandFailed,
+    Dialer,
+    exchange,
+    mon_address,
+    osd_address,
+    parse_pgid,
+    pg_primary,
+    ping,
+    retrying,
+)
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +152,19 @@ class AsyncRados:
         self.config: Config = new_config(entity, cluster=clustername or "")
         self.config.cctid = next(_cctid)
         self.state = "configuring"
+        self._conf_file_read = False
         self.monc: MonClient | None = None
         self.cephx: CephxClient | None = None
         self.osdmap: OSDMap | None = None
         self.objecter: Objecter | None = None
+        self.mgrc: MgrClient | None = None
+        self._dialer: Dialer | None = None
+        self._tell_tids = itertools.count(1)
+        # monitor_log: the subscription, its callback and the last log version delivered
+        self._log_watch = ""
+        self._log_callback: Callable[[LogEntry], Any] | None = None
+        self._log_last_version = 0
+        self._log_queue: trio.MemorySendChannel[tuple[Any, LogEntry]] | None = None
         self._osdmap_changed = trio.Event()
         #: The owner of every background task of this handle (see background.py).
         self.background = BackgroundTasks(f"rados {entity}")
@@ -162,14 +190,25 @@ class AsyncRados:
                 f"{self.state}.")
 
     def conf_read_file(self, path: str | None = None) -> None:
+        """``rados_conf_read_file``, with librados 16.2's observable rules: once connected
+        the configuration files cannot be re-read (ENOSYS), and after one file was read a
+        list with no existing file changes nothing and is not an error."""
         self.require_state("configuring", "connected")
         with translate("error calling conf_read_file"):
-            read_conf_file(self.config, path)
+            if self.state == "connected":
+                raise CephError(errno.ENOSYS, "conf files are read before connect")
+            try:
+                read_conf_file(self.config, path)
+            except CephError as e:
+                if e.errno != errno.ENOENT or not self._conf_file_read:
+                    raise
+                return
+            self._conf_file_read = True
 
     def conf_parse_argv(self, args: Sequence[str]) -> list[str]:
         self.require_state("configuring", "connected")
         with translate("error calling conf_parse_argv_remainder"):
-            return self.config.parse_argv(list(args))
+            return self.config.parse_argv(list(args), early_args=False)
 
     def conf_parse_env(self, var: str = "CEPH_ARGS") -> None:
         self.require_state("configuring", "connected")
@@ -245,7 +284,8 @@ class AsyncRados:
             mon_addrs, auth=self.cephx,
             auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
             con_modes=parse_con_modes(cfg.get("ms_mon_client_mode")),
-            on_osdmap=self._handle_osdmap, global_seq=lambda: next(_global_seq),
+            on_osdmap=self._handle_osdmap, on_message=self._handle_message,
+            global_seq=lambda: next(_global_seq),
             hunt=HuntPolicy(
                 parallel=int(cfg.get("mon_client_hunt_parallel")),
                 interval=float(cfg.get("mon_client_hunt_interval")),
@@ -260,10 +300,21 @@ class AsyncRados:
             global_seq=lambda: next(_global_seq),
             op_timeout=float(cfg.get("rados_osd_op_timeout")),
             background=background)
+        self._dialer = Dialer(
+            cephx=self.cephx,
+            auth_none=(lambda: NoneAuthHandler(name)) if self.cephx is None else None,
+            con_modes=parse_con_modes(cfg.get("ms_client_mode")),
+            mon_con_modes=parse_con_modes(cfg.get("ms_mon_client_mode")),
+            global_seq=lambda: next(_global_seq),
+            global_id=lambda: self.monc.global_id if self.monc else 0)
+        monc = self.monc
+        self.mgrc = MgrClient(self._dialer, fsid=lambda: monc.fsid)
         background.start_service(self.monc.run, name="mon session")
+        background.start_service(self.mgrc.run, name="mgr session")
         with trio.fail_after(timeout):
             await self.monc.wait_ready()
             self.monc.sub_want("osdmap", 0)
+            self.monc.sub_want("mgrmap", 0)  # as librados' MgrClient::init
             await self._wait_osdmap(lambda m: True)
 
     async def _start_background(self) -> BackgroundTasks:
@@ -285,6 +336,10 @@ class AsyncRados:
     async def _stop_background(self) -> None:
         if self.monc is not None:
             self.monc.shutdown()
+        if self.mgrc is not None:
+            self.mgrc.shutdown()
+        if self._log_queue is not None:
+            self._log_queue.close()
         if self.objecter is not None:
             self.objecter.shutdown()
         self.background.close()
@@ -380,26 +435,263 @@ class AsyncRados:
         if conn is None or conn.ready is None:
             return "[]"
         a = conn.ready.my_addr
-        return f"[v2:{a.host}:0/{a.nonce}]" if a.host else "[]"
+        # librados prints its messenger's address vector: one address of type "any",
+        # shown bare ("127.0.0.1:0/1957497019").
+        return f"{a.host}:0/{a.nonce}" if a.host else "[]"
 
-    # -- mon commands --------------------------------------------------------------------
+    # -- commands (mon, targeted mon, osd, pg, mgr) --------------------------------------
+    #
+    # Every command returns (ret, outbuf, outs) as librados does: a failure is a negative
+    # errno in ret, never an exception. Timeouts follow librados: rados_mon_op_timeout for
+    # mon and mgr commands, rados_osd_op_timeout for osd and pg commands (0: wait
+    # forever); ``timeout`` > 0 bounds the call further (python-rados ignores it; rbdpy's
+    # facade passes 0).
+
+    def _conf_secs(self, option: str) -> float:
+        return float(self.config.get(option) or 0)
+
+    @staticmethod
+    def _deadline(*timeouts: float) -> float:
+        live = [t for t in timeouts if t > 0]
+        return trio.current_time() + min(live) if live else math.inf
 
     async def mon_command(self, cmd: str, inbuf: bytes, timeout: int = 0,
                           target: str | int | None = None) -> tuple[int, bytes, str]:
-        """Send a command to the monitors; returns (ret, outbuf, outs) as python-rados."""
+        """Send a command to the monitors, or to one (``target``: a name, or a rank).
+
+        Without a target the command goes over the handle's mon session (MMonCommand);
+        with one, over an anonymous session with that monitor (MCommand), as librados'
+        rados_mon_command_target: a target of digits only is a rank.
+        """
         self.require_state("connected")
-        if target is not None:
-            raise NotImplementedError("Rados.mon_command(target=...): commands addressed to "
-                                      "one monitor are not implemented in rbdpy yet")
         assert self.monc is not None
+        deadline = self._deadline(timeout, self._conf_secs("rados_mon_op_timeout"))
         try:
-            with trio.fail_after(timeout) if timeout > 0 else nullcontext():
+            with trio.fail_at(deadline):
+                if target is not None and str(target) != "":
+                    return await self._mon_tell(str(target), cmd, bytes(inbuf))
                 return await self.monc.command([cmd], bytes(inbuf))
         except trio.TooSlowError:
             return -errno.ETIMEDOUT, b"", "timed out"
+        except CommandFailed as e:
+            return -e.errno, b"", e.outs
         except CephError as e:
             # librados reports a failed command in its return code, never by raising.
             return -e.errno, b"", e.message
+
+    async def _mon_tell(self, target: str, cmd: str, inbuf: bytes) -> tuple[int, bytes, str]:
+        assert self.monc is not None and self._dialer is not None
+        monmap = self.monc.monmap
+        assert monmap is not None  # the session is up, so the monmap is known
+        name, addr = mon_address(monmap, target)
+        dialer = self._dialer
+        interval = self._conf_secs("mon_client_hunt_interval") or 3.0
+        for _ in range(MON_DIRECTED_ATTEMPTS):
+            request = MCommand(fsid=self.monc.fsid, cmd=[cmd], inbl=inbuf)
+            request.tid = next(self._tell_tids)
+            # An attempt that gets no answer within the hunt interval is sent again on a
+            # new session (MonClient::_check_tell_commands).
+            with trio.move_on_after(interval):
+                try:
+                    reply = await exchange(
+                        dialer.connection(addr, EntityType.MON, f"mon.{name}"), request)
+                    return reply.r, bytes(reply.outbl), reply.rs
+                except AuthError:
+                    raise
+                except (OSError, CephError) as e:
+                    log.debug("command to mon.%s failed: %s", name, e)
+                    await trio.sleep(interval)  # as librados: the next try after a pause
+        raise CommandFailed(errno.ENXIO, "mon unavailable")
+
+    async def osd_command(self, osdid: int, cmd: str, inbuf: bytes, timeout: int = 0
+                          ) -> tuple[int, bytes, str]:
+        """Send a command to OSD ``osdid`` (MCommand over a session with that OSD)."""
+        self.require_state("connected")
+        if osdid < 0:
+            return -errno.EINVAL, b"", ""
+        return await self._osd_tell(lambda m: osdid, cmd, bytes(inbuf), timeout)
+
+    async def pg_command(self, pgid: str, cmd: str, inbuf: bytes, timeout: int = 0
+                         ) -> tuple[int, bytes, str]:
+        """Send a command to the acting primary of pg ``pgid`` ("1.0")."""
+        self.require_state("connected")
+        try:
+            pool, seed = parse_pgid(pgid)
+        except CephError:
+            return -errno.EINVAL, b"", ""
+        return await self._osd_tell(lambda m: pg_primary(m, pool, seed), cmd,
+                                    bytes(inbuf), timeout)
+
+    async def _osd_tell(self, pick: Callable[[OSDMap], int], cmd: str, inbuf: bytes,
+                        timeout: float) -> tuple[int, bytes, str]:
+        assert self.monc is not None and self._dialer is not None
+        dialer = self._dialer
+        fsid = self.monc.fsid
+
+        async def attempt() -> MCommandReply:
+            osdmap = self._map()
+            try:
+                osd = pick(osdmap)
+                addr = osd_address(osdmap, osd)
+            except CommandFailed:
+                # Objecter checks against the newest map before failing the command.
+                await self.wait_for_latest_osdmap()
+                osdmap = self._map()
+                osd = pick(osdmap)
+                addr = osd_address(osdmap, osd)
+            request = MCommand(fsid=fsid, cmd=[cmd], inbl=inbuf)
+            request.tid = next(self._tell_tids)
+            return await exchange(
+                dialer.connection(addr, EntityType.OSD, f"osd.{osd}"), request)
+
+        deadline = self._deadline(timeout, self._conf_secs("rados_osd_op_timeout"))
+        try:
+            with trio.fail_at(deadline):
+                reply = await retrying(attempt, "osd command")
+        except trio.TooSlowError:
+            return -errno.ETIMEDOUT, b"", "timed out"
+        except CommandFailed as e:
+            return -e.errno, b"", e.outs
+        except CephError as e:
+            return -e.errno, b"", e.message
+        return reply.r, bytes(reply.outbl), reply.rs
+
+    async def mgr_command(self, cmd: str, inbuf: bytes, timeout: int = 0,
+                          target: str | None = None) -> tuple[int, bytes, str]:
+        """Send a command to the active mgr (or to the mgr named ``target`` once it is
+        the active one). Waits for an active mgr; after ``rados_mon_op_timeout`` the
+        result is librados' (ETIMEDOUT as a *positive* code, b"", "")."""
+        self.require_state("connected")
+        assert self.mgrc is not None
+        conf_timeout = self._conf_secs("rados_mon_op_timeout")
+        with trio.move_on_at(self._deadline(timeout, conf_timeout)):
+            try:
+                return await self.mgrc.command([cmd], bytes(inbuf), target)
+            except CephError as e:
+                return -e.errno, b"", e.message
+        # RadosClient::mgr_command returns C_SaferCond::wait_for's ETIMEDOUT unnegated.
+        return errno.ETIMEDOUT, b"", ""
+
+    async def ping_monitor(self, mon_id: str) -> str:
+        """Ask monitor ``mon_id`` (its name in the monmap) for its health and mon_status,
+        over a session of its own (MPing); returns the monitor's JSON text.
+
+        As MonClient::ping_monitor: "noname-<id>" is tried first (the names mon_host
+        monitors get before the real monmap arrives); no "mon." prefix is stripped.
+
+        :raises InvalidArgumentError: an empty id.
+        :raises ObjectNotFound: no such monitor in the monmap.
+        :raises TimedOut: no answer within ``mon_client_ping_timeout`` (a monitor down).
+        """
+        self.require_state("connected")
+        assert self.monc is not None and self._dialer is not None
+        with translate("error calling ping_monitor"):
+            monmap = self.monc.monmap
+            if not mon_id:
+                raise CephError(errno.EINVAL, "empty monitor id")
+            name = f"noname-{mon_id}"
+            if monmap is None or name not in monmap.mon_info:
+                name = mon_id
+            if monmap is None or name not in monmap.mon_info:
+                raise CephError(errno.ENOENT, f"no monitor {name!r}")
+            addr = monmap.mon_info[name].public_addrs.msgr2()
+            if addr is None:
+                raise CephError(errno.ENOENT, f"monitor {name!r} has no msgr2 address")
+            # A monitor that is down is dialled again until mon_client_ping_timeout, then
+            # the ping times out (MonClientPinger waits that long for its answer).
+            dialer = self._dialer
+            with trio.move_on_after(self._conf_secs("mon_client_ping_timeout") or 30.0):
+                pause = 0.1
+                while True:
+                    try:
+                        reply = await ping(
+                            dialer.connection(addr, EntityType.MON, f"mon.{name}"), MPing())
+                        return reply.text()
+                    except AuthError:
+                        raise
+                    except (OSError, CephError) as e:
+                        log.debug("ping of mon.%s failed: %s", name, e)
+                    await trio.sleep(pause)
+                    pause = min(pause * 2, 1.0)
+            raise CephError(errno.ETIMEDOUT, f"mon.{name} did not answer the ping")
+
+    # -- the cluster log ---------------------------------------------------------------
+
+    async def monitor_log(self, level: str, callback: Callable[[LogEntry], Any] | None
+                          ) -> None:
+        """Deliver cluster log entries at ``level`` or above to ``callback`` (one at a
+        time, in order, awaited if it is a coroutine function); None stops.
+
+        ``level`` is one of debug, info, warn/warning, err/error, sec (EINVAL otherwise).
+        Entries the monitor sends again on a resubscription are delivered once.
+        """
+        self.require_state("connected")
+        assert self.monc is not None
+        if callback is None:
+            if self._log_watch:
+                self.monc.sub_unwant(self._log_watch)
+            self._log_watch, self._log_callback = "", None
+            return
+        watch = LOG_SUBSCRIPTIONS.get(level)
+        if watch is None:
+            raise rx.make_ex(errno.EINVAL, "error calling rados_monitor_log")
+        if self._log_queue is None:
+            send, receive = trio.open_memory_channel[tuple[Any, LogEntry]](math.inf)
+            self._log_queue = send
+            self.background.start_soon(self._deliver_log, receive, name="cluster log")
+        if self._log_watch:
+            self.monc.sub_unwant(self._log_watch)
+        self._log_watch, self._log_callback = watch, callback
+        self.monc.sub_want(watch, 0)
+
+    async def _deliver_log(self, receive: trio.MemoryReceiveChannel[tuple[Any, LogEntry]]
+                           ) -> None:
+        async for callback, entry in receive:
+            try:
+                result = callback(entry)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("monitor_log callback failed")
+
+    def _handle_log(self, msg: MLog) -> None:
+        # RadosClient::handle_log: a version at or below the last delivered is a resend.
+        if msg.paxos.version <= self._log_last_version:
+            return
+        self._log_last_version = msg.paxos.version
+        callback, queue = self._log_callback, self._log_queue
+        if callback is not None and queue is not None:
+            for entry in msg.entries:
+                queue.send_nowait((callback, entry))
+        if self._log_watch and self.monc is not None:
+            self.monc.sub_got(self._log_watch, msg.paxos.version)
+
+    def _handle_message(self, msg: Message) -> None:
+        """Subscribed messages other than maps the MonClient handles itself."""
+        if isinstance(msg, MMgrMap):
+            if self.mgrc is not None:
+                self.mgrc.handle_mgrmap(msg.map)
+        elif isinstance(msg, MLog):
+            self._handle_log(msg)
+        else:
+            log.debug("mon session: ignoring %s", msg.type_name)
+
+    # -- service daemons ---------------------------------------------------------------
+
+    async def service_daemon_register(self, service: str, daemon: str,
+                                      metadata: Mapping[str, str]) -> None:
+        """Appear in the mgr's service map as ``service.daemon`` with ``metadata``."""
+        self.require_state("connected")
+        assert self.mgrc is not None
+        with translate("error calling service_register()"):
+            await self.mgrc.service_daemon_register(service, daemon, dict(metadata))
+
+    async def service_daemon_update(self, status: Mapping[str, str]) -> None:
+        """Replace this service daemon's status in the service map."""
+        self.require_state("connected")
+        assert self.mgrc is not None
+        with translate("error calling service_daemon_update()"):
+            await self.mgrc.service_daemon_update(dict(status))
 
     async def _mon_json(self, cmd: dict[str, Any]) -> Any:
         assert self.monc is not None

@@ -92,6 +92,7 @@ from rbdpy.rados.exceptions import (
     PermissionError,
     RadosStateError,
     TimedOut,
+    make_ex,
 )
 from rbdpy.rados.ioctx import ReadOp as _AsyncReadOp
 from rbdpy.rados.ioctx import WriteOp as _AsyncWriteOp
@@ -179,6 +180,20 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 # python-rados exposes this alias (a Cython workaround); kept for drop-in compatibility.
 unicode = str
+
+
+#: Entity types EntityName::from_str knows (ceph_entity_type names).
+_ENTITY_TYPES = frozenset({"auth", "mon", "osd", "mds", "mgr", "client"})
+
+#: A length no cls output reaches (aio_execute does not limit its output).
+_NO_LIMIT = 1 << 62
+
+
+def _typed_str(val: Any, name: str) -> None:
+    """Cython's check of a parameter typed ``str`` (python-rados' message)."""
+    if not isinstance(val, str):
+        raise TypeError(f"Argument '{name}' has incorrect type (expected str, "
+                        f"got {type(val).__name__})")
 
 
 def _nie(what: str, capability: str) -> NotImplementedError:
@@ -308,6 +323,8 @@ def _return_code(pending: Pending[Any]) -> int:
         code = getattr(exc, "errno", None)
         return -abs(code) if isinstance(code, int) and code else -errno.EIO
     value = pending.result()
+    if isinstance(value, bool):
+        return 0  # a call that only succeeded (remove, setxattr, rmxattr): librados' 0
     if isinstance(value, int):
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -623,10 +640,13 @@ class Ioctx:
         """Start an object-class call, as :meth:`execute` does; returns a :class:`Completion`.
 
         ``oncomplete(completion, out)`` and then ``onsafe(completion, out)`` receive the method's
-        output (at most ``length`` bytes), or None when the call failed.
+        whole output (``length`` does not limit it, as in python-rados), or None when the call
+        failed; the return value is the output's length or ``-errno``.
         """
         async def run():
-            _, out = await self._async.execute(object_name, cls, method, data, length)
+            # python-rados' aio_execute hands over the whole output whatever ``length``
+            # says (librados writes it past the buffer it was given): no ERANGE here.
+            _, out = await self._async.execute(object_name, cls, method, data, _NO_LIMIT)
             return out
 
         # Not named ``data``: run() above reads the ``data`` argument when it starts.
@@ -768,6 +788,11 @@ class Ioctx:
         :class:`ObjectNotFound` if the object does not exist. Async: :meth:`AsyncIoctx.read`.
         """
         self.require_ioctx_open()
+        # Cython's conversions of python-rados' size_t length and uint64_t offset.
+        if length < 0:
+            raise OverflowError("can't convert negative value to size_t")
+        if offset < 0:
+            raise OverflowError("can't convert negative value to uint64_t")
         data: bytes = _live_portal(self._portal).run(self._async.read, key, length, offset)
         return data
 
@@ -776,9 +801,10 @@ class Ioctx:
     ) -> tuple[int, object]:
         """Call method ``method`` of object class ``cls`` (an OSD plugin) on object ``key``.
 
-        ``data`` is the method's input. Returns ``(n, out)``: the method's output truncated to
-        ``length`` bytes and its length. An error the method returns is raised as the matching
-        exception class. Async: :meth:`AsyncIoctx.execute`.
+        ``data`` is the method's input. Returns ``(n, out)``: the method's output and its
+        length. Output longer than ``length`` bytes raises :class:`OSError` with errno ERANGE,
+        as python-rados does; an error the method returns is raised as the matching exception
+        class. Async: :meth:`AsyncIoctx.execute`.
         """
         self.require_ioctx_open()
         length_and_out: tuple[int, object] = _live_portal(self._portal).run(
@@ -1277,11 +1303,8 @@ class Ioctx:
 
 
 class MonitorLog:
-    """Subscription to the cluster log through ``cluster.monitor_log(level, callback, arg)``.
-
-    Not available in rbdpy yet: constructing one raises ``NotImplementedError`` (from
-    :meth:`Rados.monitor_log`).
-    """
+    """Subscription to the cluster log: ``MonitorLog(cluster, level, callback, arg)`` calls
+    ``cluster.monitor_log(level, callback, arg)`` (see :meth:`Rados.monitor_log`)."""
 
     def __init__(self, cluster, level, callback, arg):
         self.level = level
@@ -1509,6 +1532,10 @@ class Rados:
             name = "client.admin"
         cstr(name, "name")
         cstr("" if clustername is None else clustername, "clustername")
+        kind, dot, _ = name.partition(".")
+        if not dot or kind not in _ENTITY_TYPES:
+            # rados_create2: EntityName::from_str wants "<type>.<id>" with a known type.
+            raise Error(f"rados_initialize failed with error code: {-errno.EINVAL}")
         if context:
             raise _nie("Rados.__init__(context=...)", "sharing a librados CephContext")
         self._entity_name = name
@@ -1520,16 +1547,18 @@ class Rados:
             cstr(key, "key")
             cstr(value, "value")
         self._portal: Portal | None = None
+        self._service_daemon: tuple[str, str, dict[str, str]] | None = None
         # The async handle does the configuring (same precedence as python-rados:
         # CEPH_ARGS, conf_defaults, then the file(s), then conf).
-        self._async = AsyncRados(rados_id=rados_id, name=name, clustername=clustername,
+        # ``name`` now says who we are (python-rados turns rados_id into it).
+        self._async = AsyncRados(name=name, clustername=clustername,
                                  conf_defaults=conf_defaults,
                                  conffile=None if conffile is None else conffile,
                                  conf=conf, flags=flags)
         self.state = "configuring"
 
     def get_addrs(self):
-        """This client's address on its monitor session, as a string like ``"[v2:ip:0/nonce]"``.
+        """This client's address on its monitor session, as librados prints it (``"ip:0/nonce"``).
 
         "[]" when the session has no address (yet).
         """
@@ -1583,17 +1612,21 @@ class Rados:
         self._async.conf_read_file(path)
 
     def conf_parse_argv(self, args: Sequence[str]):
-        """Apply the Ceph options found in ``args`` (``--name``, ``--conf``, ``--mon-host`` ...).
+        """Apply the configuration options found in ``args`` (``--mon-host``, ``-k``,
+        ``--rados-osd-op-timeout 5`` ...) and return the other arguments, in order.
 
-        Returns the arguments that are not Ceph options, also kept in ``parsed_args``; an empty
-        ``args`` returns None.
+        As python-rados (``rados_conf_parse_argv_remainder``): ``--id``, ``--name``,
+        ``--conf``/``-c`` and ``--cluster`` are not applied but returned, as is any unknown
+        ``--option`` (``--yes-i-really-really-mean-it``); ``parsed_args`` keeps the whole
+        input. An empty ``args`` returns None.
         """
         self.require_state("configuring", "connected")
         if not args:
             return None
         cstr_list(args, "args")
-        self.parsed_args = self._async.conf_parse_argv(args)
-        return self.parsed_args
+        remaining = self._async.conf_parse_argv(args)
+        self.parsed_args = args
+        return remaining
 
     def conf_parse_env(self, var: str | None = "CEPH_ARGS"):
         """Apply the Ceph options in environment variable ``var`` ($CEPH_ARGS by default).
@@ -1628,8 +1661,21 @@ class Rados:
         self._async.conf_set(option, val)
 
     def ping_monitor(self, mon_id: str):
-        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
-        raise _nie("Rados.ping_monitor", "the cluster log")
+        """Ask monitor ``mon_id`` (its name, "a") directly how it is; returns its JSON text
+        (health and mon_status), as a string.
+
+        Uses a session of its own with that monitor. :class:`ObjectNotFound` if the monmap
+        has no such monitor ("mon.a" is not stripped, as in python-rados),
+        :class:`InvalidArgumentError` for "". Only on a connected handle in rbdpy
+        (python-rados can also ping from a configuring one; that raises
+        ``NotImplementedError`` here). Async:
+        :meth:`AsyncRados.ping_monitor`.
+        """
+        self.require_state("configuring", "connected")
+        cstr(mon_id, "mon_id")
+        if self.state != "connected":
+            raise _nie("Rados.ping_monitor", "pinging a monitor before connect()")
+        return _live_portal(self._portal).run(self._async.ping_monitor, mon_id)
 
     def connect(self, timeout: int = 0):
         """Start the handle's thread, authenticate with a monitor and fetch the cluster maps.
@@ -1655,6 +1701,9 @@ class Rados:
                                            self._async.shutdown, then_close=True)
         self._finalizer.atexit = False
         self.state = "connected"
+        if self._service_daemon is not None:  # registered while configuring
+            service, daemon, metadata = self._service_daemon
+            self._portal.run(self._async.service_daemon_register, service, daemon, metadata)
 
     def get_instance_id(self) -> int:
         """The global id the monitors gave this client session."""
@@ -1760,33 +1809,73 @@ class Rados:
         """Send monitor command ``cmd`` (a JSON object as a string) with input ``inbuf``.
 
         Returns ``(ret, outbuf, outs)``: the return code (``-errno`` on failure; not raised),
-        the output bytes and the status string. With ``timeout`` > 0 (seconds) the answer is
-        awaited that long, then ``ret`` is ``-ETIMEDOUT``. Addressing one monitor with
-        ``target`` raises ``NotImplementedError``. For example
+        the output bytes and the status string. ``target`` (a monitor's name, or its rank as
+        an int or a string of digits) sends the command to that one monitor over a session
+        of its own: ``(-ENOENT, b"", "mon dne")`` / ``"mon rank dne"`` if there is none.
+        ``timeout`` is ignored, as python-rados does; ``rados_mon_op_timeout`` (seconds,
+        0 = none) bounds the wait, then ``ret`` is ``-ETIMEDOUT``. For example
         ``mon_command(json.dumps({"prefix": "df", "format": "json"}), b"")``. Async:
         :meth:`AsyncRados.mon_command`.
         """
         self.require_state("connected")
-        cstr(cmd, "cmd")
-        return _live_portal(self._portal).run(self._async.mon_command, cmd, inbuf, timeout, target)
+        _typed_str(cmd, "cmd")
+        if isinstance(target, int):
+            target = str(target)
+        target_raw = cstr(target, "target", opt=True)
+        name = target_raw.decode("utf-8") if target_raw else None
+        return _live_portal(self._portal).run(self._async.mon_command, cmd, inbuf, 0, name)
 
     def osd_command(
         self, osdid: int, cmd: str, inbuf: bytes, timeout: int = 0
     ) -> tuple[int, bytes, str]:
-        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
-        raise _nie("Rados.osd_command", "mon/osd/mgr/pg commands")
+        """Send command ``cmd`` (JSON text) to OSD ``osdid``; returns ``(ret, outbuf, outs)``.
+
+        As python-rados: failures are in ``ret`` -- ``(-ENOENT, b"", "osd dne")``,
+        ``(-ENXIO, b"", "osd down")``, the OSD's own ``-EINVAL`` and message for a command it
+        does not know. ``timeout`` is ignored; ``rados_osd_op_timeout`` bounds the wait.
+        Async: :meth:`AsyncRados.osd_command`.
+        """
+        self.require_state("connected")
+        _typed_str(cmd, "cmd")
+        if not isinstance(osdid, int) or isinstance(osdid, bool):
+            raise TypeError("an integer is required")
+        return _live_portal(self._portal).run(self._async.osd_command, osdid, cmd, inbuf)
 
     def mgr_command(
         self, cmd: str, inbuf: bytes, timeout: int = 0, target: str | None = None
     ) -> tuple[int, str, bytes]:
-        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
-        raise _nie("Rados.mgr_command", "mon/osd/mgr/pg commands")
+        """Send command ``cmd`` (JSON text) to the active mgr; returns ``(ret, outbuf, outs)``.
+
+        With ``target`` (a mgr's name) the command is for that mgr and waits until it is
+        the active one. With no active mgr the call waits for one (a failover is followed);
+        ``rados_mon_op_timeout`` bounds the wait, after which librados' answer is returned:
+        ``(ETIMEDOUT, b"", "")`` -- a positive code. ``timeout`` is ignored. Async:
+        :meth:`AsyncRados.mgr_command`.
+        """
+        self.require_state("connected")
+        _typed_str(cmd, "cmd")
+        target_raw = cstr(target, "target", opt=True)
+        name = None if target_raw is None else target_raw.decode("utf-8")
+        # python-rados annotates (int, str, bytes) but returns (ret, outbuf bytes, outs str).
+        ret, outbuf, outs = _live_portal(self._portal).run(self._async.mgr_command, cmd,
+                                                           inbuf, 0, name)
+        return ret, outbuf, outs  # type: ignore[return-value]
 
     def pg_command(
         self, pgid: str, cmd: str, inbuf: bytes, timeout: int = 0
     ) -> tuple[int, bytes, str]:
-        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
-        raise _nie("Rados.pg_command", "mon/osd/mgr/pg commands")
+        """Send command ``cmd`` (JSON text) to the primary OSD of pg ``pgid`` ("1.0").
+
+        Returns ``(ret, outbuf, outs)``; ``(-ENOENT, b"", "pool dne")`` for a pool that
+        does not exist, ``-EINVAL`` for a pgid that does not parse. ``timeout`` is ignored;
+        ``rados_osd_op_timeout`` bounds the wait. Async: :meth:`AsyncRados.pg_command`.
+        """
+        self.require_state("connected")
+        pgid_raw = cstr(pgid, "pgid")
+        _typed_str(cmd, "cmd")
+        assert pgid_raw is not None
+        return _live_portal(self._portal).run(self._async.pg_command,
+                                              pgid_raw.decode("utf-8"), cmd, inbuf)
 
     def wait_for_latest_osdmap(self) -> int:
         """Wait until this client has the newest OSD map the monitors know of; returns 0.
@@ -1812,8 +1901,16 @@ class Rados:
         callback: Callable[[object, str, str, str, int, int, int, str, str], None] | None = None,
         arg: object | None = None,
     ):
-        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
-        raise _nie("Rados.monitor_log", "the cluster log")
+        """Receive the cluster log at ``level`` (one of ``MONITOR_LEVELS``) or above.
+
+        ``callback(arg, line, who, sec, nsec, seq, level, msg)`` runs for each entry, in
+        order, on a worker thread (never the handle's loop thread); the text arguments are
+        ``bytes`` as python-rados passes them. ``callback=None`` stops the subscription. A
+        new call replaces the previous subscription (of either kind). :class:`LogicError`
+        for an unknown level or a callback that is not callable. Async:
+        :meth:`AsyncRados.monitor_log`.
+        """
+        self._monitor_log(level, callback, arg, 1)
 
     def monitor_log2(
         self,
@@ -1822,16 +1919,80 @@ class Rados:
         | None = None,
         arg: object | None = None,
     ):
-        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
-        raise _nie("Rados.monitor_log2", "the cluster log")
+        """As :meth:`monitor_log`, with the channel and the sender's name:
+        ``callback(arg, line, channel, name, who, sec, nsec, seq, level, msg)``."""
+        self._monitor_log(level, callback, arg, 2)
+
+    def _monitor_log(self, level, callback, arg, flavour: int) -> None:
+        if level not in MONITOR_LEVELS:
+            raise LogicError("invalid monitor level " + level)
+        if callback is not None and not callable(callback):
+            raise LogicError("callback must be a callable function or None")
+        cstr(level, "level")
+        if callback is None:
+            if self.state == "connected":
+                _live_portal(self._portal).run(self._async.monitor_log, level, None)
+            self.monitor_callback = None
+            self.monitor_callback2 = None
+            return
+        if self.state != "connected":
+            raise make_ex(errno.ENOTCONN, "error calling rados_monitor_log")
+        cb = (callback, arg)
+
+        async def deliver(entry) -> None:
+            # One entry at a time, in order, on a worker thread (the finisher's role).
+            enc = [t.encode("utf-8", "surrogateescape") for t in
+                   (entry.line, entry.channel, entry.name_text, entry.who, entry.level,
+                    entry.msg)]
+            line, channel, name, who, lvl, msg = enc
+            sec, nsec = entry.stamp
+            if flavour == 1:
+                await _to_thread(callback, arg, line, who, sec, nsec, entry.seq, lvl, msg)
+            else:
+                await _to_thread(callback, arg, line, channel, name, who, sec, nsec,
+                                 entry.seq, lvl, msg)
+
+        _live_portal(self._portal).run(self._async.monitor_log, level, deliver)
+        # Kept like python-rados' attributes (which also keep the callback alive).
+        self.monitor_callback = cb if flavour == 1 else None
+        self.monitor_callback2 = cb if flavour == 2 else None
 
     def service_daemon_register(self, service: str, daemon: str, metadata: dict[str, str]):
-        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
-        raise _nie("Rados.service_daemon_register", "service daemon registration")
+        """Appear in the mgr's service map (``ceph service dump``) as ``service.daemon``.
+
+        ``metadata`` is static information shown with it (rbdpy adds the host's, as librados
+        does). The mgr session announces it and reports every few seconds while the handle
+        lives. Called before :meth:`connect`, it takes effect at connect. :class:`Error`
+        subclasses for librados' refusals: a second registration (EEXIST), a reserved
+        service name such as "osd" or an empty name (EINVAL). Async:
+        :meth:`AsyncRados.service_daemon_register`.
+        """
+        service_raw = cstr(service, "service")
+        daemon_raw = cstr(daemon, "daemon")
+        flatten_dict(metadata, "metadata")
+        assert service_raw is not None and daemon_raw is not None
+        svc, dmn = service_raw.decode("utf-8"), daemon_raw.decode("utf-8")
+        meta = {str(k): str(v) for k, v in metadata.items()}
+        if self.state == "connected":
+            _live_portal(self._portal).run(self._async.service_daemon_register, svc, dmn, meta)
+            return
+        if self._service_daemon is not None:
+            raise make_ex(errno.EEXIST, "error calling service_register()")
+        if svc in ("osd", "mds", "client", "mon", "mgr") or not svc or not dmn:
+            raise make_ex(errno.EINVAL, "error calling service_register()")
+        self._service_daemon = (svc, dmn, meta)
 
     def service_daemon_update(self, status: dict[str, str]):
-        """Not implemented in rbdpy yet: raises ``NotImplementedError``."""
-        raise _nie("Rados.service_daemon_update", "service daemon registration")
+        """Replace this service daemon's status (shown by ``ceph service dump``).
+
+        :class:`NotConnected` on a handle that is not connected. Async:
+        :meth:`AsyncRados.service_daemon_update`.
+        """
+        flatten_dict(status, "status")
+        if self.state != "connected":
+            raise make_ex(errno.ENOTCONN, "error calling service_daemon_update()")
+        _live_portal(self._portal).run(self._async.service_daemon_update,
+                                       {str(k): str(v) for k, v in status.items()})
 
 
 class ReadOp:

@@ -659,7 +659,10 @@ class AsyncIoctx:
         with translate(f'Ioctx.read({self.name}): failed to read {to_str(key)}'):
             op = ops.call(cls, method, data)
             reply = await self._operate(key, [op])
-        out = bytes(reply.outdata[0][:length])
+            out = bytes(reply.outdata[0])
+            if len(out) > length:
+                # rados_exec refuses output that does not fit the caller's buffer.
+                raise CephError(errno.ERANGE, f"cls output of {len(out)} bytes > {length}")
         # rados_exec returns the output length.
         return len(out), out
 
@@ -725,19 +728,27 @@ class AsyncIoctx:
     async def _operate_compound(self, op: _CompoundOp, oid: str | bytes, flags: int,
                                 mtime: int = 0, write: bool = False) -> None:
         cop = op._compound
+        # librados moves an op's steps into the request (ObjectOperation is swapped into
+        # the Objecter op): a reused op object sends only what was added since, and an
+        # op with no steps completes at once with 0 (IoCtxImpl::operate/operate_read).
+        steps, sinks = cop._ops, cop._sinks
+        cop._ops, cop._sinks = [], {}
+        if not steps:
+            await trio.lowlevel.checkpoint()
+            return
         extra = translate_operation_flags(flags)
         if write:
             extra |= OsdFlag.WRITE
         mt = (int(mtime), 0) if mtime else None
         try:
-            reply = await self._operate(oid, cop._ops, flags=extra, mtime=mt)
+            reply = await self._operate(oid, steps, flags=extra, mtime=mt)
         except CephError:
-            for sink in cop._sinks.values():
+            for sink in sinks.values():
                 sink._fill(-1, None)
             raise
-        for i, sink in cop._sinks.items():
+        for i, sink in sinks.items():
             rval = reply.rvals[i]
-            sink._fill(rval, cop._ops[i].decode_reply(rval, reply.outdata[i])
+            sink._fill(rval, steps[i].decode_reply(rval, reply.outdata[i])
                        if rval >= 0 else None)
 
     async def operate_write_op(self, write_op: WriteOp, oid: str, mtime: int = 0,

@@ -133,6 +133,7 @@ class MonClient:
                  auth_none: Callable[[], AuthHandler] | None = None,
                  con_modes: list[ConMode],
                  on_osdmap: Callable[[MOSDMap], None] | None = None,
+                 on_message: Callable[[Message], None] | None = None,
                  global_seq: Callable[[], int] | None = None,
                  hunt: HuntPolicy = HuntPolicy()) -> None:
         if not mon_addrs:
@@ -142,6 +143,8 @@ class MonClient:
         self._auth_none = auth_none
         self.con_modes = con_modes
         self.on_osdmap = on_osdmap
+        #: gets every other subscribed message (MMgrMap, MLog) the session receives
+        self.on_message = on_message
         self._global_seq = global_seq or itertools.count(1).__next__
         self.monmap: MonMap | None = None
         self.fsid: bytes = b"\0" * 16
@@ -174,6 +177,17 @@ class MonClient:
         self._subs[what] = (start, flags)
         if self.conn is not None and not self.conn.closed:
             self._send_soon(self._subscribe_msg({what: (start, flags)}))
+
+    def sub_got(self, what: str, have: int) -> None:
+        """Received ``what`` up to version ``have``: a later session asks for what follows
+        (MonClient::sub_got)."""
+        if what in self._subs:
+            self._subs[what] = (have + 1, self._subs[what][1])
+
+    def sub_unwant(self, what: str) -> None:
+        """Stop asking for ``what`` on later sessions (MonClient::sub_unwant: the current
+        monitor is not told; what it still sends is dropped by the subscriber)."""
+        self._subs.pop(what, None)
 
     async def command(self, cmd: list[str], inbuf: bytes = b"",
                       ) -> tuple[int, bytes, str]:
@@ -300,8 +314,12 @@ class MonClient:
             else:
                 assert self._auth_none is not None
                 handler = self._auth_none()
+            # librados' first mon session identifies as "client.?" (gid -1: its messenger
+            # has no id yet); the mon names the session's log entries and audit lines so.
+            # Later sessions carry the id the first one was given.
             conn = Connection(addr, handler, con_modes=self.con_modes, name=f"mon {addr}",
-                              global_seq=self._global_seq(), peer_type=EntityType.MON)
+                              global_seq=self._global_seq(), peer_type=EntityType.MON,
+                              gid=-1 if self.global_id == 0 else None)
             try:
                 ready = await conn.open()  # closes itself when it fails or is cancelled
             except AuthError as e:
@@ -417,6 +435,8 @@ class MonClient:
             self._complete(msg.handle, msg)
         elif isinstance(msg, (MMonCommandAck, MPoolOpReply, MStatfsReply)):
             self._complete(ev.tid, msg)
+        elif self.on_message is not None:
+            self.on_message(msg)
 
     def _complete(self, tid: int, msg: Message) -> None:
         req = self._pending.get(tid)

@@ -490,8 +490,21 @@ def _is_value(arg: str) -> bool:
     return re.fullmatch(r"-\d+(\.\d*)?", arg) is not None  # a negative number
 
 
-def parse_argv(args: Iterable[str]) -> ParsedArgs:
+#: What ``rados_conf_parse_argv_remainder`` leaves to the program: the early arguments
+#: (ceph_argparse_early_args reads them, md_config_t::parse_argv does not).
+_EARLY_ONLY = frozenset({"conf", "cluster", "id", "name"})
+#: Flags md_config_t::parse_argv consumes although they are not options.
+_SPECIAL_FLAGS = frozenset({"no_mon_config", "mon_config", "log_early", "foreground", "-f",
+                            "-d", "show_conf", "show_config"})
+
+
+def parse_argv(args: Iterable[str], *, early_args: bool = True) -> ParsedArgs:
     """Parse librados-style arguments (``conf_parse_argv``, ``CEPH_ARGS``).
+
+    With ``early_args=False`` this is ``rados_conf_parse_argv_remainder``: ``--conf``,
+    ``--cluster``, ``--id`` and ``--name`` (and their short forms) are left to the program
+    with their values, and so is every unknown ``--option`` (not consuming the word after
+    it): only configuration options and md_config_t's own flags are taken out.
 
     :param args: the arguments, without the program name.
     :returns: the early arguments, ``(option, value)`` pairs in order (later ones win), and
@@ -519,6 +532,20 @@ def parse_argv(args: Iterable[str]) -> ParsedArgs:
         target = _WITH_ARG.get(key)
         opt = OPTIONS.get(key)
         value: str | None = inline if eq else None
+        if not early_args:
+            if target in _EARLY_ONLY:
+                out.remaining.append(arg)  # the program's (its value follows as a word)
+                i += 1
+                continue
+            if key in _SPECIAL_FLAGS and not eq:
+                i += 1
+                continue
+            known = (target is not None or opt is not None
+                     or (key.startswith("no_") and key[3:] in OPTIONS))
+            if not known and arg.startswith("--"):
+                out.remaining.append(arg)
+                i += 1
+                continue
         if target is None and not arg.startswith("--"):
             out.remaining.append(arg)  # an unknown short option belongs to the program
             i += 1
@@ -972,9 +999,12 @@ class Config:
             self.set(k, v, level)
 
     def parse_argv(self, args: Iterable[str],
-                   level: ConfLevel = ConfLevel.CMDLINE) -> list[str]:
-        """``rados_conf_parse_argv``: apply options, return the non-option arguments."""
-        parsed = parse_argv(args)
+                   level: ConfLevel = ConfLevel.CMDLINE, *, early_args: bool = True
+                   ) -> list[str]:
+        """``rados_conf_parse_argv``: apply options, return the non-option arguments
+        (``early_args=False``: as ``rados_conf_parse_argv_remainder``, see
+        :func:`parse_argv`)."""
+        parsed = parse_argv(args, early_args=early_args)
         self.apply_args(parsed, level)
         return parsed.remaining
 

@@ -85,6 +85,9 @@ class MsgType(IntEnum):
     COMMAND = 97
     COMMAND_REPLY = 98
     # mgr (a client subscribed to "mgrmap" receives MMgrMap)
+    MGR_OPEN = 0x700
+    MGR_CONFIGURE = 0x701
+    MGR_REPORT = 0x702
     MGR_MAP = 0x704
     MGR_COMMAND = 0x709
     MGR_COMMAND_REPLY = 0x70A

@@ -30,6 +30,7 @@ from rbdpy.rados.proto.messages.base import (
     register,
     wire_compat_version,
 )
+from rbdpy.rados.proto.messages.mgr import MMgrMap
 from rbdpy.rados.proto.messages.mon import (
     CEPH_SUBSCRIBE_ONETIME,
     MAuth,
@@ -77,9 +78,10 @@ def live(msg_type: int, direction: str | None = None) -> list[tuple[dict[str, An
 def test_live_message_roundtrip(raw: dict[str, Any]) -> None:
     msg = _decode(raw)
     if raw["type"] == MsgType.MGR_MAP:
-        assert isinstance(msg, UnknownMessage)  # consumed, not decoded
-    else:
-        assert type(msg) is MESSAGE_TYPES[raw["type"]]
+        # Decoded for its head only (messages/mgr.py), never sent: nothing to re-encode.
+        assert isinstance(msg, MMgrMap) and msg.map.epoch > 0
+        return
+    assert type(msg) is MESSAGE_TYPES[raw["type"]]
     assert msg.tid == raw["tid"]
     assert msg.header_version == raw["version"]
     mtype, version, compat, front, middle, data = encode_message(msg)
