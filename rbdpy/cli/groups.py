@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from rbdpy.cli.common import base_parser, run_connected
 from rbdpy.cli.progress import ProgressLine
 
 COMMAND = "group"
@@ -44,11 +45,7 @@ def _snap_spec(text: str, pool: str, namespace: str) -> tuple[str, str, str, str
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="rbdpy group", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-c", "--conf", default=None, help="ceph.conf (default search path)")
-    ap.add_argument("--id", default=None, help="client id (default admin)")
-    ap.add_argument("-p", "--pool", default="rbd")
+    ap = base_parser("rbdpy group", __doc__)
     ap.add_argument("--namespace", default="")
     ap.add_argument("command", choices=(COMMAND,))
     sub = ap.add_subparsers(dest="verb", required=True)
@@ -97,17 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    from rbdpy import rados, rbd
+    from rbdpy import rbd
 
-    conffile: Any = args.conf if args.conf else rados.Rados.DEFAULT_CONF_FILES
-    try:
-        with rados.Rados(rados_id=args.id, conffile=conffile) as cluster:
-            return _run(args, cluster, rbd)
-    except (rados.Error, rbd.Error) as e:
-        print(f"rbdpy: group: {e}", file=sys.stderr)
-        # rbd exits with the errno of the failed call (17 for a group that exists, ...)
-        code = getattr(e, "errno", None)
-        return code if isinstance(code, int) and 0 < code < 256 else 1
+    # rbd exits with the errno of the failed call (17 for a group that exists, ...)
+    return run_connected(args, "group", lambda cluster: _run(args, cluster, rbd),
+                         errno_exit=True)
 
 
 def _ioctx(cluster: Any, pool: str, namespace: str) -> Any:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rbdpy.cli import layering
+from rbdpy.cli.common import base_parser, run_connected
 from rbdpy.cli.progress import parse_size
 
 COMMANDS = ("ls", "list", "create", "info", "rm", "remove", "export", "import", "bench",
@@ -39,11 +40,7 @@ def split_spec(spec: str, default_pool: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="rbdpy", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-c", "--conf", default=None, help="ceph.conf (default search path)")
-    ap.add_argument("--id", default=None, help="client id (default admin)")
-    ap.add_argument("-p", "--pool", default="rbd")
+    ap = base_parser("rbdpy", __doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name in ("ls", "list"):
         p = sub.add_parser(name)
@@ -87,16 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    from rbdpy import rados, rbd
+    from rbdpy import rbd
 
-    conffile: Any = args.conf if args.conf else rados.Rados.DEFAULT_CONF_FILES
-    try:
-        with rados.Rados(rados_id=args.id, conffile=conffile,
-                         conf=layering.conf_overrides(args) or None) as cluster:
-            return _run(args, cluster, rbd)
-    except (rados.Error, rbd.Error, ValueError) as e:
-        print(f"rbdpy: {args.cmd}: {e}", file=sys.stderr)
-        return 1
+    return run_connected(args, args.cmd, lambda cluster: _run(args, cluster, rbd),
+                         conf=layering.conf_overrides(args) or None, also=(ValueError,))
 
 
 def _run(args: argparse.Namespace, cluster: Any, rbd: Any) -> int:

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rbdpy.cli.common import base_parser, run_connected
 from rbdpy.cli.progress import parse_size
 
 # rbd's progress labels per step
@@ -37,11 +38,7 @@ def _split(spec: str, default_pool: str) -> tuple[str, str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="rbdpy", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-c", "--conf", default=None, help="ceph.conf (default search path)")
-    ap.add_argument("--id", default=None, help="client id (default admin)")
-    ap.add_argument("-p", "--pool", default="rbd")
+    ap = base_parser("rbdpy", __doc__)
     top = ap.add_subparsers(dest="group", required=True)
     mig = top.add_parser("migration", help="live image migration")
     sub = mig.add_subparsers(dest="step", required=True)
@@ -69,15 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    from rbdpy import rados, rbd
+    from rbdpy import rbd
 
-    conffile: Any = args.conf if args.conf else rados.Rados.DEFAULT_CONF_FILES
-    try:
-        with rados.Rados(rados_id=args.id, conffile=conffile) as cluster:
-            return _run(args, cluster, rbd.RBD())
-    except (rados.Error, rbd.Error, NotImplementedError) as e:
-        print(f"rbdpy: migration {args.step}: {e}", file=sys.stderr)
-        return 1
+    return run_connected(args, f"migration {args.step}",
+                         lambda cluster: _run(args, cluster, rbd.RBD()),
+                         also=(NotImplementedError,))
 
 
 def _progress(label: str) -> Callable[[int, int], int]:

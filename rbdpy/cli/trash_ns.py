@@ -20,10 +20,11 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
+
+from rbdpy.cli.common import base_parser, run_connected
 
 COMMANDS = ("trash", "namespace")
 
@@ -42,11 +43,7 @@ def _when(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="rbdpy", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-c", "--conf", default=None, help="ceph.conf (default search path)")
-    ap.add_argument("--id", default=None, help="client id (default admin)")
-    ap.add_argument("-p", "--pool", default="rbd")
+    ap = base_parser("rbdpy", __doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     trash = sub.add_parser("trash").add_subparsers(dest="action", required=True)
     p = trash.add_parser("ls", aliases=["list"])
@@ -79,17 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    from rbdpy import rados, rbd
+    from rbdpy import rbd
 
-    conffile: Any = args.conf if args.conf else rados.Rados.DEFAULT_CONF_FILES
-    try:
-        with rados.Rados(rados_id=args.id, conffile=conffile) as cluster:
-            if args.cmd == "trash":
-                return _trash(args, cluster, rbd.RBD())
-            return _namespace(args, cluster, rbd.RBD())
-    except (rados.Error, rbd.Error) as e:
-        print(f"rbdpy: {args.cmd} {args.action}: {e}", file=sys.stderr)
-        return 1
+    verb = _trash if args.cmd == "trash" else _namespace
+    return run_connected(args, f"{args.cmd} {args.action}",
+                         lambda cluster: verb(args, cluster, rbd.RBD()))
 
 
 def _ctime(moment: datetime.datetime) -> str:
