@@ -55,7 +55,9 @@ from rbdpy.format.constants import (
     RBD_FLAG_OBJECT_MAP_INVALID,
     header_name,
     id_obj_name,
+    object_map_name,
 )
+from rbdpy.format.object_map import BitVector
 from rbdpy.format.types import (
     MigrationHeaderType,
     MigrationSpec,
@@ -181,6 +183,10 @@ class ImageCtx:
         # then on; cached header facts (size, snapshots) can still be read.
         self.blocklisted = False
         self.object_map: ObjectMap | None = None
+        # At a snapshot: that snapshot's object map, read once per refresh (librbd's
+        # SetSnapRequest loads it), so reads skip objects the snapshot never had -- for a
+        # clone or a parent, straight to the parent. None when absent or flagged invalid.
+        self.snap_object_map: BitVector | None = None
         self.exclusive_lock = ExclusiveLock(self)
         self.needs_refresh = False
         # snapshot records by id, read on demand and dropped by every refresh
@@ -295,6 +301,7 @@ class ImageCtx:
                 self.size = snap_size.size
                 self.parent_overlap = snap_overlap if self.parent_spec.exists() else None
                 self.snap_exists = True
+                self.snap_object_map = await self._load_snap_object_map()
             except CephError as e:
                 # The snapshot we read from was removed by someone: librbd then reports
                 # size 0 and fails reads with ENOENT.
@@ -303,12 +310,36 @@ class ImageCtx:
                 self.size = 0
                 self.parent_overlap = None
                 self.snap_exists = False
+                self.snap_object_map = None
         else:
             self.snap_exists = True
+            self.snap_object_map = None
         self.migration_spec = None
         self.migration_stream = None
         if self.features & RBD_FEATURE_MIGRATING and not self.ignore_migrating:
             await self._refresh_migration()
+
+    async def _load_snap_object_map(self) -> BitVector | None:
+        """The object map of the snapshot being read, if it can be trusted: the feature
+        is on, the snapshot's flags do not mark it invalid, and it has one entry per
+        object. Snapshot maps only ever learn that an object exists with the data the
+        parent gave it (a copy-up), so a map read once stays safe to skip holes with."""
+        if not self.features & RBD_FEATURE_OBJECT_MAP:
+            return None
+        try:
+            (flags,) = await exec_ops(self.ioctx, self.header_oid,
+                                      [cls_rbd.get_flags(self.snap_id)])
+            if flags & RBD_FLAG_OBJECT_MAP_INVALID:
+                return None
+            (bits,) = await exec_ops(self.ioctx, object_map_name(self.image_id, self.snap_id),
+                                     [cls_rbd.object_map_load()])
+        except CephError as e:
+            log.debug("image %s: no object map at snapshot %#x: %s", self.name, self.snap_id,
+                      e)
+            return None
+        if not isinstance(bits, BitVector) or len(bits) != self.num_objects():
+            return None
+        return bits
 
     def _apply_v1_header(self, hdr: HeaderV1) -> None:
         """RefreshRequest's v1 path: everything comes from the header object; a format 1

@@ -52,11 +52,12 @@ from rbdpy.format.constants import (
     data_object_name,
     object_map_name,
 )
-from rbdpy.format.object_map import object_may_not_exist
+from rbdpy.format.object_map import object_may_exist, object_may_not_exist
 from rbdpy.librbd.concurrency import fan_out
 from rbdpy.librbd.object_io import exec_ops
 from rbdpy.rados.proto import ops
 from rbdpy.rados.proto.bytestr import Buffer
+from rbdpy.rados.proto.constants import CEPH_NOSNAP
 from rbdpy.rados.proto.errors import CephError
 from rbdpy.rados.proto.msgr2.buffers import as_bytes
 from rbdpy.rados.proto.ops import OsdFlag, OSDOp
@@ -116,8 +117,7 @@ async def _read_extent(ictx: ImageCtx, base: int, ex: ObjectExtent, fadvise_flag
     """Read one object extent (of a request starting at image offset ``base``); add what
     it holds to ``pieces``. An object the image lacks is a hole, or, below the parent
     overlap, the parent's data (librbd's ObjectReadRequest::read_parent)."""
-    om = ictx.object_map
-    if om is None or om.may_exist(ex.objectno):
+    if _may_exist_at_read_point(ictx, ex.objectno):
         try:
             reply = await ictx.data_ioctx.operate(
                 _oid(ictx, ex.objectno), [ops.read(ex.offset, ex.length, fadvise_flags)],
@@ -133,6 +133,16 @@ async def _read_extent(ictx: ImageCtx, base: int, ex: ObjectExtent, fadvise_flag
     if ictx.has_parent():
         await _read_from_parent(ictx, [(base + buf_off, buf_len, buf_off)
                                        for buf_off, buf_len in ex.buffer_extents], pieces)
+
+
+def _may_exist_at_read_point(ictx: ImageCtx, objectno: int) -> bool:
+    """False only when the object map of the read point says the object is absent: HEAD's
+    while we own the lock, or the snapshot's being read."""
+    if ictx.snap_id == CEPH_NOSNAP:
+        om = ictx.object_map
+        return om is None or om.may_exist(objectno)
+    bits = ictx.snap_object_map
+    return bits is None or objectno >= len(bits) or object_may_exist(bits[objectno])
 
 
 def _scatter(data: Buffer, ex: ObjectExtent, pieces: list[tuple[int, Buffer]]) -> None:
