@@ -60,9 +60,7 @@ def ceph_conf(cluster: SessionCluster) -> str:
     return str(cluster.conf)
 
 
-@pytest.fixture
-def pool(cluster: SessionCluster) -> Iterator[str]:
-    """A fresh RBD pool for one test, deleted afterwards."""
+def _fresh_pool(cluster: SessionCluster) -> Iterator[str]:
     name = f"t-{uuid.uuid4().hex[:10]}"
     # An external cluster is driven through the same CLI helpers (DIR/ceph.conf).
     cl = cluster.control or DevCluster(cluster.conf.parent)
@@ -71,3 +69,16 @@ def pool(cluster: SessionCluster) -> Iterator[str]:
         yield name
     finally:
         cl.pool_delete(name)
+
+
+@pytest.fixture
+def pool(cluster: SessionCluster) -> Iterator[str]:
+    """A fresh RBD pool for one test, deleted afterwards."""
+    yield from _fresh_pool(cluster)
+
+
+@pytest.fixture
+def second_pool(cluster: SessionCluster) -> Iterator[str]:
+    """Another fresh pool for the same test (cross-pool parents, migration targets, a
+    second run of a parity script), deleted afterwards."""
+    yield from _fresh_pool(cluster)

@@ -454,13 +454,13 @@ class ImageCtx:
         """
         if self.parent_overlap is None or self.migration_stream is not None:
             return None  # no parent, or an import-only migration's stream stands in
+        current = self.parent
+        if current is not None and self._is_parent(current):
+            return current  # every clone read after the first: no lock, no I/O
         async with self._parent_open_lock:
             spec = self.parent_spec
             current = self.parent
-            if current is not None and current.image_id == spec.image_id \
-                    and current.snap_id == spec.snap_id \
-                    and current.ioctx.pool_id == spec.pool_id \
-                    and current.ioctx.get_namespace() == spec.pool_namespace:
+            if current is not None and self._is_parent(current):
                 return current
             parent_ioctx = await self.ioctx.rados.open_ioctx2(spec.pool_id)
             try:
@@ -477,6 +477,13 @@ class ImageCtx:
             log.debug("image %s: opened parent %s@%#x in pool %d", self.name, parent.name,
                       spec.snap_id, spec.pool_id)
             return parent
+
+    def _is_parent(self, ctx: ImageCtx) -> bool:
+        """Whether ``ctx`` is the image and snapshot the parent spec names now."""
+        spec = self.parent_spec
+        return ctx.image_id == spec.image_id and ctx.snap_id == spec.snap_id \
+            and ctx.ioctx.pool_id == spec.pool_id \
+            and ctx.ioctx.get_namespace() == spec.pool_namespace
 
     async def parent_overlap_at(self, snap_id: int) -> int | None:
         """The parent overlap at HEAD (CEPH_NOSNAP) or at a snapshot; None: no parent."""

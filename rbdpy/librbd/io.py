@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import errno
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence, Set
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -222,7 +222,8 @@ async def write(ictx: ImageCtx, data: Buffer, offset: int, fadvise_flags: int = 
                  if om is None or not _known_to_exist(ictx, ex.objectno)}
         # what the map said before this write marks them: absent ones of a clone go
         # straight to copy-up
-        absent = {n for n in fresh if om is not None and not om.may_exist(n)}
+        absent = {n for n in fresh if not om.may_exist(n)} \
+            if om is not None and ictx.has_parent() else _NONE
         if om is not None:
             # also turns EXISTS_CLEAN (fast-diff) into EXISTS; no I/O when all are EXISTS
             await om.mark_exists([ex.objectno for ex in extents])
@@ -235,7 +236,7 @@ async def write(ictx: ImageCtx, data: Buffer, offset: int, fadvise_flags: int = 
 
 
 async def _write_extent(ictx: ImageCtx, ex: ObjectExtent, mv: memoryview, fadvise_flags: int,
-                        fresh: set[int], absent: set[int]) -> None:
+                        fresh: set[int], absent: Set[int]) -> None:
     """Write one object extent from the caller's buffer."""
     if len(ex.buffer_extents) == 1:
         o, n = ex.buffer_extents[0]
@@ -391,6 +392,9 @@ async def _mark_copied_into_snapshots(ictx: ImageCtx, objectno: int) -> None:
         except CephError as e:
             if e.errno != errno.ENOENT:  # a snapshot removed meanwhile
                 raise
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 def _known_to_exist(ictx: ImageCtx, objectno: int) -> bool:

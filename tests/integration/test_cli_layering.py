@@ -6,28 +6,14 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rbdpy.devcluster import DevCluster
 from tests.fix_cluster import SessionCluster
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture
-def other_pool(cluster: SessionCluster) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    control = cluster.control or DevCluster(cluster.conf.parent)
-    control.pool_create(name)
-    try:
-        yield name
-    finally:
-        control.pool_delete(name)
 
 
 def rbdpy(conf: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[bytes]:
@@ -60,25 +46,25 @@ def assert_info_agrees(conf: Path, spec: str) -> None:
 
 
 def test_info_and_children_print_what_rbd_prints(cluster: SessionCluster, pool: str,
-                                                 other_pool: str) -> None:
+                                                 second_pool: str) -> None:
     conf = cluster.conf
     # an odd size, so that the overlap prints with a fraction ("3.0 MiB")
     rbd(conf, "import", "-", f"{pool}/parent", stdin=os.urandom((3 << 20) + 12345))
     rbd(conf, "snap", "create", f"{pool}/parent@s")
     rbd(conf, "snap", "protect", f"{pool}/parent@s")
-    rbd(conf, "namespace", "create", f"{other_pool}/ns")
+    rbd(conf, "namespace", "create", f"{second_pool}/ns")
     rbd(conf, "clone", "--rbd-default-clone-format", "1", f"{pool}/parent@s",
-        f"{other_pool}/v1")
+        f"{second_pool}/v1")
     rbd(conf, "clone", "--rbd-default-clone-format", "2", f"{pool}/parent@s", f"{pool}/v2")
     rbd(conf, "clone", "--rbd-default-clone-format", "2", f"{pool}/parent@s",
-        f"{other_pool}/ns/inns")
+        f"{second_pool}/ns/inns")
     rbd(conf, "snap", "create", f"{pool}/v2@x")
     rbd(conf, "clone", "--rbd-default-clone-format", "2", f"{pool}/v2@x", f"{pool}/grand")
     rbd(conf, "resize", "--allow-shrink", "--size", "1234567B", f"{pool}/grand")
     rbd(conf, "clone", "--rbd-default-clone-format", "2", f"{pool}/parent@s", f"{pool}/gone")
     rbd(conf, "trash", "mv", f"{pool}/gone")
 
-    for spec in (f"{other_pool}/v1", f"{pool}/v2", f"{other_pool}/ns/inns", f"{pool}/grand",
+    for spec in (f"{second_pool}/v1", f"{pool}/v2", f"{second_pool}/ns/inns", f"{pool}/grand",
                  f"{pool}/v2@x", f"{pool}/parent"):
         assert_info_agrees(conf, spec)
     assert parent_lines(rbd(conf, "info", f"{pool}/grand")) == [
@@ -125,7 +111,7 @@ def test_flatten_prints_rbds_progress_and_detaches(cluster: SessionCluster,
 
 
 def test_clone_makes_what_rbd_clone_makes(cluster: SessionCluster, pool: str,
-                                          other_pool: str) -> None:
+                                          second_pool: str) -> None:
     conf = cluster.conf
     data = os.urandom(5 << 20)
     rbd(conf, "import", "-", f"{pool}/gold", stdin=data)
@@ -137,21 +123,21 @@ def test_clone_makes_what_rbd_clone_makes(cluster: SessionCluster, pool: str,
     rbdpy(conf, "clone", "--rbd-default-clone-format", "2", f"{pool}/gold@s", f"{pool}/v2")
     rbd(conf, "snap", "protect", f"{pool}/gold@s")
     rbdpy(conf, "clone", "--rbd-default-clone-format", "1", "--object-size", "1M",
-          "--stripe-unit", "512K", "--stripe-count", "2", f"{pool}/gold@s", f"{other_pool}/v1")
+          "--stripe-unit", "512K", "--stripe-count", "2", f"{pool}/gold@s", f"{second_pool}/v1")
     rbdpy(conf, "clone", "--rbd-default-clone-format", "2", "--image-feature", "layering",
-          "--data-pool", other_pool, f"{pool}/gold@s", f"{pool}/lean")
+          "--data-pool", second_pool, f"{pool}/gold@s", f"{pool}/lean")
 
     info = {name: json.loads(rbd(conf, "info", "--format", "json", name))
-            for name in (f"{pool}/v2", f"{other_pool}/v1", f"{pool}/lean")}
+            for name in (f"{pool}/v2", f"{second_pool}/v1", f"{pool}/lean")}
     assert info[f"{pool}/v2"]["op_features"] == ["clone-child"]
-    assert info[f"{other_pool}/v1"]["op_features"] == []
-    assert (info[f"{other_pool}/v1"]["order"], info[f"{other_pool}/v1"]["stripe_unit"],
-            info[f"{other_pool}/v1"]["stripe_count"]) == (20, 512 << 10, 2)
+    assert info[f"{second_pool}/v1"]["op_features"] == []
+    assert (info[f"{second_pool}/v1"]["order"], info[f"{second_pool}/v1"]["stripe_unit"],
+            info[f"{second_pool}/v1"]["stripe_count"]) == (20, 512 << 10, 2)
     assert info[f"{pool}/lean"]["features"] == ["layering", "data-pool", "operations"]
-    assert info[f"{pool}/lean"]["data_pool"] == other_pool
+    assert info[f"{pool}/lean"]["data_pool"] == second_pool
     for name, i in info.items():
         assert i["parent"]["image"] == "gold" and i["parent"]["snapshot"] == "s", name
         assert i["parent"]["overlap"] == 5 << 20, name
         assert rbd(conf, "export", "--no-progress", name, "-") == data, name
     assert sorted(rbd(conf, "children", f"{pool}/gold@s").decode().split()) == sorted(
-        [f"{pool}/lean", f"{pool}/v2", f"{other_pool}/v1"])
+        [f"{pool}/lean", f"{pool}/v2", f"{second_pool}/v1"])

@@ -17,14 +17,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from rbdpy.devcluster import DevCluster
 from tests.fix_cluster import SessionCluster
+from tests.parity import run_json
 
 pytestmark = pytest.mark.cluster
 
@@ -197,23 +195,10 @@ print(json.dumps(out))
 
 
 def _run(python: str, impl: str, conf: str, p1: str, p2: str, ns: str) -> dict[str, Any]:
-    proc = subprocess.run([python, "-c", _SCRIPT, conf, p1, p2, ns, impl],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    text = proc.stdout.strip().splitlines()[-1]
+    result = run_json(python, _SCRIPT, conf, p1, p2, ns, impl)
     # the two runs differ only in their namespace names
-    return dict(json.loads(text.replace(ns + "x", "NSX").replace(ns, "NS")))
-
-
-@pytest.fixture
-def second_pool(cluster: SessionCluster) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    control = cluster.control or DevCluster(cluster.conf.parent)
-    control.pool_create(name)
-    try:
-        yield name
-    finally:
-        control.pool_delete(name)
+    text = json.dumps(result).replace(ns + "x", "NSX").replace(ns, "NS")
+    return dict(json.loads(text))
 
 
 def _rbd(cluster: SessionCluster, *args: str) -> str:

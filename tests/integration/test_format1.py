@@ -16,13 +16,10 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from rbdpy.devcluster import DevCluster
 from tests.fix_cluster import SessionCluster
 
 pytestmark = pytest.mark.cluster
@@ -135,21 +132,10 @@ def _run_script(python: str, impl: str, conf: str, pool: str) -> dict[str, Any]:
     return result
 
 
-@pytest.fixture
-def other_pool(cluster: SessionCluster) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    control = cluster.control or DevCluster(cluster.conf.parent)
-    control.pool_create(name)
-    try:
-        yield name
-    finally:
-        control.pool_delete(name)
-
-
-def test_format1_script_as_librbd(cluster: SessionCluster, pool: str, other_pool: str) -> None:
+def test_format1_script_as_librbd(cluster: SessionCluster, pool: str, second_pool: str) -> None:
     conf = str(cluster.conf)
     librbd = _run_script("/usr/bin/python3", "librbd", conf, pool)
-    ours = _run_script(sys.executable, "rbdpy", conf, other_pool)
+    ours = _run_script(sys.executable, "rbdpy", conf, second_pool)
     assert librbd["old_format"] == ["ok", True]
     assert librbd["remove_plain"] == ["ok", None]
     for key in sorted(set(librbd) | set(ours)):
@@ -256,13 +242,13 @@ def _run_create(python: str, impl: str, conf: str, pool: str, settings: list[str
     (["rbd_default_format=1"], False),
     (["rbd_default_format=1"], True),
 ], ids=["default", "default-allow-v1", "format1-conf", "format1-conf-allow-v1"])
-def test_create_old_format_as_librbd(cluster: SessionCluster, pool: str, other_pool: str,
+def test_create_old_format_as_librbd(cluster: SessionCluster, pool: str, second_pool: str,
                                      settings: list[str], allow_v1: bool) -> None:
     """``RBD.create(old_format=True)`` in a fresh pool, with and without
     rbd_default_format=1 and RBD_FORCE_ALLOW_V1: the same images (or errors) as librbd."""
     conf = str(cluster.conf)
     librbd = _run_create("/usr/bin/python3", "librbd", conf, pool, settings, allow_v1)
-    ours = _run_create(sys.executable, "rbdpy", conf, other_pool, settings, allow_v1)
+    ours = _run_create(sys.executable, "rbdpy", conf, second_pool, settings, allow_v1)
     for key in sorted(set(librbd) | set(ours)):
         assert ours.get(key) == librbd.get(key), key
     if settings and allow_v1:
@@ -399,12 +385,12 @@ def _run_snaps(python: str, impl: str, conf: str, pool: str) -> dict[str, Any]:
 
 
 def test_format1_resize_and_snapshots_as_librbd(cluster: SessionCluster, pool: str,
-                                                other_pool: str) -> None:
+                                                second_pool: str) -> None:
     """Resize, snapshot create/list/remove/rollback on a format 1 image: the same results
     as librbd's, and an image librbd's CLI reads, exports, purges and removes."""
     conf = str(cluster.conf)
     librbd = _run_snaps("/usr/bin/python3", "librbd", conf, pool)
-    ours = _run_snaps(sys.executable, "rbdpy", conf, other_pool)
+    ours = _run_snaps(sys.executable, "rbdpy", conf, second_pool)
     assert librbd["snap_s2"] == ["ok", None]
     for key in sorted(set(librbd) | set(ours)):
         assert ours.get(key) == librbd.get(key), key
@@ -506,14 +492,14 @@ print(json.dumps(out, sort_keys=True, default=repr))
 
 
 def test_format1_image_calls_as_librbd(cluster: SessionCluster, pool: str,
-                                       other_pool: str) -> None:
+                                       second_pool: str) -> None:
     """The rest of the Image calls on a format 1 image: what works in librbd works here
     with the same results (snapshot rename, limits, metadata, advisory locks, sparsify,
     diff), and what librbd refuses is refused with the same class and message."""
     conf = str(cluster.conf)
     results = []
     for python, impl, where in (("/usr/bin/python3", "librbd", pool),
-                                (sys.executable, "rbdpy", other_pool)):
+                                (sys.executable, "rbdpy", second_pool)):
         _rbd(conf, "create", "--image-format", "1", "--size", "8M", f"{where}/v1")
         proc = subprocess.run([python, "-c", _OPS_SCRIPT, conf, where, impl],
                               capture_output=True, timeout=300, check=False)

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.fix_cluster import SessionCluster
+from tests.parity import run_json
 
 pytestmark = pytest.mark.cluster
 
@@ -183,10 +184,8 @@ _RANDOM = re.compile(r"\.group\.[0-9a-f]+_[0-9a-f]+_[0-9a-f]+")
 
 
 def _run(python: str, impl: str, conf: str, pool: str, ns: str) -> dict[str, Any]:
-    proc = subprocess.run([python, "-c", _SCRIPT, conf, pool, ns, impl],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    text = _RANDOM.sub(".group.X", proc.stdout.strip().splitlines()[-1])
+    text = _RANDOM.sub(".group.X", json.dumps(run_json(python, _SCRIPT, conf, pool, ns,
+                                                          impl)))
     return dict(json.loads(text.replace(f"/{ns}/", "/NS/").replace(f'"{ns}"', '"NS"')))
 
 

@@ -20,13 +20,12 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from rbdpy.devcluster import DevCluster
 from tests.fix_cluster import SessionCluster
+from tests.parity import run_json
 
 pytestmark = pytest.mark.cluster
 
@@ -142,22 +141,9 @@ def _namespace(conf: str, *pools: str) -> str:
 
 def _run_script(python: str, impl: str, conf: str, p1: str, p2: str) -> dict[str, Any]:
     ns = _namespace(conf, p1, p2)
-    proc = subprocess.run([python, "-c", _SCRIPT, conf, p1, p2, ns, impl],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = run_json(python, _SCRIPT, conf, p1, p2, ns, impl)
     # the two runs differ only in their namespace names
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1].replace(ns, "NS")))
-
-
-@pytest.fixture
-def second_pool(cluster: SessionCluster) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    control = cluster.control or DevCluster(cluster.conf.parent)
-    control.pool_create(name)
-    try:
-        yield name
-    finally:
-        control.pool_delete(name)
+    return dict(json.loads(json.dumps(result).replace(ns, "NS")))
 
 
 def _rbd(conf: str, *args: str, data: bool = False) -> Any:

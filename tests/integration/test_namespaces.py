@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.fix_cluster import SessionCluster
+from tests.parity import run_json
 
 pytestmark = pytest.mark.cluster
 
@@ -155,10 +156,7 @@ print(json.dumps(out, default=repr).replace(tag, "TAG"))
 
 
 def _run(python: str, impl: str, conf: str, pool: str, tag: str) -> dict[str, Any]:
-    proc = subprocess.run([python, "-c", _SCRIPT, conf, pool, tag, impl],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return dict(run_json(python, _SCRIPT, conf, pool, tag, impl))
 
 
 def test_namespaces_and_tenant_flow_as_librbd(cluster: SessionCluster, pool: str) -> None:

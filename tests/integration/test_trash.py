@@ -19,7 +19,6 @@ USER_PARENT parent went hangs in librbd, so the script does not purge there.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import uuid
@@ -29,6 +28,7 @@ import pytest
 
 from rbdpy.devcluster import DevCluster
 from tests.fix_cluster import SessionCluster
+from tests.parity import run_json
 
 pytestmark = pytest.mark.cluster
 
@@ -205,10 +205,7 @@ print(json.dumps(out, default=str))
 
 
 def _run(python: str, impl: str, conf: str, pool: str, ns: str) -> dict[str, Any]:
-    proc = subprocess.run([python, "-c", _SCRIPT, conf, pool, ns, impl],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return dict(run_json(python, _SCRIPT, conf, pool, ns, impl))
 
 
 def test_trash_as_librbd(cluster: SessionCluster, pool: str) -> None:
